@@ -1,0 +1,74 @@
+using System.Text.Json.Serialization;
+using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Platform.Storage;
+
+namespace Serverless.Platform.Hosting;
+
+public sealed record HealthResponse(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("storage")] StorageHealth Storage);
+
+public sealed record StorageHealth(
+    [property: JsonPropertyName("account")] string Account,
+    [property: JsonPropertyName("tables")] string Tables,
+    [property: JsonPropertyName("queues")] string Queues,
+    [property: JsonPropertyName("blobs")] string Blobs,
+    [property: JsonPropertyName("problem")] string? Problem);
+
+public sealed record ReadinessResponse([property: JsonPropertyName("service")] string Service, [property: JsonPropertyName("status")] string Status);
+
+/// <summary><c>GET /health</c>: is storage reachable (200) or not (503, with the reason); <c>GET /</c> for the host.</summary>
+public static class HealthApi
+{
+    public static void MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", Readiness).WithName("Readiness").WithMetadata(HostInternalEndpoint.Instance).ExcludeFromDescription();
+        app.MapGet("/health", Check).WithName("Health").WithTags("Platform").AllowAnonymous()
+            .WithSummary("Storage reachability: 200 when tables, queues and blobs answer, 503 otherwise.");
+    }
+
+    /// <summary>The Functions host polls this until it answers; it must not depend on storage.</summary>
+    public static Ok<ReadinessResponse> Readiness() => TypedResults.Ok(new ReadinessResponse("serverless-functions", "running"));
+
+    public static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Check(
+        StorageAccount storage, StorageReadiness readiness, HttpContext context)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        var token = timeout.Token;
+
+        var tables = Probe(() => storage.Table(IdBlockAllocator.TableName).GetEntityIfExistsAsync<TableEntity>("health", "probe", ["PartitionKey"], token));
+        var queues = storage.Catalog.Queues.FirstOrDefault() is { } queue
+            ? Probe(() => storage.Queue(queue).GetPropertiesAsync(token))
+            : Task.FromResult("unused");
+        var blobs = storage.Catalog.Containers.FirstOrDefault() is { } container
+            ? Probe(() => storage.Container(container).GetPropertiesAsync(cancellationToken: token))
+            : Task.FromResult("unused");
+        await Task.WhenAll(tables, queues, blobs);
+
+        var problem = readiness.Problem;
+        var healthy = problem is null && new[] { tables.Result, queues.Result, blobs.Result }.All(s => s is "ok" or "unused");
+        if (!healthy && problem is null)
+            problem = $"Storage account at {storage.Description} did not answer every probe.";
+        var body = new HealthResponse(healthy ? "healthy" : "unhealthy",
+            new StorageHealth(storage.Description, tables.Result, queues.Result, blobs.Result, problem));
+        if (healthy)
+            return TypedResults.Ok(body);
+        context.Response.Headers.RetryAfter = "5";
+        return TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static async Task<string> Probe(Func<Task> probe)
+    {
+        try
+        {
+            await probe();
+            return "ok";
+        }
+        catch (Exception ex) when (StorageFailure.IsUnavailable(ex) || ex is OperationCanceledException)
+        {
+            return "unreachable";
+        }
+    }
+}

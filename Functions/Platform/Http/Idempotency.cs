@@ -1,0 +1,260 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Identity;
+using Serverless.Platform.Storage;
+
+namespace Serverless.Platform.Http;
+
+/// <summary>Marks a create endpoint as honouring the <c>Idempotency-Key</c> header.</summary>
+public sealed class IdempotentEndpoint
+{
+    public static readonly IdempotentEndpoint Instance = new();
+
+    private IdempotentEndpoint()
+    {
+    }
+}
+
+public static class IdempotencyExtensions
+{
+    /// <summary>
+    /// Same <c>Idempotency-Key</c> and same request: the stored response is replayed (with <c>Idempotent-Replayed: true</c>).
+    /// Same key and a different request: 409. Keys are scoped to the caller and kept for 24 hours.
+    /// </summary>
+    public static TBuilder WithIdempotency<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(IdempotentEndpoint.Instance);
+}
+
+/// <summary>
+/// Stores the first response to each (caller, key) in Table storage and replays it. The row is claimed before the
+/// handler runs (insert, so two concurrent first requests cannot both run); a 5xx releases the claim so the client
+/// can retry; a claim left by a crashed instance is taken over after <see cref="AbandonedAfter"/>.
+/// </summary>
+public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount storage, TimeProvider time)
+{
+    public const string HeaderName = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+    public const string TableName = "idempotency";
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
+    private const int MaxKeyLength = 255;
+    private const int ChunkSize = 60 * 1024;
+    private const int MaxChunks = 14;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is null
+            || !context.Request.Headers.TryGetValue(HeaderName, out var values))
+        {
+            await next(context);
+            return;
+        }
+
+        var key = values.ToString();
+        if (key.Length is 0 or > MaxKeyLength || key.Any(char.IsControl))
+        {
+            await ApiErrors.WriteAsync(context, ApiError.BadRequest($"{HeaderName} must be 1 to {MaxKeyLength} printable characters.", "invalid_idempotency_key"));
+            return;
+        }
+
+        var fingerprint = await FingerprintAsync(context);
+        var table = storage.Table(TableName);
+        var rowKey = RowKeyFor(CurrentUser.ScopeOf(context), key);
+        var now = time.GetUtcNow();
+
+        var row = await table.FindAsync<TableEntity>(rowKey, "", context.RequestAborted);
+        var existing = row is null ? null : IdempotencyRecord.From(row);
+        if (existing is not null && existing.ExpiresAt > now)
+        {
+            if (!string.Equals(existing.Fingerprint, fingerprint, StringComparison.Ordinal))
+            {
+                await ApiErrors.WriteAsync(context, ApiError.Conflict(
+                    $"This {HeaderName} was already used with a different request.", "idempotency_key_reused"));
+                return;
+            }
+            if (existing.Completed)
+            {
+                await ReplayAsync(context, existing);
+                return;
+            }
+            if (now - existing.ClaimedAt < AbandonedAfter)
+            {
+                await ApiErrors.WriteAsync(context, ApiError.Conflict(
+                    $"A request with this {HeaderName} is still being processed; retry shortly.", "idempotency_key_in_use"));
+                return;
+            }
+        }
+
+        var claim = new IdempotencyRecord
+        {
+            PartitionKey = rowKey, RowKey = "", Fingerprint = fingerprint, ClaimedAt = now, ExpiresAt = now + Retention,
+        };
+        if (!await TryClaimAsync(table, claim, existing, context.RequestAborted))
+        {
+            await ApiErrors.WriteAsync(context, ApiError.Conflict(
+                $"A request with this {HeaderName} is still being processed; retry shortly.", "idempotency_key_in_use"));
+            return;
+        }
+
+        var original = context.Response.Body;
+        await using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await next(context);
+        }
+        catch
+        {
+            await ReleaseAsync(table, claim);
+            throw;
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        var status = context.Response.StatusCode;
+        if (status >= 500 || status == StatusCodes.Status429TooManyRequests || buffer.Length > ChunkSize * MaxChunks)
+        {
+            // Not a result worth replaying: let the client's retry run the request again.
+            await ReleaseAsync(table, claim);
+        }
+        else
+        {
+            var completed = new TableEntity(claim.PartitionKey, claim.RowKey)
+            {
+                [nameof(IdempotencyRecord.Fingerprint)] = claim.Fingerprint,
+                [nameof(IdempotencyRecord.ClaimedAt)] = claim.ClaimedAt,
+                [nameof(IdempotencyRecord.ExpiresAt)] = claim.ExpiresAt,
+                [nameof(IdempotencyRecord.Completed)] = true,
+                [nameof(IdempotencyRecord.Status)] = status,
+                [nameof(IdempotencyRecord.ContentType)] = context.Response.ContentType,
+                [nameof(IdempotencyRecord.Location)] = context.Response.Headers.Location.ToString(),
+            };
+            var bytes = buffer.ToArray();
+            for (var i = 0; i * ChunkSize < bytes.Length; i++)
+                completed["Body" + i] = bytes.AsSpan(i * ChunkSize, Math.Min(ChunkSize, bytes.Length - i * ChunkSize)).ToArray();
+            await table.UpdateEntityAsync(completed, claim.ETag, TableUpdateMode.Replace, CancellationToken.None);
+        }
+
+        buffer.Position = 0;
+        await buffer.CopyToAsync(original, context.RequestAborted);
+    }
+
+    private static async Task<bool> TryClaimAsync(TableClient table, IdempotencyRecord claim, IdempotencyRecord? existing, CancellationToken cancellationToken)
+    {
+        if (existing is null)
+            return await table.TryAddAsync(claim, cancellationToken);
+        try
+        {
+            // An expired or abandoned record: take it over only if nobody else did since we read it.
+            var response = await table.UpdateEntityAsync(claim, existing.ETag, TableUpdateMode.Replace, cancellationToken);
+            claim.ETag = response.Headers.ETag ?? claim.ETag;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    private static async Task ReleaseAsync(TableClient table, IdempotencyRecord claim)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, claim.ETag, CancellationToken.None);
+        }
+        catch (RequestFailedException)
+        {
+            // Already gone or taken over; the claim expires on its own anyway.
+        }
+    }
+
+    private static async Task ReplayAsync(HttpContext context, IdempotencyRecord record)
+    {
+        var entity = record.Raw;
+        context.Response.StatusCode = record.Status;
+        context.Response.Headers[ReplayedHeader] = "true";
+        if (!string.IsNullOrEmpty(record.Location))
+            context.Response.Headers.Location = record.Location;
+        if (!string.IsNullOrEmpty(record.ContentType))
+            context.Response.ContentType = record.ContentType;
+        for (var i = 0; entity is not null && entity.TryGetValue("Body" + i, out var chunk) && chunk is byte[] bytes; i++)
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+    }
+
+    /// <summary>What makes two requests "the same": method, path, query and body bytes.</summary>
+    private static async Task<string> FingerprintAsync(HttpContext context)
+    {
+        context.Request.EnableBuffering();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}\n"));
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            hash.AppendData(buffer, 0, read);
+        context.Request.Body.Position = 0;
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    private static string RowKeyFor(string scope, string key) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(scope + "\n" + key)));
+
+    /// <summary>Deletes records past their retention; registered as an hourly timer.</summary>
+    public static async Task SweepAsync(TimerInvocation invocation)
+    {
+        var storage = invocation.Services.GetRequiredService<StorageAccount>();
+        var now = invocation.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var table = storage.Table(TableName);
+        var expired = table.QueryAsync<TableEntity>(e => e.GetDateTimeOffset(nameof(IdempotencyRecord.ExpiresAt)) < now,
+            select: ["PartitionKey", "RowKey"], cancellationToken: invocation.CancellationToken);
+        await foreach (var row in expired)
+        {
+            try
+            {
+                await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, invocation.CancellationToken);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+            }
+        }
+    }
+}
+
+/// <summary>One Idempotency-Key's claim and, once the request completes, its response.</summary>
+public sealed record IdempotencyRecord : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+    public string Fingerprint { get; set; } = "";
+    public DateTimeOffset ClaimedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public bool Completed { get; set; }
+    public int Status { get; set; }
+    public string? ContentType { get; set; }
+    public string? Location { get; set; }
+
+    /// <summary>The row as read, which also holds the response body chunks (<c>Body0</c>, <c>Body1</c>, ...).</summary>
+    [System.Runtime.Serialization.IgnoreDataMember]
+    public TableEntity? Raw { get; set; }
+
+    public static IdempotencyRecord From(TableEntity row) => new()
+    {
+        PartitionKey = row.PartitionKey,
+        RowKey = row.RowKey,
+        ETag = row.ETag,
+        Fingerprint = row.GetString(nameof(Fingerprint)) ?? "",
+        ClaimedAt = row.GetDateTimeOffset(nameof(ClaimedAt)) ?? default,
+        ExpiresAt = row.GetDateTimeOffset(nameof(ExpiresAt)) ?? default,
+        Completed = row.GetBoolean(nameof(Completed)) ?? false,
+        Status = row.GetInt32(nameof(Status)) ?? 0,
+        ContentType = row.GetString(nameof(ContentType)),
+        Location = row.GetString(nameof(Location)),
+        Raw = row,
+    };
+}

@@ -1,0 +1,150 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Platform.Http;
+
+namespace Serverless.Platform.Identity;
+
+public sealed record SignInRequest(
+    [property: JsonPropertyName("login")] string Login,
+    [property: JsonPropertyName("password")] string Password);
+
+public sealed record TokenResponse(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("token_type")] string TokenType,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn,
+    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles);
+
+public sealed record WhoAmIResponse(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
+    [property: JsonPropertyName("client_kind")] string? ClientKind);
+
+public sealed record CreateUserRequest(
+    [property: JsonPropertyName("username")] string? Username,
+    [property: JsonPropertyName("email")] string? Email,
+    [property: JsonPropertyName("phone")] string? Phone,
+    [property: JsonPropertyName("password")] string Password,
+    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles);
+
+public sealed record UserResponse(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("username")] string? Username,
+    [property: JsonPropertyName("email")] string? Email,
+    [property: JsonPropertyName("phone")] string? Phone,
+    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+
+public sealed record CreateApiClientRequest(
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("client_id")] string? ClientId);
+
+public sealed record ApiClientResponse(
+    [property: JsonPropertyName("client_id")] string ClientId,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("disabled")] bool Disabled,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+
+public sealed record CreatedApiClientResponse(
+    [property: JsonPropertyName("client_id")] string ClientId,
+    [property: JsonPropertyName("client_secret")] string ClientSecret,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+
+/// <summary>
+/// The platform's own API: the platform admin signs in, creates users and issues API client credentials that the
+/// surfaces' clients (merchants, partners, stores, integrations) use.
+/// </summary>
+public static class PlatformApi
+{
+    public const string AdminPolicy = "platform-admin";
+
+    public static void MapPlatformApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/platform").WithTags("Platform");
+
+        api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
+        api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").RequireAuthorization();
+        api.MapPost("/users", CreateUser).WithName("PlatformCreateUser").RequireAuthorization(AdminPolicy).WithIdempotency();
+        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").RequireAuthorization(AdminPolicy).WithIdempotency();
+        api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").RequireAuthorization(AdminPolicy);
+        api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").RequireAuthorization(AdminPolicy);
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ErrorResult>> SignIn(
+        SignInRequest body, UserDirectory users, TokenService tokens, IdentifierThrottle throttle, HttpContext context)
+    {
+        var problem = Check.Required(body.Login, "login", 320) ?? Check.Required(body.Password, "password", 256);
+        if (problem is not null)
+            return problem;
+        if (!throttle.TryAcquire("platform-sign-in", body.Login))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        var user = await users.SignInAsync(body.Login, body.Password, context.RequestAborted);
+        if (user is null)
+            return ApiErrors.Result(new ApiError(401, "invalid_credentials", "Invalid login or password."));
+        var token = tokens.IssueForUser(user.Id, user.DisplayName, user.RoleList);
+        return TypedResults.Ok(new TokenResponse(token.Token, "Bearer", token.ExpiresIn, user.RoleList));
+    }
+
+    public static Ok<WhoAmIResponse> WhoAmI(CurrentUser user) =>
+        TypedResults.Ok(new WhoAmIResponse(user.Id!, user.IsClient ? PlatformClaims.ClientKindValue : PlatformClaims.UserKind,
+            user.Name, user.Roles, user.ClientKind));
+
+    public static async Task<Results<Created<UserResponse>, ErrorResult>> CreateUser(
+        CreateUserRequest body, UserDirectory users, CancellationToken cancellationToken)
+    {
+        if (body.Username is null && body.Email is null && body.Phone is null)
+            return ApiErrors.BadRequest("One of 'username', 'email' or 'phone' is required.", "validation_error");
+        var problem = (body.Username is null ? null : Check.Length(body.Username, "username", 3, 64))
+                      ?? Check.Email(body.Email, "email")
+                      ?? (body.Phone is null ? null : Check.Length(body.Phone, "phone", 7, 20))
+                      ?? Check.Length(body.Password, "password", 8, 128);
+        if (problem is not null)
+            return problem;
+        if (body.Roles is null || body.Roles.Count == 0)
+            return ApiErrors.BadRequest("'roles' must list at least one role.", "validation_error");
+        foreach (var role in body.Roles)
+        {
+            if (Check.OneOf(role, "roles", Roles.All) is { } badRole)
+                return badRole;
+        }
+        var result = await users.CreateAsync(new NewUser(body.Username, body.Email, body.Phone, body.Password, body.Roles), cancellationToken);
+        if (result.User is not { } user)
+            return ApiErrors.Conflict($"Already in use: {string.Join(", ", result.TakenFields)}.", "already_exists");
+        return TypedResults.Created($"/platform/users/{user.Id}",
+            new UserResponse(user.Id, user.Username, user.Email, user.Phone, user.RoleList, user.CreatedAt));
+    }
+
+    public static async Task<Results<Created<CreatedApiClientResponse>, ErrorResult>> CreateApiClient(
+        CreateApiClientRequest body, ApiClientDirectory clients, CancellationToken cancellationToken)
+    {
+        var problem = Check.OneOf(body.Kind, "kind", ClientKinds.All) ?? Check.Required(body.Name, "name", 200)
+                      ?? (body.ClientId is null ? null : Check.Length(body.ClientId, "client_id", 3, 64));
+        if (problem is not null)
+            return problem;
+        if (body.ClientId is not null && !body.ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            return ApiErrors.BadRequest("'client_id' may hold letters, digits, '-', '_' and '.' only.", "validation_error");
+        var created = await clients.CreateAsync(body.Kind, body.Name.Trim(), body.ClientId, cancellationToken: cancellationToken);
+        if (created is null)
+            return ApiErrors.Conflict($"Client id '{body.ClientId}' is already in use.", "already_exists");
+        var client = created.Client;
+        return TypedResults.Created($"/platform/api-clients/{client.ClientId}",
+            new CreatedApiClientResponse(client.ClientId, created.Secret, client.Kind, client.Name, client.CreatedAt));
+    }
+
+    public static async Task<Ok<List<ApiClientResponse>>> ListApiClients(string? kind, ApiClientDirectory clients, CancellationToken cancellationToken)
+    {
+        var list = await clients.ListAsync(kind, cancellationToken);
+        return TypedResults.Ok(list.Select(c => new ApiClientResponse(c.ClientId, c.Kind, c.Name, c.Disabled, c.CreatedAt)).ToList());
+    }
+
+    public static async Task<Results<NoContent, ErrorResult>> DisableApiClient(string clientId, ApiClientDirectory clients, CancellationToken cancellationToken)
+    {
+        var client = await clients.DisableAsync(clientId, cancellationToken);
+        return client is null ? ApiErrors.NotFound($"No API client '{clientId}'.") : TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,171 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Scalar.AspNetCore;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Http;
+using Serverless.Platform.Identity;
+using Serverless.Platform.Observability;
+using Serverless.Platform.Storage;
+
+namespace Serverless.Platform;
+
+/// <summary>The shared platform every surface stands on: hosting, storage, identity, HTTP conventions, telemetry.</summary>
+public static class PlatformRegistration
+{
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
+
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(HostingMode.PortVariable)))
+            configuration.AddLocalSettings(builder.Environment.ContentRootPath);
+        var mode = HostingMode.From(configuration);
+        var maxBody = configuration.GetValue("Http:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = maxBody;
+            // Under the Functions host, listen where it forwards to, and only on loopback.
+            if (mode.CustomHandlerPort is { } port)
+                kestrel.Listen(IPAddress.Loopback, port);
+        });
+
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(mode);
+        services.AddHttpContextAccessor();
+
+        // Storage
+        services.AddStorage(s => s.Table(IdempotencyMiddleware.TableName).Table(IdBlockAllocator.TableName)
+            .Table(UserDirectory.TableName).Table(ApiClientDirectory.TableName));
+        services.AddSingleton<StorageAccount>();
+        services.AddSingleton<StorageReadiness>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageReadiness>());
+        services.AddSingleton<IdBlockAllocator>(sp => new IdBlockAllocator(sp.GetRequiredService<StorageAccount>()));
+
+        // Triggers and the function manifest
+        services.AddOptions<TriggerOptions>().BindConfiguration(TriggerOptions.Section);
+        services.AddSingleton<TriggerRegistry>();
+        services.AddSingleton<TriggerInvoker>();
+        services.AddSingleton<StandalonePumps>();
+        services.AddHostedService(sp => sp.GetRequiredService<StandalonePumps>());
+        services.AddSingleton<FunctionManifest>();
+        services.AddTimerTrigger("IdempotencySweep", "0 17 * * * *", IdempotencyMiddleware.SweepAsync);
+
+        // Identity
+        services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)
+            .Validate(o => System.Text.Encoding.UTF8.GetByteCount(o.SigningKey) >= 32,
+                "Jwt__SigningKey must be set to a secret of at least 32 characters (see local.settings.sample.json).")
+            .ValidateOnStart();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(PlatformApi.AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim(PlatformClaims.Role, Roles.Admin));
+        services.AddScoped<CurrentUser>();
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<ApiClientDirectory>();
+        services.AddSingleton<IStartupTask, AdminBootstrap>();
+        services.AddSingleton<IStartupTask, DevelopmentSeedRunner>();
+
+        // HTTP conventions
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.AddPlatformRateLimits(configuration);
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            // Under the host every request comes from the host on loopback; the client is in X-Forwarded-For.
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.ForwardLimit = 1;
+        });
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>());
+
+        AddTelemetry(builder);
+        return builder;
+    }
+
+    /// <summary>Strict JSON: numbers are numbers, required means required, null only where the contract allows it.</summary>
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.RespectNullableAnnotations = true;
+        options.RespectRequiredConstructorParameters = true;
+        options.AllowTrailingCommas = false;
+        options.ReadCommentHandling = JsonCommentHandling.Disallow;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.Converters.Add(new JsonStringEnumConverter());
+    }
+
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        var mode = app.Services.GetRequiredService<HostingMode>();
+        if (mode.IsFunctionsHost)
+            app.UseForwardedHeaders();
+        var exposeStorageCount = app.Configuration.GetValue("Metering:ExposeStorageCount", app.Environment.IsDevelopment());
+        app.UseMiddleware<StorageMeteringMiddleware>(exposeStorageCount);
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<RequestSizeMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+        app.MapHealth();
+        app.MapOpenApi("/openapi/{documentName}.json").WithName("OpenApiDocument");
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Serverless commerce and payments API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")).WithFunctionNamesFromRoutes("ApiReference");
+        app.MapPlatformApi();
+        if (mode.IsFunctionsHost)
+            app.MapHostInvocations();
+        return app;
+    }
+
+    private static void AddTelemetry(WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var appInsights = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        var otlp = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        void AzureMonitor(AzureMonitorExporterOptions o)
+        {
+            o.ConnectionString = appInsights;
+            // Entra ID authentication (no instrumentation key secret) when the deployment asks for it.
+            if (configuration["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] is { } auth
+                && auth.Split(';').Select(p => p.Split('=', 2)).FirstOrDefault(p => p[0] == "ClientId") is { Length: 2 } clientId)
+                o.Credential = new Azure.Identity.ManagedIdentityCredential(Azure.Identity.ManagedIdentityId.FromUserAssignedClientId(clientId[1]));
+        }
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("serverless-functions"))
+            .WithTracing(t =>
+            {
+                t.AddSource(PlatformTelemetry.Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                if (!string.IsNullOrEmpty(appInsights)) t.AddAzureMonitorTraceExporter(AzureMonitor);
+            })
+            .WithMetrics(m =>
+            {
+                m.AddMeter(PlatformTelemetry.Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation();
+                if (!string.IsNullOrEmpty(appInsights)) m.AddAzureMonitorMetricExporter(AzureMonitor);
+            });
+        builder.Logging.AddOpenTelemetry(o =>
+        {
+            o.IncludeFormattedMessage = true;
+            o.IncludeScopes = true;
+            if (!string.IsNullOrEmpty(appInsights)) o.AddAzureMonitorLogExporter(AzureMonitor);
+        });
+        if (!string.IsNullOrEmpty(otlp))
+            otel.UseOtlpExporter();
+    }
+}

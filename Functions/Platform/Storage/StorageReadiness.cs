@@ -1,0 +1,138 @@
+using Azure;
+
+namespace Serverless.Platform.Storage;
+
+/// <summary>
+/// Creates the declared tables, queues and containers once the account answers, then runs the start-up work that
+/// needs storage (first admin, development seed). Until then requests answer 503 and <c>/health</c> says why,
+/// in one line, instead of the app failing to start with a stack trace.
+/// </summary>
+public sealed class StorageReadiness(
+    StorageAccount storage,
+    IEnumerable<IStartupTask> startupTasks,
+    IServiceProvider services,
+    ILogger<StorageReadiness> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _provisioning;
+
+    public bool IsReady => _ready.Task.IsCompletedSuccessfully;
+
+    /// <summary>Why storage is not ready, for /health and logs; null once ready.</summary>
+    public string? Problem { get; private set; } = "Storage has not been checked yet.";
+
+    public Task WaitAsync(CancellationToken cancellationToken) => _ready.Task.WaitAsync(cancellationToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        var reported = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ProvisionAsync(stoppingToken);
+                foreach (var task in startupTasks)
+                {
+                    await using var scope = services.CreateAsyncScope();
+                    await task.RunAsync(scope.ServiceProvider, stoppingToken);
+                }
+                Problem = null;
+                _ready.TrySetResult();
+                logger.LogInformation("Storage ready at {Storage} ({Tables} tables, {Queues} queues, {Containers} containers)",
+                    storage.Description, storage.Catalog.Tables.Count, storage.Catalog.Queues.Count, storage.Catalog.Containers.Count);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && !StorageFailure.IsUnavailable(ex))
+            {
+                // A bug in start-up work: keep serving (health says why) and try again later rather than exit.
+                Problem = $"Start-up work failed: {ex.GetType().Name}: {StorageFailure.Describe(ex)}";
+                logger.LogError(ex, "Start-up work failed; retrying");
+                delay = TimeSpan.FromSeconds(30);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                Problem = $"Storage account at {storage.Description} is unreachable ({StorageFailure.Describe(ex)}). " +
+                          "Start Azurite (./dev run does) or check the AzureWebJobsStorage setting.";
+                if (!reported)
+                {
+                    // One clear line, not a stack trace per retry.
+                    logger.LogError("{Problem} Retrying until it answers.", Problem);
+                    reported = true;
+                }
+            }
+            await Task.Delay(delay, stoppingToken);
+            delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 15));
+        }
+    }
+
+    /// <summary>
+    /// Re-creates whatever the account lost (an emulator restarted in memory, a table deleted by hand). Called when
+    /// a request finds a table, queue or container missing; concurrent callers share one attempt.
+    /// </summary>
+    public async Task ReprovisionAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _provisioning, 1) == 1)
+            return;
+        try
+        {
+            await ProvisionAsync(cancellationToken);
+        }
+        finally
+        {
+            Volatile.Write(ref _provisioning, 0);
+        }
+    }
+
+    private async Task ProvisionAsync(CancellationToken cancellationToken)
+    {
+        var work = new List<Task>();
+        foreach (var table in storage.Catalog.Tables)
+            work.Add(storage.Table(table).CreateIfNotExistsAsync(cancellationToken));
+        foreach (var queue in storage.Catalog.Queues)
+            work.Add(storage.Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+        foreach (var container in storage.Catalog.Containers)
+            work.Add(storage.Container(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+        await Task.WhenAll(work);
+    }
+}
+
+/// <summary>Work that runs once storage is ready, in every environment (for example creating the first admin).</summary>
+public interface IStartupTask
+{
+    Task RunAsync(IServiceProvider services, CancellationToken cancellationToken);
+}
+
+/// <summary>Classifies storage failures: "storage is down or missing a resource" (503) versus a real bug (500).</summary>
+public static class StorageFailure
+{
+    private static readonly HashSet<string> MissingResourceCodes = new(StringComparer.Ordinal)
+    {
+        "TableNotFound", "QueueNotFound", "ContainerNotFound",
+    };
+
+    public static bool IsUnavailable(Exception ex) => ex switch
+    {
+        RequestFailedException rfe => rfe.Status == 0 || rfe.Status >= 500 || IsMissingResource(rfe)
+                                      || (rfe.Status == 403 && rfe.ErrorCode is "AuthorizationFailure" or "AuthenticationFailed"),
+        HttpRequestException => true,
+        System.Net.Sockets.SocketException => true,
+        TimeoutException => true,
+        AggregateException agg => agg.InnerExceptions.Count > 0 && agg.InnerExceptions.All(IsUnavailable),
+        Azure.Identity.AuthenticationFailedException => true,
+        TaskCanceledException tce when tce.InnerException is TimeoutException => true,
+        _ => ex.InnerException is not null && IsUnavailable(ex.InnerException),
+    };
+
+    public static bool IsMissingResource(Exception ex) =>
+        ex is RequestFailedException { Status: 404 } rfe && rfe.ErrorCode is { } code && MissingResourceCodes.Contains(code);
+
+    public static string Describe(Exception ex)
+    {
+        var inner = ex;
+        while (inner.InnerException is not null && inner is AggregateException or RequestFailedException { Status: 0 })
+            inner = inner.InnerException;
+        var message = inner.Message.Split('\n')[0].Trim();
+        return message.Length > 160 ? message[..160] + "..." : message;
+    }
+}

@@ -1,0 +1,85 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace Serverless.Platform.Storage;
+
+/// <summary>
+/// ETag-conditional state changes. Read, decide, write with the ETag that was read; when someone else wrote in
+/// between (412), read again and decide again, a bounded number of times, then report a conflict (409).
+/// Never last-writer-wins on an entity with a status or a balance.
+/// </summary>
+public static class TableTransitions
+{
+    public const int MaxAttempts = 5;
+
+    /// <summary>
+    /// Applies <paramref name="transition"/> to the current row. The transition returns the row to write, or null to
+    /// leave it as it is. Returns the row as stored afterwards, or null when the row does not exist.
+    /// </summary>
+    public static async Task<T?> TransitionAsync<T>(
+        this TableClient table,
+        string partitionKey,
+        string rowKey,
+        Func<T, T?> transition,
+        CancellationToken cancellationToken = default)
+        where T : class, ITableEntity
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var read = await table.GetEntityIfExistsAsync<T>(partitionKey, rowKey, cancellationToken: cancellationToken);
+            if (!read.HasValue || read.Value is null)
+                return null;
+            var current = read.Value;
+            var next = transition(current);
+            if (next is null || ReferenceEquals(next, current))
+                return current;
+            try
+            {
+                var response = await table.UpdateEntityAsync(next, current.ETag, TableUpdateMode.Replace, cancellationToken);
+                next.ETag = response.Headers.ETag ?? next.ETag;
+                return next;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxAttempts)
+            {
+                // Lost a race: decide again on what is there now.
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412)
+            {
+                throw new ConcurrencyConflictException(
+                    $"The {typeof(T).Name} was changed by another request {MaxAttempts} times in a row; try again.", ex);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "ResourceNotFound")
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Inserts a row; false when one with the same keys exists already.</summary>
+    public static async Task<bool> TryAddAsync<T>(this TableClient table, T entity, CancellationToken cancellationToken = default)
+        where T : class, ITableEntity
+    {
+        try
+        {
+            var response = await table.AddEntityAsync(entity, cancellationToken);
+            entity.ETag = response.Headers.ETag ?? entity.ETag;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reads a row, or null.</summary>
+    public static async Task<T?> FindAsync<T>(this TableClient table, string partitionKey, string rowKey,
+        CancellationToken cancellationToken = default)
+        where T : class, ITableEntity
+    {
+        var read = await table.GetEntityIfExistsAsync<T>(partitionKey, rowKey, cancellationToken: cancellationToken);
+        return read.HasValue ? read.Value : null;
+    }
+}
+
+/// <summary>Too many concurrent writers to one entity: answered 409, and safe for the client to retry.</summary>
+public sealed class ConcurrencyConflictException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,189 @@
+// The whole Azure footprint of the app, deployed into one resource group:
+// a Flex Consumption (Linux) function app running the custom handler, its storage account, Key Vault,
+// Log Analytics + Application Insights, and one user-assigned identity that is the app's only credential.
+
+targetScope = 'resourceGroup'
+
+@description('Short name of the environment, lowercase letters, digits and hyphens; prefixes every resource name.')
+@minLength(2)
+@maxLength(16)
+param environmentName string = 'serverless'
+
+@description('Azure region of every resource; it must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+param location string = resourceGroup().location
+
+@description('Public https base URL the app builds links with (payment pages, QR codes); empty means the app\'s default host name.')
+param publicBaseUrl string = ''
+
+@description('E-mail address of the first admin account.')
+param adminEmail string
+
+@description('Password of the first admin account; stored in Key Vault as admin-password.')
+@secure()
+@minLength(12)
+param adminPassword string
+
+@description('HS256 key that signs the app\'s JWTs (at least 32 characters); stored in Key Vault as jwt-signing-key.')
+@secure()
+@minLength(32)
+param jwtSigningKey string
+
+@description('Razorpay key secret; leave empty to deploy without Razorpay.')
+@secure()
+param razorpayKeySecret string = ''
+
+@description('Stripe secret key; leave empty to deploy without Stripe.')
+@secure()
+param stripeSecretKey string = ''
+
+@description('Resend API key; leave empty to deploy without e-mail delivery.')
+@secure()
+param resendApiKey string = ''
+
+@description('Further non-secret app settings, e.g. provider key ids and prices.')
+param additionalAppSettings object = {}
+
+@description('Queues the app\'s queue triggers listen on.')
+param queueNames array = [
+  'deadlines'
+  'webhooks'
+]
+
+@description('Most instances the app may scale out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Memory of each instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+// Same resource group and environment name give the same names, so a redeploy updates rather than duplicates.
+var resourceToken = toLower(uniqueString(resourceGroup().id, environmentName))
+var prefix = toLower(environmentName)
+// Storage account names allow no hyphens, and both storage and Key Vault names stop at 24 characters (2 + 9 + 13).
+var compactPrefix = take(replace(prefix, '-', ''), 9)
+var allTags = union(tags, { environment: environmentName })
+
+var names = {
+  identity: 'id-${prefix}-${resourceToken}'
+  logAnalytics: 'log-${prefix}-${resourceToken}'
+  applicationInsights: 'appi-${prefix}-${resourceToken}'
+  storageAccount: 'st${compactPrefix}${resourceToken}'
+  keyVault: 'kv${compactPrefix}${resourceToken}'
+  plan: 'plan-${prefix}-${resourceToken}'
+  functionApp: 'func-${prefix}-${resourceToken}'
+  deploymentContainer: 'deployment-package'
+}
+
+// One place for the vault's secret names, shared by the vault and by the settings that reference it.
+var secretNames = {
+  jwtSigningKey: 'jwt-signing-key'
+  adminPassword: 'admin-password'
+  razorpayKeySecret: 'razorpay-key-secret'
+  stripeSecretKey: 'stripe-secret-key'
+  resendApiKey: 'resend-api-key'
+}
+
+// Created before the app so its roles are in place (and propagating) before the host first starts.
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: names.identity
+  location: location
+  tags: allTags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: allTags
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    tags: allTags
+    storageAccountName: names.storageAccount
+    deploymentContainerName: names.deploymentContainer
+    queueNames: queueNames
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    tags: allTags
+    keyVaultName: names.keyVault
+    secretNames: secretNames
+    jwtSigningKey: jwtSigningKey
+    adminPassword: adminPassword
+    razorpayKeySecret: razorpayKeySecret
+    stripeSecretKey: stripeSecretKey
+    resendApiKey: resendApiKey
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: identity.properties.principalId
+    // Names known at compile time (not module outputs) keep what-if previews exact; dependsOn gives the order.
+    storageAccountName: names.storageAccount
+    keyVaultName: names.keyVault
+    applicationInsightsName: names.applicationInsights
+  }
+  dependsOn: [
+    storage
+    keyVault
+    monitoring
+  ]
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    location: location
+    tags: allTags
+    planName: names.plan
+    functionAppName: names.functionApp
+    identityId: identity.id
+    identityClientId: identity.properties.clientId
+    storageAccountName: names.storageAccount
+    deploymentContainerName: names.deploymentContainer
+    applicationInsightsName: names.applicationInsights
+    keyVaultName: names.keyVault
+    secretNames: secretNames
+    hasRazorpayKeySecret: !empty(razorpayKeySecret)
+    hasStripeSecretKey: !empty(stripeSecretKey)
+    hasResendApiKey: !empty(resendApiKey)
+    publicBaseUrl: publicBaseUrl
+    adminEmail: adminEmail
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    additionalAppSettings: additionalAppSettings
+  }
+  // Storage, Key Vault references and telemetry all fail at first start unless the identity already holds its roles.
+  dependsOn: [
+    roles
+  ]
+}
+
+output functionAppName string = functionApp.outputs.functionAppName
+output functionAppDefaultHostName string = functionApp.outputs.defaultHostName
+output publicBaseUrl string = functionApp.outputs.publicBaseUrl
+output storageAccountName string = storage.outputs.storageAccountName
+output keyVaultName string = keyVault.outputs.keyVaultName
+output applicationInsightsName string = monitoring.outputs.applicationInsightsName
+output identityClientId string = identity.properties.clientId

@@ -1,0 +1,182 @@
+// Flex Consumption plan and the Linux function app that runs the packaged custom handler, with its settings.
+
+@description('Azure region of the resources.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Name of the function app; also the first label of its default host name.')
+param functionAppName string
+
+@description('Resource id of the user-assigned identity the app uses for storage, Key Vault and telemetry.')
+param identityId string
+
+@description('Client (application) id of that identity.')
+param identityClientId string
+
+@description('Storage account behind AzureWebJobsStorage.')
+param storageAccountName string
+
+@description('Blob container holding the deployment package.')
+param deploymentContainerName string
+
+@description('Application Insights component the host and the app send telemetry to.')
+param applicationInsightsName string
+
+@description('Key Vault holding the secrets the settings reference.')
+param keyVaultName string
+
+@description('Secret names in the vault, keyed by role (see main.bicep).')
+param secretNames object
+
+@description('Whether the vault holds a Razorpay key secret.')
+param hasRazorpayKeySecret bool
+
+@description('Whether the vault holds a Stripe secret key.')
+param hasStripeSecretKey bool
+
+@description('Whether the vault holds a Resend API key.')
+param hasResendApiKey bool
+
+@description('Public https base URL of the app; empty means the app\'s default host name.')
+param publicBaseUrl string
+
+@description('E-mail address of the first admin account.')
+param adminEmail string
+
+@description('Most instances the app may scale out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@description('Memory of each instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+
+@description('Further non-secret app settings (provider key ids, prices, ...); the settings below win on a clash.')
+param additionalAppSettings object
+
+resource storageAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    // Flex Consumption is Linux only, and a Linux plan is one with reserved = true.
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
+  name: functionAppName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    // Key Vault references resolve with the user-assigned identity, which holds Key Vault Secrets User.
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          // Zip deploys land in this container and every instance starts from it (no Azure Files share on Flex).
+          type: 'blobContainer'
+          value: '${storageAccount.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      // The custom-handler stack: the host starts the executable named in host.json and forwards to it.
+      runtime: {
+        name: 'custom'
+        version: '1.0'
+      }
+    }
+  }
+}
+
+// FTP is never used to deploy a Flex app, so its basic-auth endpoint stays closed.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+var effectivePublicBaseUrl = empty(publicBaseUrl) ? 'https://${functionApp.properties.defaultHostName}' : publicBaseUrl
+
+var keyVaultReferencePrefix = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName='
+
+var appSettings = {
+  // Identity-based AzureWebJobsStorage: the host and the app authenticate with the user-assigned identity, no keys.
+  AzureWebJobsStorage__accountName: storageAccount.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  // The app builds its Blob, Queue and Table clients from these three URIs.
+  AzureWebJobsStorage__blobServiceUri: storageAccount.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
+  AzureWebJobsStorage__tableServiceUri: storageAccount.properties.primaryEndpoints.table
+  // Makes DefaultAzureCredential and ManagedIdentityCredential in the app pick the user-assigned identity.
+  AZURE_CLIENT_ID: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+  // The component refuses key-only ingestion, so the host authenticates its telemetry with the identity.
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  ASPNETCORE_ENVIRONMENT: 'Production'
+  PublicBaseUrl: effectivePublicBaseUrl
+  Admin__Email: adminEmail
+  Admin__Password: '${keyVaultReferencePrefix}${secretNames.adminPassword})'
+  Jwt__SigningKey: '${keyVaultReferencePrefix}${secretNames.jwtSigningKey})'
+  // An absent provider secret leaves its setting empty, which the app reads as "provider not configured".
+  RAZORPAY_KEY_SECRET: hasRazorpayKeySecret ? '${keyVaultReferencePrefix}${secretNames.razorpayKeySecret})' : ''
+  STRIPE_SECRET_KEY: hasStripeSecretKey ? '${keyVaultReferencePrefix}${secretNames.stripeSecretKey})' : ''
+  RESEND_API_KEY: hasResendApiKey ? '${keyVaultReferencePrefix}${secretNames.resendApiKey})' : ''
+}
+
+// A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.
+resource functionAppSettings 'Microsoft.Web/sites/config@2025-03-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: union(additionalAppSettings, appSettings)
+}
+
+output functionAppName string = functionApp.name
+output defaultHostName string = functionApp.properties.defaultHostName
+output publicBaseUrl string = effectivePublicBaseUrl
