@@ -10,7 +10,7 @@ public sealed record HealthResponse(
     [property: JsonPropertyName("storage")] StorageHealth Storage);
 
 public sealed record StorageHealth(
-    [property: JsonPropertyName("account")] string Account,
+    [property: JsonPropertyName("account")] string? Account,
     [property: JsonPropertyName("tables")] string Tables,
     [property: JsonPropertyName("queues")] string Queues,
     [property: JsonPropertyName("blobs")] string Blobs,
@@ -32,7 +32,7 @@ public static class HealthApi
     public static Ok<ReadinessResponse> Readiness() => TypedResults.Ok(new ReadinessResponse("serverless-functions", "running"));
 
     public static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Check(
-        StorageAccount storage, StorageReadiness readiness, HttpContext context)
+        StorageAccount storage, StorageReadiness readiness, IHostEnvironment environment, HttpContext context)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
@@ -47,12 +47,15 @@ public static class HealthApi
             : Task.FromResult("unused");
         await Task.WhenAll(tables, queues, blobs);
 
-        var problem = readiness.Problem;
-        var healthy = problem is null && new[] { tables.Result, queues.Result, blobs.Result }.All(s => s is "ok" or "unused");
-        if (!healthy && problem is null)
-            problem = $"Storage account at {storage.Description} did not answer every probe.";
+        var answered = new[] { tables.Result, queues.Result, blobs.Result }.All(s => s is "ok" or "unused");
+        var problem = answered
+            ? readiness.Problem
+            : $"Storage account at {storage.Description} is unreachable. Start Azurite (./dev run does) or check the AzureWebJobsStorage setting.";
+        var healthy = problem is null;
+        // Where the account is helps a developer; in production it is nobody else's business.
+        var account = environment.IsProduction() ? null : storage.Description;
         var body = new HealthResponse(healthy ? "healthy" : "unhealthy",
-            new StorageHealth(storage.Description, tables.Result, queues.Result, blobs.Result, problem));
+            new StorageHealth(account, tables.Result, queues.Result, blobs.Result, problem));
         if (healthy)
             return TypedResults.Ok(body);
         context.Response.Headers.RetryAfter = "5";

@@ -53,7 +53,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Storag
             case ApiException api:
                 return api.Error;
             case BadHttpRequestException bad:
-                return DescribeBadRequest(bad);
+                return DescribeBadRequest(bad, context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType);
             case ConcurrencyConflictException conflict:
                 return ApiError.Conflict(conflict.Message, "concurrent_update");
         }
@@ -75,7 +75,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Storag
     }
 
     /// <summary>Turns the framework's binding failures into messages a client can act on.</summary>
-    internal static ApiError DescribeBadRequest(BadHttpRequestException ex)
+    internal static ApiError DescribeBadRequest(BadHttpRequestException ex, Type? bodyType = null)
     {
         var status = ex.StatusCode;
         if (status == StatusCodes.Status413PayloadTooLarge)
@@ -83,7 +83,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Storag
         if (status == StatusCodes.Status415UnsupportedMediaType)
             return new ApiError(415, "unsupported_media_type", "The request body must be JSON (Content-Type: application/json).");
         if (ex.InnerException is JsonException json)
-            return ApiError.BadRequest(DescribeJson(json), "invalid_json");
+            return ApiError.BadRequest(DescribeJson(json, bodyType), "invalid_json");
         if (ex.Message.Contains("no body was provided", StringComparison.OrdinalIgnoreCase)
             || ex.Message.Contains("empty body", StringComparison.OrdinalIgnoreCase))
             return ApiError.BadRequest("A JSON request body is required.", "invalid_json");
@@ -96,7 +96,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Storag
         return ApiError.BadRequest("The request is malformed.");
     }
 
-    internal static string DescribeJson(JsonException json)
+    internal static string DescribeJson(JsonException json, Type? bodyType = null)
     {
         var path = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? null : json.Path;
         var message = json.Message;
@@ -110,9 +110,14 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Storag
         if (message.Contains("null values", StringComparison.Ordinal))
             return $"Field '{Field(path)}' must not be null.";
         if (Conversion().Match(message) is { Success: true } conversion)
-            return path is null
-                ? $"The request body must be {Expected(conversion.Groups["type"].Value)}."
-                : $"Field '{Field(path)}' must be {Expected(conversion.Groups["type"].Value)}.";
+        {
+            // The message names the type being built, which for records is the parent: find the field's own type.
+            var fieldType = JsonPaths.TypeAt(bodyType, path);
+            var expected = fieldType is null ? Expected(conversion.Groups["type"].Value)
+                : fieldType != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(fieldType) ? "an array"
+                : Expected(fieldType.Name);
+            return path is null ? $"The request body must be {expected}." : $"Field '{Field(path)}' must be {expected}.";
+        }
         var position = json.LineNumber is { } line ? $" (line {line + 1}, position {(json.BytePositionInLine ?? 0) + 1})" : "";
         return path is null
             ? $"The request body is not valid JSON{position}."

@@ -33,8 +33,8 @@ public sealed record ApiClientKey : ITableEntity
 public sealed record CreatedApiClient(ApiClient Client, string Secret);
 
 /// <summary>
-/// API clients. One partition: the client row (<c>id:&lt;client id&gt;</c>) and, for generated secrets, a key row
-/// (<c>key:&lt;sha256&gt;</c>), written in one transaction.
+/// API clients. One partition: the client row (<c>id-&lt;client id&gt;</c>) and, for generated secrets, a key row
+/// (<c>key-&lt;sha256&gt;</c>), written in one transaction.
 /// </summary>
 public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time)
 {
@@ -43,7 +43,9 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
 
     private TableClient Table => storage.Table(TableName);
 
-    private static string IdKey(string clientId) => "id:" + TableKeys.Escape(clientId);
+    private static string IdKey(string clientId) => "id-" + TableKeys.Escape(clientId);
+
+    private static string SecretKey(string secretHash) => "key-" + TableKeys.Escape(secretHash);
 
     /// <summary>
     /// Creates a client. Without <paramref name="chosenSecret"/> a 256-bit secret is generated; a chosen one (a
@@ -67,7 +69,7 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
         };
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, client) };
         if (chosenSecret is null)
-            actions.Add(new(TableTransactionActionType.Add, new ApiClientKey { RowKey = "key:" + client.SecretHash, ClientId = clientId }));
+            actions.Add(new(TableTransactionActionType.Add, new ApiClientKey { RowKey = SecretKey(client.SecretHash), ClientId = clientId }));
         try
         {
             await Table.SubmitTransactionAsync(actions, cancellationToken);
@@ -99,7 +101,7 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
     {
         if (secret.Length is 0 or > 200)
             return null;
-        var key = await Table.FindAsync<ApiClientKey>(Partition, "key:" + Secrets.HashGenerated(secret), cancellationToken);
+        var key = await Table.FindAsync<ApiClientKey>(Partition, SecretKey(Secrets.HashGenerated(secret)), cancellationToken);
         if (key is null)
             return null;
         var client = await FindAsync(key.ClientId, cancellationToken);
@@ -109,7 +111,7 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
     public async Task<IReadOnlyList<ApiClient>> ListAsync(string? kind = null, CancellationToken cancellationToken = default)
     {
         var clients = new List<ApiClient>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge 'id:' and RowKey lt 'id;'");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge 'id-' and RowKey lt 'id.'");
         await foreach (var client in Table.QueryAsync<ApiClient>(filter, cancellationToken: cancellationToken))
         {
             if (kind is null || client.Kind == kind)

@@ -22,11 +22,11 @@ public sealed record WhoAmIResponse(
     [property: JsonPropertyName("client_kind")] string? ClientKind);
 
 public sealed record CreateUserRequest(
-    [property: JsonPropertyName("username")] string? Username,
-    [property: JsonPropertyName("email")] string? Email,
-    [property: JsonPropertyName("phone")] string? Phone,
     [property: JsonPropertyName("password")] string Password,
-    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles);
+    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
+    [property: JsonPropertyName("username")] string? Username = null,
+    [property: JsonPropertyName("email")] string? Email = null,
+    [property: JsonPropertyName("phone")] string? Phone = null);
 
 public sealed record UserResponse(
     [property: JsonPropertyName("id")] long Id,
@@ -39,7 +39,7 @@ public sealed record UserResponse(
 public sealed record CreateApiClientRequest(
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("client_id")] string? ClientId);
+    [property: JsonPropertyName("client_id")] string? ClientId = null);
 
 public sealed record ApiClientResponse(
     [property: JsonPropertyName("client_id")] string ClientId,

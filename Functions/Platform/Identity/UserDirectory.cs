@@ -48,8 +48,8 @@ public sealed record CreateUserResult(UserAccount? User, IReadOnlyList<string> T
 }
 
 /// <summary>
-/// Users and their sign-in identifiers. Key design: one partition holds each user row (<c>id:&lt;19 digits&gt;</c>)
-/// and one row per identifier (<c>username:</c>, <c>email:</c>, <c>phone:</c>), so creating a user and claiming
+/// Users and their sign-in identifiers. Key design: one partition holds each user row (<c>id-&lt;19 digits&gt;</c>)
+/// and one row per identifier (<c>username-</c>, <c>email-</c>, <c>phone-</c>), so creating a user and claiming
 /// its identifiers is one entity-group transaction: two sign-ups can never take the same email. Sign-in is two
 /// point reads.
 /// </summary>
@@ -61,10 +61,10 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
 
     private TableClient Table => storage.Table(TableName);
 
-    public static string UsernameKey(string username) => "username:" + TableKeys.Escape(username.Trim().ToLowerInvariant());
-    public static string EmailKey(string email) => "email:" + TableKeys.Escape(email.Trim().ToLowerInvariant());
-    public static string PhoneKey(string phone) => "phone:" + new string(phone.Where(char.IsAsciiDigit).ToArray());
-    private static string IdKey(long id) => "id:" + TableKeys.Number(id);
+    public static string UsernameKey(string username) => "username-" + TableKeys.Escape(username.Trim().ToLowerInvariant());
+    public static string EmailKey(string email) => "email-" + TableKeys.Escape(email.Trim().ToLowerInvariant());
+    public static string PhoneKey(string phone) => "phone-" + new string(phone.Where(char.IsAsciiDigit).ToArray());
+    private static string IdKey(long id) => "id-" + TableKeys.Number(id);
 
     public async Task<CreateUserResult> CreateAsync(NewUser request, CancellationToken cancellationToken = default)
     {
@@ -86,7 +86,7 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
             Roles = string.Join(',', request.Roles.Distinct(StringComparer.Ordinal)),
             CreatedAt = time.GetUtcNow(),
         };
-        var logins = LoginKeys(user).Select(k => new UserLogin { RowKey = k.Key, UserId = id }).ToList();
+        var logins = LoginKeys(user).Select(k => new UserLogin { RowKey = k.Value, UserId = id }).ToList();
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, user) };
         actions.AddRange(logins.Select(l => new TableTransactionAction(TableTransactionActionType.Add, l)));
         try

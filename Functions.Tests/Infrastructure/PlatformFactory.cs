@@ -1,0 +1,120 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Serverless.Platform.Identity;
+using Serverless.Platform.Storage;
+
+namespace Serverless.Tests.Infrastructure;
+
+/// <summary>
+/// The app, in process, against the shared Azurite with its own storage prefix, on a fake clock. Clients it makes
+/// carry real JWTs signed with the app's key, so requests pass through real authentication.
+/// </summary>
+public class PlatformFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string SigningKey = "test-signing-key-that-is-long-enough-0123456789";
+    public const string AdminEmail = "admin@example.test";
+    public const string AdminPassword = "admin-password-for-tests";
+
+    private readonly Dictionary<string, string?> _settings = new();
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+
+    public string Prefix { get; } = "t" + Guid.NewGuid().ToString("N")[..10];
+
+    /// <summary>The storage connection string; <see cref="Azurite"/> unless a test points it elsewhere.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Wait for storage to be provisioned before the first test (off for tests of storage being down).</summary>
+    public bool WaitForStorage { get; set; } = true;
+
+    /// <summary>Adds or overrides a setting (configuration key syntax, e.g. <c>RateLimits:Auth:PermitLimit</c>).</summary>
+    public PlatformFactory With(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    public virtual async Task InitializeAsync()
+    {
+        ConnectionString ??= await Azurite.ConnectionStringAsync();
+        if (WaitForStorage)
+            await Services.GetRequiredService<StorageReadiness>().WaitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        if (ConnectionString is not null && WaitForStorage)
+            await DeleteStorageAsync();
+        await DisposeAsync();
+    }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>A client authenticated as a user with these roles.</summary>
+    public HttpClient CreateClientAs(long userId, params string[] roles)
+    {
+        var token = Get<TokenService>().IssueForUser(userId, "user" + userId, roles).Token;
+        return WithToken(token);
+    }
+
+    /// <summary>A client authenticated as an API client of this kind.</summary>
+    public HttpClient CreateClientFor(string clientId, string clientKind)
+    {
+        var token = Get<TokenService>().IssueForClient(clientId, clientId, clientKind).Token;
+        return WithToken(token);
+    }
+
+    public HttpClient WithToken(string token)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("LOCAL_SETTINGS_PATH", Path.Combine(Path.GetTempPath(), "no-local-settings.json"));
+        builder.UseSetting("AzureWebJobsStorage", ConnectionString);
+        builder.UseSetting("Storage:Prefix", Prefix);
+        builder.UseSetting("Jwt:SigningKey", SigningKey);
+        builder.UseSetting("Admin:Email", AdminEmail);
+        builder.UseSetting("Admin:Password", AdminPassword);
+        builder.UseSetting("Triggers:RunPumps", "false");
+        builder.UseSetting("Triggers:RetryDelay", "00:00:00");
+        builder.UseSetting("Metering:ExposeStorageCount", "true");
+        foreach (var (key, value) in _settings)
+            builder.UseSetting(key, value);
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Time);
+            ConfigureTestServices(services);
+        });
+    }
+
+    /// <summary>Extra registrations a test class needs (test triggers, fakes).</summary>
+    protected virtual void ConfigureTestServices(IServiceCollection services)
+    {
+    }
+
+    private async Task DeleteStorageAsync()
+    {
+        var storage = Get<StorageAccount>();
+        try
+        {
+            var work = storage.Catalog.Tables.Select(t => storage.Table(t).DeleteAsync())
+                .Concat<Task>(storage.Catalog.Queues.Select(q => storage.Queue(q).DeleteIfExistsAsync()))
+                .Concat(storage.Catalog.Containers.Select(c => storage.Container(c).DeleteIfExistsAsync()));
+            await Task.WhenAll(work);
+        }
+        catch (Azure.RequestFailedException)
+        {
+            // Best effort: the emulator is in memory and goes away with the run anyway.
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Serverless.Platform.Identity;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Platform;
+
+public sealed class IdempotencyTests(PlatformFactory app) : IClassFixture<PlatformFactory>
+{
+    private static HttpRequestMessage Create(string key, object body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/platform/api-clients") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return request;
+    }
+
+    private async Task<int> CountClientsAsync(string name) =>
+        (await app.Get<ApiClientDirectory>().ListAsync()).Count(c => c.Name == name);
+
+    [Fact]
+    public async Task The_same_key_and_body_replays_the_first_response_and_creates_once()
+    {
+        var admin = app.CreateClientAs(7001, Roles.Admin);
+        var body = new { kind = "merchant", name = "Replay Merchant" };
+
+        var first = await admin.SendAsync(Create("key-1", body));
+        var second = await admin.SendAsync(Create("key-1", body));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        Assert.Equal(first.Headers.Location, second.Headers.Location);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(1, await CountClientsAsync("Replay Merchant"));
+    }
+
+    [Fact]
+    public async Task The_same_key_with_a_different_body_is_a_409()
+    {
+        var admin = app.CreateClientAs(7002, Roles.Admin);
+        await admin.SendAsync(Create("key-2", new { kind = "merchant", name = "First Body" }));
+
+        var conflict = await admin.SendAsync(Create("key-2", new { kind = "merchant", name = "Second Body" }));
+
+        Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
+        Assert.Equal("idempotency_key_reused", (await conflict.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        Assert.Equal(0, await CountClientsAsync("Second Body"));
+    }
+
+    [Fact]
+    public async Task Keys_belong_to_their_caller()
+    {
+        var body = new { kind = "merchant", name = "Scoped Merchant" };
+
+        var one = await app.CreateClientAs(7003, Roles.Admin).SendAsync(Create("shared-key", body));
+        var other = await app.CreateClientAs(7004, Roles.Admin).SendAsync(Create("shared-key", body));
+
+        Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotEqual(await one.Content.ReadAsStringAsync(), await other.Content.ReadAsStringAsync());
+        Assert.Equal(2, await CountClientsAsync("Scoped Merchant"));
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_with_one_key_create_exactly_once()
+    {
+        var admin = app.CreateClientAs(7005, Roles.Admin);
+        var body = new { kind = "merchant", name = "Concurrent Merchant" };
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => admin.SendAsync(Create("key-race", body))));
+
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, r.StatusCode.ToString()));
+        Assert.Equal(1, await CountClientsAsync("Concurrent Merchant"));
+    }
+
+    [Fact]
+    public async Task A_validation_failure_is_replayed_too_and_a_key_expires_after_24_hours()
+    {
+        var admin = app.CreateClientAs(7006, Roles.Admin);
+        var bad = new { kind = "robot", name = "Nope" };
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.SendAsync(Create("key-exp", bad))).StatusCode);
+        var replay = await admin.SendAsync(Create("key-exp", bad));
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+
+        app.Time.Advance(TimeSpan.FromHours(24) + TimeSpan.FromSeconds(1));
+
+        var fresh = await app.CreateClientAs(7006, Roles.Admin).SendAsync(Create("key-exp", new { kind = "merchant", name = "After Expiry" }));
+        Assert.Equal(HttpStatusCode.Created, fresh.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_key_each_request_creates()
+    {
+        var admin = app.CreateClientAs(7007, Roles.Admin);
+
+        await admin.PostAsJsonAsync("/platform/api-clients", new { kind = "merchant", name = "Keyless" });
+        await admin.PostAsJsonAsync("/platform/api-clients", new { kind = "merchant", name = "Keyless" });
+
+        Assert.Equal(2, await CountClientsAsync("Keyless"));
+    }
+
+    [Fact]
+    public async Task An_overlong_key_is_a_400()
+    {
+        var response = await app.CreateClientAs(7008, Roles.Admin).SendAsync(Create(new string('k', 300), new { kind = "merchant", name = "Long" }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
