@@ -1,5 +1,6 @@
 using Serverless.Platform;
 using Serverless.Platform.Hosting;
+using Serverless.Platform.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatform();
@@ -10,11 +11,22 @@ app.UsePlatform();
 // `Functions --write-functions <dir>` writes the Functions host's function folders instead of serving.
 if (args is ["--write-functions", var directory])
 {
-    var count = app.Services.GetRequiredService<FunctionManifest>().WriteTo(directory);
+    // The app's own endpoint table, as mapped above (the routing middleware that would publish it never runs here).
+    var endpoints = new CompositeEndpointDataSource(((IEndpointRouteBuilder)app).DataSources);
+    var count = ActivatorUtilities.CreateInstance<FunctionManifest>(app.Services, (EndpointDataSource)endpoints).WriteTo(directory);
     Console.WriteLine($"Wrote {count} function folders to {directory}");
     return;
 }
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (Exception ex) when (ex is StorageNotConfiguredException or Microsoft.Extensions.Options.OptionsValidationException)
+{
+    // A configuration mistake: one line that says what to set, not a stack trace.
+    Console.Error.WriteLine($"Cannot start: {ex.Message}");
+    Environment.ExitCode = 1;
+}
 
 public partial class Program;

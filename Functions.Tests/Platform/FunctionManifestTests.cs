@@ -165,3 +165,40 @@ public sealed class LocalSettingsTests
         }
     }
 }
+
+public sealed class PackagedManifestTests(PlatformFactory app) : IClassFixture<PlatformFactory>
+{
+    [Fact]
+    public async Task The_app_writes_the_same_function_folders_when_asked_on_the_command_line()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "functions-cli-" + Guid.NewGuid().ToString("N"));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { typeof(Program).Assembly.Location, "--write-functions", directory },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+                ["LOCAL_SETTINGS_PATH"] = Path.Combine(directory, "none.json"),
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            },
+        };
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync();
+            var errors = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+
+            Assert.True(process.ExitCode == 0, output + errors);
+            var expected = app.Get<FunctionManifest>().Build().Select(f => f.Name).Order(StringComparer.Ordinal);
+            Assert.Equal(expected, Directory.GetDirectories(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+    }
+}

@@ -14,8 +14,11 @@ public static class LocalSettings
 
     public static void AddLocalSettings(this ConfigurationManager configuration, string contentRoot)
     {
-        var path = configuration["LOCAL_SETTINGS_PATH"] ?? Path.Combine(contentRoot, FileName);
-        if (!File.Exists(path))
+        // `dotnet run --project Functions` starts in the project folder; the file lives at the repository root.
+        var path = configuration["LOCAL_SETTINGS_PATH"]
+                   ?? new[] { contentRoot, Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(contentRoot)) }
+                       .Where(d => d is not null).Select(d => Path.Combine(d!, FileName)).FirstOrDefault(File.Exists);
+        if (path is null || !File.Exists(path))
             return;
 
         var values = Read(path);
