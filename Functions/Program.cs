@@ -1,6 +1,5 @@
 using Serverless.Platform;
 using Serverless.Platform.Hosting;
-using Serverless.Platform.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatform();
@@ -18,15 +17,14 @@ if (args is ["--write-functions", var directory])
     return;
 }
 
-try
+// A configuration mistake gets one line that says what to set, not a stack trace.
+if (app.ConfigurationProblem() is { } problem)
 {
-    app.Run();
-}
-catch (Exception ex) when (ex is StorageNotConfiguredException or Microsoft.Extensions.Options.OptionsValidationException)
-{
-    // A configuration mistake: one line that says what to set, not a stack trace.
-    Console.Error.WriteLine($"Cannot start: {ex.Message}");
+    Console.Error.WriteLine($"Cannot start: {problem}");
     Environment.ExitCode = 1;
+    return;
 }
+
+app.Run();
 
 public partial class Program;

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Data.Tables;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
+using Serverless.Platform.Storage;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Platform;
@@ -98,6 +102,21 @@ public sealed class IdempotencyTests(PlatformFactory app) : IClassFixture<Platfo
         await admin.PostAsJsonAsync("/platform/api-clients", new { kind = "merchant", name = "Keyless" });
 
         Assert.Equal(2, await CountClientsAsync("Keyless"));
+    }
+
+    [Fact]
+    public async Task The_hourly_sweep_deletes_keys_past_their_retention()
+    {
+        var admin = app.CreateClientAs(7009, Roles.Admin);
+        await admin.SendAsync(Create("key-swept", new { kind = "merchant", name = "Swept" }));
+        var table = app.Get<StorageAccount>().Table(IdempotencyMiddleware.TableName);
+        Assert.NotEmpty(await table.QueryAsync<TableEntity>().ToListAsync());
+
+        app.Time.Advance(TimeSpan.FromHours(25));
+        var sweep = app.Get<TriggerRegistry>().FindTimer("IdempotencySweep")!;
+        await app.Get<TriggerInvoker>().InvokeAsync(sweep, app.Time.GetUtcNow(), isPastDue: false, CancellationToken.None);
+
+        Assert.Empty(await table.QueryAsync<TableEntity>().ToListAsync());
     }
 
     [Fact]

@@ -133,6 +133,25 @@ public static class PlatformRegistration
         return app;
     }
 
+    /// <summary>What is wrong with the settings the app cannot run without, or null when nothing is.</summary>
+    public static string? ConfigurationProblem(this WebApplication app)
+    {
+        try
+        {
+            _ = app.Services.GetRequiredService<StorageAccount>();
+            _ = app.Services.GetRequiredService<IOptions<JwtOptions>>().Value;
+            return null;
+        }
+        catch (StorageNotConfiguredException ex)
+        {
+            return ex.Message;
+        }
+        catch (OptionsValidationException ex)
+        {
+            return string.Join(" ", ex.Failures);
+        }
+    }
+
     private static void AddTelemetry(WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;

@@ -209,7 +209,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         var storage = invocation.Services.GetRequiredService<StorageAccount>();
         var now = invocation.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         var table = storage.Table(TableName);
-        var expired = table.QueryAsync<TableEntity>(e => e.GetDateTimeOffset(nameof(IdempotencyRecord.ExpiresAt)) < now,
+        var expired = table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"ExpiresAt lt {now}"),
             select: ["PartitionKey", "RowKey"], cancellationToken: invocation.CancellationToken);
         await foreach (var row in expired)
         {

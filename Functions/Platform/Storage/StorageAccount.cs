@@ -31,10 +31,9 @@ public sealed partial class StorageAccount
         if (Prefix.Length > 0 && !PrefixPattern().IsMatch(Prefix))
             throw new InvalidOperationException("Storage:Prefix must be lowercase letters and digits, starting with a letter, at most 20 characters.");
 
-        var policy = new StorageMeteringPolicy();
-        var tableOptions = Configure(new TableClientOptions(), policy);
-        var blobOptions = Configure(new BlobClientOptions(), policy);
-        var queueOptions = Configure(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, policy);
+        var tableOptions = Configure(new TableClientOptions(), new StorageMeteringPolicy("table"));
+        var blobOptions = Configure(new BlobClientOptions(), new StorageMeteringPolicy("blob"));
+        var queueOptions = Configure(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, new StorageMeteringPolicy("queue"));
 
         var connectionString = configuration[ConnectionSetting];
         var section = configuration.GetSection(ConnectionSetting);

@@ -37,16 +37,13 @@ public sealed class StorageMeter
 }
 
 /// <summary>Runs once per attempt sent to storage (retries included: each one is billed).</summary>
-internal sealed class StorageMeteringPolicy : HttpPipelineSynchronousPolicy
+internal sealed class StorageMeteringPolicy(string service) : HttpPipelineSynchronousPolicy
 {
+    private readonly KeyValuePair<string, object?> _tag = new("storage.service", service);
+
     public override void OnSendingRequest(HttpMessage message)
     {
         StorageMeter.Current?.Increment();
-        PlatformTelemetry.StorageRequests.Add(1, new KeyValuePair<string, object?>("storage.service", ServiceOf(message.Request.Uri.Host ?? "", message.Request.Uri.Port)));
+        PlatformTelemetry.StorageRequests.Add(1, _tag);
     }
-
-    private static string ServiceOf(string host, int port) =>
-        host.Contains(".table.", StringComparison.Ordinal) || port == 10002 ? "table"
-        : host.Contains(".queue.", StringComparison.Ordinal) || port == 10001 ? "queue"
-        : "blob";
 }

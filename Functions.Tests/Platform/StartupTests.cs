@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Platform;
+
+/// <summary>The app as an operator starts it, with settings missing: one clear line, no stack trace.</summary>
+public sealed class StartupTests
+{
+    private static async Task<(int ExitCode, string Output)> StartAsync(Dictionary<string, string?> environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { typeof(Program).Assembly.Location },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Azurite.FreePort()}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["LOCAL_SETTINGS_PATH"] = "/nonexistent/local.settings.json";
+        start.Environment.Remove("AzureWebJobsStorage");
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await output + await errors);
+    }
+
+    [Fact]
+    public async Task Without_a_storage_setting_the_app_says_what_to_set_and_exits()
+    {
+        var (exitCode, output) = await StartAsync(new() { ["Jwt__SigningKey"] = PlatformFactory.SigningKey });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Cannot start: No storage account is configured. Set AzureWebJobsStorage", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task Without_a_signing_key_the_app_says_what_to_set_and_exits()
+    {
+        var (exitCode, output) = await StartAsync(new() { ["AzureWebJobsStorage"] = Azurite.Unreachable() });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Jwt__SigningKey must be set", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+}
