@@ -54,6 +54,30 @@ public class PlatformFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>The port the app listens on when it runs as under the Functions host (see <see cref="RunAsFunctionsHost"/>).</summary>
+    public int? HostPort { get; private set; }
+
+    /// <summary>
+    /// Runs the app as the Functions host would: on loopback at FUNCTIONS_CUSTOMHANDLER_PORT, over real HTTP, with
+    /// trigger invocation endpoints mapped and the standalone pumps off unless a test drives them.
+    /// </summary>
+    protected void RunAsFunctionsHost()
+    {
+        HostPort = Azurite.FreePort();
+        With("FUNCTIONS_CUSTOMHANDLER_PORT", HostPort.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        UseKestrel();
+    }
+
+    /// <summary>POSTs a host-shaped invocation payload to <c>/{function}</c>, as the Functions host does.</summary>
+    public async Task<HttpResponseMessage> HostInvocationAsync(string function, string payload)
+    {
+        if (HostPort is null)
+            throw new InvalidOperationException("Call RunAsFunctionsHost() in the factory's constructor first.");
+        StartServer();
+        using var host = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HostPort}") };
+        return await host.PostAsync("/" + function, new StringContent(payload, System.Text.Encoding.UTF8, "application/json"));
+    }
+
     /// <summary>A client authenticated as a user with these roles.</summary>
     public HttpClient CreateClientAs(long userId, params string[] roles)
     {

@@ -12,6 +12,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
+using Serverless.Platform.Deadlines;
 using Serverless.Platform.Hosting;
 using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
@@ -63,6 +64,7 @@ public static class PlatformRegistration
         services.AddHostedService(sp => sp.GetRequiredService<StandalonePumps>());
         services.AddSingleton<FunctionManifest>();
         services.AddTimerTrigger("IdempotencySweep", "0 17 * * * *", IdempotencyMiddleware.SweepAsync);
+        services.AddDeadlines(configuration);
 
         // Identity
         services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Platform.Deadlines;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Storage;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Platform.Deadlines;
+
+/// <summary>A stand-in for a surface's entity with a deadline: pending until paid or expired.</summary>
+public sealed record TestOrder : ITableEntity
+{
+    public string PartitionKey { get; set; } = "order";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+    public string Status { get; set; } = "pending";
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
+/// <summary>
+/// The app with a <c>test-expiry</c> deadline handler written the way surfaces write theirs: a conditional
+/// transition, then side effects keyed by the transition so repeats are one logical event. Visibility delays are
+/// off so the fake clock decides what is due.
+/// </summary>
+public sealed class DeadlineFactory : PlatformFactory
+{
+    public ConcurrentDictionary<string, int> SideEffects { get; } = new();
+
+    public DeadlineFactory()
+    {
+        With("Deadlines:MaxVisibilityDelay", "00:00:00");
+        RunAsFunctionsHost();
+    }
+
+    protected override void ConfigureTestServices(IServiceCollection services)
+    {
+        services.AddStorage(s => s.Table("testorders"));
+        services.AddDeadlineHandler("test-expiry", async invocation =>
+        {
+            var table = invocation.Services.GetRequiredService<StorageAccount>().Table("testorders");
+            var now = invocation.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var changed = false;
+            await table.TransitionAsync<TestOrder>("order", invocation.Key, o =>
+            {
+                changed = o.Status == "pending" && o.ExpiresAt <= now;
+                return changed ? o with { Status = "expired" } : null;
+            }, invocation.CancellationToken);
+            // Side effects follow the transition this delivery made, never a repeat of it.
+            if (changed)
+                SideEffects.AddOrUpdate("expired:" + invocation.Key, 1, (_, n) => n + 1);
+        });
+    }
+
+    public async Task<TestOrder> CreateOrderAsync(string id, TimeSpan expiresIn)
+    {
+        var order = new TestOrder { RowKey = id, ExpiresAt = Time.GetUtcNow() + expiresIn };
+        await Get<StorageAccount>().Table("testorders").AddEntityAsync(order);
+        await Get<DeadlineScheduler>().ScheduleAsync("test-expiry", id, order.ExpiresAt);
+        return order;
+    }
+
+    public async Task<string> StatusAsync(string id) =>
+        (await Get<StorageAccount>().Table("testorders").GetEntityAsync<TestOrder>("order", id)).Value.Status;
+
+    public QueuePump Pump() => Get<StandalonePumps>().CreatePump(DeadlineRegistration.DueFunction);
+}
+
+public sealed class DeadlineTests(DeadlineFactory app) : IClassFixture<DeadlineFactory>
+{
+    private static string NewId() => Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task A_deadline_due_now_runs_its_handler_at_once()
+    {
+        var id = NewId();
+        await app.CreateOrderAsync(id, TimeSpan.Zero);
+
+        await app.Pump().DrainAsync(CancellationToken.None);
+
+        Assert.Equal("expired", await app.StatusAsync(id));
+        Assert.Equal(1, app.SideEffects["expired:" + id]);
+    }
+
+    [Fact]
+    public async Task A_deadline_in_nine_minutes_does_nothing_before_and_expires_after()
+    {
+        var id = NewId();
+        await app.CreateOrderAsync(id, TimeSpan.FromMinutes(9));
+
+        await app.Pump().RunOnceAsync(CancellationToken.None);
+        Assert.Equal("pending", await app.StatusAsync(id));
+
+        app.Time.Advance(TimeSpan.FromMinutes(9));
+        await app.Pump().DrainAsync(CancellationToken.None);
+
+        Assert.Equal("expired", await app.StatusAsync(id));
+        Assert.Equal(1, app.SideEffects["expired:" + id]);
+    }
+
+    [Fact]
+    public async Task A_deadline_31_days_away_chains_messages_of_at_most_six_days()
+    {
+        var scheduler = app.Get<DeadlineScheduler>();
+        var capped = new DeadlineScheduler(app.Get<StorageAccount>(), app.Time, new DeadlineOptions());
+        Assert.Equal(TimeSpan.FromDays(6), capped.VisibilityFor(app.Time.GetUtcNow() + TimeSpan.FromDays(31)));
+        Assert.Equal(TimeSpan.FromMinutes(9), capped.VisibilityFor(app.Time.GetUtcNow() + TimeSpan.FromMinutes(9)));
+
+        var id = NewId();
+        await app.CreateOrderAsync(id, TimeSpan.FromDays(31));
+        for (var day = 0; day < 30; day += 6)
+        {
+            // Each early delivery re-enqueues the remainder and changes nothing.
+            Assert.Equal(1, await app.Pump().RunOnceAsync(CancellationToken.None));
+            Assert.Equal("pending", await app.StatusAsync(id));
+            app.Time.Advance(TimeSpan.FromDays(6));
+        }
+        app.Time.Advance(TimeSpan.FromDays(1));
+        await app.Pump().DrainAsync(CancellationToken.None);
+
+        Assert.Equal("expired", await app.StatusAsync(id));
+        Assert.NotNull(scheduler);
+    }
+
+    [Fact]
+    public async Task A_duplicate_delivery_changes_nothing_and_emits_no_second_event()
+    {
+        var id = NewId();
+        var order = await app.CreateOrderAsync(id, TimeSpan.Zero);
+        await app.Get<DeadlineScheduler>().ScheduleAsync("test-expiry", id, order.ExpiresAt);
+
+        await app.Pump().DrainAsync(CancellationToken.None);
+
+        Assert.Equal("expired", await app.StatusAsync(id));
+        Assert.Equal(1, app.SideEffects["expired:" + id]);
+    }
+
+    [Fact]
+    public async Task A_deadline_reached_after_the_entity_changed_state_does_nothing()
+    {
+        var id = NewId();
+        await app.CreateOrderAsync(id, TimeSpan.FromMinutes(9));
+        var table = app.Get<StorageAccount>().Table("testorders");
+        await table.TransitionAsync<TestOrder>("order", id, o => o with { Status = "paid" });
+
+        app.Time.Advance(TimeSpan.FromMinutes(10));
+        await app.Pump().DrainAsync(CancellationToken.None);
+
+        Assert.Equal("paid", await app.StatusAsync(id));
+        Assert.False(app.SideEffects.ContainsKey("expired:" + id));
+    }
+
+    [Fact]
+    public async Task The_sweep_recovers_a_deadline_whose_message_was_lost()
+    {
+        var id = NewId();
+        await app.CreateOrderAsync(id, TimeSpan.FromMinutes(1));
+        await app.Get<StorageAccount>().Queue(DeadlineScheduler.QueueName).ClearMessagesAsync();
+
+        app.Time.Advance(TimeSpan.FromMinutes(4));
+        await Sweep();
+        await app.Pump().DrainAsync(CancellationToken.None);
+
+        Assert.Equal("expired", await app.StatusAsync(id));
+        Assert.Equal(1, app.SideEffects["expired:" + id]);
+        // Handled: the safety-net row is gone, so later sweeps re-enqueue nothing.
+        await Sweep();
+        Assert.Equal(0, await app.Pump().DrainAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_deadline_is_delivered_through_a_host_invocation_too()
+    {
+        var id = NewId();
+        var order = new TestOrder { RowKey = id, ExpiresAt = app.Time.GetUtcNow() };
+        await app.Get<StorageAccount>().Table("testorders").AddEntityAsync(order);
+        var message = JsonSerializer.Serialize(new { kind = "test-expiry", key = id, dueAt = order.ExpiresAt });
+
+        var response = await app.HostInvocationAsync(DeadlineRegistration.DueFunction,
+            JsonSerializer.Serialize(new { Data = new { message = JsonSerializer.Serialize(message) }, Metadata = new { DequeueCount = 1, Id = "m" } }));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("expired", await app.StatusAsync(id));
+    }
+
+    [Fact]
+    public async Task A_malformed_message_is_dropped_not_retried_forever()
+    {
+        await app.Get<StorageAccount>().Queue(DeadlineScheduler.QueueName).SendMessageAsync("{not a deadline");
+
+        await app.Pump().DrainAsync(CancellationToken.None);
+
+        Assert.Null((await app.Get<StorageAccount>().Queue(DeadlineScheduler.QueueName + "-poison").PeekMessageAsync()).Value);
+    }
+
+    private Task Sweep() => app.Get<TriggerInvoker>().InvokeAsync(app.Get<TriggerRegistry>().FindTimer(DeadlineRegistration.SweepFunction)!,
+        app.Time.GetUtcNow(), false, CancellationToken.None);
+}
