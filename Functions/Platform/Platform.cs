@@ -16,6 +16,7 @@ using Serverless.Platform.Deadlines;
 using Serverless.Platform.Hosting;
 using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
+using Serverless.Platform.Payments;
 using Serverless.Platform.Observability;
 using Serverless.Platform.Storage;
 
@@ -65,6 +66,7 @@ public static class PlatformRegistration
         services.AddSingleton<FunctionManifest>();
         services.AddTimerTrigger("IdempotencySweep", "0 17 * * * *", IdempotencyMiddleware.SweepAsync);
         services.AddDeadlines(configuration);
+        services.AddPayments(configuration, builder.Environment);
 
         // Identity
         services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)

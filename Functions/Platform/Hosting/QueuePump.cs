@@ -105,12 +105,21 @@ public sealed class StandalonePumps(
                     continue;
                 }
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception ex)
             {
+                if (stoppingToken.IsCancellationRequested)
+                    return;
                 logger.LogWarning("Polling {Queue} failed: {Reason}", pump.Trigger.QueueName, StorageFailure.Describe(ex));
             }
             // Polling cadence is wall-clock work, not business time, so it does not follow the app's TimeProvider.
-            await Task.Delay(idle, stoppingToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(idle, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
             idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, options.Value.MaxPollingInterval.Ticks));
         }
     }
@@ -123,13 +132,17 @@ public sealed class StandalonePumps(
             var next = timer.Cron.GetNextOccurrence(now, TimeZoneInfo.Utc);
             if (next is null)
                 return;
-            await Task.Delay(next.Value - now, time, stoppingToken);
-            var pastDue = time.GetUtcNow() - next.Value > TimeSpan.FromMinutes(1);
             try
             {
+                await Task.Delay(next.Value - now, time, stoppingToken);
+                var pastDue = time.GetUtcNow() - next.Value > TimeSpan.FromMinutes(1);
                 await invoker.InvokeAsync(timer, next.Value, pastDue, stoppingToken);
             }
-            catch (Exception) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
             {
                 // Like the host: a failed timer run is not retried; the next occurrence runs as scheduled.
             }

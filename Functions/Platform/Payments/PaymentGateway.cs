@@ -1,0 +1,49 @@
+using System.Security.Cryptography;
+
+namespace Serverless.Platform.Payments;
+
+/// <summary>A payment the gateway completed: its reference, how it was paid and when.</summary>
+public sealed record GatewayPayment(string TransactionId, string PaymentMethod, DateTimeOffset PaidAt);
+
+/// <summary>What is being paid for: a surface's own reference and the amount in minor units.</summary>
+public sealed record GatewayCharge(string Reference, long AmountMinor, string Currency, string PaymentMethod);
+
+/// <summary>
+/// A payment gateway as the surfaces see it. The sandbox gateway completes every charge at once (Development and
+/// demos); the Razorpay and Stripe clients implement the same contract against the providers.
+/// </summary>
+public interface IPaymentGateway
+{
+    /// <summary><c>sandbox</c>, <c>razorpay</c>, <c>stripe</c>.</summary>
+    string Name { get; }
+
+    bool IsSandbox { get; }
+
+    Task<GatewayPayment> ChargeAsync(GatewayCharge charge, CancellationToken cancellationToken);
+}
+
+/// <summary>Completes every charge immediately with a fresh <c>txn_</c> id: no money moves.</summary>
+public sealed class SandboxGateway(TimeProvider time) : IPaymentGateway
+{
+    public string Name => "sandbox";
+
+    public bool IsSandbox => true;
+
+    public Task<GatewayPayment> ChargeAsync(GatewayCharge charge, CancellationToken cancellationToken) =>
+        Task.FromResult(new GatewayPayment("txn_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), charge.PaymentMethod, time.GetUtcNow()));
+}
+
+public static class PaymentRegistration
+{
+    /// <summary>
+    /// The gateway from <c>Payments:Gateway</c>: <c>sandbox</c> (the default in Development and tests) or none,
+    /// in which case surfaces offer no way to pay until a provider is configured.
+    /// </summary>
+    public static IServiceCollection AddPayments(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        var gateway = configuration["Payments:Gateway"] ?? (environment.IsProduction() ? "" : "sandbox");
+        if (string.Equals(gateway, "sandbox", StringComparison.OrdinalIgnoreCase))
+            services.AddSingleton<IPaymentGateway, SandboxGateway>();
+        return services;
+    }
+}
