@@ -26,7 +26,10 @@ public static class EmailApi
     {
         var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
         var environment = app.ServiceProvider.GetRequiredService<IHostEnvironment>();
-        if (!configuration.GetValue(ExposeOutboxSetting, environment.IsDevelopment()))
+        var expose = string.IsNullOrWhiteSpace(configuration[ExposeOutboxSetting])
+            ? environment.IsDevelopment()
+            : configuration.GetValue<bool>(ExposeOutboxSetting);
+        if (!expose)
             return;
 
         var dev = app.MapGroup("/dev").WithTags("Development");
