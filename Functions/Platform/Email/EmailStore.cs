@@ -79,7 +79,7 @@ public sealed class EmailStore(StorageAccount storage)
 
     /// <summary>Largest message (as JSON) an email may carry: well inside one entity's 1 MiB.</summary>
     public const int MaxContentBytes = 480 * 1024;
-    private const int ChunkSize = 60 * 1024;
+    private const string BodyProperty = "Body";
 
     private TableClient Table => storage.Table(TableName);
 
@@ -100,8 +100,7 @@ public sealed class EmailStore(StorageAccount storage)
         var bytes = JsonSerializer.SerializeToUtf8Bytes(message);
         if (bytes.Length > MaxContentBytes)
             throw new ArgumentException($"The email is {bytes.Length} bytes; at most {MaxContentBytes} bytes are allowed.", nameof(message));
-        for (var i = 0; i * ChunkSize < bytes.Length; i++)
-            content["Body" + i] = bytes.AsSpan(i * ChunkSize, Math.Min(ChunkSize, bytes.Length - i * ChunkSize)).ToArray();
+        TableChunks.Write(content, BodyProperty, bytes);
         try
         {
             await Table.SubmitTransactionAsync(
@@ -123,10 +122,7 @@ public sealed class EmailStore(StorageAccount storage)
         var row = await Table.FindAsync<TableEntity>(id, ContentRow, cancellationToken);
         if (row is null)
             return null;
-        using var bytes = new MemoryStream();
-        for (var i = 0; row.TryGetValue("Body" + i, out var chunk) && chunk is byte[] part; i++)
-            bytes.Write(part);
-        return JsonSerializer.Deserialize<EmailMessage>(bytes.ToArray());
+        return JsonSerializer.Deserialize<EmailMessage>(TableChunks.Read(row, BodyProperty));
     }
 
     /// <summary>
