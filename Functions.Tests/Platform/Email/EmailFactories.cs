@@ -105,19 +105,5 @@ public sealed class DevelopmentOutboxFactory : EmailFactory
 /// <summary>The app as the Functions host runs it, sending through the fake Resend.</summary>
 public sealed class EmailHostModeFactory : EmailFactory
 {
-    public EmailHostModeFactory()
-    {
-        Port = Azurite.FreePort();
-        With("FUNCTIONS_CUSTOMHANDLER_PORT", Port.ToString());
-        With("Triggers:RunPumps", "");
-        UseKestrel();
-    }
-
-    public int Port { get; }
-
-    public HttpClient Host()
-    {
-        StartServer();
-        return new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
-    }
+    public EmailHostModeFactory() => RunAsFunctionsHost();
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Serverless.Platform.Email;
@@ -36,7 +35,7 @@ public sealed class EmailSendingTests(EmailFactory app) : IClassFixture<EmailFac
     [Fact]
     public async Task The_pump_sends_the_email_to_Resend_with_the_key_and_the_email_id_as_idempotency_key()
     {
-        var id = await Mailer.EnqueueAsync(Emails.Code("buyer@example.test"));
+        var id = await Mailer.EnqueueAsync(Emails.Code(" buyer@example.test "));
 
         await app.DrainEmailsAsync();
 
@@ -223,17 +222,17 @@ public sealed class EmailSendingTests(EmailFactory app) : IClassFixture<EmailFac
 
 public sealed class EmailHostModeTests(EmailHostModeFactory app) : IClassFixture<EmailHostModeFactory>
 {
-    private static StringContent Invocation(string message, int dequeueCount) =>
-        new(JsonSerializer.Serialize(new { Data = new { message }, Metadata = new { DequeueCount = dequeueCount, Id = "x" } }),
-            Encoding.UTF8, "application/json");
+    /// <summary>What the Functions host POSTs to <c>/SendEmail</c> for one delivery of a queue message.</summary>
+    private Task<HttpResponseMessage> InvokeAsync(string message, int dequeueCount) =>
+        app.HostInvocationAsync(EmailDelivery.FunctionName,
+            JsonSerializer.Serialize(new { Data = new { message }, Metadata = new { DequeueCount = dequeueCount, Id = "x" } }));
 
     [Fact]
     public async Task A_host_invocation_of_SendEmail_sends_the_email()
     {
-        var host = app.Host();
         var id = await app.Get<Mailer>().EnqueueAsync(Emails.Code("hosted@example.test"));
 
-        var response = await host.PostAsync("/" + EmailDelivery.FunctionName, Invocation(id, 1));
+        var response = await InvokeAsync(id, 1);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var call = Assert.Single(app.Resend.CallsFor(id));
@@ -241,23 +240,22 @@ public sealed class EmailHostModeTests(EmailHostModeFactory app) : IClassFixture
         Assert.Equal(EmailStatus.Sent, (await app.EmailAsync(id))!.Status);
 
         // The host delivers the same message again: answered 2xx, nothing sent twice.
-        Assert.Equal(HttpStatusCode.OK, (await host.PostAsync("/" + EmailDelivery.FunctionName, Invocation(id, 1))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await InvokeAsync(id, 1)).StatusCode);
         Assert.Single(app.Resend.CallsFor(id));
     }
 
     [Fact]
     public async Task A_server_error_fails_the_invocation_so_the_host_retries_it()
     {
-        var host = app.Host();
         var id = await app.Get<Mailer>().EnqueueAsync(Emails.Code("hosted-retry@example.test"));
         app.Resend.Script(id, ResendReply.ServerError());
 
-        var first = await host.PostAsync("/" + EmailDelivery.FunctionName, Invocation(id, 1));
+        var first = await InvokeAsync(id, 1);
 
         Assert.Equal(HttpStatusCode.InternalServerError, first.StatusCode);
         Assert.Equal(EmailStatus.Queued, (await app.EmailAsync(id))!.Status);
 
-        var second = await host.PostAsync("/" + EmailDelivery.FunctionName, Invocation(id, 2));
+        var second = await InvokeAsync(id, 2);
 
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(2, app.Resend.CallsFor(id).Count);

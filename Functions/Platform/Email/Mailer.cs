@@ -16,6 +16,7 @@ public sealed class Mailer(EmailStore emails, StorageAccount storage, TimeProvid
     /// <paramref name="idempotencyKey"/>, calling again with the same key queues nothing new and returns the same id
     /// (the first message wins), so a retried request sends one email. Throws <see cref="ArgumentException"/> for a
     /// message that could never be sent (bad address, no body), before anything is stored.
+    /// Keys are global to the app: make them say whose and what, e.g. <c>sign-up-otp/{user id}/{attempt}</c>.
     /// </summary>
     public async Task<string> EnqueueAsync(EmailMessage message, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
@@ -24,12 +25,14 @@ public sealed class Mailer(EmailStore emails, StorageAccount storage, TimeProvid
         if (idempotencyKey is { Length: 0 or > 1000 })
             throw new ArgumentException("An idempotency key must be 1 to 1000 characters.", nameof(idempotencyKey));
 
+        message = message with { To = message.To.Select(a => a.Trim()).ToList(), ReplyTo = message.ReplyTo?.Trim() };
+
         var id = EmailStore.NewId(idempotencyKey);
         var record = new EmailRecord
         {
             PartitionKey = id,
             Id = id,
-            To = string.Join(',', message.To.Select(a => a.Trim())),
+            To = string.Join(',', message.To),
             Subject = message.Subject,
             Status = EmailStatus.Queued,
             CreatedAt = time.GetUtcNow(),
