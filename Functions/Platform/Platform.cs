@@ -13,6 +13,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 using Serverless.Platform.Deadlines;
+using Serverless.Platform.Email;
 using Serverless.Platform.Hosting;
 using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
@@ -83,6 +84,7 @@ public static class PlatformRegistration
         services.AddSingleton<ApiClientDirectory>();
         services.AddSingleton<IStartupTask, AdminBootstrap>();
         services.AddSingleton<IStartupTask, DevelopmentSeedRunner>();
+        services.AddEmail(configuration);
 
         // HTTP conventions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -132,6 +134,7 @@ public static class PlatformRegistration
         app.MapScalarApiReference("/docs", o => o.WithTitle("Serverless commerce and payments API")
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")).WithFunctionNamesFromRoutes("ApiReference");
         app.MapPlatformApi();
+        app.MapEmailApi();
         if (mode.IsFunctionsHost)
             app.MapHostInvocations();
         return app;

@@ -41,7 +41,6 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
     private const int MaxKeyLength = 255;
-    private const int ChunkSize = 60 * 1024;
     private const int MaxChunks = 14;
 
     public async Task InvokeAsync(HttpContext context)
@@ -117,7 +116,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         }
 
         var status = context.Response.StatusCode;
-        if (status >= 500 || status == StatusCodes.Status429TooManyRequests || buffer.Length > ChunkSize * MaxChunks)
+        if (status >= 500 || status == StatusCodes.Status429TooManyRequests || buffer.Length > TableChunks.ChunkSize * MaxChunks)
         {
             // Not a result worth replaying: let the client's retry run the request again.
             await ReleaseAsync(table, claim);
@@ -134,9 +133,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
                 [nameof(IdempotencyRecord.ContentType)] = context.Response.ContentType,
                 [nameof(IdempotencyRecord.Location)] = context.Response.Headers.Location.ToString(),
             };
-            var bytes = buffer.ToArray();
-            for (var i = 0; i * ChunkSize < bytes.Length; i++)
-                completed["Body" + i] = bytes.AsSpan(i * ChunkSize, Math.Min(ChunkSize, bytes.Length - i * ChunkSize)).ToArray();
+            TableChunks.Write(completed, "Body", buffer.ToArray());
             await table.UpdateEntityAsync(completed, claim.ETag, TableUpdateMode.Replace, CancellationToken.None);
         }
 
@@ -182,8 +179,8 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
             context.Response.Headers.Location = record.Location;
         if (!string.IsNullOrEmpty(record.ContentType))
             context.Response.ContentType = record.ContentType;
-        for (var i = 0; entity is not null && entity.TryGetValue("Body" + i, out var chunk) && chunk is byte[] bytes; i++)
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+        if (entity is not null)
+            await context.Response.Body.WriteAsync(TableChunks.Read(entity, "Body"), context.RequestAborted);
     }
 
     /// <summary>What makes two requests "the same": method, path, query and body bytes.</summary>
