@@ -147,6 +147,7 @@ public static class PlatformRegistration
         {
             _ = app.Services.GetRequiredService<StorageAccount>();
             _ = app.Services.GetRequiredService<IOptions<JwtOptions>>().Value;
+            _ = app.Services.GetRequiredService<IOptions<EmailOptions>>().Value;
             return null;
         }
         catch (StorageNotConfiguredException ex)
