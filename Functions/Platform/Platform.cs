@@ -17,6 +17,7 @@ using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Observability;
 using Serverless.Platform.Storage;
+using Serverless.Platform.Webhooks;
 
 namespace Serverless.Platform;
 
@@ -91,6 +92,7 @@ public static class PlatformRegistration
             o.ForwardLimit = 1;
         });
         services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>());
+        services.AddWebhooks(configuration);
 
         AddTelemetry(builder);
         return builder;
@@ -128,6 +130,7 @@ public static class PlatformRegistration
         app.MapScalarApiReference("/docs", o => o.WithTitle("Serverless commerce and payments API")
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")).WithFunctionNamesFromRoutes("ApiReference");
         app.MapPlatformApi();
+        app.MapWebhooksApi();
         if (mode.IsFunctionsHost)
             app.MapHostInvocations();
         return app;
