@@ -166,6 +166,7 @@ public sealed class WebhookDeliveryTests(WebhookFactory app) : IClassFixture<Web
         Assert.Equal([redelivery.GetProperty("id").GetString(), published.DeliveryIds[0]],
             list.EnumerateArray().Select(d => d.GetProperty("id").GetString()));
         Assert.All(list.EnumerateArray(), d => Assert.Equal("delivered", d.GetProperty("state").GetString()));
+        Assert.All(list.EnumerateArray(), d => Assert.Equal(200, Assert.Single(d.GetProperty("attempts").EnumerateArray()).GetProperty("status_code").GetInt32()));
     }
 
     [Fact]

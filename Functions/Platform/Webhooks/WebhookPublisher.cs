@@ -108,7 +108,7 @@ public sealed class WebhookPublisher(
             return [];
         var attempts = new Dictionary<string, List<WebhookAttempt>>(StringComparer.Ordinal);
         var range = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {WebhookKeys.Partition(ownerId)} and RowKey gt {deliveries[^1].Id} and RowKey lt {deliveries[0].Id + "~"}");
+            $"PartitionKey eq {WebhookKeys.Partition(ownerId)} and RowKey gt {deliveries[0].Id} and RowKey lt {deliveries[^1].Id + "~"}");
         await foreach (var attempt in Table.QueryAsync<WebhookAttempt>(range, cancellationToken: cancellationToken))
         {
             if (!WebhookKeys.IsDeliveryId(attempt.RowKey))
