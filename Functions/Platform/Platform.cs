@@ -20,6 +20,7 @@ using Serverless.Platform.Identity;
 using Serverless.Platform.Payments;
 using Serverless.Platform.Observability;
 using Serverless.Platform.Storage;
+using Serverless.Platform.Webhooks;
 
 namespace Serverless.Platform;
 
@@ -97,6 +98,7 @@ public static class PlatformRegistration
             o.ForwardLimit = 1;
         });
         services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>());
+        services.AddWebhooks(configuration);
 
         AddTelemetry(builder);
         return builder;
@@ -135,6 +137,7 @@ public static class PlatformRegistration
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")).WithFunctionNamesFromRoutes("ApiReference");
         app.MapPlatformApi();
         app.MapEmailApi();
+        app.MapWebhooksApi();
         if (mode.IsFunctionsHost)
             app.MapHostInvocations();
         return app;

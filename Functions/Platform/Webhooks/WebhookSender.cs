@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net.Http.Headers;
+using System.Text;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Observability;
+using Serverless.Platform.Storage;
+
+namespace Serverless.Platform.Webhooks;
+
+/// <summary>
+/// The <c>WebhookDelivery</c> queue function: one message, one attempt of one delivery. It claims the attempt with an
+/// ETag-conditional transition (so a duplicate message cannot send twice), POSTs the stored body bytes signed by the
+/// delivery's scheme, logs the attempt, and then either finishes the delivery or queues the next attempt with a
+/// visibility delay and completes this message. A message that surfaces before its delivery is due goes back for
+/// the rest of the wait; one that is not the delivery's current message does nothing.
+/// </summary>
+public sealed class WebhookSender(
+    StorageAccount storage,
+    WebhookEndpoints endpoints,
+    WebhookSigners signers,
+    WebhookTargetGuard guard,
+    WebhookQueue queue,
+    IHttpClientFactory httpClients,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<WebhookSender> logger)
+{
+    public const string FunctionName = "WebhookDelivery";
+    public const string HttpClientName = "webhooks";
+
+    /// <summary>How long a claimed attempt is left alone before another message may take it over (its sender died).</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    private const int MaxErrorLength = 500;
+
+    private static readonly Counter<long> Attempts = PlatformTelemetry.Meter.CreateCounter<long>(
+        "webhook.attempts", unit: "{attempt}", description: "Webhook delivery attempts, by outcome.");
+
+    private TableClient Table => storage.Table(WebhookKeys.TableName);
+
+    public static Task HandleAsync(QueueInvocation invocation) =>
+        invocation.Services.GetRequiredService<WebhookSender>().HandleAsync(invocation.Message, invocation.CancellationToken);
+
+    public async Task HandleAsync(string messageText, CancellationToken cancellationToken)
+    {
+        var message = WebhookQueue.Parse(messageText);
+        var partition = WebhookKeys.Partition(message.Owner);
+        var delivery = await Table.FindAsync<WebhookDelivery>(partition, message.Delivery, cancellationToken);
+        if (delivery is null || delivery.IsFinished || delivery.Sequence != message.Sequence)
+            return;
+        var now = time.GetUtcNow();
+        var notBefore = NotBefore(delivery, now);
+        if (notBefore > now)
+        {
+            await queue.SendAsync(message, notBefore - now, cancellationToken);
+            return;
+        }
+
+        var eventRow = Table.FindAsync<WebhookEventRow>(partition, delivery.EventId, cancellationToken);
+        var endpoint = delivery.TargetUrl is null ? endpoints.FindAsync(delivery.OwnerId, cancellationToken) : Task.FromResult<WebhookEndpoint?>(null);
+        await Task.WhenAll(eventRow, endpoint);
+        var (url, secret) = delivery.TargetUrl is null
+            ? (endpoint.Result is { Enabled: true } e ? e.Url : null, endpoint.Result?.Secret)
+            : (delivery.TargetUrl, delivery.TargetSecret);
+        if (url is null || secret is null || eventRow.Result is null)
+        {
+            var reason = eventRow.Result is null ? "The event is missing." : "The owner's webhook endpoint is disabled or gone.";
+            await FinishAsync(partition, delivery.Id, d => d.Sequence == message.Sequence && !d.IsFinished, AttemptOutcome.Failed, null, reason, null, cancellationToken);
+            return;
+        }
+
+        var leaseId = Guid.NewGuid().ToString("N");
+        var claimed = await Table.TransitionAsync<WebhookDelivery>(partition, delivery.Id, d =>
+            d.IsFinished || d.Sequence != message.Sequence || NotBefore(d, now) > now
+                ? null
+                : d with { State = WebhookDeliveryStates.Sending, Attempts = d.Attempts + 1, LeaseId = leaseId, LeaseUntil = now + Lease },
+            cancellationToken);
+        if (claimed?.LeaseId != leaseId)
+            return; // Another copy of this message claimed the attempt.
+
+        var result = await SendAsync(claimed, url, secret, eventRow.Result.Body, cancellationToken);
+        var outcome = result.Outcome;
+        var delay = outcome == AttemptOutcome.Retry ? WebhookRetryPolicy.DelayAfter(claimed.Attempts, result.RetryAfter, Random.Shared) : null;
+        var error = result.Error;
+        if (outcome == AttemptOutcome.Retry && delay is null)
+        {
+            outcome = AttemptOutcome.Failed;
+            error += $" No attempts left after {claimed.Attempts}.";
+        }
+        var finishedAt = time.GetUtcNow();
+        DateTimeOffset? nextAttemptAt = delay is null ? null : finishedAt + delay.Value;
+
+        Attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
+        logger.LogInformation("Webhook {DeliveryId} attempt {Attempt} to {Host}: {Outcome} {StatusCode} in {DurationMs} ms",
+            claimed.Id, claimed.Attempts, new Uri(url).Host, outcome, result.StatusCode, result.DurationMs);
+        await Table.UpsertEntityAsync(new WebhookAttempt
+        {
+            PartitionKey = partition,
+            RowKey = WebhookKeys.AttemptRow(claimed.Id, claimed.Attempts),
+            DeliveryId = claimed.Id,
+            Attempt = claimed.Attempts,
+            At = result.StartedAt,
+            Url = url,
+            StatusCode = result.StatusCode,
+            DurationMs = result.DurationMs,
+            Error = error,
+            Outcome = outcome.ToString().ToLowerInvariant(),
+            NextAttemptAt = nextAttemptAt,
+        }, TableUpdateMode.Replace, cancellationToken);
+
+        if (outcome == AttemptOutcome.Gone && claimed.TargetUrl is null)
+            await endpoints.DisableAsync(claimed.OwnerId, $"The endpoint answered 410 Gone at {finishedAt:O}.", cancellationToken);
+        // The next message goes out before the state that expects it is written: if that write fails, this message
+        // is retried, finds the attempt still claimed and tries again after the lease, so nothing is stranded.
+        if (nextAttemptAt is not null)
+            await queue.SendAsync(new WebhookQueueMessage(message.Owner, claimed.Id, claimed.Sequence + 1), delay!.Value, cancellationToken);
+        await FinishAsync(partition, claimed.Id, d => d.LeaseId == leaseId && d.State == WebhookDeliveryStates.Sending,
+            outcome, result.StatusCode, error, nextAttemptAt, cancellationToken);
+    }
+
+    /// <summary>When the delivery may next be attempted: when due, or when an attempt in flight has let go of it.</summary>
+    private static DateTimeOffset NotBefore(WebhookDelivery delivery, DateTimeOffset now) =>
+        delivery.State == WebhookDeliveryStates.Sending ? delivery.LeaseUntil ?? now : delivery.NextAttemptAt;
+
+    private async Task FinishAsync(string partition, string deliveryId, Func<WebhookDelivery, bool> stillOurs, AttemptOutcome outcome,
+        int? statusCode, string? error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await Table.TransitionAsync<WebhookDelivery>(partition, deliveryId, d => !stillOurs(d) ? null : (d with
+        {
+            LeaseId = null,
+            LeaseUntil = null,
+            LastStatusCode = statusCode,
+            LastError = error,
+        }) switch
+        {
+            var next when nextAttemptAt is { } at => next with { State = WebhookDeliveryStates.Pending, Sequence = d.Sequence + 1, NextAttemptAt = at },
+            var next => next with
+            {
+                State = outcome == AttemptOutcome.Delivered ? WebhookDeliveryStates.Delivered : WebhookDeliveryStates.Failed,
+                CompletedAt = now,
+            },
+        }, cancellationToken);
+    }
+
+    private sealed record SendResult(AttemptOutcome Outcome, int? StatusCode, string? Error, TimeSpan? RetryAfter, DateTimeOffset StartedAt, long DurationMs);
+
+    private async Task<SendResult> SendAsync(WebhookDelivery delivery, string url, string secret, byte[] body, CancellationToken cancellationToken)
+    {
+        var startedAt = time.GetUtcNow();
+        // Durations are wall-clock facts about the network, not business time, so they do not follow TimeProvider.
+        var stopwatch = Stopwatch.StartNew();
+        SendResult Result(AttemptOutcome outcome, int? status, string? error, TimeSpan? retryAfter = null) =>
+            new(outcome, status, error is { Length: > MaxErrorLength } ? error[..MaxErrorLength] : error, retryAfter, startedAt, stopwatch.ElapsedMilliseconds);
+
+        if (guard.CheckForm(url, "url", out var uri) is { } problem)
+            return Result(AttemptOutcome.Failed, null, problem);
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        foreach (var (name, value) in signers.For(delivery.Scheme).Sign(new WebhookSigningInput(delivery.EventId, startedAt, body, secret)))
+            request.Headers.TryAddWithoutValidation(name, value);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.RequestTimeout);
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var status = (int)response.StatusCode;
+            var outcome = WebhookRetryPolicy.Classify(status);
+            if (outcome == AttemptOutcome.Delivered)
+                return Result(outcome, status, null);
+            var excerpt = await ExcerptAsync(response, timeout.Token);
+            return Result(outcome, status, $"HTTP {status} {response.ReasonPhrase}{excerpt}".TrimEnd(),
+                WebhookRetryPolicy.RetryAfter(response.Headers.RetryAfter, startedAt));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Find<WebhookTargetRefusedException>(ex) is { } refused)
+        {
+            return Result(AttemptOutcome.Failed, null, refused.Message);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Result(AttemptOutcome.Retry, null, $"No response within {options.Value.RequestTimeout.TotalSeconds:0.#} s.");
+        }
+        catch (HttpRequestException ex)
+        {
+            return Result(AttemptOutcome.Retry, null, Describe(ex));
+        }
+    }
+
+    /// <summary>The start of an error response's body, which usually says what the receiver disliked.</summary>
+    private static async Task<string> ExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var buffer = new byte[200];
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+            var text = Encoding.UTF8.GetString(buffer, 0, read).ReplaceLineEndings(" ").Trim();
+            return text.Length == 0 ? "" : ": " + text;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            return "";
+        }
+    }
+
+    private static string Describe(HttpRequestException ex)
+    {
+        var inner = ex.InnerException?.Message;
+        return inner is null || ex.Message.Contains(inner, StringComparison.Ordinal) ? ex.Message : $"{ex.Message} ({inner})";
+    }
+
+    private static T? Find<T>(Exception ex) where T : Exception
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+                return found;
+        }
+        return null;
+    }
+}
