@@ -210,6 +210,17 @@ public sealed class AuthRateLimitTests(AuthRateLimitFactory app) : IClassFixture
     }
 
     [Fact]
+    public async Task Pre_order_logins_share_the_sign_in_limit()
+    {
+        var client = app.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+            statuses.Add((await client.PostAsJsonAsync("/api/auth/login", new { username = "merchant-" + i, password = "guess" })).StatusCode);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+    }
+
+    [Fact]
     public void Attempts_for_one_identifier_are_limited_whatever_the_address()
     {
         var throttle = app.Get<Serverless.Platform.Http.IdentifierThrottle>();
