@@ -68,12 +68,12 @@ public sealed class WebhookSender(
         if (url is null || secret is null || eventRow.Result is null)
         {
             var reason = eventRow.Result is null ? "The event is missing." : "The owner's webhook endpoint is disabled or gone.";
-            await FinishAsync(partition, delivery.Id, d => d.Sequence == message.Sequence && !d.IsFinished, AttemptOutcome.Failed, null, reason, null, cancellationToken);
+            await FinishAsync(delivery, d => d.Sequence == message.Sequence && !d.IsFinished, AttemptOutcome.Failed, null, reason, null, cancellationToken);
             return;
         }
 
         var leaseId = Guid.NewGuid().ToString("N");
-        var claimed = await Table.TransitionAsync<WebhookDelivery>(partition, delivery.Id, d =>
+        var claimed = await Table.TransitionAsync(delivery, d =>
             d.IsFinished || d.Sequence != message.Sequence || NotBefore(d, now) > now
                 ? null
                 : d with { State = WebhookDeliveryStates.Sending, Attempts = d.Attempts + 1, LeaseId = leaseId, LeaseUntil = now + Lease },
@@ -117,7 +117,7 @@ public sealed class WebhookSender(
         // is retried, finds the attempt still claimed and tries again after the lease, so nothing is stranded.
         if (nextAttemptAt is not null)
             await queue.SendAsync(new WebhookQueueMessage(message.Owner, claimed.Id, claimed.Sequence + 1), delay!.Value, cancellationToken);
-        await FinishAsync(partition, claimed.Id, d => d.LeaseId == leaseId && d.State == WebhookDeliveryStates.Sending,
+        await FinishAsync(claimed, d => d.LeaseId == leaseId && d.State == WebhookDeliveryStates.Sending,
             outcome, result.StatusCode, error, nextAttemptAt, cancellationToken);
     }
 
@@ -125,24 +125,20 @@ public sealed class WebhookSender(
     private static DateTimeOffset NotBefore(WebhookDelivery delivery, DateTimeOffset now) =>
         delivery.State == WebhookDeliveryStates.Sending ? delivery.LeaseUntil ?? now : delivery.NextAttemptAt;
 
-    private async Task FinishAsync(string partition, string deliveryId, Func<WebhookDelivery, bool> stillOurs, AttemptOutcome outcome,
+    /// <summary>Records an attempt's result on the delivery: waiting for the next attempt, delivered, or failed.</summary>
+    private async Task FinishAsync(WebhookDelivery known, Func<WebhookDelivery, bool> stillOurs, AttemptOutcome outcome,
         int? statusCode, string? error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await Table.TransitionAsync<WebhookDelivery>(partition, deliveryId, d => !stillOurs(d) ? null : (d with
+        await Table.TransitionAsync(known, d =>
         {
-            LeaseId = null,
-            LeaseUntil = null,
-            LastStatusCode = statusCode,
-            LastError = error,
-        }) switch
-        {
-            var next when nextAttemptAt is { } at => next with { State = WebhookDeliveryStates.Pending, Sequence = d.Sequence + 1, NextAttemptAt = at },
-            var next => next with
-            {
-                State = outcome == AttemptOutcome.Delivered ? WebhookDeliveryStates.Delivered : WebhookDeliveryStates.Failed,
-                CompletedAt = now,
-            },
+            if (!stillOurs(d))
+                return null;
+            var next = d with { LeaseId = null, LeaseUntil = null, LastStatusCode = statusCode, LastError = error };
+            if (nextAttemptAt is { } at)
+                return next with { State = WebhookDeliveryStates.Pending, Sequence = d.Sequence + 1, NextAttemptAt = at };
+            var state = outcome == AttemptOutcome.Delivered ? WebhookDeliveryStates.Delivered : WebhookDeliveryStates.Failed;
+            return next with { State = state, CompletedAt = now };
         }, cancellationToken);
     }
 
