@@ -4,9 +4,10 @@ using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using Serverless.Platform.Observability;
 using Serverless.Platform.Storage;
+using Serverless.Tests.Platform.Webhooks;
 using Xunit.Abstractions;
 
-namespace Serverless.Tests.Platform.Webhooks;
+namespace Serverless.Tests.Measurements;
 
 /// <summary>The standalone pumps running, as under <c>./dev run</c>: the queue is polled in the background.</summary>
 public sealed class WebhookPumpsRunningFactory : WebhookFactory
@@ -16,9 +17,11 @@ public sealed class WebhookPumpsRunningFactory : WebhookFactory
 
 /// <summary>
 /// Measures (never asserts) how long after <c>PublishAsync</c> is called the receiver gets the first attempt.
-/// Run with: <c>dotnet test Functions.Tests --filter "FullyQualifiedName~Latency" --logger "console;verbosity=detailed"</c>.
+/// A measurement, not a test of speed: run with
+/// <c>dotnet test Functions.Tests --filter "FullyQualifiedName~Measurements.Webhook" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-public sealed class WebhookLatencyTests(WebhookPumpsRunningFactory app, ITestOutputHelper output) : IClassFixture<WebhookPumpsRunningFactory>
+[Trait("Category", "Measurement")]
+public sealed class WebhookLatencyMeasurement(WebhookPumpsRunningFactory app, ITestOutputHelper output) : IClassFixture<WebhookPumpsRunningFactory>
 {
     [Fact]
     public async Task First_attempt_latency_with_the_standalone_pumps_is_measured()
@@ -34,7 +37,8 @@ public sealed class WebhookLatencyTests(WebhookPumpsRunningFactory app, ITestOut
 }
 
 /// <summary>The same without background polling: publish, then drain at once, as when the message is in hand.</summary>
-public sealed class WebhookHandlerLatencyTests(WebhookFactory app, ITestOutputHelper output) : IClassFixture<WebhookFactory>
+[Trait("Category", "Measurement")]
+public sealed class WebhookHandlerLatencyMeasurement(WebhookFactory app, ITestOutputHelper output) : IClassFixture<WebhookFactory>
 {
     [Fact]
     public async Task First_attempt_latency_of_the_handler_alone_is_measured()
