@@ -142,6 +142,23 @@ public sealed class WebhookDeliveryTests(WebhookFactory app) : IClassFixture<Web
     }
 
     [Fact]
+    public async Task Publishing_again_after_the_message_was_lost_queues_the_unsent_delivery_again()
+    {
+        var owner = NewOwner();
+        var hook = await app.RegisterAsync(owner);
+        var first = await app.Publisher.PublishAsync(owner, "pre_order.paid", Paid("po_lost"), eventKey: "pre_order.paid:po_lost");
+        // The publisher stopped between storing the event and queueing it: no message.
+        await app.Get<StorageAccount>().Queue(WebhookKeys.QueueName).ClearMessagesAsync();
+
+        var again = await app.Publisher.PublishAsync(owner, "pre_order.paid", Paid("po_lost"), eventKey: "pre_order.paid:po_lost");
+        await app.DrainAsync();
+
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.EventId, Assert.Single(hook.Received).Header("webhook-id"));
+        Assert.Equal(WebhookDeliveryStates.Delivered, (await app.DeliveryAsync(owner, first.DeliveryIds[0])).State);
+    }
+
+    [Fact]
     public async Task A_redelivery_sends_the_stored_body_again_with_the_same_webhook_id()
     {
         var owner = NewOwner();

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Serverless.Platform.Storage;
 using Serverless.Platform.Webhooks;
 using Serverless.Tests.Infrastructure;
 
@@ -155,6 +156,31 @@ public sealed class WebhookRetryTests(WebhookRetryFactory app) : IClassFixture<W
         Assert.Equal(WebhookRetryPolicy.MaxAttempts, attempts.Count);
         Assert.All(attempts, a => Assert.Null(a.StatusCode));
         Assert.Equal(WebhookDeliveryStates.Failed, (await app.DeliveryAsync(owner, deliveryId)).State);
+    }
+
+    [Fact]
+    public async Task An_attempt_whose_sender_died_is_taken_over_when_its_lease_runs_out()
+    {
+        var owner = NewOwner();
+        var hook = await app.RegisterAsync(owner);
+        var deliveryId = (await app.Publisher.PublishAsync(owner, "pre_order.paid", Event("po_6"))).DeliveryIds[0];
+        // A sender claimed attempt 1 and then stopped before recording anything; its message is still queued.
+        var now = app.Time.GetUtcNow();
+        await app.Table.TransitionAsync<WebhookDelivery>(WebhookKeys.Partition(owner), deliveryId, d => d with
+        {
+            State = WebhookDeliveryStates.Sending, Attempts = 1, LeaseId = "dead-sender", LeaseUntil = now + WebhookSender.Lease,
+        });
+
+        await app.RunOnceAsync();
+        Assert.Empty(hook.Received);
+        app.Time.Advance(WebhookSender.Lease);
+        await app.DrainAsync();
+
+        Assert.True(Assert.Single(hook.Received).StandardSignatureValid);
+        var delivered = await app.DeliveryAsync(owner, deliveryId);
+        Assert.Equal(WebhookDeliveryStates.Delivered, delivered.State);
+        Assert.Equal(2, delivered.Attempts);
+        Assert.Equal(2, Assert.Single(await app.AttemptsAsync(owner, deliveryId)).Attempt);
     }
 
     [Theory]

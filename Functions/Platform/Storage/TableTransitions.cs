@@ -16,20 +16,43 @@ public static class TableTransitions
     /// Applies <paramref name="transition"/> to the current row. The transition returns the row to write, or null to
     /// leave it as it is. Returns the row as stored afterwards, or null when the row does not exist.
     /// </summary>
-    public static async Task<T?> TransitionAsync<T>(
+    public static Task<T?> TransitionAsync<T>(
         this TableClient table,
         string partitionKey,
         string rowKey,
         Func<T, T?> transition,
         CancellationToken cancellationToken = default)
+        where T : class, ITableEntity =>
+        TransitionAsync(table, partitionKey, rowKey, null, transition, cancellationToken);
+
+    /// <summary>
+    /// The same, starting from <paramref name="current"/>, a row just read (or written) with its ETag: the first
+    /// decision costs no read, and a 412 re-reads as usual.
+    /// </summary>
+    public static Task<T?> TransitionAsync<T>(this TableClient table, T current, Func<T, T?> transition,
+        CancellationToken cancellationToken = default)
+        where T : class, ITableEntity =>
+        TransitionAsync(table, current.PartitionKey, current.RowKey, current, transition, cancellationToken);
+
+    private static async Task<T?> TransitionAsync<T>(
+        TableClient table,
+        string partitionKey,
+        string rowKey,
+        T? known,
+        Func<T, T?> transition,
+        CancellationToken cancellationToken)
         where T : class, ITableEntity
     {
         for (var attempt = 1; ; attempt++)
         {
-            var read = await table.GetEntityIfExistsAsync<T>(partitionKey, rowKey, cancellationToken: cancellationToken);
-            if (!read.HasValue || read.Value is null)
-                return null;
-            var current = read.Value;
+            var current = attempt == 1 ? known : null;
+            if (current is null)
+            {
+                var read = await table.GetEntityIfExistsAsync<T>(partitionKey, rowKey, cancellationToken: cancellationToken);
+                if (!read.HasValue || read.Value is null)
+                    return null;
+                current = read.Value;
+            }
             var next = transition(current);
             if (next is null || ReferenceEquals(next, current))
                 return current;

@@ -25,7 +25,8 @@ public sealed class WebhookEndpoints(StorageAccount storage, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var partition = WebhookKeys.Partition(ownerId);
-        if (await FindAsync(ownerId, cancellationToken) is null)
+        var existing = await FindAsync(ownerId, cancellationToken);
+        if (existing is null)
         {
             var secret = StandardWebhooksSigner.NewSecret();
             var created = new WebhookEndpoint
@@ -36,7 +37,7 @@ public sealed class WebhookEndpoints(StorageAccount storage, TimeProvider time)
             if (await Table.TryAddAsync(created, cancellationToken))
                 return new EndpointChange(created, secret, Created: true);
         }
-        var updated = await Table.TransitionAsync<WebhookEndpoint>(partition, WebhookKeys.EndpointRow, e =>
+        WebhookEndpoint? Change(WebhookEndpoint e)
         {
             var nowEnabled = enabled ?? e.Enabled;
             if (e.Url == url && e.Enabled == nowEnabled)
@@ -48,7 +49,11 @@ public sealed class WebhookEndpoints(StorageAccount storage, TimeProvider time)
                 DisabledReason = nowEnabled ? null : e.Enabled ? "Disabled by an administrator." : e.DisabledReason,
                 UpdatedAt = now,
             };
-        }, cancellationToken);
+        }
+        // Still null here only when another request created the endpoint in between: decide on what it stored.
+        var updated = existing is null
+            ? await Table.TransitionAsync<WebhookEndpoint>(partition, WebhookKeys.EndpointRow, Change, cancellationToken)
+            : await Table.TransitionAsync(existing, Change, cancellationToken);
         return new EndpointChange(updated ?? throw new ConcurrencyConflictException("The endpoint was removed while it was being changed."),
             null, Created: false);
     }

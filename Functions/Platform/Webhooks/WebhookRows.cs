@@ -45,7 +45,7 @@ public static class WebhookKeys
 
     public static bool IsDeliveryId(string value) =>
         value.Length == DeliveryPrefix.Length + 19 + 1 + 6 && value.StartsWith(DeliveryPrefix, StringComparison.Ordinal)
-        && value.AsSpan(DeliveryPrefix.Length).ContainsAnyExcept("0123456789abcdef_") == false;
+        && !value.AsSpan(DeliveryPrefix.Length).ContainsAnyExcept("0123456789abcdef_");
 
     public static string AttemptRow(string deliveryId, int attempt) =>
         deliveryId + "-" + attempt.ToString("D4", CultureInfo.InvariantCulture);

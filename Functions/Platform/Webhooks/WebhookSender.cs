@@ -47,10 +47,9 @@ public sealed class WebhookSender(
     public async Task HandleAsync(string messageText, CancellationToken cancellationToken)
     {
         var message = WebhookQueue.Parse(messageText);
-        var partition = WebhookKeys.Partition(message.Owner);
-        var delivery = await Table.FindAsync<WebhookDelivery>(partition, message.Delivery, cancellationToken);
+        var delivery = await Table.FindAsync<WebhookDelivery>(WebhookKeys.Partition(message.Owner), message.Delivery, cancellationToken);
         if (delivery is null || delivery.IsFinished || delivery.Sequence != message.Sequence)
-            return;
+            return; // Gone, done, or superseded by a later message.
         var now = time.GetUtcNow();
         var notBefore = NotBefore(delivery, now);
         if (notBefore > now)
@@ -59,32 +58,53 @@ public sealed class WebhookSender(
             return;
         }
 
-        var eventRow = Table.FindAsync<WebhookEventRow>(partition, delivery.EventId, cancellationToken);
-        var endpoint = delivery.TargetUrl is null ? endpoints.FindAsync(delivery.OwnerId, cancellationToken) : Task.FromResult<WebhookEndpoint?>(null);
-        await Task.WhenAll(eventRow, endpoint);
-        var (url, secret) = delivery.TargetUrl is null
-            ? (endpoint.Result is { Enabled: true } e ? e.Url : null, endpoint.Result?.Secret)
-            : (delivery.TargetUrl, delivery.TargetSecret);
-        if (url is null || secret is null || eventRow.Result is null)
+        var (target, refusal) = await ResolveTargetAsync(delivery, cancellationToken);
+        if (target is null)
         {
-            var reason = eventRow.Result is null ? "The event is missing." : "The owner's webhook endpoint is disabled or gone.";
-            await FinishAsync(partition, delivery.Id, d => d.Sequence == message.Sequence && !d.IsFinished, AttemptOutcome.Failed, null, reason, null, cancellationToken);
+            await FinishAsync(delivery, d => d.Sequence == message.Sequence && !d.IsFinished, AttemptOutcome.Failed, null, refusal, null, cancellationToken);
             return;
         }
-
         var leaseId = Guid.NewGuid().ToString("N");
-        var claimed = await Table.TransitionAsync<WebhookDelivery>(partition, delivery.Id, d =>
+        var claimed = await Table.TransitionAsync(delivery, d =>
             d.IsFinished || d.Sequence != message.Sequence || NotBefore(d, now) > now
                 ? null
                 : d with { State = WebhookDeliveryStates.Sending, Attempts = d.Attempts + 1, LeaseId = leaseId, LeaseUntil = now + Lease },
             cancellationToken);
         if (claimed?.LeaseId != leaseId)
             return; // Another copy of this message claimed the attempt.
+        await AttemptAsync(claimed, target, cancellationToken);
+    }
 
-        var result = await SendAsync(claimed, url, secret, eventRow.Result.Body, cancellationToken);
+    /// <summary>Where and how an attempt is sent: the URL and secret as they are now, the signer, the stored body.</summary>
+    private sealed record Target(string Url, string Secret, IWebhookSigner Signer, byte[] Body);
+
+    /// <summary>The delivery's target, or why there is none (and the delivery fails without an attempt).</summary>
+    private async Task<(Target? Target, string? Refusal)> ResolveTargetAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
+    {
+        var eventRow = Table.FindAsync<WebhookEventRow>(delivery.PartitionKey, delivery.EventId, cancellationToken);
+        var endpoint = delivery.TargetUrl is null ? endpoints.FindAsync(delivery.OwnerId, cancellationToken) : Task.FromResult<WebhookEndpoint?>(null);
+        await Task.WhenAll(eventRow, endpoint);
+        if (eventRow.Result is not { } stored)
+            return (null, "The event is missing.");
+        if (!signers.Has(delivery.Scheme))
+            return (null, $"No signer is registered for the scheme '{delivery.Scheme}'.");
+        // Attempts whose senders died before recording a result count too: a delivery that keeps killing them stops.
+        if (delivery.Attempts >= WebhookRetryPolicy.MaxAttempts)
+            return (null, $"No attempts left after {delivery.Attempts}.");
+        if (delivery.TargetUrl is { } url)
+            return (new Target(url, delivery.TargetSecret ?? "", signers.For(delivery.Scheme), stored.Body), null);
+        return endpoint.Result is { Enabled: true } e
+            ? (new Target(e.Url, e.Secret, signers.For(delivery.Scheme), stored.Body), null)
+            : (null, "The owner's webhook endpoint is disabled or gone.");
+    }
+
+    /// <summary>Sends one attempt, logs it, and records its result: delivered, failed, or the next attempt queued.</summary>
+    private async Task AttemptAsync(WebhookDelivery claimed, Target target, CancellationToken cancellationToken)
+    {
+        var result = await SendAsync(claimed, target, cancellationToken);
         var outcome = result.Outcome;
-        var delay = outcome == AttemptOutcome.Retry ? WebhookRetryPolicy.DelayAfter(claimed.Attempts, result.RetryAfter, Random.Shared) : null;
         var error = result.Error;
+        var delay = outcome == AttemptOutcome.Retry ? WebhookRetryPolicy.DelayAfter(claimed.Attempts, result.RetryAfter, Random.Shared) : null;
         if (outcome == AttemptOutcome.Retry && delay is null)
         {
             outcome = AttemptOutcome.Failed;
@@ -92,22 +112,23 @@ public sealed class WebhookSender(
         }
         var finishedAt = time.GetUtcNow();
         DateTimeOffset? nextAttemptAt = delay is null ? null : finishedAt + delay.Value;
+        var outcomeName = outcome.ToString().ToLowerInvariant();
 
-        Attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
+        Attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcomeName));
         logger.LogInformation("Webhook {DeliveryId} attempt {Attempt} to {Host}: {Outcome} {StatusCode} in {DurationMs} ms",
-            claimed.Id, claimed.Attempts, new Uri(url).Host, outcome, result.StatusCode, result.DurationMs);
+            claimed.Id, claimed.Attempts, new Uri(target.Url).Host, outcome, result.StatusCode, result.DurationMs);
         await Table.UpsertEntityAsync(new WebhookAttempt
         {
-            PartitionKey = partition,
+            PartitionKey = claimed.PartitionKey,
             RowKey = WebhookKeys.AttemptRow(claimed.Id, claimed.Attempts),
             DeliveryId = claimed.Id,
             Attempt = claimed.Attempts,
             At = result.StartedAt,
-            Url = url,
+            Url = target.Url,
             StatusCode = result.StatusCode,
             DurationMs = result.DurationMs,
             Error = error,
-            Outcome = outcome.ToString().ToLowerInvariant(),
+            Outcome = outcomeName,
             NextAttemptAt = nextAttemptAt,
         }, TableUpdateMode.Replace, cancellationToken);
 
@@ -115,9 +136,9 @@ public sealed class WebhookSender(
             await endpoints.DisableAsync(claimed.OwnerId, $"The endpoint answered 410 Gone at {finishedAt:O}.", cancellationToken);
         // The next message goes out before the state that expects it is written: if that write fails, this message
         // is retried, finds the attempt still claimed and tries again after the lease, so nothing is stranded.
-        if (nextAttemptAt is not null)
-            await queue.SendAsync(new WebhookQueueMessage(message.Owner, claimed.Id, claimed.Sequence + 1), delay!.Value, cancellationToken);
-        await FinishAsync(partition, claimed.Id, d => d.LeaseId == leaseId && d.State == WebhookDeliveryStates.Sending,
+        if (delay is { } wait)
+            await queue.SendAsync(new WebhookQueueMessage(claimed.OwnerId, claimed.Id, claimed.Sequence + 1), wait, cancellationToken);
+        await FinishAsync(claimed, d => d.LeaseId == claimed.LeaseId && d.State == WebhookDeliveryStates.Sending,
             outcome, result.StatusCode, error, nextAttemptAt, cancellationToken);
     }
 
@@ -125,30 +146,26 @@ public sealed class WebhookSender(
     private static DateTimeOffset NotBefore(WebhookDelivery delivery, DateTimeOffset now) =>
         delivery.State == WebhookDeliveryStates.Sending ? delivery.LeaseUntil ?? now : delivery.NextAttemptAt;
 
-    private async Task FinishAsync(string partition, string deliveryId, Func<WebhookDelivery, bool> stillOurs, AttemptOutcome outcome,
+    /// <summary>Records an attempt's result on the delivery: waiting for the next attempt, delivered, or failed.</summary>
+    private async Task FinishAsync(WebhookDelivery known, Func<WebhookDelivery, bool> stillOurs, AttemptOutcome outcome,
         int? statusCode, string? error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await Table.TransitionAsync<WebhookDelivery>(partition, deliveryId, d => !stillOurs(d) ? null : (d with
+        await Table.TransitionAsync(known, d =>
         {
-            LeaseId = null,
-            LeaseUntil = null,
-            LastStatusCode = statusCode,
-            LastError = error,
-        }) switch
-        {
-            var next when nextAttemptAt is { } at => next with { State = WebhookDeliveryStates.Pending, Sequence = d.Sequence + 1, NextAttemptAt = at },
-            var next => next with
-            {
-                State = outcome == AttemptOutcome.Delivered ? WebhookDeliveryStates.Delivered : WebhookDeliveryStates.Failed,
-                CompletedAt = now,
-            },
+            if (!stillOurs(d))
+                return null;
+            var next = d with { LeaseId = null, LeaseUntil = null, LastStatusCode = statusCode, LastError = error };
+            if (nextAttemptAt is { } at)
+                return next with { State = WebhookDeliveryStates.Pending, Sequence = d.Sequence + 1, NextAttemptAt = at };
+            var state = outcome == AttemptOutcome.Delivered ? WebhookDeliveryStates.Delivered : WebhookDeliveryStates.Failed;
+            return next with { State = state, CompletedAt = now };
         }, cancellationToken);
     }
 
     private sealed record SendResult(AttemptOutcome Outcome, int? StatusCode, string? Error, TimeSpan? RetryAfter, DateTimeOffset StartedAt, long DurationMs);
 
-    private async Task<SendResult> SendAsync(WebhookDelivery delivery, string url, string secret, byte[] body, CancellationToken cancellationToken)
+    private async Task<SendResult> SendAsync(WebhookDelivery delivery, Target target, CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
         // Durations are wall-clock facts about the network, not business time, so they do not follow TimeProvider.
@@ -156,11 +173,11 @@ public sealed class WebhookSender(
         SendResult Result(AttemptOutcome outcome, int? status, string? error, TimeSpan? retryAfter = null) =>
             new(outcome, status, error is { Length: > MaxErrorLength } ? error[..MaxErrorLength] : error, retryAfter, startedAt, stopwatch.ElapsedMilliseconds);
 
-        if (guard.CheckForm(url, "url", out var uri) is { } problem)
+        if (guard.CheckForm(target.Url, "url", out var uri) is { } problem)
             return Result(AttemptOutcome.Failed, null, problem);
-        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(target.Body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        foreach (var (name, value) in signers.For(delivery.Scheme).Sign(new WebhookSigningInput(delivery.EventId, startedAt, body, secret)))
+        foreach (var (name, value) in target.Signer.Sign(new WebhookSigningInput(delivery.EventId, startedAt, target.Body, target.Secret)))
             request.Headers.TryAddWithoutValidation(name, value);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -188,6 +205,12 @@ public sealed class WebhookSender(
         catch (HttpRequestException ex)
         {
             return Result(AttemptOutcome.Retry, null, Describe(ex));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not the network: still an attempt that failed, retried on the schedule like one, so it cannot loop.
+            logger.LogWarning(ex, "Webhook {DeliveryId} attempt failed unexpectedly", delivery.Id);
+            return Result(AttemptOutcome.Retry, null, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
