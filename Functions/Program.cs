@@ -1,11 +1,14 @@
 using Serverless.Platform;
 using Serverless.Platform.Hosting;
+using Serverless.PreOrders;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatform();
+builder.Services.AddPreOrders();
 
 var app = builder.Build();
 app.UsePlatform();
+app.MapPreOrders();
 
 // `Functions --write-functions <dir>` writes the Functions host's function folders instead of serving.
 if (args is ["--write-functions", var directory])

@@ -1,0 +1,103 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Serverless.Platform.Deadlines;
+using Serverless.Platform.Storage;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Identity;
+using Serverless.PreOrders;
+using Serverless.Tests.Platform.Webhooks;
+
+namespace Serverless.Tests.PreOrders;
+
+/// <summary>
+/// The app with two merchants, a partner (no access to this API) and a webhook receiver for the first merchant;
+/// deadline and webhook messages are visible at once, so the fake clock decides what is due.
+/// </summary>
+public sealed class PreOrdersFactory : WebhookFactory
+{
+    public const string Merchant = "acme-shop";
+    public const string OtherMerchant = "other-shop";
+    public const string Password = "merchant-password-1";
+    public const string BaseUrl = "https://pay.example.test";
+
+    public PreOrdersFactory()
+    {
+        With("Deadlines:MaxVisibilityDelay", "00:00:00");
+        With("PublicBaseUrl", BaseUrl);
+        // Tests sign in far more often than a person; the limits themselves are tested on their own.
+        With("RateLimits:Auth:PermitLimit", "100000");
+        With("RateLimits:PerCaller:PermitLimit", "100000");
+    }
+
+    public WebhookReceiver.Hook MerchantHook { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var clients = Get<ApiClientDirectory>();
+        await clients.CreateAsync(ClientKinds.Merchant, "Acme Shop", Merchant, Password);
+        await clients.CreateAsync(ClientKinds.Merchant, "Other Shop", OtherMerchant, Password);
+        await clients.CreateAsync(ClientKinds.Partner, "Gift Partner", "gift-partner", Password);
+        MerchantHook = Receiver.Add(Merchant);
+        var response = await Admin().PutAsJsonAsync($"/api/admin/merchants/{Merchant}/webhook", new { url = MerchantHook.Url });
+        response.EnsureSuccessStatusCode();
+        MerchantHook.Secret = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString();
+    }
+
+    public async Task<HttpClient> MerchantClientAsync(string merchant = Merchant)
+    {
+        var login = await CreateClient().PostAsJsonAsync("/api/auth/login", new { username = merchant, password = Password });
+        login.EnsureSuccessStatusCode();
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public static object Body(string expiration, decimal amount = 100.00m, string currency = "USD", string description = "Pre-order for product X") => new
+    {
+        amount,
+        currency,
+        description,
+        expiration_date = expiration,
+        customer = new { name = "John Doe", email = "john@example.com", phone = "+1234567890" },
+    };
+
+    public string In(TimeSpan span) => (Time.GetUtcNow() + span).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+
+    public async Task<JsonElement> CreateAsync(HttpClient merchant, TimeSpan expiresIn, decimal amount = 100.00m)
+    {
+        var response = await merchant.PostAsJsonAsync("/api/pre-orders", Body(In(expiresIn), amount));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>
+    /// Runs the deadline pump until no deadline due by the fake clock is left. Deadlines still in the future keep
+    /// coming back (visibility is off in tests), so "the queue is empty" is not the end condition here.
+    /// </summary>
+    public async Task RunDeadlinesAsync()
+    {
+        var table = Get<StorageAccount>().Table(DeadlineScheduler.TableName);
+        var pump = Get<StandalonePumps>().CreatePump(DeadlineRegistration.DueFunction);
+        for (var batch = 0; batch < 100; batch++)
+        {
+            var now = Time.GetUtcNow();
+            var due = table.QueryAsync<DeadlineRow>(TableClient.CreateQueryFilter($"DueAt le {now}"), maxPerPage: 1);
+            await using var rows = due.GetAsyncEnumerator();
+            if (!await rows.MoveNextAsync())
+                return;
+            await pump.RunOnceAsync(CancellationToken.None);
+        }
+        throw new TimeoutException("Deadlines that are due were not handled after 100 batches.");
+    }
+
+    /// <summary>Every webhook the merchant's receiver got, as parsed bodies.</summary>
+    public List<JsonElement> MerchantEvents() =>
+        MerchantHook.Received.Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+
+    public List<JsonElement> EventsFor(string id) =>
+        MerchantEvents().Where(e => e.GetProperty("data").GetProperty("id").GetString() == id).ToList();
+}

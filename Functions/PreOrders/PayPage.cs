@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Serverless.Platform.Payments;
+
+namespace Serverless.PreOrders;
+
+/// <summary>
+/// The page a customer reaches by scanning the QR code: what is being paid, a countdown to expiry, the live status
+/// (it polls <c>/pay/{id}/status</c> and changes by itself when the pre-order is paid, expires or is cancelled), and
+/// the way to pay. Everything shown is HTML-encoded; scripts run only with this response's nonce.
+/// </summary>
+public static class PayPage
+{
+    public static async Task<IResult> Render(string id, PreOrderService orders, PreOrderSettings settings,
+        IEnumerable<IPaymentGateway> gateways, TimeProvider time, HttpContext context)
+    {
+        var order = await orders.FindPublicAsync(id, context.RequestAborted);
+        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        context.Response.Headers.ContentSecurityPolicy =
+            $"default-src 'none'; img-src data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        if (order is null)
+            return Results.Content(Layout(nonce, "Payment not found", "<h1>Payment not found</h1><p>This payment link is not valid.</p>", ""),
+                "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
+
+        var now = time.GetUtcNow();
+        var status = order.EffectiveStatus(now);
+        var sandbox = gateways.Any(g => g.IsSandbox);
+        var amount = order.Amount.ToString("N" + Currencies.MinorDigits(order.Currency), CultureInfo.InvariantCulture);
+        var qr = PreOrdersApi.QrDataUri(settings.PaymentUrl(order.Id));
+        string E(string s) => WebUtility.HtmlEncode(s);
+        var body = $$"""
+            <main>
+              <h1>Pay <span id="amount">{{E(amount)}} {{E(order.Currency)}}</span></h1>
+              <p id="description">{{E(order.Description)}}</p>
+              <img id="qr" alt="QR code of this payment page" src="{{qr}}" width="220" height="220">
+              <p>Status: <strong id="status" data-status="{{status}}">{{status}}</strong></p>
+              <p id="countdown-line">Expires in <span id="countdown" data-expires="{{PreOrderViews.Time(order.ExpiresAt)}}"></span></p>
+              {{(sandbox
+                  ? """<button id="pay" type="button">Pay (sandbox)</button><p class="note">Sandbox mode: no money moves.</p>"""
+                  : """<p id="unavailable">Online payment is not available for this pre-order yet.</p>""")}}
+              <p id="message" role="status"></p>
+            </main>
+            """;
+        var script = $$"""
+            const id = {{System.Text.Json.JsonSerializer.Serialize(order.Id)}};
+            const statusEl = document.getElementById('status');
+            const countdownEl = document.getElementById('countdown');
+            const payButton = document.getElementById('pay');
+            const message = document.getElementById('message');
+            const expires = Date.parse(countdownEl.dataset.expires);
+            const labels = { pending: 'pending', paid: 'paid', expired: 'expired', cancelled: 'cancelled' };
+            function show(status) {
+              statusEl.textContent = labels[status] || status;
+              statusEl.dataset.status = status;
+              if (status !== 'pending') {
+                if (payButton) payButton.remove();
+                document.getElementById('countdown-line').hidden = true;
+                message.textContent = status === 'paid' ? 'Payment received. Thank you!' : 'This pre-order can no longer be paid.';
+              }
+            }
+            function tick() {
+              const left = Math.max(0, expires - Date.now());
+              const s = Math.floor(left / 1000);
+              const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
+              countdownEl.textContent = (d ? d + 'd ' : '') + String(h).padStart(2, '0') + ':' + String(m).padStart(2, '0') + ':' + String(sec).padStart(2, '0');
+            }
+            async function refresh() {
+              try {
+                const response = await fetch('/pay/' + encodeURIComponent(id) + '/status', { cache: 'no-store' });
+                if (response.ok) show((await response.json()).status);
+              } catch (e) { /* offline for a moment: the next poll tries again */ }
+            }
+            if (payButton) payButton.addEventListener('click', async () => {
+              payButton.disabled = true;
+              message.textContent = 'Processing...';
+              const response = await fetch('/pay/' + encodeURIComponent(id) + '/sandbox', { method: 'POST' });
+              const body = await response.json().catch(() => ({}));
+              if (response.ok) show(body.status);
+              else { message.textContent = (body.error && body.error.message) || 'Payment failed.'; payButton.disabled = false; refresh(); }
+            });
+            show(statusEl.dataset.status);
+            tick();
+            setInterval(tick, 1000);
+            setInterval(refresh, 2000);
+            """;
+        return Results.Content(Layout(nonce, $"Pay {amount} {order.Currency}", body, script), "text/html; charset=utf-8");
+    }
+
+    private static string Layout(string nonce, string title, string body, string script) => $$"""
+        <!doctype html>
+        <html lang="en">
+        <head>
+          <meta charset="utf-8">
+          <meta name="viewport" content="width=device-width, initial-scale=1">
+          <title>{{WebUtility.HtmlEncode(title)}}</title>
+          <style nonce="{{nonce}}">
+            body { font-family: system-ui, sans-serif; margin: 0; background: #f5f6f8; color: #1d2330; }
+            main { max-width: 420px; margin: 2rem auto; background: #fff; border-radius: 12px; padding: 1.5rem 2rem; box-shadow: 0 2px 12px #0001; text-align: center; }
+            button { font-size: 1.1rem; padding: .7rem 1.6rem; border: 0; border-radius: 8px; background: #1f6feb; color: #fff; cursor: pointer; }
+            button:disabled { opacity: .6; }
+            .note { color: #666; font-size: .85rem; }
+            [data-status=paid] { color: #1a7f37; } [data-status=expired], [data-status=cancelled] { color: #b42318; }
+          </style>
+        </head>
+        <body>
+        {{body}}
+        <script nonce="{{nonce}}">
+        {{script}}
+        </script>
+        </body>
+        </html>
+        """;
+}

@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Serverless.Platform.Deadlines;
+using Serverless.Platform.Http;
+using Serverless.Platform.Payments;
+using Serverless.Platform.Storage;
+using Serverless.Platform.Webhooks;
+
+namespace Serverless.PreOrders;
+
+/// <summary>What a payment attempt came to.</summary>
+public enum PaymentOutcome
+{
+    Paid,
+    AlreadyPaid,
+    NotFound,
+    NotPayable,
+}
+
+/// <summary>
+/// The pre-order lifecycle: create (and schedule its expiry), read, list, cancel, pay, expire. Every transition is
+/// ETag-conditional on the row it read, so pay, cancel and expire racing for one pre-order end with exactly one
+/// winner; each transition publishes its webhook with an event key, so a repeated transition is one event.
+/// </summary>
+public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler deadlines, WebhookPublisher webhooks, TimeProvider time)
+{
+    public const string TableName = "preorders";
+    public const string LinkTableName = "preorderlinks";
+    public const string ExpiryDeadline = "pre-order-expiry";
+
+    private TableClient Orders => storage.Table(TableName);
+    private TableClient Links => storage.Table(LinkTableName);
+
+    /// <summary>The webhook owner id of a merchant.</summary>
+    public static string WebhookOwner(string merchantId) => "merchant:" + merchantId;
+
+    public static string Partition(string merchantId) => TableKeys.Escape(merchantId);
+
+    /// <summary>
+    /// <c>pre_order_</c>, then 16 hex digits that sort newest first, then 8 random: ids are unguessable and a
+    /// merchant's rows list newest first without an index.
+    /// </summary>
+    public static string NewId(DateTimeOffset at) =>
+        "pre_order_" + (long.MaxValue - at.UtcTicks).ToString("x16", CultureInfo.InvariantCulture)
+                     + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+
+    public static bool LooksLikeId(string id) =>
+        id.Length == 34 && id.StartsWith("pre_order_", StringComparison.Ordinal) && id.AsSpan(10).ContainsAnyExcept("0123456789abcdef") == false;
+
+    public async Task<PreOrder> CreateAsync(string merchantId, long amountMinor, string currency, string description,
+        DateTimeOffset expiresAt, CustomerInfo customer, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var order = new PreOrder
+        {
+            PartitionKey = Partition(merchantId),
+            RowKey = NewId(now),
+            MerchantId = merchantId,
+            AmountMinor = amountMinor,
+            Currency = currency,
+            Description = description,
+            CustomerName = customer.Name,
+            CustomerEmail = customer.Email,
+            CustomerPhone = customer.Phone,
+            CreatedAt = now,
+            ExpiresAt = expiresAt,
+        };
+        // The public link first: a link without a pre-order answers 404, a pre-order without a link could not be paid.
+        await Links.AddEntityAsync(new PreOrderLink { PartitionKey = order.Id, RowKey = "", MerchantId = merchantId }, cancellationToken);
+        await Orders.AddEntityAsync(order, cancellationToken);
+        await deadlines.ScheduleAsync(ExpiryDeadline, DeadlineKey(order), expiresAt, cancellationToken);
+        return order;
+    }
+
+    public Task<PreOrder?> GetAsync(string merchantId, string id, CancellationToken cancellationToken) =>
+        LooksLikeId(id) ? Orders.FindAsync<PreOrder>(Partition(merchantId), id, cancellationToken) : Task.FromResult<PreOrder?>(null);
+
+    /// <summary>A pre-order by id alone, for its public payment page.</summary>
+    public async Task<PreOrder?> FindPublicAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!LooksLikeId(id))
+            return null;
+        var link = await Links.FindAsync<PreOrderLink>(id, "", cancellationToken);
+        return link is null ? null : await Orders.FindAsync<PreOrder>(Partition(link.MerchantId), id, cancellationToken);
+    }
+
+    /// <summary>A merchant's pre-orders, newest first, optionally by effective status; one more than asked tells if there are more.</summary>
+    public async Task<(IReadOnlyList<PreOrder> Page, bool HasMore)> ListAsync(string merchantId, string? status, int limit, int offset,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var partition = Partition(merchantId);
+        var filter = status switch
+        {
+            null => TableClient.CreateQueryFilter($"PartitionKey eq {partition}"),
+            PreOrderStatus.Pending => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Status eq {PreOrderStatus.Pending} and ExpiresAt gt {now}"),
+            PreOrderStatus.Expired => TableClient.CreateQueryFilter(
+                $"PartitionKey eq {partition} and (Status eq {PreOrderStatus.Expired} or (Status eq {PreOrderStatus.Pending} and ExpiresAt le {now}))"),
+            _ => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Status eq {status}"),
+        };
+        var page = new List<PreOrder>(limit + 1);
+        var skipped = 0;
+        await foreach (var order in Orders.QueryAsync<PreOrder>(filter, maxPerPage: Math.Min(1000, offset + limit + 1), cancellationToken: cancellationToken))
+        {
+            if (skipped++ < offset)
+                continue;
+            page.Add(order);
+            if (page.Count > limit)
+                break;
+        }
+        var hasMore = page.Count > limit;
+        return (hasMore ? page[..limit] : page, hasMore);
+    }
+
+    /// <summary>Pending → cancelled. Null when there is no such pre-order; otherwise the row and whether it was cancelled now.</summary>
+    public async Task<(PreOrder Order, bool Changed)?> CancelAsync(string merchantId, string id, CancellationToken cancellationToken)
+    {
+        if (!LooksLikeId(id))
+            return null;
+        var changed = false;
+        var order = await Orders.TransitionAsync<PreOrder>(Partition(merchantId), id, o =>
+        {
+            changed = o.IsOpen(time.GetUtcNow());
+            return changed ? o.Cancelled(time.GetUtcNow()) : null;
+        }, cancellationToken);
+        if (order is null)
+            return null;
+        if (order.Status == PreOrderStatus.Cancelled)
+            await PublishAsync(order, "pre_order.cancelled", cancellationToken);
+        return (order, changed);
+    }
+
+    /// <summary>
+    /// Records a completed payment. Refused (never marks paid) unless the pre-order is open at this moment; the
+    /// same transaction confirmed twice is one payment.
+    /// </summary>
+    public async Task<(PaymentOutcome Outcome, PreOrder? Order)> ConfirmPaymentAsync(PreOrder read, GatewayPayment payment,
+        CancellationToken cancellationToken)
+    {
+        var outcome = PaymentOutcome.NotPayable;
+        var order = await Orders.TransitionAsync<PreOrder>(read.PartitionKey, read.RowKey, o =>
+        {
+            if (o.Status == PreOrderStatus.Paid)
+            {
+                outcome = o.TransactionId == payment.TransactionId ? PaymentOutcome.AlreadyPaid : PaymentOutcome.NotPayable;
+                return null;
+            }
+            outcome = o.IsOpen(time.GetUtcNow()) ? PaymentOutcome.Paid : PaymentOutcome.NotPayable;
+            return outcome == PaymentOutcome.Paid ? o.Paid(payment) : null;
+        }, cancellationToken);
+        if (order is null)
+            return (PaymentOutcome.NotFound, null);
+        if (order.Status == PreOrderStatus.Paid && outcome is PaymentOutcome.Paid or PaymentOutcome.AlreadyPaid)
+            await PublishAsync(order, "pre_order.paid", cancellationToken);
+        return (outcome, order);
+    }
+
+    /// <summary>The expiry deadline: pending → expired once its time has come; then the expired event.</summary>
+    public async Task ExpireAsync(string deadlineKey, CancellationToken cancellationToken)
+    {
+        var separator = deadlineKey.IndexOf('|', StringComparison.Ordinal);
+        if (separator <= 0)
+            return;
+        var partition = deadlineKey[..separator];
+        var id = deadlineKey[(separator + 1)..];
+        var order = await Orders.TransitionAsync<PreOrder>(partition, id,
+            o => o.Status == PreOrderStatus.Pending && time.GetUtcNow() >= o.ExpiresAt ? o.Expired() : null, cancellationToken);
+        // Also on a repeated delivery: the event key makes it one event, and a crash after the write still emits it.
+        if (order?.Status == PreOrderStatus.Expired)
+            await PublishAsync(order, "pre_order.expired", cancellationToken);
+    }
+
+    private static string DeadlineKey(PreOrder order) => order.PartitionKey + "|" + order.RowKey;
+
+    private Task PublishAsync(PreOrder order, string eventType, CancellationToken cancellationToken)
+    {
+        var payload = new PreOrderEventPayload(eventType,
+            new PreOrderEventData(order.Id, order.Status, order.Amount, order.Currency, PreOrderViews.Payment(order)),
+            PreOrderViews.Time(order.ClosedAt ?? time.GetUtcNow()));
+        var node = JsonSerializer.SerializeToNode(payload)!;
+        return webhooks.PublishAsync(WebhookOwner(order.MerchantId), eventType, node, eventType + ":" + order.Id, cancellationToken);
+    }
+}
+
+/// <summary>Entity to document shapes.</summary>
+public static class PreOrderViews
+{
+    /// <summary>ISO 8601 in UTC with a Z, as the document shows times.</summary>
+    public static string Time(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+
+    public static PaymentDetails? Payment(PreOrder order) =>
+        order.Status == PreOrderStatus.Paid && order.TransactionId is not null && order.PaidAt is { } paidAt
+            ? new PaymentDetails(order.TransactionId, order.PaymentMethod ?? "qr", Time(paidAt))
+            : null;
+
+    public static PreOrderResponse Response(PreOrder order, DateTimeOffset now) => new(
+        order.Id, order.EffectiveStatus(now), order.Amount, order.Currency, order.Description,
+        new CustomerInfo(order.CustomerName, order.CustomerEmail, order.CustomerPhone),
+        Payment(order), Time(order.CreatedAt), Time(order.ExpiresAt));
+}

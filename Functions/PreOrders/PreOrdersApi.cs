@@ -1,0 +1,260 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using QRCoder;
+using Serverless.Platform.Http;
+using Serverless.Platform.Identity;
+using Serverless.Platform.Payments;
+using Serverless.Platform.Webhooks;
+
+namespace Serverless.PreOrders;
+
+/// <summary>
+/// The pre-orders API ("TotalCoin"): merchants sign in, create pre-orders paid by QR code, read, list and cancel
+/// them; customers pay on the public page the QR code opens; the platform admin manages merchants.
+/// </summary>
+public static partial class PreOrdersApi
+{
+    public const string MerchantPolicy = "pre-orders-merchant";
+
+    public static void MapPreOrders(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Pre-orders").WithErrorShape(PreOrderErrorShape.Instance);
+        api.MapPost("/auth/login", Login).WithName("PreOrdersLogin").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
+        var merchant = api.MapGroup("/pre-orders").RequireAuthorization(MerchantPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        merchant.MapPost("/", Create).WithName("CreatePreOrder").WithIdempotency();
+        merchant.MapGet("/", List).WithName("ListPreOrders");
+        merchant.MapGet("/{id}", Get).WithName("GetPreOrder");
+        merchant.MapPost("/{id}/cancel", Cancel).WithName("CancelPreOrder");
+
+        var admin = api.MapGroup("/admin/merchants").RequireAuthorization(PlatformApi.AdminPolicy);
+        admin.MapPost("/", CreateMerchant).WithName("CreatePreOrderMerchant").WithIdempotency();
+        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook");
+        admin.MapGet("/{username}/webhook/deliveries", ListDeliveries).WithName("ListPreOrderMerchantDeliveries");
+        admin.MapPost("/{username}/webhook/deliveries/{deliveryId}/redeliver", Redeliver).WithName("RedeliverPreOrderMerchantDelivery");
+
+        var pay = app.MapGroup("/pay").WithTags("Pre-order payment page").WithErrorShape(PreOrderErrorShape.Instance).AllowAnonymous()
+            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+        pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage");
+        pay.MapGet("/{id}/status", PayStatus).WithName("PreOrderPayStatus");
+        pay.MapPost("/{id}/sandbox", PaySandbox).WithName("PreOrderPaySandbox");
+    }
+
+    public static async Task<Results<Ok<LoginResponse>, ErrorResult>> Login(
+        LoginRequest body, ApiClientDirectory clients, TokenService tokens, IdentifierThrottle throttle, HttpContext context)
+    {
+        var problem = Check.Required(body.Username, "username", 64) ?? Check.Required(body.Password, "password", 256);
+        if (problem is not null)
+            return problem;
+        if (!throttle.TryAcquire("pre-orders-login", body.Username))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        var client = await clients.FindAsync(body.Username, context.RequestAborted);
+        if (!Secrets.Verify(client?.SecretHash, body.Password))
+            return ApiErrors.Result(new ApiError(401, "invalid_credentials", "Invalid or non-existent credentials."));
+        if (client!.Kind != ClientKinds.Merchant || client.Disabled)
+            return ApiErrors.Result(new ApiError(403, "forbidden", "These credentials have no access to the pre-orders API."));
+        var token = tokens.IssueForClient(client.ClientId, client.Name, ClientKinds.Merchant, TimeSpan.FromSeconds(3600));
+        return TypedResults.Ok(new LoginResponse(token.Token, token.ExpiresIn));
+    }
+
+    public static async Task<Results<Created<CreatePreOrderResponse>, ErrorResult>> Create(
+        CreatePreOrderRequest body, CurrentUser merchant, PreOrderService orders, PreOrderSettings settings, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var currency = body.Currency?.Trim().ToUpperInvariant() ?? "";
+        var problem = Check.Required(body.Currency, "currency", 3)
+                      ?? (Currencies.IsKnown(currency) ? null : ApiErrors.BadRequest($"'currency' must be an ISO 4217 code such as USD or EUR; '{body.Currency}' is not one.", "validation_error"))
+                      ?? Check.Required(body.Description, "description", 500)
+                      ?? Check.Required(body.Customer.Name, "customer.name", 200)
+                      ?? Check.Required(body.Customer.Email, "customer.email", 254)
+                      ?? Check.Email(body.Customer.Email, "customer.email")
+                      ?? Check.Required(body.Customer.Phone, "customer.phone", 32)
+                      ?? (IsPhone(body.Customer.Phone) ? null : ApiErrors.BadRequest("'customer.phone' must be a phone number such as +1234567890.", "validation_error"));
+        if (problem is not null)
+            return problem;
+        if (!Currencies.TryToMinor(body.Amount, currency, out var minor))
+            return ApiErrors.BadRequest(body.Amount <= 0
+                ? "'amount' must be greater than 0."
+                : $"'amount' must have at most {Currencies.MinorDigits(currency)} decimal places for {currency} and be below 1,000,000,000,000.", "validation_error");
+        var now = time.GetUtcNow();
+        if (!TryParseInstant(body.ExpirationDate, out var expiresAt))
+            return ApiErrors.BadRequest("'expiration_date' must be an ISO 8601 date-time with a time zone, such as 2024-04-26T23:59:59Z.", "validation_error");
+        if (expiresAt <= now)
+            return ApiErrors.BadRequest("'expiration_date' must be in the future.", "validation_error");
+        if (expiresAt > now.AddYears(1))
+            return ApiErrors.BadRequest("'expiration_date' must be at most one year away.", "validation_error");
+
+        var order = await orders.CreateAsync(merchant.Id!, minor, currency, body.Description.Trim(), expiresAt,
+            new CustomerInfo(body.Customer.Name.Trim(), body.Customer.Email.Trim(), body.Customer.Phone.Trim()), cancellationToken);
+        var paymentUrl = settings.PaymentUrl(order.Id);
+        return TypedResults.Created($"/api/pre-orders/{order.Id}", new CreatePreOrderResponse(order.Id, order.EffectiveStatus(now),
+            QrDataUri(paymentUrl), paymentUrl, PreOrderViews.Time(order.CreatedAt), PreOrderViews.Time(order.ExpiresAt)));
+    }
+
+    public static async Task<Results<Ok<PreOrderResponse>, ErrorResult>> Get(
+        string id, CurrentUser merchant, PreOrderService orders, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var order = await orders.GetAsync(merchant.Id!, id, cancellationToken);
+        return order is null ? NotFound(id) : TypedResults.Ok(PreOrderViews.Response(order, time.GetUtcNow()));
+    }
+
+    public static async Task<Results<Ok<PreOrderListResponse>, ErrorResult>> List(
+        CurrentUser merchant, PreOrderService orders, TimeProvider time, CancellationToken cancellationToken,
+        string? status = null, int limit = 20, int offset = 0)
+    {
+        var problem = (status is null ? null : Check.OneOf(status, "status", PreOrderStatus.All))
+                      ?? Check.Range(limit, "limit", 1, 100) ?? Check.Range(offset, "offset", 0, 10_000);
+        if (problem is not null)
+            return problem;
+        var (page, hasMore) = await orders.ListAsync(merchant.Id!, status, limit, offset, cancellationToken);
+        var now = time.GetUtcNow();
+        return TypedResults.Ok(new PreOrderListResponse(page.Select(o => PreOrderViews.Response(o, now)).ToList(), limit, offset, hasMore));
+    }
+
+    public static async Task<Results<Ok<PreOrderResponse>, ErrorResult>> Cancel(
+        string id, CurrentUser merchant, PreOrderService orders, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var result = await orders.CancelAsync(merchant.Id!, id, cancellationToken);
+        if (result is not { } cancelled)
+            return NotFound(id);
+        var now = time.GetUtcNow();
+        if (!cancelled.Changed)
+            return ApiErrors.Conflict($"Pre-order {id} is {cancelled.Order.EffectiveStatus(now)}; only a pending pre-order can be cancelled.", "invalid_state");
+        return TypedResults.Ok(PreOrderViews.Response(cancelled.Order, now));
+    }
+
+    public static async Task<Results<Ok<PayPageStatus>, ErrorResult>> PayStatus(
+        string id, PreOrderService orders, TimeProvider time, HttpContext context)
+    {
+        var order = await orders.FindPublicAsync(id, context.RequestAborted);
+        if (order is null)
+            return NotFound(id);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new PayPageStatus(order.Id, order.EffectiveStatus(time.GetUtcNow()), PreOrderViews.Time(order.ExpiresAt),
+            order.PaidAt is { } paidAt ? PreOrderViews.Time(paidAt) : null));
+    }
+
+    /// <summary>The sandbox's "Pay" button: the sandbox gateway completes the charge, then the pre-order is paid if still open.</summary>
+    public static async Task<Results<Ok<PayPageStatus>, ErrorResult>> PaySandbox(
+        string id, PreOrderService orders, IEnumerable<IPaymentGateway> gateways, TimeProvider time, HttpContext context)
+    {
+        var gateway = gateways.FirstOrDefault(g => g.IsSandbox);
+        if (gateway is null)
+            return NotFound(id);
+        var order = await orders.FindPublicAsync(id, context.RequestAborted);
+        if (order is null)
+            return NotFound(id);
+        if (!order.IsOpen(time.GetUtcNow()))
+            return NotPayable(order, time.GetUtcNow());
+        var payment = await gateway.ChargeAsync(new GatewayCharge(order.Id, order.AmountMinor, order.Currency, "qr"), context.RequestAborted);
+        var (outcome, paid) = await orders.ConfirmPaymentAsync(order, payment, context.RequestAborted);
+        if (outcome == PaymentOutcome.NotFound || paid is null)
+            return NotFound(id);
+        if (outcome == PaymentOutcome.NotPayable)
+            return NotPayable(paid, time.GetUtcNow());
+        return TypedResults.Ok(new PayPageStatus(paid.Id, paid.Status, PreOrderViews.Time(paid.ExpiresAt), PreOrderViews.Time(paid.PaidAt!.Value)));
+    }
+
+    public static async Task<Results<Created<MerchantResponse>, ErrorResult>> CreateMerchant(
+        CreateMerchantRequest body, ApiClientDirectory clients, CancellationToken cancellationToken)
+    {
+        var problem = Check.Length(body.Username, "username", 3, 64) ?? Check.Length(body.Password, "password", 12, 256)
+                      ?? (body.Name is null ? null : Check.Required(body.Name, "name", 200));
+        if (problem is not null)
+            return problem;
+        if (!UsernamePattern().IsMatch(body.Username))
+            return ApiErrors.BadRequest("'username' may hold letters, digits, '-', '_' and '.' only.", "validation_error");
+        var created = await clients.CreateAsync(ClientKinds.Merchant, body.Name?.Trim() ?? body.Username, body.Username, body.Password, cancellationToken);
+        if (created is null)
+            return ApiErrors.Conflict($"Username '{body.Username}' is already in use.", "already_exists");
+        return TypedResults.Created($"/api/admin/merchants/{body.Username}",
+            new MerchantResponse(created.Client.ClientId, created.Client.Name, PreOrderViews.Time(created.Client.CreatedAt)));
+    }
+
+    public static async Task<Results<Ok<WebhookEndpointResponse>, ErrorResult>> SetWebhook(
+        string username, PutWebhookEndpointRequest body, ApiClientDirectory clients, WebhookEndpoints endpoints,
+        WebhookTargetGuard guard, CancellationToken cancellationToken)
+    {
+        if (await clients.FindAsync(username, cancellationToken) is not { Kind: ClientKinds.Merchant })
+            return ApiErrors.NotFound($"No merchant '{username}'.");
+        if (await guard.CheckAsync(body.Url, "url", cancellationToken) is { } problem)
+            return ApiErrors.BadRequest(problem, "invalid_webhook_url");
+        var change = await endpoints.SetAsync(PreOrderService.WebhookOwner(username), body.Url.Trim(), body.Enabled, cancellationToken);
+        return TypedResults.Ok(WebhookEndpointResponse.From(change.Endpoint, change.NewSecret));
+    }
+
+    public static async Task<Results<Ok<List<WebhookDeliveryResponse>>, ErrorResult>> ListDeliveries(
+        string username, WebhookPublisher webhooks, CancellationToken cancellationToken, int limit = 50)
+    {
+        if (Check.Range(limit, "limit", 1, 200) is { } problem)
+            return problem;
+        var deliveries = await webhooks.ListDeliveriesAsync(PreOrderService.WebhookOwner(username), limit, cancellationToken);
+        return TypedResults.Ok(deliveries.Select(d => WebhookDeliveryResponse.From(d.Delivery, d.Attempts)).ToList());
+    }
+
+    public static async Task<Results<Accepted<WebhookDeliveryResponse>, ErrorResult>> Redeliver(
+        string username, string deliveryId, WebhookPublisher webhooks, CancellationToken cancellationToken)
+    {
+        var delivery = await webhooks.RedeliverAsync(PreOrderService.WebhookOwner(username), deliveryId, cancellationToken);
+        return delivery is null
+            ? ApiErrors.NotFound($"No delivery '{deliveryId}' for merchant '{username}'.")
+            : TypedResults.Accepted((string?)null, WebhookDeliveryResponse.From(delivery, []));
+    }
+
+    private static ErrorResult NotFound(string id) => ApiErrors.NotFound($"Pre-order '{id}' not found.");
+
+    private static ErrorResult NotPayable(PreOrder order, DateTimeOffset now) =>
+        ApiErrors.Conflict($"Pre-order {order.Id} is {order.EffectiveStatus(now)} and cannot be paid.", "not_payable");
+
+    /// <summary>The QR code of <paramref name="url"/> as a PNG data URI.</summary>
+    public static string QrDataUri(string url)
+    {
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(url, QRCodeGenerator.ECCLevel.M);
+        var png = new PngByteQRCode(data).GetGraphic(6);
+        return "data:image/png;base64," + Convert.ToBase64String(png);
+    }
+
+    /// <summary>ISO 8601 with an explicit zone (Z or ±hh:mm): a deadline must not depend on the server's zone.</summary>
+    public static bool TryParseInstant(string? value, out DateTimeOffset instant)
+    {
+        instant = default;
+        if (string.IsNullOrWhiteSpace(value) || value.Length > 40 || !ZonePattern().IsMatch(value))
+            return false;
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out instant);
+    }
+
+    public static bool IsPhone(string phone)
+    {
+        var digits = phone.Count(char.IsAsciiDigit);
+        return digits is >= 7 and <= 15 && PhonePattern().IsMatch(phone.Trim());
+    }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")]
+    private static partial Regex ZonePattern();
+
+    [GeneratedRegex(@"^\+?[0-9][0-9 ()\-]{5,24}$")]
+    private static partial Regex PhonePattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
+    private static partial Regex UsernamePattern();
+}
+
+/// <summary>The pre-orders API's error body: <c>{"error": {"code": ..., "message": ...}}</c>.</summary>
+public sealed class PreOrderErrorShape : IErrorShape
+{
+    public static readonly PreOrderErrorShape Instance = new();
+
+    public Task WriteAsync(HttpContext context, ApiError error) =>
+        context.Response.WriteAsJsonAsync(new { error = new { code = error.Code, message = error.Message } }, (JsonSerializerOptions?)null,
+            "application/json", context.RequestAborted);
+}
+
+/// <summary>Where payment pages live: <c>{PublicBaseUrl}/pay/{id}</c>.</summary>
+public sealed class PreOrderSettings(IConfiguration configuration)
+{
+    public string PublicBaseUrl { get; } = (configuration["PublicBaseUrl"] is { Length: > 0 } url ? url : "http://localhost:7071").TrimEnd('/');
+
+    public string PaymentUrl(string id) => $"{PublicBaseUrl}/pay/{id}";
+}
