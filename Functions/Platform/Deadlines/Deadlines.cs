@@ -38,13 +38,17 @@ public sealed class DeadlineScheduler(StorageAccount storage, TimeProvider time,
     /// <summary>Whether the deadline has come, by the app's clock.</summary>
     public bool IsDue(DateTimeOffset dueAt) => dueAt <= time.GetUtcNow();
 
-    /// <summary>How long a message for this deadline stays invisible: the time left, capped.</summary>
+    /// <summary>
+    /// How long a message for this deadline stays invisible: the time left, capped, rounded up to whole seconds.
+    /// Queues count visibility in whole seconds; rounding down would wake the handler before its time, over and over.
+    /// </summary>
     public TimeSpan VisibilityFor(DateTimeOffset dueAt)
     {
         var left = dueAt - time.GetUtcNow();
         if (left <= TimeSpan.Zero)
             return TimeSpan.Zero;
-        return left < options.MaxVisibilityDelay ? left : options.MaxVisibilityDelay;
+        var capped = left < options.MaxVisibilityDelay ? left : options.MaxVisibilityDelay;
+        return TimeSpan.FromSeconds(Math.Ceiling(capped.TotalSeconds));
     }
 
     internal Task EnqueueAsync(Deadline deadline, CancellationToken cancellationToken) =>
