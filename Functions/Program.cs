@@ -1,3 +1,4 @@
+using Serverless.ECards;
 using Serverless.Platform;
 using Serverless.Platform.Hosting;
 using Serverless.PreOrders;
@@ -5,10 +6,12 @@ using Serverless.PreOrders;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatform();
 builder.Services.AddPreOrders();
+builder.Services.AddECards();
 
 var app = builder.Build();
 app.UsePlatform();
 app.MapPreOrders();
+app.MapECards();
 
 // `Functions --write-functions <dir>` writes the Functions host's function folders instead of serving.
 if (args is ["--write-functions", var directory])

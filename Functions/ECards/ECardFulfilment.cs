@@ -1,0 +1,151 @@
+using System.Net;
+using System.Text;
+using Azure.Data.Tables;
+using Serverless.Platform.Email;
+using Serverless.Platform.Storage;
+
+namespace Serverless.ECards;
+
+/// <summary>
+/// Behind the statuses after Payed: assign codes from stock (→ ReadyForDelivery, or AwaitingCertificateAssignment
+/// when stock runs short), then email the assigned codes to the participant (→ Delivered, or PartiallyDelivered
+/// while codes are missing). Every step is an ETag-conditional change of the order row and safe to run again:
+/// codes claimed but not recorded are found by their order key, and each delivery batch is one email (idempotency
+/// key per batch). An order stays in the pending list until it is final, and loading stock runs the list again.
+/// </summary>
+public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts accounts, CertificateStock stock, Mailer mailer,
+    ILogger<ECardFulfilment> logger)
+{
+    public const string TableName = "ecardfulfilment";
+
+    private TableClient Pending => storage.Table(TableName);
+
+    public static string OrderKey(string partnerId, string orderId) => PartnerAccounts.Partition(partnerId) + "|" + orderId;
+
+    /// <summary>Remembers that an order needs fulfilment; written before the debit, so a crash after it is never forgotten.</summary>
+    public Task MarkPendingAsync(string partnerId, string orderId, CancellationToken cancellationToken = default) =>
+        Pending.UpsertEntityAsync(new PendingFulfilmentRow { RowKey = OrderKey(partnerId, orderId), PartnerId = partnerId, OrderId = orderId },
+            TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>Fulfils every order that is not finished yet (after stock arrived).</summary>
+    public async Task<int> RunPendingAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = new List<PendingFulfilmentRow>();
+        await foreach (var row in Pending.QueryAsync<PendingFulfilmentRow>(r => r.PartitionKey == PendingFulfilmentRow.Partition, cancellationToken: cancellationToken))
+            rows.Add(row);
+        foreach (var row in rows)
+            await FulfilAsync(row.PartnerId, row.OrderId, cancellationToken);
+        return rows.Count;
+    }
+
+    /// <summary>Takes one order as far as stock allows. Returns the order as stored afterwards.</summary>
+    public async Task<ECardOrderRow?> FulfilAsync(string partnerId, string orderId, CancellationToken cancellationToken = default)
+    {
+        var order = await accounts.FindAsync(partnerId, orderId, cancellationToken);
+        if (order is null)
+        {
+            await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
+            return null;
+        }
+        if (!ECardOrderStatus.IsFinal(order.Status))
+            order = await AssignAsync(order, cancellationToken);
+        if (order is not null && !ECardOrderStatus.IsFinal(order.Status))
+            order = await DeliverAsync(order, cancellationToken);
+        if (order is not null)
+            order = await EmailAsync(order, cancellationToken);
+        if (order is not null && ECardOrderStatus.IsFinal(order.Status))
+            await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
+        return order;
+    }
+
+    private async Task<ECardOrderRow?> AssignAsync(ECardOrderRow order, CancellationToken cancellationToken)
+    {
+        var key = OrderKey(order.PartnerId, order.OrderId);
+        var certificates = order.Certificates().ToList();
+        var known = certificates.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
+        var claimed = new List<AssignedCertificate>();
+        foreach (var slot in order.Lines().GroupBy(l => (l.ECardId, l.FaceValue)))
+        {
+            var wanted = slot.Sum(l => l.Quantity) - certificates.Count(c => c.ECardId == slot.Key.ECardId && c.FaceValue == slot.Key.FaceValue);
+            if (wanted <= 0)
+                continue;
+            var codes = await stock.ClaimAsync(slot.Key.ECardId, slot.Key.FaceValue, key, wanted, known, cancellationToken);
+            claimed.AddRange(codes.Select(code => new AssignedCertificate(slot.Key.ECardId, slot.Key.FaceValue, code, 0)));
+        }
+        var wasCancelled = false;
+        var updated = await accounts.TransitionAsync(order, o =>
+        {
+            if (ECardOrderStatus.IsFinal(o.Status))
+            {
+                wasCancelled = o.Status == ECardOrderStatus.Cancelled;
+                return null;
+            }
+            var current = o.Certificates().ToList();
+            var have = current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
+            current.AddRange(claimed.Where(c => !have.Contains(c.Code)));
+            var complete = o.Lines().Sum(l => l.Quantity) == current.Count;
+            var status = complete ? ECardOrderStatus.ReadyForDelivery
+                : o.DeliveryBatches > 0 ? ECardOrderStatus.PartiallyDelivered
+                : ECardOrderStatus.AwaitingCertificateAssignment;
+            return status == o.Status && current.Count == o.Certificates().Count ? null : o.WithCertificates(current) with { Status = status };
+        }, cancellationToken);
+        if (wasCancelled && claimed.Count > 0)
+            await stock.ReleaseAsync(claimed.Select(c => (c.ECardId, c.FaceValue)), key, cancellationToken);
+        return updated;
+    }
+
+    private Task<ECardOrderRow?> DeliverAsync(ECardOrderRow order, CancellationToken cancellationToken) =>
+        accounts.TransitionAsync(order, o =>
+        {
+            if (ECardOrderStatus.IsFinal(o.Status))
+                return null;
+            var certificates = o.Certificates().ToList();
+            if (!certificates.Any(c => c.Batch == 0))
+                return null;
+            var batch = o.DeliveryBatches + 1;
+            var delivered = certificates.Select(c => c.Batch == 0 ? c with { Batch = batch } : c).ToList();
+            var complete = o.Lines().Sum(l => l.Quantity) == delivered.Count;
+            return o.WithCertificates(delivered) with
+            {
+                DeliveryBatches = batch,
+                Status = complete ? ECardOrderStatus.Delivered : ECardOrderStatus.PartiallyDelivered,
+            };
+        }, cancellationToken);
+
+    /// <summary>Queues the email of every delivery batch not yet emailed, one email per batch.</summary>
+    private async Task<ECardOrderRow?> EmailAsync(ECardOrderRow order, CancellationToken cancellationToken)
+    {
+        var current = order;
+        while (current is not null && current.EmailedBatches < current.DeliveryBatches)
+        {
+            var batch = current.EmailedBatches + 1;
+            var certificates = current.Certificates().Where(c => c.Batch == batch).ToList();
+            try
+            {
+                await mailer.EnqueueAsync(Email(current, certificates), $"ecard-order/{current.PartitionKey}/{current.OrderId}/{batch}", cancellationToken);
+            }
+            catch (ArgumentException ex)
+            {
+                // An address that can never receive mail: recorded as emailed so it is not retried forever.
+                logger.LogWarning("E-card order {OrderId} batch {Batch} cannot be emailed: {Reason}", current.OrderId, batch, ex.Message);
+            }
+            current = await accounts.TransitionAsync(current, o => o.EmailedBatches >= batch ? null : o with { EmailedBatches = batch }, cancellationToken);
+        }
+        return current;
+    }
+
+    private static EmailMessage Email(ECardOrderRow order, IReadOnlyList<AssignedCertificate> certificates)
+    {
+        var names = order.Lines().GroupBy(l => l.ECardId).ToDictionary(g => g.Key, g => g.First().Name);
+        var text = new StringBuilder($"Hello {order.ParticipantName},\n\nYour e-cards from order {order.Number}:\n\n");
+        var html = new StringBuilder($"<p>Hello {WebUtility.HtmlEncode(order.ParticipantName)},</p><p>Your e-cards from order {order.Number}:</p><ul>");
+        foreach (var certificate in certificates)
+        {
+            var name = names.GetValueOrDefault(certificate.ECardId, "E-card");
+            text.Append($"- {name} ({certificate.FaceValue}): {certificate.Code}\n");
+            html.Append($"<li>{WebUtility.HtmlEncode(name)} ({WebUtility.HtmlEncode(certificate.FaceValue)}): <b>{WebUtility.HtmlEncode(certificate.Code)}</b></li>");
+        }
+        html.Append("</ul>");
+        return new EmailMessage([order.ParticipantEmail], $"Your e-cards (order {order.Number})", html.ToString(), text.ToString());
+    }
+}

@@ -1,0 +1,389 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Serverless.Platform.Http;
+using Serverless.Platform.Identity;
+
+namespace Serverless.ECards;
+
+/// <summary>
+/// The e-card orders API for partners ("Vektor"): a client-credentials token, the catalogue, the prepaid balance,
+/// orders paid from it and fulfilled with certificate codes from stock; the platform admin manages the catalogue,
+/// stock, partners, balances and cancellations.
+/// </summary>
+public static partial class ECardsApi
+{
+    public const string PartnerPolicy = "ecards-partner";
+    public const int PageSize = 20;
+    public const int MaxLines = 20;
+    public const int MaxCertificatesPerOrder = 200;
+    public const string Scope = "external-api";
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(1);
+
+    public static void MapECards(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/connect/token", Token).WithName("ECardsToken").WithTags("E-cards").WithErrorShape(OAuthErrorShape.Instance)
+            .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth).DisableAntiforgery();
+
+        var v1 = app.MapGroup("/v1").WithTags("E-cards").WithErrorShape(ECardErrorShape.Instance);
+        var partner = v1.MapGroup("").RequireAuthorization(PartnerPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        partner.MapGet("/ecards", ListECards).WithName("ListECards");
+        partner.MapGet("/balance", GetBalance).WithName("GetECardBalance");
+        partner.MapGet("/orders", ListOrders).WithName("ListECardOrders");
+        partner.MapPost("/orders", CreateOrder).WithName("CreateECardOrder");
+        partner.MapGet("/orders/{order_id}/status", GetOrderStatus).WithName("GetECardOrderStatus");
+        partner.MapGet("/orders/{order_id}", GetOrder).WithName("GetECardOrder");
+
+        var admin = v1.MapGroup("/admin").RequireAuthorization(PlatformApi.AdminPolicy);
+        admin.MapPut("/ecards/{id}", PutECard).WithName("PutECard");
+        admin.MapDelete("/ecards/{id}", DeleteECard).WithName("DeleteECard");
+        admin.MapPost("/ecards/{id}/codes", LoadCodes).WithName("LoadECardCodes");
+        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithIdempotency();
+        admin.MapGet("/partners/{partnerId}/balance", GetPartnerBalance).WithName("GetECardPartnerBalance");
+        admin.MapPost("/partners/{partnerId}/topups", TopUp).WithName("TopUpECardPartner");
+        admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder");
+        admin.MapPost("/fulfilment/run", RunFulfilment).WithName("RunECardFulfilment");
+    }
+
+    /// <summary>OAuth 2.0 client credentials (RFC 6749 §4.4), form-encoded; errors in the OAuth shape.</summary>
+    public static async Task<Results<Ok<AccessTokenResponse>, ErrorResult>> Token(
+        HttpContext context, ApiClientDirectory clients, TokenService tokens, IdentifierThrottle throttle)
+    {
+        if (!context.Request.HasFormContentType)
+            return OAuthError(400, "invalid_request", "Send client_id, client_secret and grant_type as application/x-www-form-urlencoded.");
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or BadHttpRequestException or FormatException)
+        {
+            return OAuthError(400, "invalid_request", "The form body could not be read.");
+        }
+        if (Single(form, "grant_type") is not { } grantType)
+            return OAuthError(400, "invalid_request", "'grant_type' is required, once.");
+        if (grantType != "client_credentials")
+            return OAuthError(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
+        if (Single(form, "client_id") is not { Length: <= 200 } clientId || Single(form, "client_secret") is not { Length: <= 500 } secret)
+            return OAuthError(400, "invalid_request", "'client_id' and 'client_secret' are required, once each.");
+        if (!throttle.TryAcquire("ecards-token", clientId))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        var client = await clients.AuthenticateAsync(clientId, secret, context.RequestAborted);
+        if (client is not { Kind: ClientKinds.Partner })
+            return OAuthError(401, "invalid_client", "Unknown client or wrong secret.");
+        var token = tokens.IssueForClient(client.ClientId, client.Name, ClientKinds.Partner, TokenLifetime);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new AccessTokenResponse(token.Token, token.ExpiresIn, "Bearer", Scope));
+
+        static string? Single(IFormCollection form, string name) =>
+            form.TryGetValue(name, out var values) && values.Count == 1 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
+    }
+
+    public static async Task<Ok<List<ECardResponse>>> ListECards(ECardCatalog catalog, CancellationToken cancellationToken)
+    {
+        var cards = await catalog.ListAsync(cancellationToken);
+        return TypedResults.Ok(cards.Select(c => new ECardResponse(c.Id, c.Name, c.Description, c.Unit, c.FaceValues())).ToList());
+    }
+
+    public static async Task<Ok<BalanceResponse>> GetBalance(CurrentUser partner, PartnerAccounts accounts, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new BalanceResponse(Money(await accounts.BalanceAsync(partner.Id!, cancellationToken))));
+
+    public static async Task<Results<Ok<OrderPageResponse>, ErrorResult>> ListOrders(
+        CurrentUser partner, PartnerAccounts accounts, CancellationToken cancellationToken, string? page = null)
+    {
+        var number = 1;
+        if (page is not null && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out number) || number < 1))
+            return ApiErrors.BadRequest("'page' must be a whole number from 1.", "validation_error");
+        var (rows, count) = await accounts.ListAsync(partner.Id!, number, PageSize, cancellationToken);
+        var totalPages = (int)((count + PageSize - 1) / PageSize);
+        return TypedResults.Ok(new OrderPageResponse(rows.Select(Summary).ToList(), totalPages, number, PageSize));
+    }
+
+    public static async Task<Results<Ok<OrderSummaryResponse>, ErrorResult>> CreateOrder(
+        CreateOrderRequest body, CurrentUser partner, ECardCatalog catalog, PartnerAccounts accounts, ECardFulfilment fulfilment,
+        ILogger<ECardFulfilment> logger, CancellationToken cancellationToken)
+    {
+        var (draft, problem) = await ValidateAsync(body, catalog, cancellationToken);
+        if (problem is not null)
+            return problem;
+        var partnerId = partner.Id!;
+        await fulfilment.MarkPendingAsync(partnerId, draft!.OrderId, cancellationToken);
+        var placed = await accounts.PlaceAsync(partnerId, draft, cancellationToken);
+        switch (placed.Outcome)
+        {
+            case PlaceOutcome.InsufficientBalance:
+                return ApiErrors.Result(new ApiError(402, "insufficient_balance",
+                    $"The order costs {Money(draft.Total)} and the balance is {Money(placed.Balance)}; nothing was charged."));
+            case PlaceOutcome.DifferentBody:
+                return ApiErrors.Conflict($"Order '{draft.OrderId}' was already placed with a different body.", "order_id_conflict");
+        }
+        var order = placed.Order!;
+        if (!ECardOrderStatus.IsFinal(order.Status))
+        {
+            try
+            {
+                order = await fulfilment.FulfilAsync(partnerId, draft.OrderId, cancellationToken) ?? order;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Paid and recorded: the order stays pending and the next stock load or retry carries it on.
+                logger.LogWarning(ex, "Fulfilment of e-card order {OrderId} stopped; it stays pending", draft.OrderId);
+            }
+        }
+        return TypedResults.Ok(Summary(order));
+    }
+
+    public static async Task<Results<Ok<OrderStatusResponse>, ErrorResult>> GetOrderStatus(
+        [FromRoute(Name = "order_id")] string orderId, CurrentUser partner, PartnerAccounts accounts, CancellationToken cancellationToken)
+    {
+        var order = await FindAsync(accounts, partner.Id!, orderId, cancellationToken);
+        return order is null ? OrderNotFound(orderId) : TypedResults.Ok(new OrderStatusResponse(order.Status));
+    }
+
+    public static async Task<Results<Ok<OrderDetailsResponse>, ErrorResult>> GetOrder(
+        [FromRoute(Name = "order_id")] string orderId, CurrentUser partner, PartnerAccounts accounts, CancellationToken cancellationToken)
+    {
+        var order = await FindAsync(accounts, partner.Id!, orderId, cancellationToken);
+        return order is null ? OrderNotFound(orderId) : TypedResults.Ok(Details(order));
+    }
+
+    public static async Task<Results<Ok<ECardResponse>, ErrorResult>> PutECard(
+        string id, PutECardRequest body, ECardCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (ParseECardId(id) is not { } ecardId)
+            return ApiErrors.BadRequest("The e-card id must be a whole number from 1.", "validation_error");
+        var problem = Check.Required(body.Name, "name", 200) ?? Check.Required(body.Unit, "unit", 32)
+                      ?? (body.Description is { Length: > 2000 } ? ApiErrors.BadRequest("'description' must be at most 2000 characters.", "validation_error") : null);
+        if (problem is not null)
+            return problem;
+        if (body.FaceValues is not { Count: >= 1 and <= 50 } faceValues)
+            return ApiErrors.BadRequest("'faceValues' must list 1 to 50 face values.", "validation_error");
+        var values = new List<FaceValue>();
+        foreach (var value in faceValues)
+        {
+            if (value is null || Check.Required(value.Name, "faceValues[].name", 64) is not null)
+                return ApiErrors.BadRequest("Every face value needs a 'name' of 1 to 64 characters.", "validation_error");
+            if (value.Price is not (>= 1 and <= 1_000_000_000))
+                return ApiErrors.BadRequest("Every face value needs a whole 'price' from 1 to 1000000000.", "validation_error");
+            if (values.Any(v => v.Name == value.Name!.Trim()))
+                return ApiErrors.BadRequest($"Face value '{value.Name}' is listed twice.", "validation_error");
+            values.Add(new FaceValue(value.Name!.Trim(), value.Price.Value));
+        }
+        var row = await catalog.PutAsync(ecardId, body.Name!.Trim(), body.Description?.Trim() ?? "", body.Unit!.Trim(), values, cancellationToken);
+        return TypedResults.Ok(new ECardResponse(row.Id, row.Name, row.Description, row.Unit, values));
+    }
+
+    public static async Task<Results<NoContent, ErrorResult>> DeleteECard(string id, ECardCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (ParseECardId(id) is not { } ecardId || !await catalog.DeleteAsync(ecardId, cancellationToken))
+            return ApiErrors.NotFound($"No e-card '{id}'.");
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Loads codes into stock for one face value, then carries on orders waiting for codes.</summary>
+    public static async Task<Results<Ok<LoadCodesResponse>, ErrorResult>> LoadCodes(
+        string id, LoadCodesRequest body, ECardCatalog catalog, CertificateStock stock, ECardFulfilment fulfilment, CancellationToken cancellationToken)
+    {
+        var card = ParseECardId(id) is { } ecardId ? await catalog.FindAsync(ecardId, cancellationToken) : null;
+        if (card is null)
+            return ApiErrors.NotFound($"No e-card '{id}'.");
+        if (body.FaceValue is null || card.FaceValues().All(f => f.Name != body.FaceValue))
+            return ApiErrors.BadRequest($"'faceValue' must be one of the e-card's face values: {string.Join(", ", card.FaceValues().Select(f => f.Name))}.", "validation_error");
+        if (body.Codes is not { Count: >= 1 and <= 1000 } codes)
+            return ApiErrors.BadRequest("'codes' must list 1 to 1000 codes.", "validation_error");
+        if (codes.Any(c => c is null || c.Length is 0 or > 64 || c.Any(char.IsControl) || c.Trim() != c))
+            return ApiErrors.BadRequest("Every code must be 1 to 64 characters without surrounding spaces or control characters.", "validation_error");
+        var (added, duplicates) = await stock.LoadAsync(card.Id, body.FaceValue, codes!, cancellationToken);
+        await fulfilment.RunPendingAsync(cancellationToken);
+        return TypedResults.Ok(new LoadCodesResponse(added, duplicates, await stock.CountAvailableAsync(card.Id, body.FaceValue, cancellationToken)));
+    }
+
+    public static async Task<Results<Created<CreatedPartnerResponse>, ErrorResult>> CreatePartner(
+        CreatePartnerRequest body, ApiClientDirectory clients, PartnerAccounts accounts, CancellationToken cancellationToken)
+    {
+        var problem = Check.Required(body.Name, "name", 200)
+                      ?? (body.ClientId is null || ClientIdPattern().IsMatch(body.ClientId) ? null
+                          : ApiErrors.BadRequest("'client_id' must be 3 to 64 letters, digits, '-', '_' or '.'.", "validation_error"));
+        if (problem is not null)
+            return problem;
+        var created = await clients.CreateAsync(ClientKinds.Partner, body.Name!.Trim(), body.ClientId, cancellationToken: cancellationToken);
+        if (created is null)
+            return ApiErrors.Conflict($"Client id '{body.ClientId}' is already in use.", "already_exists");
+        await accounts.OpenAsync(created.Client.ClientId, cancellationToken);
+        return TypedResults.Created($"/v1/admin/partners/{created.Client.ClientId}/balance",
+            new CreatedPartnerResponse(created.Client.ClientId, created.Secret, created.Client.Name));
+    }
+
+    public static async Task<Results<Ok<BalanceResponse>, ErrorResult>> GetPartnerBalance(
+        string partnerId, ApiClientDirectory clients, PartnerAccounts accounts, CancellationToken cancellationToken)
+    {
+        if (await clients.FindAsync(partnerId, cancellationToken) is not { Kind: ClientKinds.Partner })
+            return ApiErrors.NotFound($"No partner '{partnerId}'.");
+        return TypedResults.Ok(new BalanceResponse(Money(await accounts.BalanceAsync(partnerId, cancellationToken))));
+    }
+
+    /// <summary>Credits a partner's balance; the same <c>reference</c> again is one credit.</summary>
+    public static async Task<Results<Ok<TopUpResponse>, ErrorResult>> TopUp(
+        string partnerId, TopUpRequest body, ApiClientDirectory clients, PartnerAccounts accounts, CancellationToken cancellationToken)
+    {
+        if (body.Amount is not (>= 1 and <= 1_000_000_000_000))
+            return ApiErrors.BadRequest("'amount' must be a whole number from 1 to 1000000000000.", "validation_error");
+        if (body.Reference is not null && Check.Required(body.Reference, "reference", 100) is { } problem)
+            return problem;
+        if (await clients.FindAsync(partnerId, cancellationToken) is not { Kind: ClientKinds.Partner })
+            return ApiErrors.NotFound($"No partner '{partnerId}'.");
+        var (balance, applied) = await accounts.TopUpAsync(partnerId, body.Amount.Value, body.Reference ?? Guid.NewGuid().ToString("N"), cancellationToken);
+        return TypedResults.Ok(new TopUpResponse(Money(balance), applied));
+    }
+
+    /// <summary>Cancels an order before delivery: refunds its total and returns its undelivered codes to stock.</summary>
+    public static async Task<Results<Ok<OrderDetailsResponse>, ErrorResult>> CancelOrder(
+        string partnerId, [FromRoute(Name = "order_id")] string orderId, PartnerAccounts accounts, ECardFulfilment fulfilment,
+        CertificateStock stock, CancellationToken cancellationToken)
+    {
+        if (NormalizeOrderId(orderId) is not { } id)
+            return OrderNotFound(orderId);
+        var (outcome, order) = await accounts.CancelAsync(partnerId, id, cancellationToken);
+        switch (outcome)
+        {
+            case CancelOutcome.NotFound:
+                return OrderNotFound(orderId);
+            case CancelOutcome.NotCancellable:
+                return ApiErrors.Conflict($"Order '{id}' is {order!.Status}; only an order not yet delivered can be cancelled.", "invalid_state");
+        }
+        await stock.ReleaseAsync(order!.Lines().Select(l => (l.ECardId, l.FaceValue)), ECardFulfilment.OrderKey(partnerId, id), cancellationToken);
+        await fulfilment.FulfilAsync(partnerId, id, cancellationToken);
+        return TypedResults.Ok(Details(order));
+    }
+
+    public static async Task<Ok<FulfilmentRunResponse>> RunFulfilment(ECardFulfilment fulfilment, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new FulfilmentRunResponse(await fulfilment.RunPendingAsync(cancellationToken)));
+
+    /// <summary>Checks every field and prices the order from the catalogue; the fingerprint tells a retry from a different order.</summary>
+    public static async Task<(OrderDraft? Draft, ErrorResult? Problem)> ValidateAsync(CreateOrderRequest body, ECardCatalog catalog,
+        CancellationToken cancellationToken)
+    {
+        if (NormalizeOrderId(body.OrderId) is not { } orderId)
+            return (null, ApiErrors.BadRequest("'orderId' is required and must be a UUID generated by the client.", "validation_error"));
+        if (body.Participant is not { } participant)
+            return (null, ApiErrors.BadRequest("'participant' is required.", "validation_error"));
+        var problem = Check.Required(participant.Email, "participant.email", 254) ?? Check.Email(participant.Email, "participant.email")
+                      ?? Check.Required(participant.Name, "participant.name", 200)
+                      ?? Check.Required(participant.Phone, "participant.phone", 32)
+                      ?? (IsPhone(participant.Phone!) ? null : ApiErrors.BadRequest("'participant.phone' must be a phone number such as 79251153242.", "validation_error"));
+        if (problem is not null)
+            return (null, problem);
+        if (body.ECards is not { Count: >= 1 } ecards)
+            return (null, ApiErrors.BadRequest("'ecards' must list at least one e-card.", "validation_error"));
+        if (ecards.Count > MaxLines)
+            return (null, ApiErrors.BadRequest($"'ecards' may list at most {MaxLines} lines.", "validation_error"));
+        var cards = (await catalog.ListAsync(cancellationToken)).ToDictionary(c => c.Id);
+        var lines = new List<OrderLine>();
+        for (var i = 0; i < ecards.Count; i++)
+        {
+            var field = $"ecards[{i}]";
+            if (ecards[i] is not { } line)
+                return (null, ApiErrors.BadRequest($"'{field}' must be an object.", "validation_error"));
+            if (ParseECardId(line.Id) is not { } ecardId)
+                return (null, ApiErrors.BadRequest($"'{field}.id' is required and must be an e-card id.", "validation_error"));
+            if (line.Quantity is not (>= 1 and <= 100))
+                return (null, ApiErrors.BadRequest($"'{field}.quantity' must be a whole number from 1 to 100.", "validation_error"));
+            if (Check.Required(line.FaceValue, $"{field}.faceValue", 64) is { } missing)
+                return (null, missing);
+            if (!cards.TryGetValue(ecardId, out var card))
+                return (null, ApiErrors.BadRequest($"'{field}.id': there is no e-card {ecardId}.", "unknown_ecard"));
+            if (card.FaceValues().FirstOrDefault(f => f.Name == line.FaceValue!.Trim()) is not { } faceValue)
+                return (null, ApiErrors.BadRequest(
+                    $"'{field}.faceValue': e-card {ecardId} has no face value '{line.FaceValue}'; it has {string.Join(", ", card.FaceValues().Select(f => f.Name))}.",
+                    "unknown_face_value"));
+            lines.Add(new OrderLine(ecardId, card.Name, faceValue.Name, faceValue.Price, line.Quantity.Value));
+        }
+        if (lines.Sum(l => l.Quantity) > MaxCertificatesPerOrder)
+            return (null, ApiErrors.BadRequest($"An order may hold at most {MaxCertificatesPerOrder} e-cards in all.", "validation_error"));
+        var email = participant.Email!.Trim();
+        var name = participant.Name!.Trim();
+        var phone = participant.Phone!.Trim();
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            email, name, phone, lines = lines.Select(l => new { l.ECardId, l.FaceValue, l.Quantity }),
+        })));
+        return (new OrderDraft(orderId, fingerprint, email, name, phone, lines), null);
+    }
+
+    public static OrderSummaryResponse Summary(ECardOrderRow order) =>
+        new(order.OrderId, order.Number, Time(order.CreatedAt), order.Status, order.ParticipantEmail, order.Total);
+
+    public static OrderDetailsResponse Details(ECardOrderRow order) => new(
+        order.OrderId, order.Number, Time(order.CreatedAt), order.Status, order.ParticipantEmail, order.Total,
+        new ParticipantBody(order.ParticipantEmail, order.ParticipantName, order.ParticipantPhone),
+        order.Lines().Select(l => new OrderLineResponse(l.ECardId, l.Name, l.FaceValue, l.Price, l.Quantity, l.Price * l.Quantity)).ToList(),
+        // Only codes already emailed to the participant: a code is shown once it is delivered.
+        order.Certificates().Where(c => c.Batch > 0).Select(c => new CertificateResponse(c.ECardId, c.FaceValue, c.Code)).ToList());
+
+    /// <summary>UTC, shaped as the document shows dates ("2020-01-11T16:13:56.814239").</summary>
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+
+    /// <summary>Balances and prices are whole currency units; the balance is a string, as documented.</summary>
+    public static string Money(long amount) => amount.ToString(CultureInfo.InvariantCulture);
+
+    public static string? NormalizeOrderId(string? orderId) =>
+        orderId is { Length: <= 64 } && Guid.TryParse(orderId, out var guid) ? guid.ToString("D") : null;
+
+    private static int? ParseECardId(string id) =>
+        id.Length <= 10 && int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 ? value : null;
+
+    private static int? ParseECardId(JsonElement id) => id.ValueKind switch
+    {
+        JsonValueKind.Number when id.TryGetInt32(out var value) && value >= 1 => value,
+        JsonValueKind.String => ParseECardId(id.GetString()!),
+        _ => null,
+    };
+
+    private static Task<ECardOrderRow?> FindAsync(PartnerAccounts accounts, string partnerId, string orderId, CancellationToken cancellationToken) =>
+        NormalizeOrderId(orderId) is { } id ? accounts.FindAsync(partnerId, id, cancellationToken) : Task.FromResult<ECardOrderRow?>(null);
+
+    private static ErrorResult OrderNotFound(string orderId) => ApiErrors.NotFound($"Order '{orderId}' not found.");
+
+    private static ErrorResult OAuthError(int status, string error, string description) => ApiErrors.Result(new ApiError(status, error, description));
+
+    public static bool IsPhone(string phone)
+    {
+        var digits = phone.Count(char.IsAsciiDigit);
+        return digits is >= 7 and <= 15 && PhonePattern().IsMatch(phone.Trim());
+    }
+
+    [GeneratedRegex(@"^\+?[0-9][0-9 ()\-]{5,24}$")]
+    private static partial Regex PhonePattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
+    private static partial Regex ClientIdPattern();
+}
+
+public sealed record FulfilmentRunResponse([property: System.Text.Json.Serialization.JsonPropertyName("orders")] int Orders);
+
+/// <summary>The <c>/v1</c> error body (the document shows none): <c>{"error": code, "message": text}</c>.</summary>
+public sealed class ECardErrorShape : IErrorShape
+{
+    public static readonly ECardErrorShape Instance = new();
+
+    public Task WriteAsync(HttpContext context, ApiError error) =>
+        context.Response.WriteAsJsonAsync(new { error = error.Code, message = error.Message }, (JsonSerializerOptions?)null,
+            "application/json", context.RequestAborted);
+}
+
+/// <summary>OAuth 2.0 error body (RFC 6749 §5.2): <c>{"error": code, "error_description": text}</c>.</summary>
+public sealed class OAuthErrorShape : IErrorShape
+{
+    public static readonly OAuthErrorShape Instance = new();
+
+    public Task WriteAsync(HttpContext context, ApiError error)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        return context.Response.WriteAsJsonAsync(new { error = error.Code, error_description = error.Message }, (JsonSerializerOptions?)null,
+            "application/json", context.RequestAborted);
+    }
+}

@@ -1,0 +1,59 @@
+using Serverless.Platform.Identity;
+using Serverless.Platform.Storage;
+
+namespace Serverless.ECards;
+
+public static class ECardsRegistration
+{
+    public static IServiceCollection AddECards(this IServiceCollection services)
+    {
+        services.AddStorage(s => s.Table(ECardCatalog.TableName).Table(PartnerAccounts.TableName).Table(CertificateStock.TableName)
+            .Table(CertificateStock.IndexTableName).Table(ECardFulfilment.TableName));
+        services.AddSingleton<ECardCatalog>();
+        services.AddSingleton<PartnerAccounts>();
+        services.AddSingleton<CertificateStock>();
+        services.AddSingleton<ECardFulfilment>();
+        services.AddAuthorizationBuilder().AddPolicy(ECardsApi.PartnerPolicy,
+            p => p.RequireAuthenticatedUser().RequireClaim(PlatformClaims.ClientKind, ClientKinds.Partner));
+        services.AddSingleton<IDevelopmentSeed, ECardsSeed>();
+        return services;
+    }
+}
+
+/// <summary>
+/// Development seed: the partner <c>demo-partner</c> / <c>demo-partner-secret</c> with a balance of 100000, and two
+/// e-cards with 20 demo codes for each face value.
+/// </summary>
+public sealed class ECardsSeed : IDevelopmentSeed
+{
+    public const string ClientId = "demo-partner";
+    public const string ClientSecret = "demo-partner-secret";
+    public const long Balance = 100_000;
+
+    public IEnumerable<string> Credentials => [$"e-cards partner (POST /connect/token, client credentials): {ClientId} / {ClientSecret}"];
+
+    public async Task SeedAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var clients = services.GetRequiredService<ApiClientDirectory>();
+        if (await clients.FindAsync(ClientId, cancellationToken) is null)
+            await clients.CreateAsync(ClientKinds.Partner, "Demo Partner", ClientId, ClientSecret, cancellationToken);
+        // A fixed reference: seeding again never credits twice.
+        await services.GetRequiredService<PartnerAccounts>().TopUpAsync(ClientId, Balance, "development-seed", cancellationToken);
+
+        var catalog = services.GetRequiredService<ECardCatalog>();
+        if ((await catalog.ListAsync(cancellationToken)).Count > 0)
+            return;
+        FaceValue[] rubles = [new("100 ₽", 100), new("500 ₽", 500), new("1000 ₽", 1000)];
+        await catalog.PutAsync(1, "Books & More", "Gift card for the Books & More stores and online shop.", "RUB", rubles, cancellationToken);
+        await catalog.PutAsync(2, "Cinema Pass", "E-certificate for tickets and snacks in partner cinemas.", "RUB", rubles, cancellationToken);
+        var stock = services.GetRequiredService<CertificateStock>();
+        foreach (var id in new[] { 1, 2 })
+        {
+            foreach (var faceValue in rubles)
+            {
+                var codes = Enumerable.Range(1, 20).Select(_ => $"DEMO-{id}-{faceValue.Price}-{Guid.NewGuid().ToString("N")[..12].ToUpperInvariant()}").ToList();
+                await stock.LoadAsync(id, faceValue.Name, codes, cancellationToken);
+            }
+        }
+    }
+}
