@@ -76,9 +76,9 @@ public sealed record OrderDetailsResponse(
 
 public sealed record PutECardRequest(
     [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("description")] string? Description,
     [property: JsonPropertyName("unit")] string? Unit,
-    [property: JsonPropertyName("faceValues")] IReadOnlyList<FaceValueBody?>? FaceValues);
+    [property: JsonPropertyName("faceValues")] IReadOnlyList<FaceValueBody?>? FaceValues,
+    [property: JsonPropertyName("description")] string? Description = null);
 
 public sealed record FaceValueBody(
     [property: JsonPropertyName("name")] string? Name,
@@ -94,8 +94,8 @@ public sealed record LoadCodesResponse(
     [property: JsonPropertyName("available")] int Available);
 
 public sealed record CreatePartnerRequest(
-    [property: JsonPropertyName("client_id")] string? ClientId,
-    [property: JsonPropertyName("name")] string? Name);
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("client_id")] string? ClientId = null);
 
 public sealed record CreatedPartnerResponse(
     [property: JsonPropertyName("client_id")] string ClientId,
@@ -104,7 +104,7 @@ public sealed record CreatedPartnerResponse(
 
 public sealed record TopUpRequest(
     [property: JsonPropertyName("amount")] long? Amount,
-    [property: JsonPropertyName("reference")] string? Reference);
+    [property: JsonPropertyName("reference")] string? Reference = null);
 
 public sealed record TopUpResponse(
     [property: JsonPropertyName("balance")] string Balance,

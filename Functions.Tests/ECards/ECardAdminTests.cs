@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Serverless.ECards;
+using Serverless.Platform.Identity;
+using static Serverless.Tests.ECards.ECardsFactory;
+
+namespace Serverless.Tests.ECards;
+
+public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFactory>
+{
+    [Fact]
+    public async Task Admin_creates_a_partner_whose_secret_is_shown_once_and_works()
+    {
+        var admin = app.Admin();
+
+        var created = await admin.PostAsJsonAsync("/v1/admin/partners", new { client_id = "new-partner", name = "New Partner" });
+        var duplicate = await admin.PostAsJsonAsync("/v1/admin/partners", new { client_id = "new-partner", name = "Again" });
+        var invalid = await admin.PostAsJsonAsync("/v1/admin/partners", new { client_id = "bad id!", name = "X" });
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await Json(created);
+        var secret = body.GetProperty("client_secret").GetString()!;
+        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        var token = await app.CreateClient().PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = "new-partner", ["client_secret"] = secret, ["grant_type"] = "client_credentials",
+        }));
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        var balance = await admin.GetFromJsonAsync<JsonElement>("/v1/admin/partners/new-partner/balance");
+        Assert.Equal("0", balance.GetProperty("balance").GetString());
+        Assert.DoesNotContain(secret, await admin.GetStringAsync("/v1/admin/partners/new-partner/balance"));
+    }
+
+    [Fact]
+    public async Task A_top_up_credits_the_balance_once_per_reference()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(0);
+        var admin = app.Admin();
+
+        var first = await Json(await admin.PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 100500, reference = "invoice-1" }));
+        var again = await Json(await admin.PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 100500, reference = "invoice-1" }));
+        var zero = await admin.PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 0 });
+        var unknown = await admin.PostAsJsonAsync("/v1/admin/partners/no-such-partner/topups", new { amount = 10 });
+        var byPartner = await partner.PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 10 });
+
+        Assert.True(first.GetProperty("applied").GetBoolean());
+        Assert.False(again.GetProperty("applied").GetBoolean());
+        Assert.Equal("100500", again.GetProperty("balance").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, zero.StatusCode);
+        Assert.True(unknown.StatusCode == HttpStatusCode.NotFound, await unknown.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, byPartner.StatusCode);
+        Assert.Equal("100500", (await partner.GetFromJsonAsync<JsonElement>("/v1/balance")).GetProperty("balance").GetString());
+        Assert.Equal((100500L, 100500L, 0), await app.MoneyAsync(partnerId));
+    }
+
+    [Fact]
+    public async Task Admin_manages_the_catalogue()
+    {
+        var admin = app.Admin();
+
+        var put = await admin.PutAsJsonAsync("/v1/admin/ecards/77", new
+        {
+            name = "Music", description = "Streaming", unit = "RUB", faceValues = new[] { new { name = "300 ₽", price = 300 } },
+        });
+        var listed = await app.PartnerClient().GetFromJsonAsync<JsonElement>("/v1/ecards");
+        var badId = await admin.PutAsJsonAsync("/v1/admin/ecards/abc", new { name = "X", unit = "RUB", faceValues = new[] { new { name = "1", price = 1 } } });
+        var noFaces = await admin.PutAsJsonAsync("/v1/admin/ecards/78", new { name = "X", unit = "RUB", faceValues = Array.Empty<object>() });
+        var twice = await admin.PutAsJsonAsync("/v1/admin/ecards/78", new { name = "X", unit = "RUB", faceValues = new[] { new { name = "1", price = 1 }, new { name = "1", price = 2 } } });
+        var freePrice = await admin.PutAsJsonAsync("/v1/admin/ecards/78", new { name = "X", unit = "RUB", faceValues = new[] { new { name = "1", price = 0 } } });
+        var byPartner = await app.PartnerClient().PutAsJsonAsync("/v1/admin/ecards/79", new { name = "X", unit = "RUB", faceValues = new[] { new { name = "1", price = 1 } } });
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Contains(listed.EnumerateArray(), c => c.GetProperty("id").GetInt32() == 77 && c.GetProperty("faceValues")[0].GetProperty("price").GetInt64() == 300);
+        Assert.Equal(HttpStatusCode.BadRequest, badId.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, noFaces.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, freePrice.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byPartner.StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/v1/admin/ecards/77")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync("/v1/admin/ecards/77")).StatusCode);
+        var after = await app.PartnerClient().GetFromJsonAsync<JsonElement>("/v1/ecards");
+        Assert.DoesNotContain(after.EnumerateArray(), c => c.GetProperty("id").GetInt32() == 77);
+    }
+
+    [Fact]
+    public async Task Loading_codes_skips_codes_already_loaded_anywhere()
+    {
+        var (card, codes) = await app.NewECardAsync(2);
+        var (other, _) = await app.NewECardAsync(0);
+        var admin = app.Admin();
+
+        var again = await Json(await admin.PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { codes[0], "FRESH-1", "FRESH-1" } }));
+        var elsewhere = await Json(await admin.PostAsJsonAsync($"/v1/admin/ecards/{other}/codes", new { faceValue = "500 ₽", codes = new[] { codes[1] } }));
+        var badFace = await admin.PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "1 ₽", codes = new[] { "X" } });
+        var badCode = await admin.PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { " padded " } });
+        var noCard = await admin.PostAsJsonAsync("/v1/admin/ecards/999999/codes", new { faceValue = "500 ₽", codes = new[] { "X" } });
+
+        Assert.Equal(1, again.GetProperty("added").GetInt32());
+        Assert.Equal(2, again.GetProperty("duplicates").GetInt32());
+        Assert.Equal(3, again.GetProperty("available").GetInt32());
+        Assert.Equal(0, elsewhere.GetProperty("added").GetInt32());
+        Assert.Equal(1, elsewhere.GetProperty("duplicates").GetInt32());
+        Assert.Equal(HttpStatusCode.BadRequest, badFace.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badCode.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, noCard.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancelling_an_undelivered_order_refunds_it_and_returns_its_codes_to_stock()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(3000);
+        var (card, _) = await app.NewECardAsync(1);
+        var orderId = Guid.NewGuid().ToString();
+        var created = await Json(await partner.PostAsJsonAsync("/v1/orders", Order(orderId, Line(card, 2))));
+        Assert.Equal("PartiallyDelivered", created.GetProperty("status").GetString());
+        var waiting = Guid.NewGuid().ToString();
+        await partner.PostAsJsonAsync("/v1/orders", Order(waiting, Line(card, 1)));
+        Assert.Equal("AwaitingCertificateAssignment", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{waiting}/status")).GetProperty("status").GetString());
+
+        var partial = await app.Admin().PostAsync($"/v1/admin/partners/{partnerId}/orders/{orderId}/cancel", null);
+        var cancel = await app.Admin().PostAsync($"/v1/admin/partners/{partnerId}/orders/{waiting}/cancel", null);
+        var twice = await app.Admin().PostAsync($"/v1/admin/partners/{partnerId}/orders/{waiting}/cancel", null);
+        var otherPartner = await app.Admin().PostAsync($"/v1/admin/partners/{OtherPartner}/orders/{orderId}/cancel", null);
+        var byPartner = await partner.PostAsync($"/v1/admin/partners/{partnerId}/orders/{waiting}/cancel", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, partial.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("Cancelled", (await Json(cancel)).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, otherPartner.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byPartner.StatusCode);
+        Assert.Equal("Cancelled", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{waiting}/status")).GetProperty("status").GetString());
+        var money = await app.MoneyAsync(partnerId);
+        Assert.Equal((2000L, 2000L, 2), money);
+
+        // New stock goes to the order still waiting, not to the cancelled one.
+        await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { "LATE-1", "LATE-2" } });
+        Assert.Equal("Delivered", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}/status")).GetProperty("status").GetString());
+        Assert.Equal("Cancelled", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{waiting}/status")).GetProperty("status").GetString());
+        Assert.Equal(1, await app.Get<CertificateStock>().CountAvailableAsync(card, "500 ₽"));
+    }
+
+    [Fact]
+    public async Task Cancelling_an_order_awaiting_codes_releases_nothing_it_did_not_hold_and_delivered_orders_are_final()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(3000);
+        var orderId = Guid.NewGuid().ToString();
+        await partner.PostAsJsonAsync("/v1/orders", Order(orderId, Line(1, 1, "100 ₽")));
+
+        var response = await app.Admin().PostAsync($"/v1/admin/partners/{partnerId}/orders/{orderId}/cancel", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("invalid_state", (await Json(response)).GetProperty("error").GetString());
+        Assert.Equal((2900L, 2900L, 1), await app.MoneyAsync(partnerId));
+    }
+
+    [Fact]
+    public async Task Seeding_twice_gives_the_demo_partner_its_balance_once()
+    {
+        var seed = new ECardsSeed();
+        await seed.SeedAsync(app.Services, CancellationToken.None);
+        await seed.SeedAsync(app.Services, CancellationToken.None);
+
+        var token = await app.CreateClient().PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = ECardsSeed.ClientId, ["client_secret"] = ECardsSeed.ClientSecret, ["grant_type"] = "client_credentials",
+        }));
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        Assert.Equal("100000", (await app.PartnerClient(ECardsSeed.ClientId).GetFromJsonAsync<JsonElement>("/v1/balance")).GetProperty("balance").GetString());
+        Assert.Contains(ClientKinds.Partner, (await app.Get<ApiClientDirectory>().FindAsync(ECardsSeed.ClientId))!.Kind);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Serverless.ECards;
+using static Serverless.Tests.ECards.ECardsFactory;
+
+namespace Serverless.Tests.ECards;
+
+/// <summary>Races: money is never lost, created or spent twice, and a code is never issued twice.</summary>
+public sealed class ECardConcurrencyTests(ECardsFactory app) : IClassFixture<ECardsFactory>
+{
+    [Fact]
+    public async Task Twenty_concurrent_retries_of_one_order_make_one_order_and_one_debit()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(10_000);
+        var orderId = Guid.NewGuid().ToString();
+        var body = Order(orderId, Line(1, 2, "500 ₽"));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => partner.PostAsJsonAsync("/v1/orders", body)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var numbers = await Task.WhenAll(responses.Select(async r => (await Json(r)).GetProperty("number").GetInt64()));
+        Assert.Single(numbers.Distinct());
+        Assert.Equal((9000L, 9000L, 1), await app.MoneyAsync(partnerId));
+        Assert.Equal(1, (await partner.GetFromJsonAsync<JsonElement>("/v1/orders")).GetProperty("data").GetArrayLength());
+        var details = await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}");
+        Assert.Equal("Delivered", details.GetProperty("status").GetString());
+        Assert.Equal(2, details.GetProperty("certificates").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Concurrent_orders_racing_for_the_last_balance_never_overdraw()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(1500);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            partner.PostAsJsonAsync("/v1/orders", Order(Guid.NewGuid().ToString(), Line(2, 1, "500 ₽")))));
+
+        var statuses = responses.Select(r => (int)r.StatusCode).ToList();
+        Assert.All(statuses, s => Assert.Contains(s, new[] { 200, 402, 409 }));
+        var placed = statuses.Count(s => s == 200);
+        Assert.True(placed <= 3);
+        var money = await app.MoneyAsync(partnerId);
+        Assert.Equal(1500 - placed * 500, money.Balance);
+        Assert.True(money.Balance >= 0);
+        Assert.Equal(money.Balance, money.LedgerSum);
+        Assert.Equal(placed, money.Debits);
+        Assert.Equal(placed, (await partner.GetFromJsonAsync<JsonElement>("/v1/orders")).GetProperty("data").GetArrayLength());
+        // Enough requests came in that the balance ran out: the last ones were refused for that reason.
+        Assert.Contains(402, statuses);
+    }
+
+    [Fact]
+    public async Task Concurrent_orders_racing_for_the_last_codes_never_share_a_code()
+    {
+        var (card, codes) = await app.NewECardAsync(5);
+        var partners = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => app.NewPartnerAsync(10_000)));
+        var orders = partners.SelectMany(p => Enumerable.Range(0, 2).Select(_ => (Partner: p, OrderId: Guid.NewGuid().ToString()))).ToList();
+
+        var responses = await Task.WhenAll(orders.Select(o => o.Partner.Client.PostAsJsonAsync("/v1/orders", Order(o.OrderId, Line(card, 1)))));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var details = await Task.WhenAll(orders.Select(o => o.Partner.Client.GetFromJsonAsync<JsonElement>($"/v1/orders/{o.OrderId}")));
+        var issued = details.SelectMany(d => d.GetProperty("certificates").EnumerateArray().Select(c => c.GetProperty("code").GetString()!)).ToList();
+        Assert.Equal(5, issued.Count);
+        Assert.Equal(issued.Count, issued.Distinct().Count());
+        Assert.All(issued, code => Assert.Contains(code, codes));
+        Assert.Equal(5, details.Count(d => d.GetProperty("status").GetString() == "Delivered"));
+        Assert.Equal(3, details.Count(d => d.GetProperty("status").GetString() == "AwaitingCertificateAssignment"));
+        Assert.Equal(0, await app.Get<CertificateStock>().CountAvailableAsync(card, "500 ₽"));
+
+        // Stock arrives: the three waiting orders are delivered with new codes, none reused.
+        var load = await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { "N1", "N2", "N3", "N4" } });
+        Assert.Equal(1, (await Json(load)).GetProperty("available").GetInt32());
+        var after = await Task.WhenAll(orders.Select(o => o.Partner.Client.GetFromJsonAsync<JsonElement>($"/v1/orders/{o.OrderId}")));
+        var all = after.SelectMany(d => d.GetProperty("certificates").EnumerateArray().Select(c => c.GetProperty("code").GetString()!)).ToList();
+        Assert.Equal(8, all.Distinct().Count());
+        Assert.All(after, d => Assert.Equal("Delivered", d.GetProperty("status").GetString()));
+        foreach (var (id, _) in partners)
+        {
+            var money = await app.MoneyAsync(id);
+            Assert.Equal((9000L, 9000L, 2), money);
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_top_ups_and_orders_keep_the_ledger_equal_to_the_balance()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(1000);
+        var admin = app.Admin();
+
+        var work = Enumerable.Range(0, 8).Select(i => i % 2 == 0
+            ? admin.PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 100, reference = $"topup-{i}" })
+            : partner.PostAsJsonAsync("/v1/orders", Order(Guid.NewGuid().ToString(), Line(1, 1, "100 ₽"))));
+        var responses = await Task.WhenAll(work);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var money = await app.MoneyAsync(partnerId);
+        Assert.Equal(1000L, money.Balance);
+        Assert.Equal(money.Balance, money.LedgerSum);
+        Assert.Equal(4, money.Debits);
+    }
+}
