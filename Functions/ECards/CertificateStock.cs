@@ -104,6 +104,27 @@ public sealed class CertificateStock(StorageAccount storage, TimeProvider time)
         return claimed;
     }
 
+    /// <summary>Returns particular codes an order claimed but does not need (a concurrent run filled the line first).</summary>
+    public async Task ReleaseCodesAsync(IEnumerable<(int ECardId, string FaceValue, string Code)> codes, string orderKey,
+        CancellationToken cancellationToken = default)
+    {
+        foreach (var (ecardId, faceValue, code) in codes)
+        {
+            var row = await Stock.FindAsync<StockCodeRow>(Slot(ecardId, faceValue), Hash(code), cancellationToken);
+            if (row is not { State: StockCodeRow.Assigned } || row.OrderKey != orderKey)
+                continue;
+            try
+            {
+                await Stock.UpdateEntityAsync(row with { State = StockCodeRow.Available, OrderKey = null, AssignedAt = null }, row.ETag,
+                    TableUpdateMode.Replace, cancellationToken);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+            {
+                // Changed meanwhile: whoever changed it owns it now.
+            }
+        }
+    }
+
     /// <summary>Returns the codes claimed for an order that will never be delivered (it was cancelled) to stock.</summary>
     public async Task ReleaseAsync(IEnumerable<(int ECardId, string FaceValue)> slots, string orderKey, CancellationToken cancellationToken = default)
     {

@@ -55,6 +55,9 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
             order = await EmailAsync(order, cancellationToken);
         if (order is not null && ECardOrderStatus.IsFinal(order.Status))
             await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
+        else if (order is not null && order.Status != ECardOrderStatus.Payed)
+            // Still waiting for codes: make sure it is listed (a refused concurrent request may have removed the row).
+            await MarkPendingAsync(partnerId, orderId, cancellationToken);
         return order;
     }
 
@@ -73,6 +76,7 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
             claimed.AddRange(codes.Select(code => new AssignedCertificate(slot.Key.ECardId, slot.Key.FaceValue, code, 0)));
         }
         var wasCancelled = false;
+        var recorded = known;
         var updated = await accounts.TransitionAsync(order, o =>
         {
             if (ECardOrderStatus.IsFinal(o.Status))
@@ -82,7 +86,13 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
             }
             var current = o.Certificates().ToList();
             var have = current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
-            current.AddRange(claimed.Where(c => !have.Contains(c.Code)));
+            // Never more codes than the line asks for: a concurrent run may have recorded its own claims first.
+            foreach (var slot in o.Lines().GroupBy(l => (l.ECardId, l.FaceValue)))
+            {
+                var room = slot.Sum(l => l.Quantity) - current.Count(c => c.ECardId == slot.Key.ECardId && c.FaceValue == slot.Key.FaceValue);
+                current.AddRange(claimed.Where(c => c.ECardId == slot.Key.ECardId && c.FaceValue == slot.Key.FaceValue && !have.Contains(c.Code)).Take(Math.Max(0, room)));
+            }
+            recorded = current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
             var complete = o.Lines().Sum(l => l.Quantity) == current.Count;
             var status = complete ? ECardOrderStatus.ReadyForDelivery
                 : o.DeliveryBatches > 0 ? ECardOrderStatus.PartiallyDelivered
@@ -91,6 +101,8 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
         }, cancellationToken);
         if (wasCancelled && claimed.Count > 0)
             await stock.ReleaseAsync(claimed.Select(c => (c.ECardId, c.FaceValue)), key, cancellationToken);
+        else if (updated is not null && claimed.Where(c => !recorded.Contains(c.Code)).ToList() is { Count: > 0 } surplus)
+            await stock.ReleaseCodesAsync(surplus.Select(c => (c.ECardId, c.FaceValue, c.Code)), key, cancellationToken);
         return updated;
     }
 
