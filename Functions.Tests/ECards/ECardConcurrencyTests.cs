@@ -100,4 +100,28 @@ public sealed class ECardConcurrencyTests(ECardsFactory app) : IClassFixture<ECa
         Assert.Equal(money.Balance, money.LedgerSum);
         Assert.Equal(4, money.Debits);
     }
+    [Fact]
+    public async Task Concurrent_fulfilment_runs_of_one_order_assign_exactly_what_was_ordered_and_lose_no_stock()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(10_000);
+        var (card, _) = await app.NewECardAsync(0);
+        var orderId = Guid.NewGuid().ToString();
+        await partner.PostAsJsonAsync("/v1/orders", Order(orderId, Line(card, 3)));
+        await app.Get<CertificateStock>().LoadAsync(card, "500 ₽", Enumerable.Range(0, 10).Select(i => $"RUN-{card}-{i}").ToList());
+
+        var fulfilment = app.Get<ECardFulfilment>();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => fulfilment.FulfilAsync(partnerId, orderId)));
+
+        var details = await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}");
+        Assert.Equal("Delivered", details.GetProperty("status").GetString());
+        var codes = details.GetProperty("certificates").EnumerateArray().Select(c => c.GetProperty("code").GetString()).ToList();
+        Assert.Equal(3, codes.Distinct().Count());
+        Assert.Equal(3, codes.Count);
+        var table = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(CertificateStock.TableName);
+        var rows = new List<StockCodeRow>();
+        await foreach (var row in table.QueryAsync<StockCodeRow>(r => r.PartitionKey == CertificateStock.Slot(card, "500 ₽")))
+            rows.Add(row);
+        Assert.Equal(7, rows.Count(r => r.State == StockCodeRow.Available));
+        Assert.All(codes, code => Assert.Equal(StockCodeRow.Assigned, rows.Single(r => r.Code == code).State));
+    }
 }

@@ -79,6 +79,8 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
         var recorded = known;
         var updated = await accounts.TransitionAsync(order, o =>
         {
+            // Decided afresh on every attempt: what counts is the row as last read (written, or left as it was).
+            recorded = o.Certificates().Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
             if (ECardOrderStatus.IsFinal(o.Status))
             {
                 wasCancelled = o.Status == ECardOrderStatus.Cancelled;
