@@ -64,6 +64,21 @@ public sealed class ECardTokenTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task Client_credentials_may_come_in_a_basic_authorization_header()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token") { Content = Form(("grant_type", "client_credentials")) };
+        request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Partner}:{Secret}")));
+        var wrong = new HttpRequestMessage(HttpMethod.Post, "/connect/token") { Content = Form(("grant_type", "client_credentials")) };
+        wrong.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Partner}:nope")));
+        var garbled = new HttpRequestMessage(HttpMethod.Post, "/connect/token") { Content = Form(("grant_type", "client_credentials")) };
+        garbled.Headers.Authorization = new("Basic", "!!!not-base64");
+
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().SendAsync(request)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().SendAsync(wrong)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await app.CreateClient().SendAsync(garbled)).StatusCode);
+    }
+
+    [Fact]
     public async Task The_v1_api_needs_a_partner_token()
     {
         var anonymous = await app.CreateClient().GetAsync("/v1/balance");

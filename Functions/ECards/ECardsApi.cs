@@ -68,7 +68,11 @@ public static partial class ECardsApi
             return OAuthError(400, "invalid_request", "'grant_type' is required, once.");
         if (grantType != "client_credentials")
             return OAuthError(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
-        if (Single(form, "client_id") is not { Length: <= 200 } clientId || Single(form, "client_secret") is not { Length: <= 500 } secret)
+        var basic = BasicCredentials(context.Request);
+        if (basic is not null && (form.ContainsKey("client_id") || form.ContainsKey("client_secret")))
+            return OAuthError(400, "invalid_request", "Send the client credentials either in the form or in the Authorization header, not both.");
+        var (clientId, secret) = basic ?? (Single(form, "client_id"), Single(form, "client_secret"));
+        if (clientId is not { Length: > 0 and <= 200 } || secret is not { Length: > 0 and <= 500 })
             return OAuthError(400, "invalid_request", "'client_id' and 'client_secret' are required, once each.");
         if (!throttle.TryAcquire("ecards-token", clientId))
             return RateLimitPolicies.TooManyRequests(context, throttle.Window);
@@ -78,6 +82,24 @@ public static partial class ECardsApi
         var token = tokens.IssueForClient(client.ClientId, client.Name, ClientKinds.Partner, TokenLifetime);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new AccessTokenResponse(token.Token, token.ExpiresIn, "Bearer", Scope));
+
+        // client_secret_basic (RFC 6749 §2.3.1): Basic base64(urlencode(id) ":" urlencode(secret)).
+        static (string? Id, string? Secret)? BasicCredentials(HttpRequest request)
+        {
+            var header = request.Headers.Authorization.ToString();
+            if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+                return null;
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+                return colon <= 0 ? (null, null) : (Uri.UnescapeDataString(decoded[..colon].Replace('+', ' ')), Uri.UnescapeDataString(decoded[(colon + 1)..].Replace('+', ' ')));
+            }
+            catch (FormatException)
+            {
+                return (null, null);
+            }
+        }
 
         static string? Single(IFormCollection form, string name) =>
             form.TryGetValue(name, out var values) && values.Count == 1 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
