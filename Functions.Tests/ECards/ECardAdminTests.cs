@@ -172,4 +172,26 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
         Assert.Equal("100000", (await app.PartnerClient(ECardsSeed.ClientId).GetFromJsonAsync<JsonElement>("/v1/balance")).GetProperty("balance").GetString());
         Assert.Contains(ClientKinds.Partner, (await app.Get<ApiClientDirectory>().FindAsync(ECardsSeed.ClientId))!.Kind);
     }
+    [Fact]
+    public async Task An_order_left_paid_by_a_crash_is_fulfilled_by_the_pending_run()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(1000);
+        var orderId = Guid.NewGuid().ToString();
+        var draft = new OrderDraft(orderId, "fingerprint", "crash@example.test", "John Doe", "79251153242",
+            [new OrderLine(1, "Books", "100 ₽", 100, 2)]);
+        // What a request that stopped right after the debit leaves behind.
+        await app.Get<ECardFulfilment>().MarkPendingAsync(partnerId, orderId);
+        await app.Get<PartnerAccounts>().PlaceAsync(partnerId, draft);
+        Assert.Equal("Payed", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}/status")).GetProperty("status").GetString());
+
+        var run = await app.Admin().PostAsync("/v1/admin/fulfilment/run", null);
+
+        Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+        Assert.True((await Json(run)).GetProperty("orders").GetInt32() >= 1);
+        var details = await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}");
+        Assert.Equal("Delivered", details.GetProperty("status").GetString());
+        Assert.Equal(2, details.GetProperty("certificates").GetArrayLength());
+        Assert.Single(await app.EmailsAsync("crash@example.test"));
+        Assert.Equal((800L, 800L, 1), await app.MoneyAsync(partnerId));
+    }
 }
