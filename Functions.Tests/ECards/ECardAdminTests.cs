@@ -194,4 +194,21 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
         Assert.Single(await app.EmailsAsync("crash@example.test"));
         Assert.Equal((800L, 800L, 1), await app.MoneyAsync(partnerId));
     }
+
+    [Fact]
+    public async Task The_five_minute_sweep_finishes_an_order_left_paid_by_a_crash()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(1000);
+        var orderId = Guid.NewGuid().ToString();
+        var draft = new OrderDraft(orderId, "fingerprint", "sweep@example.test", "John Doe", "79251153242",
+            [new OrderLine(1, "Books", "100 ₽", 100, 1)]);
+        await app.Get<ECardFulfilment>().MarkPendingAsync(partnerId, orderId);
+        await app.Get<PartnerAccounts>().PlaceAsync(partnerId, draft);
+
+        var sweep = app.Get<Serverless.Platform.Hosting.TriggerRegistry>().FindTimer(ECardsRegistration.FulfilmentSweep)!;
+        await app.Get<Serverless.Platform.Hosting.TriggerInvoker>().InvokeAsync(sweep, app.Time.GetUtcNow(), false, CancellationToken.None);
+
+        Assert.Equal("Delivered", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}/status")).GetProperty("status").GetString());
+        Assert.Equal((900L, 900L, 1), await app.MoneyAsync(partnerId));
+    }
 }

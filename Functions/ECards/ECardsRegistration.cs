@@ -1,3 +1,4 @@
+using Serverless.Platform.Hosting;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 
@@ -5,6 +6,8 @@ namespace Serverless.ECards;
 
 public static class ECardsRegistration
 {
+    public const string FulfilmentSweep = "ECardFulfilmentSweep";
+
     public static IServiceCollection AddECards(this IServiceCollection services)
     {
         services.AddStorage(s => s.Table(ECardCatalog.TableName).Table(PartnerAccounts.TableName).Table(CertificateStock.TableName)
@@ -13,6 +16,9 @@ public static class ECardsRegistration
         services.AddSingleton<PartnerAccounts>();
         services.AddSingleton<CertificateStock>();
         services.AddSingleton<ECardFulfilment>();
+        // The safety net for an order whose inline fulfilment was cut short (a crash after the debit): safe to repeat.
+        services.AddTimerTrigger(FulfilmentSweep, "0 */5 * * * *",
+            invocation => invocation.Services.GetRequiredService<ECardFulfilment>().RunPendingAsync(invocation.CancellationToken));
         services.AddAuthorizationBuilder().AddPolicy(ECardsApi.PartnerPolicy,
             p => p.RequireAuthenticatedUser().RequireClaim(PlatformClaims.ClientKind, ClientKinds.Partner));
         services.AddSingleton<IDevelopmentSeed, ECardsSeed>();
