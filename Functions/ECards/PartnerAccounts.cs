@@ -93,6 +93,24 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
     /// </summary>
     public async Task<PlaceResult> PlaceAsync(string partnerId, OrderDraft draft, CancellationToken cancellationToken = default)
     {
+        // Orders of one partner on this instance take turns at the balance row instead of racing for its ETag and
+        // retrying; other instances are still kept out by the ETag.
+        var gate = _gates.GetOrAdd(partnerId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await PlaceOnceAsync(partnerId, draft, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+
+    private async Task<PlaceResult> PlaceOnceAsync(string partnerId, OrderDraft draft, CancellationToken cancellationToken)
+    {
         var pk = Partition(partnerId);
         long? number = null;
         for (var attempt = 1; ; attempt++)
