@@ -15,7 +15,7 @@ namespace Serverless.Tests.PreOrders;
 /// The app with two merchants, a partner (no access to this API) and a webhook receiver for the first merchant;
 /// deadline and webhook messages are visible at once, so the fake clock decides what is due.
 /// </summary>
-public sealed class PreOrdersFactory : WebhookFactory
+public class PreOrdersFactory : WebhookFactory
 {
     public const string Merchant = "acme-shop";
     public const string OtherMerchant = "other-shop";

@@ -52,10 +52,16 @@ public static class PayPage
             const message = document.getElementById('message');
             const expires = Date.parse(countdownEl.dataset.expires);
             const labels = { pending: 'pending', paid: 'paid', expired: 'expired', cancelled: 'cancelled' };
+            let settled = false;
             function show(status) {
+              // Paid, expired and cancelled are final: a poll answered before the change must not undo it.
+              if (settled) return;
               statusEl.textContent = labels[status] || status;
               statusEl.dataset.status = status;
               if (status !== 'pending') {
+                settled = true;
+                clearInterval(ticking);
+                clearInterval(polling);
                 if (payButton) payButton.remove();
                 document.getElementById('countdown-line').hidden = true;
                 message.textContent = status === 'paid' ? 'Payment received. Thank you!' : 'This pre-order can no longer be paid.';
@@ -76,15 +82,25 @@ public static class PayPage
             if (payButton) payButton.addEventListener('click', async () => {
               payButton.disabled = true;
               message.textContent = 'Processing...';
-              const response = await fetch('/pay/' + encodeURIComponent(id) + '/sandbox', { method: 'POST' });
+              let response;
+              try {
+                response = await fetch('/pay/' + encodeURIComponent(id) + '/sandbox', { method: 'POST' });
+              } catch (e) {
+                // No answer: the customer may try again (a payment that did go through shows up with the next poll).
+                if (settled) return;
+                message.textContent = 'Could not reach the payment service. Check your connection and try again.';
+                payButton.disabled = false;
+                return;
+              }
               const body = await response.json().catch(() => ({}));
+              if (settled) return; // a poll already showed the outcome
               if (response.ok) show(body.status);
               else { message.textContent = (body.error && body.error.message) || 'Payment failed.'; payButton.disabled = false; refresh(); }
             });
-            show(statusEl.dataset.status);
+            const ticking = setInterval(tick, 1000);
+            const polling = setInterval(refresh, 2000);
             tick();
-            setInterval(tick, 1000);
-            setInterval(refresh, 2000);
+            show(statusEl.dataset.status);
             """;
         return Results.Content(Layout(nonce, $"Pay {amount} {order.Currency}", body, script), "text/html; charset=utf-8");
     }
