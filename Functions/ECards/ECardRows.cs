@@ -52,6 +52,9 @@ public sealed record PartnerBalanceRow : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
     public long Balance { get; set; }
+
+    /// <summary>Orders placed, counted in the transaction that places each: listing reads it instead of counting rows.</summary>
+    public int OrderCount { get; set; }
 }
 
 /// <summary>

@@ -142,7 +142,7 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
             var after = balance.Balance - total;
             var actions = new List<TableTransactionAction>
             {
-                new(TableTransactionActionType.UpdateReplace, balance with { Balance = after }, balance.ETag),
+                new(TableTransactionActionType.UpdateReplace, balance with { Balance = after, OrderCount = balance.OrderCount + 1 }, balance.ETag),
                 new(TableTransactionActionType.Add, new LedgerRow
                 {
                     PartitionKey = pk, RowKey = DebitKey(draft.OrderId), Kind = "debit", Amount = -total, BalanceAfter = after,
@@ -175,21 +175,30 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
         return index is null ? null : await Table.FindAsync<ECardOrderRow>(pk, index.OrderRowKey, cancellationToken);
     }
 
-    /// <summary>One page of the partner's orders, newest first, and how many orders there are.</summary>
+    /// <summary>
+    /// One page of the partner's orders, newest first, and how many orders there are: the count comes from the
+    /// balance row, and only the rows up to the end of the page are read.
+    /// </summary>
     public async Task<(IReadOnlyList<ECardOrderRow> Page, int Count)> ListAsync(string partnerId, int page, int pageSize,
         CancellationToken cancellationToken = default)
     {
         var pk = Partition(partnerId);
-        var rows = new List<ECardOrderRow>(pageSize);
-        var count = 0;
+        var count = (await Table.FindAsync<PartnerBalanceRow>(pk, PartnerBalanceRow.Key, cancellationToken))?.OrderCount ?? 0;
         var skip = (long)(page - 1) * pageSize;
+        var rows = new List<ECardOrderRow>(pageSize);
+        if (skip >= count)
+            return (rows, count);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge 'order-' and RowKey lt 'order.'");
         string[] columns = ["RowKey", "OrderId", "Number", "CreatedAt", "Status", "ParticipantEmail", "Total"];
-        await foreach (var row in Table.QueryAsync<ECardOrderRow>(filter, select: columns, cancellationToken: cancellationToken))
+        var seen = 0L;
+        await foreach (var row in Table.QueryAsync<ECardOrderRow>(filter, maxPerPage: (int)Math.Min(1000, skip + pageSize),
+                           select: columns, cancellationToken: cancellationToken))
         {
-            if (count >= skip && rows.Count < pageSize)
-                rows.Add(row);
-            count++;
+            if (seen++ < skip)
+                continue;
+            rows.Add(row);
+            if (rows.Count == pageSize)
+                break;
         }
         return (rows, count);
     }
