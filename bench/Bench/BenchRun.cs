@@ -1,0 +1,417 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+
+namespace Serverless.Bench;
+
+/// <summary>One wrk run: throughput, latency and errors, as wrk's done() reports them.</summary>
+public sealed record WrkResult(long Requests, double DurationSeconds, long Errors, long Non2xx, double P50Ms, double P99Ms, double MaxMs)
+{
+    public double Rps => Requests / DurationSeconds;
+}
+
+public static class BenchRun
+{
+    public const int Connections = 32, Threads = 2;
+
+    public static async Task<int> RunAsync(bool smoke)
+    {
+        var root = Infra.FindRoot();
+        var duration = smoke ? 2 : 15;
+        var warmup = smoke ? 1 : 5;
+        Infra.EnsurePortsFree();
+        var scripts = Directory.CreateTempSubdirectory("bench-lua-");
+        await using var infra = new Infra(root);
+        var result = new JsonObject
+        {
+            ["date"] = DateTime.UtcNow.ToString("o"),
+            ["commit"] = Git(root, "rev-parse --short HEAD"),
+            ["smoke"] = smoke,
+            ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString() },
+            ["load"] = new JsonObject { ["tool"] = "wrk", ["threads"] = Threads, ["connections"] = Connections, ["duration_s"] = duration, ["warmup_s"] = warmup },
+        };
+        try
+        {
+            Console.WriteLine("Starting Azurite (in memory, 127.0.0.1:10200-10202) and the app (Release, standalone, :7200)...");
+            await infra.StartAzuriteAsync(null);
+            await infra.StartAppAsync();
+            using var http = new HttpClient { BaseAddress = new Uri(Infra.AppUrl), Timeout = TimeSpan.FromSeconds(30) };
+            var token = await Login(http);
+            var seededId = await CreatePreOrder(http, token);
+
+            var createBody = JsonSerializer.Serialize(CreateBody());
+            var loginBody = JsonSerializer.Serialize(new { username = "demo-merchant", password = "demo-merchant-password" });
+            var scenarios = new List<Scenario>
+            {
+                new("minimal GET / (ceiling a)", "GET", "/", null, null, "none"),
+                new("GET /health", "GET", "/health", null, null, "health"),
+                new("pre-order create", "POST", "/api/pre-orders", createBody, token, "create"),
+                new("pre-order get", "GET", $"/api/pre-orders/{seededId}", null, token, "get"),
+                new("login", "POST", "/api/auth/login", loginBody, null, "login"),
+            };
+
+            // Ceiling (b): the same storage operations straight through the SDK, same concurrency.
+            Console.WriteLine($"Ceiling (b): Azurite through the Azure SDK, {Connections} tasks, {duration} s per operation set...");
+            var sdk = new SdkCeiling(Infra.ConnectionString);
+            await sdk.SetupAsync();
+            var ceilingB = new Dictionary<string, double>();
+            foreach (var kind in new[] { "health", "create", "get", "login" })
+            {
+                await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(warmup));
+                ceilingB[kind] = await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(duration));
+                Console.WriteLine($"  {kind,-8} {ceilingB[kind],10:F0} scenario-equivalents/s ({SdkCeiling.Describe(kind)})");
+            }
+
+            var rows = new JsonArray();
+            double? ceilingA = null;
+            foreach (var s in scenarios)
+            {
+                var script = WriteScript(scripts.FullName, s);
+                Console.WriteLine($"Scenario {s.Name}: warm-up {warmup} s, then wrk -t{Threads} -c{Connections} -d{duration}s...");
+                await Wrk(script, s.Path, warmup);
+                var storageCount = await StorageRequests(http, s);
+                var (wrk, rssMax) = await WrkSampling(script, s.Path, duration, infra.App!);
+                var (peak, _) = Infra.Rss(infra.App!);
+                if (s.Kind == "none")
+                    ceilingA = wrk.Rps;
+                var row = new JsonObject
+                {
+                    ["scenario"] = s.Name,
+                    ["method"] = s.Method,
+                    ["path"] = s.Path.StartsWith("/api/pre-orders/") ? "/api/pre-orders/{id}" : s.Path,
+                    ["requests"] = wrk.Requests,
+                    ["rps"] = Math.Round(wrk.Rps, 1),
+                    ["p50_ms"] = Math.Round(wrk.P50Ms, 2),
+                    ["p99_ms"] = Math.Round(wrk.P99Ms, 2),
+                    ["max_ms"] = Math.Round(wrk.MaxMs, 2),
+                    ["errors"] = wrk.Errors + wrk.Non2xx,
+                    ["non_2xx"] = wrk.Non2xx,
+                    ["socket_errors"] = wrk.Errors,
+                    ["storage_requests_per_request"] = storageCount,
+                    ["app_peak_rss_mib"] = Math.Round(peak / 1024.0, 1),
+                    ["app_max_sampled_rss_mib"] = Math.Round(rssMax / 1024.0, 1),
+                };
+                if (s.Kind != "none")
+                {
+                    var ratioA = wrk.Rps / ceilingA!.Value;
+                    var ratioB = wrk.Rps / ceilingB[s.Kind];
+                    row["ratio_to_minimal_endpoint"] = Math.Round(ratioA, 3);
+                    row["sdk_ceiling_rps"] = Math.Round(ceilingB[s.Kind], 1);
+                    row["ratio_to_sdk_ceiling"] = Math.Round(ratioB, 3);
+                    // The bounding ceiling is the lower of the two: the scenario can beat neither.
+                    var bound = ceilingB[s.Kind] < ceilingA.Value ? "b" : "a";
+                    row["bounding_ceiling"] = bound;
+                    row["ratio_to_bounding_ceiling"] = Math.Round(bound == "b" ? ratioB : ratioA, 3);
+                }
+                rows.Add(row);
+            }
+            result["scenarios"] = rows;
+            result["ceiling_a_rps"] = ceilingA is { } a ? Math.Round(a, 1) : null;
+            result["ceiling_b_rps"] = new JsonObject(ceilingB.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 1))));
+            result["app_peak_rss_mib"] = Math.Round(Infra.Rss(infra.App!).Peak / 1024.0, 1);
+            infra.StopApp();
+
+            // Cold start: process start to the first 200 on /health, the median of 5 (smoke: 1).
+            var runs = smoke ? 1 : 5;
+            var cold = new JsonObject();
+            foreach (var packaged in new[] { false, true })
+            {
+                var name = packaged ? "packaged (ReadyToRun, self-contained)" : "standalone (dotnet Functions.dll, Release)";
+                if (packaged && !File.Exists(Path.Combine(root, "artifacts/functionapp/Functions")))
+                {
+                    Console.WriteLine($"Cold start {name}: skipped, artifacts/functionapp is not built (./dev package).");
+                    cold[packaged ? "packaged" : "standalone"] = null;
+                    continue;
+                }
+                var times = new List<double>();
+                for (var i = 0; i < runs; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    var p = infra.Start(Infra.AppStartInfo(root, packaged));
+                    try
+                    {
+                        await Infra.WaitHealthyAsync(p, TimeSpan.FromSeconds(60));
+                        times.Add(sw.Elapsed.TotalMilliseconds);
+                    }
+                    finally
+                    {
+                        Infra.Stop(p);
+                    }
+                }
+                times.Sort();
+                var median = times[times.Count / 2];
+                Console.WriteLine($"Cold start {name}: median {median:F0} ms of {string.Join(", ", times.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))}");
+                cold[packaged ? "packaged" : "standalone"] = new JsonObject
+                {
+                    ["median_ms"] = Math.Round(median, 0),
+                    ["runs_ms"] = new JsonArray(times.Select(t => (JsonNode?)Math.Round(t, 0)).ToArray()),
+                };
+            }
+            result["cold_start"] = cold;
+
+            var file = Path.Combine(root, "bench/results", $"{DateTime.UtcNow:yyyy-MM-dd}-{result["commit"]}{(smoke ? "-smoke" : "")}.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            await File.WriteAllTextAsync(file, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine();
+            Console.WriteLine(Markdown(result));
+            Console.WriteLine($"Wrote {Path.GetRelativePath(root, file)}");
+            var errors = rows.Sum(r => r!["errors"]!.GetValue<long>());
+            if (errors > 0)
+            {
+                Console.Error.WriteLine($"bench: {errors} errors (non-2xx or socket errors); the figures are not valid.");
+                return 1;
+            }
+            return 0;
+        }
+        finally
+        {
+            scripts.Delete(recursive: true);
+        }
+    }
+
+    public static string Markdown(JsonObject result)
+    {
+        var sb = new StringBuilder();
+        var load = result["load"]!;
+        sb.AppendLine($"Commit {result["commit"]}, {result["date"]}, {result["machine"]!["cores"]} cores; wrk -t{load["threads"]} -c{load["connections"]} -d{load["duration_s"]}s after {load["warmup_s"]} s warm-up{(result["smoke"]!.GetValue<bool>() ? " (SMOKE: figures are not meaningful)" : "")}");
+        sb.AppendLine();
+        sb.AppendLine("| scenario | req/s | p50 ms | p99 ms | max ms | errors | storage req/req | peak RSS MiB | SDK ceiling req/s | ratio to a | ratio to b | ratio to bounding |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in result["scenarios"]!.AsArray())
+        {
+            string F(string key) => r![key] is { } v ? v.ToString() : "–";
+            var bound = r!["bounding_ceiling"] is { } b ? $"{F("ratio_to_bounding_ceiling")} ({b})" : "–";
+            sb.AppendLine($"| {F("scenario")} | {F("rps")} | {F("p50_ms")} | {F("p99_ms")} | {F("max_ms")} | {F("errors")} | {F("storage_requests_per_request")} | {F("app_peak_rss_mib")} | {F("sdk_ceiling_rps")} | {F("ratio_to_minimal_endpoint")} | {F("ratio_to_sdk_ceiling")} | {bound} |");
+        }
+        sb.AppendLine();
+        sb.AppendLine("| cold start (process start → first 200 on /health) | median ms | runs ms |");
+        sb.AppendLine("|---|---:|---|");
+        foreach (var key in new[] { "standalone", "packaged" })
+        {
+            var c = result["cold_start"]?[key];
+            sb.AppendLine(c is null
+                ? $"| {key} | – | not built (./dev package) |"
+                : $"| {key} | {c["median_ms"]} | {string.Join(", ", c["runs_ms"]!.AsArray().Select(x => x!.ToString()))} |");
+        }
+        return sb.ToString();
+    }
+
+    public sealed record Scenario(string Name, string Method, string Path, string? Body, string? Token, string Kind);
+
+    static string Lua(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    static string WriteScript(string dir, Scenario s)
+    {
+        var lua = new StringBuilder();
+        lua.AppendLine($"wrk.method = {Lua(s.Method)}");
+        if (s.Body is not null)
+        {
+            lua.AppendLine($"wrk.body = {Lua(s.Body)}");
+            lua.AppendLine("wrk.headers[\"Content-Type\"] = \"application/json\"");
+        }
+        if (s.Token is not null)
+            lua.AppendLine($"wrk.headers[\"Authorization\"] = {Lua("Bearer " + s.Token)}");
+        lua.AppendLine("""
+            done = function(summary, latency, requests)
+              local e = summary.errors
+              io.write(string.format("BENCHJSON {\"requests\":%.0f,\"duration_us\":%.0f,\"connect\":%.0f,\"read\":%.0f,\"write\":%.0f,\"status\":%.0f,\"timeout\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f}\n",
+                summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+                latency:percentile(50), latency:percentile(99), latency.max))
+            end
+            """);
+        var file = System.IO.Path.Combine(dir, s.Kind + ".lua");
+        File.WriteAllText(file, lua.ToString());
+        return file;
+    }
+
+    static async Task<WrkResult> Wrk(string script, string path, int seconds)
+    {
+        var psi = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { $"-t{Threads}", $"-c{Connections}", $"-d{seconds}s", "--timeout", "10s", "--latency", "-s", script, Infra.AppUrl + path })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit((seconds + 30) * 1000))
+        {
+            p.Kill();
+            throw new TimeoutException("wrk did not finish.");
+        }
+        var text = await stdout;
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("BENCHJSON "))
+                   ?? throw new InvalidOperationException($"wrk printed no result:\n{text}\n{await stderr}");
+        using var doc = JsonDocument.Parse(line["BENCHJSON ".Length..]);
+        var j = doc.RootElement;
+        double D(string k) => j.GetProperty(k).GetDouble();
+        return new WrkResult((long)D("requests"), D("duration_us") / 1e6, (long)(D("connect") + D("read") + D("write") + D("timeout")),
+            (long)D("status"), D("p50_us") / 1000, D("p99_us") / 1000, D("max_us") / 1000);
+    }
+
+    static async Task<(WrkResult, long RssMaxKb)> WrkSampling(string script, string path, int seconds, Process app)
+    {
+        using var cts = new CancellationTokenSource();
+        long max = 0;
+        var sampler = Task.Run(async () =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                max = Math.Max(max, Infra.Rss(app).Current);
+                try { await Task.Delay(100, cts.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        var result = await Wrk(script, path, seconds);
+        cts.Cancel();
+        await sampler;
+        return (result, max);
+    }
+
+    static async Task<int?> StorageRequests(HttpClient http, Scenario s)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(s.Method), s.Path);
+        if (s.Body is not null)
+            request.Content = new StringContent(s.Body, Encoding.UTF8, "application/json");
+        if (s.Token is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", s.Token);
+        using var response = await http.SendAsync(request);
+        return response.Headers.TryGetValues("X-Storage-Requests", out var values) && int.TryParse(values.First(), out var n) ? n : null;
+    }
+
+    public static object CreateBody() => new
+    {
+        amount = 25.00m,
+        currency = "USD",
+        description = "Bench pre-order",
+        expiration_date = DateTime.UtcNow.AddDays(30).ToString("yyyy-MM-ddTHH:mm:ssZ"),
+        customer = new { name = "Bench Customer", email = "bench@example.com", phone = "+1234567890" },
+    };
+
+    public static async Task<string> Login(HttpClient http)
+    {
+        using var response = await http.PostAsJsonAsync("/api/auth/login", new { username = "demo-merchant", password = "demo-merchant-password" });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
+
+    public static async Task<string> CreatePreOrder(HttpClient http, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/pre-orders") { Content = JsonContent.Create(CreateBody()) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        if ((int)response.StatusCode != 201)
+            throw new InvalidOperationException($"Creating a pre-order answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    static string Git(string root, string args)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("git", args) { WorkingDirectory = root, RedirectStandardOutput = true, UseShellExecute = false };
+            using var p = Process.Start(psi)!;
+            var s = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return s.Length > 0 ? s : "nogit";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "nogit";
+        }
+    }
+}
+
+/// <summary>Ceiling (b): what Azurite sustains for a scenario's storage operations, driven straight through the SDK.</summary>
+public sealed class SdkCeiling(string connectionString)
+{
+    readonly TableServiceClient tables = new(connectionString);
+    readonly QueueServiceClient queues = new(connectionString);
+    readonly Azure.Storage.Blobs.BlobServiceClient blobs = new(connectionString);
+    TableClient orders = null!, links = null!, deadlines = null!, clients = null!;
+    QueueClient queue = null!;
+    Azure.Storage.Blobs.BlobContainerClient container = null!;
+
+    public static string Describe(string kind) => kind switch
+    {
+        "health" => "table point read (missing row) + queue properties, in parallel (the app has no blob container to probe)",
+        "create" => "link insert, order insert, deadline upsert, queue send",
+        "get" => "one table point read",
+        "login" => "one table point read (the client row; no password hashing)",
+        _ => kind,
+    };
+
+    public async Task SetupAsync()
+    {
+        orders = tables.GetTableClient("benchceilorders");
+        links = tables.GetTableClient("benchceillinks");
+        deadlines = tables.GetTableClient("benchceildeadlines");
+        clients = tables.GetTableClient("benchceilclients");
+        foreach (var t in new[] { orders, links, deadlines, clients })
+            await t.CreateIfNotExistsAsync();
+        queue = queues.GetQueueClient("benchceildeadlines");
+        await queue.CreateIfNotExistsAsync();
+        container = blobs.GetBlobContainerClient("benchceil");
+        await container.CreateIfNotExistsAsync();
+        await orders.UpsertEntityAsync(Order("merchant", "seeded"));
+        await clients.UpsertEntityAsync(new TableEntity("demo-merchant", "") { ["SecretHash"] = new string('h', 120), ["Kind"] = "merchant", ["Name"] = "Demo" });
+    }
+
+    static TableEntity Order(string pk, string rk) => new(pk, rk)
+    {
+        ["AmountMinor"] = 2500L, ["Currency"] = "USD", ["Description"] = "Bench pre-order", ["Status"] = "pending",
+        ["CustomerName"] = "Bench Customer", ["CustomerEmail"] = "bench@example.com", ["CustomerPhone"] = "+1234567890",
+        ["ExpiresAt"] = DateTimeOffset.UtcNow.AddDays(30), ["CreatedAt"] = DateTimeOffset.UtcNow,
+    };
+
+    /// <summary>Scenario-equivalents per second over <paramref name="duration"/> with <paramref name="concurrency"/> tasks.</summary>
+    public async Task<double> RunAsync(string kind, int concurrency, TimeSpan duration)
+    {
+        long done = 0;
+        var sw = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+        {
+            var i = 0;
+            while (sw.Elapsed < duration)
+            {
+                await Once(kind, $"{w}-{i++}-{Guid.NewGuid():N}");
+                Interlocked.Increment(ref done);
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        return done / sw.Elapsed.TotalSeconds;
+    }
+
+    async Task Once(string kind, string id)
+    {
+        switch (kind)
+        {
+            case "get":
+                await orders.GetEntityAsync<TableEntity>("merchant", "seeded");
+                break;
+            case "login":
+                await clients.GetEntityAsync<TableEntity>("demo-merchant", "");
+                break;
+            case "create":
+                await links.AddEntityAsync(new TableEntity(id, "") { ["MerchantId"] = "merchant" });
+                await orders.AddEntityAsync(Order("merchant", id));
+                await deadlines.UpsertEntityAsync(new TableEntity("pre-order-expiry", id) { ["DueAt"] = DateTimeOffset.UtcNow.AddDays(30), ["Payload"] = id }, TableUpdateMode.Replace);
+                await queue.SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes($"{{\"name\":\"pre-order-expiry\",\"key\":\"{id}\"}}")), TimeSpan.FromDays(6));
+                break;
+            case "health":
+                await Task.WhenAll(MissingRow(), queue.GetPropertiesAsync());
+                break;
+        }
+    }
+
+    async Task MissingRow() => await orders.GetEntityIfExistsAsync<TableEntity>("health", "probe", ["PartitionKey"]);
+}
+
+static class JsonArrayExtensions
+{
+    public static long Sum(this JsonArray array, Func<JsonNode?, long> f) => array.Select(f).Sum();
+}

@@ -1,0 +1,6 @@
+namespace Serverless.Bench;
+
+public static class FaultsRun
+{
+    public static Task<int> RunAsync(bool smoke) => Task.FromResult(2);
+}

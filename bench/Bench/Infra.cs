@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Serverless.Bench;
+
+/// <summary>Processes this tool starts (and only those): Azurite, the app, wrk. Every one is killed by its own PID.</summary>
+public sealed class Infra : IAsyncDisposable
+{
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    public const int BlobPort = 10200, QueuePort = 10201, TablePort = 10202, AppPort = 7200, ReceiverPort = 7201;
+    public static readonly string AppUrl = $"http://127.0.0.1:{AppPort}";
+
+    public static string ConnectionString =>
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + AccountKey +
+        $";BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1" +
+        $";TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+
+    public string Root { get; }
+    public Process? Azurite { get; private set; }
+    public Process? App { get; private set; }
+    private readonly List<Process> started = [];
+
+    public Infra(string root) => Root = root;
+
+    public static string FindRoot()
+    {
+        var dir = new DirectoryInfo(Directory.GetCurrentDirectory());
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
+            dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Run from inside the repository (Serverless.sln not found).");
+    }
+
+    public static void EnsurePortsFree()
+    {
+        foreach (var port in new[] { BlobPort, QueuePort, TablePort, AppPort, ReceiverPort })
+            if (PortOpen(port))
+                throw new InvalidOperationException($"Port {port} on 127.0.0.1 is in use; another bench or faults run may still be going.");
+    }
+
+    public static bool PortOpen(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            var task = client.ConnectAsync("127.0.0.1", port);
+            return task.Wait(200) && client.Connected;
+        }
+        catch
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Azurite in memory (<paramref name="location"/> null) or on disk at <paramref name="location"/>.</summary>
+    public async Task StartAzuriteAsync(string? location)
+    {
+        var args = new List<string>
+        {
+            Path.Combine(Root, "node_modules/azurite/dist/src/azurite.js"), "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl",
+            "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+            "--blobPort", BlobPort.ToString(), "--queuePort", QueuePort.ToString(), "--tablePort", TablePort.ToString(),
+        };
+        if (location is null)
+            args.Add("--inMemoryPersistence");
+        else
+            args.AddRange(["--location", location]);
+        var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        Azurite = Start(psi);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(PortOpen(TablePort) && PortOpen(QueuePort) && PortOpen(BlobPort)))
+        {
+            if (Azurite.HasExited || DateTime.UtcNow > deadline)
+                throw new InvalidOperationException("Azurite did not start on 10200-10202.");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>SIGKILL, as a crash would.</summary>
+    public void KillAzurite()
+    {
+        if (Azurite is { HasExited: false } p)
+        {
+            p.Kill(); // SIGKILL on Linux
+            p.WaitForExit(5000);
+        }
+        Azurite = null;
+    }
+
+    public static Dictionary<string, string> AppEnvironment(string root) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["DOTNET_ENVIRONMENT"] = "Development",
+        ["ASPNETCORE_URLS"] = AppUrl,
+        ["AzureWebJobsStorage"] = ConnectionString,
+        ["Storage__Prefix"] = "",
+        ["PublicBaseUrl"] = AppUrl,
+        ["LOCAL_SETTINGS_PATH"] = Path.Combine(root, "local.settings.sample.json"),
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["RateLimits__PerCaller__PermitLimit"] = "100000000",
+        ["RateLimits__Auth__PermitLimit"] = "100000000",
+        ["Metering__ExposeStorageCount"] = "true",
+        ["Jwt__SigningKey"] = SampleSetting(root, "Jwt__SigningKey"),
+    };
+
+    public static string SampleSetting(string root, string name)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "local.settings.sample.json")));
+        return doc.RootElement.GetProperty("Values").GetProperty(name).GetString()!;
+    }
+
+    /// <summary>The standalone Release build (<c>dotnet Functions.dll</c>), or the packaged executable.</summary>
+    public static ProcessStartInfo AppStartInfo(string root, bool packaged, IDictionary<string, string>? extra = null)
+    {
+        ProcessStartInfo psi;
+        if (packaged)
+        {
+            var dir = Path.Combine(root, "artifacts/functionapp");
+            psi = new ProcessStartInfo(Path.Combine(dir, "Functions")) { WorkingDirectory = dir };
+        }
+        else
+        {
+            psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.Combine(root, "Functions/bin/Release/net10.0") };
+            psi.ArgumentList.Add(Path.Combine(root, "Functions/bin/Release/net10.0/Functions.dll"));
+        }
+        psi.UseShellExecute = false;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        foreach (var (k, v) in AppEnvironment(root))
+            psi.Environment[k] = v;
+        if (extra is not null)
+            foreach (var (k, v) in extra)
+                psi.Environment[k] = v;
+        return psi;
+    }
+
+    public async Task StartAppAsync(bool packaged = false, IDictionary<string, string>? extra = null)
+    {
+        App = Start(AppStartInfo(Root, packaged, extra));
+        await WaitHealthyAsync(App, TimeSpan.FromSeconds(60));
+    }
+
+    public static async Task<TimeSpan> WaitHealthyAsync(Process process, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < timeout)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"The app exited with code {process.ExitCode} before /health answered 200.");
+            try
+            {
+                using var response = await http.GetAsync(AppUrl + "/health");
+                if ((int)response.StatusCode == 200)
+                    return sw.Elapsed;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(10);
+        }
+        throw new TimeoutException("/health did not answer 200 in time.");
+    }
+
+    public Process Start(ProcessStartInfo psi)
+    {
+        var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {psi.FileName}.");
+        // Drain output so the child never blocks on a full pipe; the app logs only warnings here.
+        if (psi.RedirectStandardOutput)
+            p.OutputDataReceived += (_, _) => { };
+        if (psi.RedirectStandardError)
+            p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && Verbose) Console.Error.WriteLine($"[{Path.GetFileName(psi.FileName)}] {line}"); };
+        if (psi.RedirectStandardOutput)
+            p.BeginOutputReadLine();
+        if (psi.RedirectStandardError)
+            p.BeginErrorReadLine();
+        started.Add(p);
+        return p;
+    }
+
+    public static bool Verbose { get; set; }
+
+    public static void Stop(Process? p)
+    {
+        if (p is null)
+            return;
+        try
+        {
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+                p.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    public void StopApp()
+    {
+        Stop(App);
+        App = null;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var p in started)
+            Stop(p);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Peak resident set (VmHWM) and current (VmRSS) of a process, in KiB.</summary>
+    public static (long Peak, long Current) Rss(Process p)
+    {
+        long peak = 0, current = 0;
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{p.Id}/status"))
+            {
+                if (line.StartsWith("VmHWM:"))
+                    peak = long.Parse(line[6..].Trim().Split(' ')[0]);
+                else if (line.StartsWith("VmRSS:"))
+                    current = long.Parse(line[6..].Trim().Split(' ')[0]);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return (peak, current);
+    }
+}
