@@ -21,7 +21,7 @@ public static class FaultsRun
 
     static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(bool smoke)
+    public static async Task<int> RunAsync(bool smoke, bool allowEmulatorLoss)
     {
         var root = Infra.FindRoot();
         Infra.EnsurePortsFree();
@@ -57,6 +57,8 @@ public static class FaultsRun
             var killedAt = load.Clock.Elapsed;
             Console.WriteLine($"SIGKILL Azurite (pid {infra.Azurite!.Id}) at {killedAt.TotalSeconds:F1} s into the load ({load.Acked.Count} acknowledged so far)...");
             infra.KillAzurite();
+            // A 201 that leaves the app just after the kill had its writes done before it: it belongs to the window too.
+            var deadAt = load.Clock.Elapsed + TimeSpan.FromSeconds(1);
             await Task.Delay(outage);
             Console.WriteLine("Restarting Azurite on the same data...");
             var restartedAt = load.Clock.Elapsed;
@@ -90,7 +92,7 @@ public static class FaultsRun
                 else if (r.StatusCode == HttpStatusCode.NotFound)
                 {
                     // Acknowledged before the kill within the emulator's autosave interval: the emulator may have dropped it.
-                    if (at < killedAt && at >= killedAt - EmulatorAutosave - TimeSpan.FromSeconds(1))
+                    if (at < deadAt && at >= killedAt - EmulatorAutosave - TimeSpan.FromSeconds(1))
                         lostInWindow.Add(id);
                     else
                         lostEarly.Add(id);
@@ -98,8 +100,8 @@ public static class FaultsRun
                 else
                     failures.Add($"GET {id} after recovery answered {(int)r.StatusCode}");
             }
-            var ackedBeforeKill = acked.Count(a => a.At < killedAt);
-            var ackedDuringOutage = acked.Count(a => a.At >= killedAt && a.At < recoveredAt);
+            var ackedBeforeKill = acked.Count(a => a.At < deadAt);
+            var ackedDuringOutage = acked.Count(a => a.At >= deadAt && a.At < recoveredAt);
             var outageStatuses = load.Statuses.Where(s => s.At >= killedAt && s.At < restartedAt).ToList();
             var s503 = load.Statuses.Count(s => s.Code == 503);
             var s503NoRetryAfter = load.Statuses.Count(s => s.Code == 503 && !s.RetryAfter);
@@ -117,7 +119,10 @@ public static class FaultsRun
                 failures.Add("no request answered 503 while storage was gone");
             if (lostEarly.Count > 0)
                 failures.Add($"{lostEarly.Count} pre-orders acknowledged with 201 are not readable (acknowledged outside the emulator's autosave window): {string.Join(", ", lostEarly.Take(5))}");
-            if (lostInWindow.Count > 0)
+            if (lostInWindow.Count > 0 && allowEmulatorLoss)
+                Console.Error.WriteLine($"faults: WARNING (--allow-emulator-loss): {lostInWindow.Count} pre-orders acknowledged in the {EmulatorAutosave.TotalSeconds:F0} s before the kill are not readable; " +
+                                        "Azurite (LokiJS) saves to disk every 5 s, so a SIGKILL loses its last writes");
+            else if (lostInWindow.Count > 0)
                 failures.Add($"{lostInWindow.Count} pre-orders acknowledged in the {EmulatorAutosave.TotalSeconds:F0} s before the kill are not readable: " +
                              "Azurite (LokiJS) saves to disk every 5 s, so a SIGKILL loses its last writes; real Azure Storage acknowledges only durable writes");
             if (wrongStatus.Count > 0)
@@ -174,11 +179,11 @@ public static class FaultsRun
             Console.WriteLine("|---|---:|");
             Console.WriteLine($"| requests sent | {load.Statuses.Count + load.Hung + load.TransportErrors} |");
             Console.WriteLine($"| acknowledged (201) | {acked.Length} |");
-            Console.WriteLine($"| acknowledged before the kill | {ackedBeforeKill} |");
+            Console.WriteLine($"| acknowledged before the kill (or in flight at it, answered within 1 s) | {ackedBeforeKill} |");
             Console.WriteLine($"| acknowledged while storage was gone or recovering | {ackedDuringOutage} |");
             Console.WriteLine($"| readable afterwards with status pending | {readable} |");
             Console.WriteLine($"| lost (acknowledged, not readable) | {lostEarly.Count + lostInWindow.Count} |");
-            Console.WriteLine($"|   of which in the emulator's 5 s autosave window before the kill | {lostInWindow.Count} |");
+            Console.WriteLine($"|   of which acknowledged in the emulator's 5 s autosave window before the kill (or in flight at it) | {lostInWindow.Count} |");
             Console.WriteLine($"| 503 (all with Retry-After: {(s503NoRetryAfter == 0 ? "yes" : "NO")}) | {s503} |");
             Console.WriteLine($"| 5xx other than 503 | {other5xx.Count} |");
             Console.WriteLine($"| requests past the {RequestTimeout.TotalSeconds:F0} s timeout / connection errors | {load.Hung} / {load.TransportErrors} |");
@@ -195,7 +200,7 @@ public static class FaultsRun
             Console.WriteLine();
             if (failures.Count == 0)
             {
-                Console.WriteLine("faults: no loss, no 500, no hang.");
+                Console.WriteLine(lostInWindow.Count == 0 ? "faults: no loss, no 500, no hang." : "faults: no loss outside the emulator's autosave window, no 500, no hang.");
                 return 0;
             }
             foreach (var f in failures)

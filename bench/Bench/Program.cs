@@ -9,7 +9,7 @@ try
     return mode switch
     {
         "bench" => await BenchRun.RunAsync(smoke),
-        "faults" => await FaultsRun.RunAsync(smoke),
+        "faults" => await FaultsRun.RunAsync(smoke, args.Contains("--allow-emulator-loss")),
         _ => Usage(),
     };
 }
@@ -21,6 +21,6 @@ catch (Exception e) when (e is InvalidOperationException or TimeoutException or 
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--allow-emulator-loss] [--verbose]");
     return 2;
 }
