@@ -21,7 +21,19 @@ public sealed class Infra : IAsyncDisposable
     public Process? App { get; private set; }
     private readonly List<Process> started = [];
 
-    public Infra(string root) => Root = root;
+    public Infra(string root)
+    {
+        Root = root;
+        // Ctrl-C or SIGTERM: stop what this run started (and nothing else) before exiting.
+        Console.CancelKeyPress += (_, _) => StopAll();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
+    }
+
+    void StopAll()
+    {
+        foreach (var p in started.ToArray())
+            Stop(p);
+    }
 
     public static string FindRoot()
     {
@@ -210,8 +222,7 @@ public sealed class Infra : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        foreach (var p in started)
-            Stop(p);
+        StopAll();
         return ValueTask.CompletedTask;
     }
 
