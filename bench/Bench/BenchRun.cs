@@ -21,6 +21,9 @@ public static class BenchRun
 {
     public const int Connections = 32, Threads = 2;
 
+    /// <summary>Metering requests of the current scenario that got no answer (added to its errors).</summary>
+    static int SampleFailures;
+
     public static async Task<int> RunAsync(bool smoke)
     {
         var root = Infra.FindRoot();
@@ -78,6 +81,7 @@ public static class BenchRun
                 var script = WriteScript(scripts.FullName, s);
                 Console.WriteLine($"Scenario {s.Name}: warm-up {warmup} s, then wrk -t{Threads} -c{Connections} -d{duration}s...");
                 await Wrk(script, s.Path, warmup);
+                SampleFailures = 0;
                 var storageCount = await StorageRequests(http, s);
                 var (wrk, rssMax) = await WrkSampling(script, s.Path, duration, infra.App!);
                 var (peak, _) = Infra.Rss(infra.App!);
@@ -93,7 +97,8 @@ public static class BenchRun
                     ["p50_ms"] = Math.Round(wrk.P50Ms, 2),
                     ["p99_ms"] = Math.Round(wrk.P99Ms, 2),
                     ["max_ms"] = Math.Round(wrk.MaxMs, 2),
-                    ["errors"] = wrk.Errors + wrk.Non2xx,
+                    ["errors"] = wrk.Errors + wrk.Non2xx + SampleFailures,
+                    ["metering_request_failures"] = SampleFailures,
                     ["non_2xx"] = wrk.Non2xx,
                     ["socket_errors"] = wrk.Errors,
                     ["storage_requests_per_request"] = storageCount.Median,
@@ -282,8 +287,19 @@ public static class BenchRun
     {
         var all = new List<int>();
         for (var i = 0; i < 5; i++)
-            if (await StorageRequestsOnce(http, s) is { } n)
-                all.Add(n);
+        {
+            try
+            {
+                if (await StorageRequestsOnce(http, s) is { } n)
+                    all.Add(n);
+            }
+            catch (Exception e) when (e is TaskCanceledException or HttpRequestException)
+            {
+                // Counted as an error of the scenario: a request that does not answer within 30 s is a failure.
+                Console.Error.WriteLine($"  {s.Name}: a metering request failed after {http.Timeout.TotalSeconds:F0} s or less: {e.GetType().Name}: {e.Message}");
+                SampleFailures++;
+            }
+        }
         all.Sort();
         return (all.Count == 0 ? null : all[all.Count / 2], all.ToArray());
     }

@@ -13,9 +13,10 @@ try
         _ => Usage(),
     };
 }
-catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException)
+catch (Exception e)
 {
-    Console.Error.WriteLine($"{mode}: {e.Message}");
+    // The run's processes are already stopped (Infra is disposed on the way out).
+    Console.Error.WriteLine($"{mode}: {e.GetType().Name}: {e.Message}");
     return 1;
 }
 
