@@ -64,38 +64,39 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         var rowKey = RowKeyFor(CurrentUser.ScopeOf(context), key);
         var now = time.GetUtcNow();
 
-        var row = await table.FindAsync<TableEntity>(rowKey, "", context.RequestAborted);
-        var existing = row is null ? null : IdempotencyRecord.From(row);
-        if (existing is not null && existing.ExpiresAt > now)
-        {
-            if (!string.Equals(existing.Fingerprint, fingerprint, StringComparison.Ordinal))
-            {
-                await ApiErrors.WriteAsync(context, ApiError.Conflict(
-                    $"This {HeaderName} was already used with a different request.", "idempotency_key_reused"));
-                return;
-            }
-            if (existing.Completed)
-            {
-                await ReplayAsync(context, existing);
-                return;
-            }
-            if (now - existing.ClaimedAt < AbandonedAfter)
-            {
-                await ApiErrors.WriteAsync(context, ApiError.Conflict(
-                    $"A request with this {HeaderName} is still being processed; retry shortly.", "idempotency_key_in_use"));
-                return;
-            }
-        }
-
         var claim = new IdempotencyRecord
         {
             PartitionKey = rowKey, RowKey = "", Fingerprint = fingerprint, ClaimedAt = now, ExpiresAt = now + Retention,
         };
-        if (!await TryClaimAsync(table, claim, existing, context.RequestAborted))
+        // The common case is a new key: claim it with one insert, and read only when someone had it already.
+        if (!await table.TryAddAsync(claim, context.RequestAborted))
         {
-            await ApiErrors.WriteAsync(context, ApiError.Conflict(
-                $"A request with this {HeaderName} is still being processed; retry shortly.", "idempotency_key_in_use"));
-            return;
+            var row = await table.FindAsync<TableEntity>(rowKey, "", context.RequestAborted);
+            var existing = row is null ? null : IdempotencyRecord.From(row);
+            if (existing is not null && existing.ExpiresAt > now)
+            {
+                if (!string.Equals(existing.Fingerprint, fingerprint, StringComparison.Ordinal))
+                {
+                    await ApiErrors.WriteAsync(context, ApiError.Conflict(
+                        $"This {HeaderName} was already used with a different request.", "idempotency_key_reused"));
+                    return;
+                }
+                if (existing.Completed)
+                {
+                    await ReplayAsync(context, existing);
+                    return;
+                }
+                if (now - existing.ClaimedAt < AbandonedAfter)
+                {
+                    await InUseAsync(context);
+                    return;
+                }
+            }
+            if (!await TryClaimAsync(table, claim, existing, context.RequestAborted))
+            {
+                await InUseAsync(context);
+                return;
+            }
         }
 
         var original = context.Response.Body;
@@ -140,6 +141,10 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         buffer.Position = 0;
         await buffer.CopyToAsync(original, context.RequestAborted);
     }
+
+    private static Task InUseAsync(HttpContext context) =>
+        ApiErrors.WriteAsync(context, ApiError.Conflict(
+            $"A request with this {HeaderName} is still being processed; retry shortly.", "idempotency_key_in_use"));
 
     private static async Task<bool> TryClaimAsync(TableClient table, IdempotencyRecord claim, IdempotencyRecord? existing, CancellationToken cancellationToken)
     {
