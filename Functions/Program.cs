@@ -2,16 +2,20 @@ using Serverless.ECards;
 using Serverless.Platform;
 using Serverless.Platform.Hosting;
 using Serverless.PreOrders;
+using Serverless.Print;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatform();
 builder.Services.AddPreOrders();
 builder.Services.AddECards();
+builder.Services.AddPrint();
 
 var app = builder.Build();
 app.UsePlatform();
+app.UsePrint();
 app.MapPreOrders();
 app.MapECards();
+app.MapPrint();
 
 // `Functions --write-functions <dir>` writes the Functions host's function folders instead of serving.
 if (args is ["--write-functions", var directory])

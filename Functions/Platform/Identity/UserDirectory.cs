@@ -47,6 +47,12 @@ public sealed record CreateUserResult(UserAccount? User, IReadOnlyList<string> T
     public bool Created => User is not null;
 }
 
+/// <summary>The outcome of changing a user: the account as stored, or which new identifiers are taken already.</summary>
+public sealed record UpdateUserResult(UserAccount? User, IReadOnlyList<string> TakenFields)
+{
+    public bool Updated => User is not null;
+}
+
 /// <summary>
 /// Users and their sign-in identifiers. Key design: one partition holds each user row (<c>id-&lt;19 digits&gt;</c>)
 /// and one row per identifier (<c>username-</c>, <c>email-</c>, <c>phone-</c>), so creating a user and claiming
@@ -63,10 +69,34 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
 
     public static string UsernameKey(string username) => "username-" + TableKeys.Escape(username.Trim().ToLowerInvariant());
     public static string EmailKey(string email) => "email-" + TableKeys.Escape(email.Trim().ToLowerInvariant());
-    public static string PhoneKey(string phone) => "phone-" + new string(phone.Where(char.IsAsciiDigit).ToArray());
+    public static string PhoneKey(string phone) => "phone-" + CanonicalPhone(phone);
+
+    /// <summary>
+    /// The digits of a phone number, with an Indian number's country code or trunk zero dropped, so that
+    /// <c>+91 98765 43210</c>, <c>098765 43210</c> and the 10-digit <c>9876543210</c> people type at sign-in are one number.
+    /// </summary>
+    public static string CanonicalPhone(string phone)
+    {
+        var digits = new string(phone.Where(char.IsAsciiDigit).ToArray());
+        return digits switch
+        {
+            { Length: 12 } when digits.StartsWith("91", StringComparison.Ordinal) => digits[2..],
+            { Length: 11 } when digits.StartsWith('0') => digits[1..],
+            _ => digits,
+        };
+    }
     private static string IdKey(long id) => "id-" + TableKeys.Number(id);
 
-    public async Task<CreateUserResult> CreateAsync(NewUser request, CancellationToken cancellationToken = default)
+    public Task<CreateUserResult> CreateAsync(NewUser request, CancellationToken cancellationToken = default) =>
+        CreateAsync(request, null, cancellationToken);
+
+    /// <summary>
+    /// Creates a user and, in the same transaction, the rows a surface keeps beside it (a profile, a referral):
+    /// <paramref name="companions"/> gets the new id and returns entities in <see cref="Partition"/>. Either all
+    /// of them are stored or none is. When a companion's key is taken, the result has no user and no taken fields.
+    /// </summary>
+    public async Task<CreateUserResult> CreateAsync(NewUser request, Func<long, IEnumerable<ITableEntity>>? companions,
+        CancellationToken cancellationToken = default)
     {
         var unknownRole = request.Roles.FirstOrDefault(r => !Identity.Roles.All.Contains(r));
         if (unknownRole is not null)
@@ -89,6 +119,7 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
         var logins = LoginKeys(user).Select(k => new UserLogin { RowKey = k.Value, UserId = id }).ToList();
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, user) };
         actions.AddRange(logins.Select(l => new TableTransactionAction(TableTransactionActionType.Add, l)));
+        actions.AddRange((companions?.Invoke(id) ?? []).Select(Companion).Select(c => new TableTransactionAction(TableTransactionActionType.Add, c)));
         try
         {
             await Table.SubmitTransactionAsync(actions, cancellationToken);
@@ -99,6 +130,70 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
             return new CreateUserResult(null, await TakenFieldsAsync(request.Username, request.Email, request.Phone, cancellationToken));
         }
     }
+
+    /// <summary>
+    /// Replaces <paramref name="current"/> (as read, with its ETag) by <paramref name="updated"/>, moving the
+    /// sign-in identifiers that changed, together with <paramref name="companions"/> (actions on rows in
+    /// <see cref="Partition"/>), in one transaction. A changed identifier that someone else holds is reported in
+    /// the result; a concurrent change of the account is a <see cref="ConcurrencyConflictException"/>.
+    /// </summary>
+    public async Task<UpdateUserResult> UpdateAsync(UserAccount current, UserAccount updated,
+        IEnumerable<TableTransactionAction>? companions = null, CancellationToken cancellationToken = default)
+    {
+        var before = LoginKeys(current).ToDictionary(k => k.Value, k => k.Key);
+        var after = LoginKeys(updated).ToDictionary(k => k.Value, k => k.Key);
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, updated, current.ETag) };
+        actions.AddRange(before.Keys.Where(k => !after.ContainsKey(k)).Select(k =>
+            new TableTransactionAction(TableTransactionActionType.Delete, new UserLogin { RowKey = k }, ETag.All)));
+        var added = after.Where(k => !before.ContainsKey(k.Key)).ToList();
+        actions.AddRange(added.Select(k =>
+            new TableTransactionAction(TableTransactionActionType.Add, new UserLogin { RowKey = k.Key, UserId = current.Id })));
+        actions.AddRange(companions ?? []);
+        try
+        {
+            var response = await Table.SubmitTransactionAsync(actions, cancellationToken);
+            updated.ETag = response.Value[0].Headers.ETag ?? updated.ETag;
+            return new UpdateUserResult(updated, []);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 409 && added.Count > 0)
+        {
+            var taken = await TakenFieldsAsync(
+                added.Any(a => a.Value == "username") ? updated.Username : null,
+                added.Any(a => a.Value == "email") ? updated.Email : null,
+                added.Any(a => a.Value == "phone") ? updated.Phone : null, cancellationToken);
+            if (taken.Count == 0)
+                throw new ConcurrencyConflictException("The account was changed by another request; try again.", ex);
+            return new UpdateUserResult(null, taken);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
+        {
+            throw new ConcurrencyConflictException("The account was changed by another request; try again.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the account as read (its ETag must still match), its sign-in identifiers and
+    /// <paramref name="companions"/> in one transaction, so the identifiers are free again at once.
+    /// </summary>
+    public async Task DeleteAsync(UserAccount current, IEnumerable<TableTransactionAction>? companions = null,
+        CancellationToken cancellationToken = default)
+    {
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, current, current.ETag) };
+        actions.AddRange(LoginKeys(current).Select(k =>
+            new TableTransactionAction(TableTransactionActionType.Delete, new UserLogin { RowKey = k.Value }, ETag.All)));
+        actions.AddRange(companions ?? []);
+        try
+        {
+            await Table.SubmitTransactionAsync(actions, cancellationToken);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412)
+        {
+            throw new ConcurrencyConflictException("The account was changed by another request; try again.", ex);
+        }
+    }
+
+    private static ITableEntity Companion(ITableEntity row) =>
+        row.PartitionKey == Partition ? row : throw new ArgumentException($"A companion row must be in partition '{Partition}'.");
 
     /// <summary>Which of these identifiers already belong to someone: <c>username</c>, <c>email</c>, <c>phone</c>.</summary>
     public async Task<IReadOnlyList<string>> TakenFieldsAsync(string? username, string? email, string? phone, CancellationToken cancellationToken = default)

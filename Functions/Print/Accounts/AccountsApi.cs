@@ -1,0 +1,379 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Platform.Email;
+using Serverless.Platform.Http;
+using Serverless.Platform.Identity;
+
+namespace Serverless.Print.Accounts;
+
+/// <summary>
+/// Print-shop accounts, in the document's order: sign-up with an emailed code, password and code sign-in, password
+/// and username recovery, the CSRF token, sign-out, and the signed-in user's profile.
+/// </summary>
+public static partial class AccountsApi
+{
+    public const string SignupPurpose = "print-signup";
+    public const string LoginPurpose = "print-login";
+    private const string ThrottleScope = "print-auth";
+
+    public static void MapPrintAccounts(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
+            .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
+        auth.MapPost("/register/send-otp", SendSignupOtp).WithName("PrintRegisterSendOtp");
+        auth.MapPost("/register/verify-otp", VerifySignupOtp).WithName("PrintRegisterVerifyOtp");
+        auth.MapPost("/register", Register).WithName("PrintRegister");
+        auth.MapPost("/login", Login).WithName("PrintLogin");
+        auth.MapPost("/login/request-otp", RequestLoginOtp).WithName("PrintLoginRequestOtp");
+        auth.MapPost("/login/verify-otp", VerifyLoginOtp).WithName("PrintLoginVerifyOtp");
+        auth.MapPost("/forgot-password", ForgotPassword).WithName("PrintForgotPassword");
+        auth.MapPost("/reset-password", ResetPassword).WithName("PrintResetPassword");
+        auth.MapPost("/forgot-username", ForgotUsername).WithName("PrintForgotUsername");
+
+        var session = app.MapGroup("").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
+            .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.PerCaller);
+        session.MapGet("/csrf-token", CsrfToken).WithName("PrintCsrfToken");
+        session.MapPost("/logout", Logout).WithName("PrintLogout");
+
+        var profile = app.MapGroup("/profile").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
+            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        profile.MapGet("/", GetProfile).WithName("PrintGetProfile");
+        profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile");
+        profile.MapDelete("/", DeleteProfile).WithName("PrintDeleteProfile");
+    }
+
+    public static async Task<Results<Ok<MessageResponse>, ErrorResult>> SendSignupOtp(
+        SendSignupOtpRequest body, PrintAccounts accounts, OneTimeCodes codes, Mailer mailer, PrintSettings settings,
+        IdentifierThrottle throttle, HttpContext context)
+    {
+        var email = body.Email?.Trim() ?? "";
+        if (CheckEmail(email, "email") is { } problem)
+            return problem;
+        if (!throttle.TryAcquire(ThrottleScope, email))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        if (await accounts.IsEmailRegisteredAsync(email, context.RequestAborted))
+            return ApiErrors.BadRequest("This email is already registered. Sign in instead, or reset your password.", "email_registered");
+        var issued = await codes.IssueAsync(SignupPurpose, email, cancellationToken: context.RequestAborted);
+        if (issued.Throttled)
+            return RateLimitPolicies.TooManyRequests(context, issued.RetryAfter!.Value);
+        await mailer.EnqueueAsync(AccountEmails.SignupCode(settings, email, issued.Code!, codes.Settings.Lifetime), cancellationToken: context.RequestAborted);
+        return TypedResults.Ok(new MessageResponse($"A 6-digit code has been sent to {email}. It expires in {codes.Settings.Lifetime.TotalMinutes:0} minutes."));
+    }
+
+    public static async Task<Results<Ok<SignupTokenResponse>, ErrorResult>> VerifySignupOtp(
+        VerifySignupOtpRequest body, OneTimeCodes codes, SignupTokens signup, IdentifierThrottle throttle, HttpContext context)
+    {
+        var email = body.Email?.Trim() ?? "";
+        if ((CheckEmail(email, "email") ?? CheckCode(body.Code)) is { } problem)
+            return problem;
+        if (!throttle.TryAcquire(ThrottleScope, email))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        return await codes.VerifyAsync(SignupPurpose, email, body.Code, context.RequestAborted) switch
+        {
+            CodeCheck.Verified => TypedResults.Ok(new SignupTokenResponse(signup.Issue(email), email)),
+            CodeCheck.Locked => CodeLocked(),
+            _ => CodeInvalid(),
+        };
+    }
+
+    public static async Task<Results<Created<RegisterResponse>, ContentHttpResult, ErrorResult>> Register(
+        RegisterRequest body, PrintAccounts accounts, SignupTokens signup, PrintSettings settings, TokenService tokens,
+        IdentifierThrottle throttle, HttpContext context)
+    {
+        var role = string.IsNullOrWhiteSpace(body.Role) ? Roles.Customer : body.Role.Trim();
+        var email = body.Email?.Trim() ?? "";
+        var referralCode = string.IsNullOrWhiteSpace(body.ReferralCode) ? null : body.ReferralCode.Trim();
+        var problem = Check.Required(body.FullName, "full_name", 100)
+                      ?? CheckUsername(body.Username)
+                      ?? CheckEmail(email, "email")
+                      ?? CheckPhone(body.Phone)
+                      ?? CheckPassword(body.Password)
+                      ?? (role is Roles.Customer or Roles.Shopkeeper ? null
+                          : ApiErrors.BadRequest("'role' must be customer or shopkeeper.", "validation_error"))
+                      ?? (role == Roles.Shopkeeper ? CheckShop(body.ShopName, body.Lat, body.Long, required: true) : null)
+                      ?? (body.Address is { Length: > 300 } ? ApiErrors.BadRequest("'address' must be at most 300 characters.", "validation_error") : null)
+                      ?? (referralCode is not null && role != Roles.Customer
+                          ? ApiErrors.BadRequest("'referral_code' applies to customer sign-ups only.", "validation_error") : null);
+        if (problem is not null)
+            return problem;
+        if (!throttle.TryAcquire(ThrottleScope, email))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        if (!settings.SkipSignupOtp)
+        {
+            if (string.IsNullOrWhiteSpace(body.SignupToken))
+                return ApiErrors.BadRequest("'signup_token' is required: verify the email with POST /register/send-otp and POST /register/verify-otp first.", "signup_token_required");
+            var verified = await signup.ValidateAsync(body.SignupToken.Trim());
+            if (verified is null)
+                return ApiErrors.BadRequest("The signup_token is invalid or has expired; verify the email again.", "signup_token_invalid");
+            if (!string.Equals(verified, email, StringComparison.OrdinalIgnoreCase))
+                return ApiErrors.BadRequest("The signup_token was issued for a different email address.", "signup_token_invalid");
+        }
+
+        var result = await accounts.RegisterAsync(new Registration(
+            body.FullName.Trim(), body.Username.Trim(), email, Blank(body.Phone), body.Password, role,
+            Blank(body.ShopName), body.Lat, body.Long, Blank(body.Address), referralCode), context.RequestAborted);
+        if (result.UnknownReferralCode)
+            return ApiErrors.BadRequest($"Referral code '{referralCode}' is not valid.", "invalid_referral_code");
+        if (result.TakenFields.Count > 0)
+            return InUse(result.TakenFields);
+        var (user, profile) = (result.User!, result.Profile!);
+        var token = StartSession(context, tokens, settings, user, profile);
+        return TypedResults.Created("/profile", new RegisterResponse("Registration successful.", user.Id, token, profile.Role, user.Username!));
+    }
+
+    public static async Task<Results<Ok<LoginResponse>, ErrorResult>> Login(
+        LoginRequest body, PrintAccounts accounts, TokenService tokens, PrintSettings settings, IdentifierThrottle throttle, HttpContext context)
+    {
+        var problem = Check.Required(body.Username, "username", 320) ?? Check.Required(body.Password, "password", 256);
+        if (problem is not null)
+            return problem;
+        if (!throttle.TryAcquire(ThrottleScope, body.Username))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        var account = await accounts.SignInAsync(body.Username, body.Password, context.RequestAborted);
+        if (account is not var (user, profile))
+            return ApiErrors.Result(new ApiError(401, "invalid_credentials", "Invalid username or password."));
+        return TypedResults.Ok(SignedIn(context, tokens, settings, user, profile));
+    }
+
+    public static async Task<Results<Ok<MessageResponse>, ErrorResult>> RequestLoginOtp(
+        RequestLoginOtpRequest body, PrintAccounts accounts, OneTimeCodes codes, Mailer mailer, PrintSettings settings,
+        IdentifierThrottle throttle, HttpContext context)
+    {
+        var login = body.Login?.Trim() ?? "";
+        if (CheckOtpLogin(login) is { } problem)
+            return problem;
+        if (!throttle.TryAcquire(ThrottleScope, login))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        var account = await accounts.FindByEmailAsync(login, context.RequestAborted);
+        // An unregistered address gets a decoy code row, so that answers, cooldown and lockout look the same.
+        var issued = await codes.IssueAsync(LoginPurpose, login, deliverable: account is not null, context.RequestAborted);
+        if (issued.Throttled)
+            return RateLimitPolicies.TooManyRequests(context, issued.RetryAfter!.Value);
+        if (issued.Code is { } code && account is var (user, _))
+            await mailer.EnqueueAsync(AccountEmails.LoginCode(settings, user.Email!, code, codes.Settings.Lifetime), cancellationToken: context.RequestAborted);
+        return TypedResults.Ok(new MessageResponse("If an account exists for that email, a 6-digit sign-in code has been sent to it."));
+    }
+
+    public static async Task<Results<Ok<LoginResponse>, ErrorResult>> VerifyLoginOtp(
+        VerifyLoginOtpRequest body, PrintAccounts accounts, OneTimeCodes codes, TokenService tokens, PrintSettings settings,
+        IdentifierThrottle throttle, HttpContext context)
+    {
+        var login = body.Login?.Trim() ?? "";
+        if ((CheckOtpLogin(login) ?? CheckCode(body.Code)) is { } problem)
+            return problem;
+        if (!throttle.TryAcquire(ThrottleScope, login))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        var check = await codes.VerifyAsync(LoginPurpose, login, body.Code, context.RequestAborted);
+        if (check == CodeCheck.Locked)
+            return CodeLocked();
+        if (check != CodeCheck.Verified || await accounts.FindByEmailAsync(login, context.RequestAborted) is not var (user, profile))
+            return CodeInvalid();
+        return TypedResults.Ok(SignedIn(context, tokens, settings, user, profile));
+    }
+
+    public static async Task<Results<Ok<MessageResponse>, ErrorResult>> ForgotPassword(
+        EmailRequest body, PrintAccounts accounts, Mailer mailer, PrintSettings settings, IdentifierThrottle throttle, HttpContext context)
+    {
+        var email = body.Email?.Trim() ?? "";
+        if (CheckEmail(email, "email") is { } problem)
+            return problem;
+        if (!throttle.TryAcquire(ThrottleScope, email))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        if (await accounts.FindByEmailAsync(email, context.RequestAborted) is var (user, profile) && profile.ETag != default)
+        {
+            var token = await accounts.CreateResetTokenAsync(user.Id, context.RequestAborted);
+            await mailer.EnqueueAsync(AccountEmails.PasswordReset(settings, user.Email!, token), cancellationToken: context.RequestAborted);
+        }
+        return TypedResults.Ok(new MessageResponse("If an account exists for that email, a password reset link has been sent to it."));
+    }
+
+    public static async Task<Results<Ok<MessageResponse>, ErrorResult>> ResetPassword(
+        ResetPasswordRequest body, PrintAccounts accounts, HttpContext context)
+    {
+        var problem = Check.Required(body.Token, "token", 200) ?? CheckPassword(body.Password);
+        if (problem is not null)
+            return problem;
+        if (!await accounts.ResetPasswordAsync(body.Token.Trim(), body.Password, context.RequestAborted))
+            return ApiErrors.BadRequest("This reset link is invalid, already used or expired; request a new one.", "invalid_reset_token");
+        return TypedResults.Ok(new MessageResponse("Your password has been reset. Sign in with the new password."));
+    }
+
+    public static async Task<Results<Ok<MessageResponse>, ErrorResult>> ForgotUsername(
+        EmailRequest body, PrintAccounts accounts, Mailer mailer, PrintSettings settings, IdentifierThrottle throttle, HttpContext context)
+    {
+        var email = body.Email?.Trim() ?? "";
+        if (CheckEmail(email, "email") is { } problem)
+            return problem;
+        if (!throttle.TryAcquire(ThrottleScope, email))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        if (await accounts.FindByEmailAsync(email, context.RequestAborted) is var (user, _) && user.Username is not null)
+            await mailer.EnqueueAsync(AccountEmails.Username(settings, user.Email!, user.Username), cancellationToken: context.RequestAborted);
+        return TypedResults.Ok(new MessageResponse("If an account exists for that email, its username has been sent to it."));
+    }
+
+    public static Ok<CsrfTokenResponse> CsrfToken(CsrfTokens csrf, HttpContext context)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new CsrfTokenResponse(csrf.Issue(context)));
+    }
+
+    public static Ok<MessageResponse> Logout(HttpContext context)
+    {
+        PrintAuth.ClearSessionCookie(context);
+        return TypedResults.Ok(new MessageResponse("Logged out successfully"));
+    }
+
+    public static async Task<Results<Ok<ProfileResponse>, ErrorResult>> GetProfile(
+        PrintSession session, PrintAccounts accounts, PrintSettings settings, HttpContext context)
+    {
+        if (await accounts.FindAsync(session.UserId, context.RequestAborted) is not var (user, profile))
+            return SessionEnded();
+        return TypedResults.Ok(View(user, profile, settings));
+    }
+
+    public static async Task<Results<Ok<ProfileResponse>, ContentHttpResult, ErrorResult>> UpdateProfile(
+        UpdateProfileRequest body, PrintSession session, PrintAccounts accounts, PrintSettings settings, TokenService tokens, HttpContext context)
+    {
+        var isShop = session.Role == Roles.Shopkeeper;
+        var problem = (body.FullName is null ? null : Check.Required(body.FullName, "full_name", 100))
+                      ?? (body.Username is null ? null : CheckUsername(body.Username))
+                      ?? CheckPhone(body.Phone)
+                      ?? (body.Password is null ? null : CheckPassword(body.Password))
+                      ?? (body.Address is { Length: > 300 } ? ApiErrors.BadRequest("'address' must be at most 300 characters.", "validation_error") : null)
+                      ?? (!isShop && (body.ShopName ?? (object?)body.Lat ?? body.Long) is not null
+                          ? ApiErrors.BadRequest("Only shopkeepers have shop details (shop_name, lat, long).", "validation_error") : null)
+                      ?? (isShop ? CheckShop(body.ShopName, body.Lat, body.Long, required: false) : null);
+        if (problem is not null)
+            return problem;
+        if (body.Email is { } email && await accounts.FindAsync(session.UserId, context.RequestAborted) is var (current, _)
+            && !string.Equals(email.Trim(), current.Email, StringComparison.OrdinalIgnoreCase))
+            return ApiErrors.BadRequest("The email address cannot be changed: it is the verified address of this account.", "email_immutable");
+
+        var result = await accounts.UpdateAsync(session.UserId, new ProfileChanges(
+            body.FullName?.Trim(), body.Username?.Trim(), Blank(body.Phone), body.Address?.Trim(), body.Password,
+            body.ShopName?.Trim(), body.Lat, body.Long), context.RequestAborted);
+        if (result is null)
+            return SessionEnded();
+        if (result.TakenFields.Count > 0)
+            return InUse(result.TakenFields);
+        var (user, profile) = (result.User!, result.Profile!);
+        // A new password revokes earlier sessions, this one included: hand the caller a fresh one.
+        var token = body.Password is null ? null : StartSession(context, tokens, settings, user, profile, setCookie: session.ByCookie);
+        return TypedResults.Ok(View(user, profile, settings) with { Token = token });
+    }
+
+    public static async Task<Results<Ok<MessageResponse>, ErrorResult>> DeleteProfile(
+        [Microsoft.AspNetCore.Mvc.FromBody] DeleteProfileRequest body, PrintSession session, PrintAccounts accounts, IdentifierThrottle throttle, HttpContext context)
+    {
+        if (Check.Required(body.Password, "password", 256) is { } problem)
+            return problem;
+        if (session.Role == Roles.Admin)
+            return ApiErrors.Result(new ApiError(403, "forbidden", "Admin accounts cannot be deleted through this endpoint."));
+        if (!throttle.TryAcquire("print-delete", session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        if (await accounts.FindAsync(session.UserId, context.RequestAborted) is not var (user, profile))
+            return SessionEnded();
+        if (!Secrets.Verify(user.PasswordHash, body.Password))
+            return ApiErrors.BadRequest("The password is incorrect.", "invalid_password");
+        await accounts.DeleteAsync(user, profile, context.RequestAborted);
+        PrintAuth.ClearSessionCookie(context);
+        return TypedResults.Ok(new MessageResponse("Account deleted successfully"));
+    }
+
+    internal static ProfileResponse View(UserAccount user, PrintProfile profile, PrintSettings settings)
+    {
+        var isCustomer = profile.Role == Roles.Customer;
+        return new ProfileResponse(user.Id, user.Username, profile.FullName, user.Email, user.Phone, profile.Role,
+            profile.ShopName, profile.Address, profile.IsOpen, profile.Lat, profile.Long,
+            isCustomer ? profile.ReferralCode : null,
+            isCustomer && profile.ReferralCode is { } code ? settings.ReferralLink(code) : null);
+    }
+
+    private static LoginResponse SignedIn(HttpContext context, TokenService tokens, PrintSettings settings, UserAccount user, PrintProfile profile) =>
+        new(StartSession(context, tokens, settings, user, profile), profile.Role, user.Username ?? user.DisplayName);
+
+    /// <summary>Issues a session token carrying the account's session version, and sets the sign-in cookie.</summary>
+    private static string StartSession(HttpContext context, TokenService tokens, PrintSettings settings, UserAccount user, PrintProfile profile,
+        bool setCookie = true)
+    {
+        var token = tokens.IssueForUser(user.Id, user.Username ?? user.DisplayName, [profile.Role], settings.SessionLifetime,
+            new Dictionary<string, object> { [PrintAuth.SessionVersionClaim] = profile.SessionVersion }).Token;
+        if (setCookie)
+            PrintAuth.SetSessionCookie(context, token, settings.SessionLifetime);
+        return token;
+    }
+
+    /// <summary>The document's plain-text 400 for identifiers someone else holds, naming each one.</summary>
+    internal static ContentHttpResult InUse(IReadOnlyList<string> taken)
+    {
+        var names = new[] { "username", "email", "phone" }.Where(taken.Contains)
+            .Select(f => f == "phone" ? "mobile number" : f).ToList();
+        var list = names.Count switch
+        {
+            1 => names[0],
+            2 => $"{names[0]} and {names[1]}",
+            _ => $"{string.Join(", ", names.Take(names.Count - 1))} and {names[^1]}",
+        };
+        var verb = names.Count == 1 ? "is" : "are";
+        return TypedResults.Text($"This {list} {verb} already in use.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
+    }
+
+    private static ErrorResult SessionEnded() => ApiErrors.Result(new ApiError(401, "session_ended", "This session has ended; sign in again."));
+
+    private static ErrorResult CodeInvalid() => ApiErrors.BadRequest("Invalid or expired code. Check the latest email, or request a new code.", "invalid_code");
+
+    private static ErrorResult CodeLocked() => ApiErrors.BadRequest("Too many wrong codes: this code no longer works. Request a new one.", "code_locked");
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    internal static ErrorResult? CheckEmail(string email, string field) =>
+        Check.Required(email, field, 254) ?? Check.Email(email, field);
+
+    private static ErrorResult? CheckOtpLogin(string login) =>
+        Check.Required(login, "login", 254)
+        ?? (login.Contains('@') ? Check.Email(login, "login") : ApiErrors.BadRequest("OTP login is available for email only.", "otp_email_only"));
+
+    private static ErrorResult? CheckCode(string? code) =>
+        OneTimeCodes.IsWellFormed(code?.Trim()) ? null : ApiErrors.BadRequest("'code' must be the 6-digit code from the email.", "validation_error");
+
+    private static ErrorResult? CheckUsername(string? username) =>
+        Check.Required(username, "username", 30)
+        ?? (UsernamePattern().IsMatch(username!.Trim()) ? null
+            : ApiErrors.BadRequest("'username' must be 3 to 30 characters: letters, digits, '.', '_' or '-', starting with a letter.", "validation_error"));
+
+    private static ErrorResult? CheckPassword(string? password) =>
+        password is { Length: >= 8 and <= 128 } ? null : ApiErrors.BadRequest("'password' must be 8 to 128 characters.", "validation_error");
+
+    private static ErrorResult? CheckPhone(string? phone)
+    {
+        if (string.IsNullOrWhiteSpace(phone))
+            return null;
+        var digits = phone.Count(char.IsAsciiDigit);
+        return PhonePattern().IsMatch(phone.Trim()) && digits is >= 10 and <= 15 ? null
+            : ApiErrors.BadRequest("'phone' must be a mobile number such as +919876543210 or 9876543210.", "validation_error");
+    }
+
+    private static ErrorResult? CheckShop(string? shopName, double? lat, double? longitude, bool required)
+    {
+        if (required || shopName is not null)
+        {
+            if (Check.Required(shopName, "shop_name", 100) is { } problem)
+                return problem;
+        }
+        if (required && lat is null)
+            return ApiErrors.BadRequest("'lat' is required for a shopkeeper: the shop's latitude.", "validation_error");
+        if (required && longitude is null)
+            return ApiErrors.BadRequest("'long' is required for a shopkeeper: the shop's longitude.", "validation_error");
+        if (lat is { } la && (la < -90 || la > 90 || !double.IsFinite(la)))
+            return ApiErrors.BadRequest("'lat' must be between -90 and 90.", "validation_error");
+        if (longitude is { } lo && (lo < -180 || lo > 180 || !double.IsFinite(lo)))
+            return ApiErrors.BadRequest("'long' must be between -180 and 180.", "validation_error");
+        return null;
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{2,29}$")]
+    private static partial Regex UsernamePattern();
+
+    [GeneratedRegex(@"^\+?[0-9][0-9 ()-]*[0-9]$")]
+    private static partial Regex PhonePattern();
+}

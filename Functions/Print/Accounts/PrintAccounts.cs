@@ -1,0 +1,295 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using Serverless.Platform.Identity;
+using Serverless.Platform.Storage;
+
+namespace Serverless.Print.Accounts;
+
+public sealed record Registration(
+    string FullName, string Username, string Email, string? Phone, string Password, string Role,
+    string? ShopName, double? Lat, double? Long, string? Address, string? ReferralCode);
+
+public sealed record RegistrationResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields, bool UnknownReferralCode = false);
+
+/// <summary>What <c>PUT /profile</c> may change; null leaves a field as it is.</summary>
+public sealed record ProfileChanges(
+    string? FullName, string? Username, string? Phone, string? Address, string? Password, string? ShopName, double? Lat, double? Long);
+
+public sealed record ProfileUpdateResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields);
+
+/// <summary>
+/// Lets later parts of the print-shop platform (files, payouts, payment records) remove or anonymise what an
+/// account owns before the account itself is deleted. Implementations must be idempotent: a deletion that fails
+/// half-way is retried from the start.
+/// </summary>
+public interface IPrintAccountCleanup
+{
+    Task RemoveAsync(long userId, CancellationToken cancellationToken);
+}
+
+/// <summary>Print-shop accounts: registration, sign-in, profiles, password resets and deletion. Keys: see <see cref="AccountKeys"/>.</summary>
+public sealed class PrintAccounts(
+    UserDirectory users, StorageAccount storage, IdBlockAllocator ids, PrintSettings settings, TimeProvider time,
+    IEnumerable<IPrintAccountCleanup> cleanups)
+{
+    private const string ReferralSequence = "print-referrals";
+    private const string CodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+    private static readonly string[] KeysOnly = ["PartitionKey", "RowKey"];
+
+    private TableClient Table => storage.Table(UserDirectory.TableName);
+
+    public async Task<PrintProfile?> FindProfileAsync(long userId, CancellationToken cancellationToken = default)
+    {
+        var profile = await Table.FindAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(userId), cancellationToken);
+        if (profile is not null)
+            return profile;
+        // A platform admin (for example the first admin, created from settings) has no print profile row.
+        var account = await users.FindByIdAsync(userId, cancellationToken);
+        return account is { Disabled: false } && account.RoleList.Contains(Roles.Admin) ? AdminProfile(account) : null;
+    }
+
+    /// <summary>The account and its profile, or null when either is gone.</summary>
+    public async Task<(UserAccount User, PrintProfile Profile)?> FindAsync(long userId, CancellationToken cancellationToken = default)
+    {
+        var user = users.FindByIdAsync(userId, cancellationToken);
+        var profile = Table.FindAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(userId), cancellationToken);
+        var (account, row) = (await user, await profile);
+        if (account is null || account.Disabled)
+            return null;
+        row ??= account.RoleList.Contains(Roles.Admin) ? AdminProfile(account) : null;
+        return row is null ? null : (account, row);
+    }
+
+    public Task<(UserAccount User, PrintProfile Profile)?> FindByEmailAsync(string email, CancellationToken cancellationToken = default) =>
+        FindByLoginAsync(email, cancellationToken);
+
+    public async Task<(UserAccount User, PrintProfile Profile)?> FindByLoginAsync(string login, CancellationToken cancellationToken = default)
+    {
+        var user = await users.FindByLoginAsync(login, cancellationToken);
+        return user is null ? null : await FindAsync(user.Id, cancellationToken);
+    }
+
+    /// <summary>The account whose identifier and password match; takes as long whether or not the account exists.</summary>
+    public async Task<(UserAccount User, PrintProfile Profile)?> SignInAsync(string login, string password, CancellationToken cancellationToken = default)
+    {
+        var user = await users.SignInAsync(login, password, cancellationToken);
+        return user is null ? null : await FindAsync(user.Id, cancellationToken);
+    }
+
+    public async Task<bool> IsEmailRegisteredAsync(string email, CancellationToken cancellationToken = default) =>
+        (await users.TakenFieldsAsync(null, email, null, cancellationToken)).Count > 0;
+
+    /// <summary>
+    /// Creates the account, its profile, a customer's referral code and (with a valid referral code) the pending
+    /// referral in the referrer's history, all in one transaction.
+    /// </summary>
+    public async Task<RegistrationResult> RegisterAsync(Registration registration, CancellationToken cancellationToken = default)
+    {
+        ReferralCodeRow? referrer = null;
+        long? referralId = null;
+        if (registration.ReferralCode is { } referralCode)
+        {
+            referrer = IsReferralCode(referralCode)
+                ? await Table.FindAsync<ReferralCodeRow>(UserDirectory.Partition, AccountKeys.ReferralCode(referralCode), cancellationToken)
+                : null;
+            if (referrer is null)
+                return new RegistrationResult(null, null, [], UnknownReferralCode: true);
+            referralId = await ids.NextAsync(ReferralSequence, cancellationToken);
+        }
+
+        var now = time.GetUtcNow();
+        var isCustomer = registration.Role == Roles.Customer;
+        var isShop = registration.Role == Roles.Shopkeeper;
+        var account = new NewUser(registration.Username, registration.Email, registration.Phone, registration.Password, [registration.Role]);
+        // A fresh referral code can collide with an existing one; the transaction then fails as a whole and is retried.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            PrintProfile? profile = null;
+            var code = isCustomer ? NewReferralCode() : null;
+            var created = await users.CreateAsync(account, id =>
+            {
+                profile = new PrintProfile
+                {
+                    RowKey = AccountKeys.Profile(id),
+                    UserId = id,
+                    Role = registration.Role,
+                    FullName = registration.FullName,
+                    ShopName = isShop ? registration.ShopName : null,
+                    Lat = isShop ? registration.Lat : null,
+                    Long = isShop ? registration.Long : null,
+                    Address = registration.Address,
+                    IsOpen = isShop,
+                    ReferralCode = code,
+                    ReferredBy = referrer?.UserId,
+                    ReferralId = referralId,
+                    CreatedAt = now,
+                };
+                var rows = new List<ITableEntity> { profile };
+                if (code is not null)
+                    rows.Add(new ReferralCodeRow { RowKey = AccountKeys.ReferralCode(code), UserId = id });
+                if (referrer is not null && referralId is { } rid)
+                {
+                    rows.Add(new ReferralRow
+                    {
+                        RowKey = AccountKeys.Referral(referrer.UserId, rid),
+                        Id = rid,
+                        ReferrerId = referrer.UserId,
+                        RefereeId = id,
+                        AmountMinor = Rupees.ToPaise(settings.ReferrerBonus),
+                        CreatedAt = now,
+                    });
+                }
+                return rows;
+            }, cancellationToken);
+            if (created.Created)
+                return new RegistrationResult(created.User, profile, []);
+            if (created.TakenFields.Count > 0)
+                return new RegistrationResult(null, null, created.TakenFields);
+        }
+        throw new ConcurrencyConflictException("Could not allocate a unique referral code; try again.");
+    }
+
+    /// <summary>Applies <paramref name="changes"/> to the account and profile in one transaction.</summary>
+    public async Task<ProfileUpdateResult?> UpdateAsync(long userId, ProfileChanges changes, CancellationToken cancellationToken = default)
+    {
+        if (await FindAsync(userId, cancellationToken) is not var (user, profile))
+            return null;
+        var passwordChanged = changes.Password is not null;
+        var updatedUser = user with
+        {
+            Username = changes.Username ?? user.Username,
+            Phone = changes.Phone ?? user.Phone,
+            PasswordHash = changes.Password is { } password ? Secrets.HashPassword(password) : user.PasswordHash,
+        };
+        var isShop = profile.Role == Roles.Shopkeeper;
+        var updatedProfile = profile with
+        {
+            FullName = changes.FullName ?? profile.FullName,
+            Address = changes.Address ?? profile.Address,
+            ShopName = isShop ? changes.ShopName ?? profile.ShopName : profile.ShopName,
+            Lat = isShop ? changes.Lat ?? profile.Lat : profile.Lat,
+            Long = isShop ? changes.Long ?? profile.Long : profile.Long,
+            SessionVersion = passwordChanged ? profile.SessionVersion + 1 : profile.SessionVersion,
+        };
+        var profileAction = profile.ETag == default
+            ? new TableTransactionAction(TableTransactionActionType.Add, updatedProfile)
+            : new TableTransactionAction(TableTransactionActionType.UpdateReplace, updatedProfile, profile.ETag);
+        var result = await users.UpdateAsync(user, updatedUser, [profileAction], cancellationToken);
+        return result.Updated ? new ProfileUpdateResult(result.User, updatedProfile, []) : new ProfileUpdateResult(null, null, result.TakenFields);
+    }
+
+    /// <summary>Sets whether a shop is open (used by the shop endpoints and the sweeper that closes stale shops).</summary>
+    public Task<PrintProfile?> SetOpenAsync(long userId, bool isOpen, CancellationToken cancellationToken = default) =>
+        Table.TransitionAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(userId),
+            p => p.IsOpen == isOpen ? null : p with { IsOpen = isOpen }, cancellationToken);
+
+    /// <summary>
+    /// Deletes the account and everything it owns: first what other parts of the platform keep
+    /// (<see cref="IPrintAccountCleanup"/>), then its reset tokens and referral history, then, in one transaction,
+    /// the account, its identifiers, profile and referral code, and the pending referral that named it (a deleted
+    /// friend can never qualify). A referral already credited stays in the referrer's history: it is a money record.
+    /// </summary>
+    public async Task DeleteAsync(UserAccount user, PrintProfile profile, CancellationToken cancellationToken = default)
+    {
+        foreach (var cleanup in cleanups)
+            await cleanup.RemoveAsync(user.Id, cancellationToken);
+
+        var owned = new List<TableEntity>();
+        await foreach (var row in Table.QueryAsync<TableEntity>(AccountKeys.StartsWith(AccountKeys.Prefix(user.Id)), select: KeysOnly, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey != profile.RowKey)
+                owned.Add(row);
+        }
+        foreach (var batch in owned.Chunk(100))
+        {
+            await Table.SubmitTransactionAsync(
+                batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+        }
+
+        var companions = new List<TableTransactionAction>();
+        if (profile.ETag != default)
+            companions.Add(new(TableTransactionActionType.Delete, profile, profile.ETag));
+        if (profile.ReferralCode is { } code)
+            companions.Add(new(TableTransactionActionType.Delete, new ReferralCodeRow { RowKey = AccountKeys.ReferralCode(code) }, ETag.All));
+        if (profile is { ReferredBy: { } referrerId, ReferralId: { } referralId })
+        {
+            var referral = await Table.FindAsync<ReferralRow>(UserDirectory.Partition, AccountKeys.Referral(referrerId, referralId), cancellationToken);
+            if (referral is { Status: ReferralStatus.Pending })
+                companions.Add(new(TableTransactionActionType.Delete, referral, referral.ETag));
+        }
+        await users.DeleteAsync(user, companions, cancellationToken);
+    }
+
+    /// <summary>A new single-use password-reset token for the account: <c>{user id}.{secret}</c>. Only its hash is stored.</summary>
+    public async Task<string> CreateResetTokenAsync(long userId, CancellationToken cancellationToken = default)
+    {
+        var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+        await Table.AddEntityAsync(new ResetTokenRow
+        {
+            RowKey = AccountKeys.Reset(userId, HashSecret(secret)),
+            UserId = userId,
+            ExpiresAt = time.GetUtcNow() + settings.ResetTokenLifetime,
+        }, cancellationToken);
+        return $"{userId}.{secret}";
+    }
+
+    /// <summary>
+    /// Sets a new password with a reset token. The token is used up, the password set and every earlier session
+    /// revoked in one transaction, so a token works once even when two requests race. False for a token that is
+    /// unknown, used or expired.
+    /// </summary>
+    public async Task<bool> ResetPasswordAsync(string token, string newPassword, CancellationToken cancellationToken = default)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 2 || !long.TryParse(parts[0], System.Globalization.NumberStyles.None, null, out var userId)
+            || parts[1].Length != 64 || !parts[1].All(char.IsAsciiHexDigitLower))
+            return false;
+        var row = await Table.FindAsync<ResetTokenRow>(UserDirectory.Partition, AccountKeys.Reset(userId, HashSecret(parts[1])), cancellationToken);
+        if (row is null || row.ExpiresAt <= time.GetUtcNow())
+            return false;
+        if (await FindAsync(userId, cancellationToken) is not var (user, profile) || profile.ETag == default)
+            return false;
+        var updatedUser = user with { PasswordHash = Secrets.HashPassword(newPassword) };
+        var updatedProfile = profile with { SessionVersion = profile.SessionVersion + 1 };
+        try
+        {
+            await users.UpdateAsync(user, updatedUser,
+            [
+                new TableTransactionAction(TableTransactionActionType.Delete, row, row.ETag),
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, updatedProfile, profile.ETag),
+            ], cancellationToken);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // The token was used by a parallel request, or the account changed: this request did not reset it.
+            return false;
+        }
+        // The other tokens of this account are void now as well.
+        await foreach (var other in Table.QueryAsync<TableEntity>(AccountKeys.StartsWith(AccountKeys.Prefix(userId) + "-reset-"), select: KeysOnly, cancellationToken: cancellationToken))
+            await Table.DeleteEntityAsync(UserDirectory.Partition, other.RowKey, ETag.All, cancellationToken);
+        return true;
+    }
+
+    public static bool IsReferralCode(string code) => code.Length == 8 && code.All(c => CodeAlphabet.Contains(char.ToUpperInvariant(c)));
+
+    private static string NewReferralCode() =>
+        string.Create(8, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+                span[i] = CodeAlphabet[RandomNumberGenerator.GetInt32(CodeAlphabet.Length)];
+        });
+
+    private static string HashSecret(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(secret))).ToLowerInvariant();
+
+    private static PrintProfile AdminProfile(UserAccount account) => new()
+    {
+        RowKey = AccountKeys.Profile(account.Id),
+        UserId = account.Id,
+        Role = Roles.Admin,
+        FullName = account.DisplayName,
+        CreatedAt = account.CreatedAt,
+    };
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Platform.Email;
+using Serverless.Platform.Http;
+using Serverless.Platform.Identity;
+using Serverless.Platform.Storage;
+
+namespace Serverless.Print.Accounts;
+
+/// <summary>
+/// Refer and earn. A customer's referral code, given at sign-up by a friend, puts a pending referral in the
+/// customer's history (in the sign-up transaction, see <see cref="PrintAccounts.RegisterAsync"/>). When the friend
+/// makes a first top-up or a first print, the wallet credits the referrer and marks the referral credited:
+/// <see cref="PendingReferralOfAsync"/> is where it finds the referral to credit.
+/// </summary>
+public sealed class Referrals(StorageAccount storage, PrintSettings settings, TimeProvider time)
+{
+    private TableClient Table => storage.Table(UserDirectory.TableName);
+
+    public async Task<IReadOnlyList<ReferralRow>> HistoryAsync(long referrerId, int limit = int.MaxValue, int offset = 0,
+        CancellationToken cancellationToken = default)
+    {
+        var rows = new List<ReferralRow>();
+        var skipped = 0;
+        await foreach (var row in Table.QueryAsync<ReferralRow>(AccountKeys.StartsWith(AccountKeys.ReferralPrefix(referrerId)),
+                           maxPerPage: Math.Min(1000, offset + limit), cancellationToken: cancellationToken))
+        {
+            if (skipped++ < offset)
+                continue;
+            rows.Add(row);
+            if (rows.Count >= limit)
+                break;
+        }
+        return rows;
+    }
+
+    public async Task<ReferralSummaryResponse> SummaryAsync(long referrerId, CancellationToken cancellationToken = default)
+    {
+        var rows = await HistoryAsync(referrerId, cancellationToken: cancellationToken);
+        var credited = rows.Where(r => r.Status == ReferralStatus.Credited).ToList();
+        return new ReferralSummaryResponse(rows.Count, credited.Count, Rupees.FromPaise(credited.Sum(r => r.AmountMinor)),
+            rows.Count(r => r.Status == ReferralStatus.Pending));
+    }
+
+    /// <summary>The pending referral that named this customer at sign-up, if any: what the wallet credits on qualifying.</summary>
+    public async Task<ReferralRow?> PendingReferralOfAsync(PrintProfile referee, CancellationToken cancellationToken = default)
+    {
+        if (referee is not { ReferredBy: { } referrerId, ReferralId: { } referralId })
+            return null;
+        var row = await Table.FindAsync<ReferralRow>(UserDirectory.Partition, AccountKeys.Referral(referrerId, referralId), cancellationToken);
+        return row is { Status: ReferralStatus.Pending } ? row : null;
+    }
+
+    /// <summary>
+    /// Takes one invite from the customer's budget of <see cref="PrintSettings.InvitesPerDay"/> per 24 hours (a
+    /// window that starts with the first invite); returns how long until the budget renews when it is spent.
+    /// </summary>
+    public async Task<(bool Allowed, int Sent, TimeSpan RetryAfter)> TakeInviteAsync(long referrerId, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var window = TimeSpan.FromHours(24);
+        var key = AccountKeys.Invites(referrerId);
+        for (var attempt = 0; attempt < TableTransitions.MaxAttempts; attempt++)
+        {
+            var row = await Table.FindAsync<InviteWindowRow>(UserDirectory.Partition, key, cancellationToken);
+            var fresh = row is null || now - row.WindowStart >= window;
+            var next = fresh
+                ? new InviteWindowRow { RowKey = key, WindowStart = now, Count = 1 }
+                : row! with { Count = row.Count + 1 };
+            if (next.Count > settings.InvitesPerDay)
+                return (false, row!.Count, row.WindowStart + window - now);
+            try
+            {
+                if (row is null)
+                    await Table.AddEntityAsync(next, cancellationToken);
+                else
+                    await Table.UpdateEntityAsync(next, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                return (true, next.Count, TimeSpan.Zero);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                // A parallel invite took from the same budget: count again.
+            }
+        }
+        throw new ConcurrencyConflictException("Too many invites at once; try again.");
+    }
+
+    public static ReferralView View(ReferralRow row) => new(row.Id, row.Status, Rupees.FromPaise(row.AmountMinor),
+        row.CreditedAt is { } at ? Time(at) : null, Time(row.CreatedAt));
+
+    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Referral endpoints: customers only.</summary>
+public static class ReferralsApi
+{
+    public static void MapPrintReferrals(this IEndpointRouteBuilder app)
+    {
+        var referral = app.MapGroup("/referral").WithTags("Print-shop referrals").WithErrorShape(PrintErrorShape.Instance)
+            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        referral.MapGet("/summary", Summary).WithName("PrintReferralSummary");
+        referral.MapGet("/history", History).WithName("PrintReferralHistory");
+        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite");
+    }
+
+    public static async Task<Ok<ReferralSummaryResponse>> Summary(PrintSession session, Referrals referrals, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await referrals.SummaryAsync(session.UserId, cancellationToken));
+
+    public static async Task<Results<Ok<ReferralHistoryResponse>, ErrorResult>> History(
+        PrintSession session, Referrals referrals, CancellationToken cancellationToken, int limit = 20, int offset = 0)
+    {
+        if ((Check.Range(limit, "limit", 1, 100) ?? Check.Range(offset, "offset", 0, 10_000)) is { } problem)
+            return problem;
+        var rows = await referrals.HistoryAsync(session.UserId, limit, offset, cancellationToken);
+        return TypedResults.Ok(new ReferralHistoryResponse(rows.Select(Referrals.View).ToList()));
+    }
+
+    public static async Task<Results<Ok<InviteResponse>, ErrorResult>> Invite(
+        InviteRequest body, PrintSession session, PrintAccounts accounts, Referrals referrals, Mailer mailer, PrintSettings settings,
+        HttpContext context)
+    {
+        var email = body.Email?.Trim() ?? "";
+        if (AccountsApi.CheckEmail(email, "email") is { } problem)
+            return problem;
+        if (await accounts.FindAsync(session.UserId, context.RequestAborted) is not var (user, profile) || profile.ReferralCode is null)
+            return ApiErrors.Result(new ApiError(401, "session_ended", "This session has ended; sign in again."));
+        if (string.Equals(email, user.Email, StringComparison.OrdinalIgnoreCase))
+            return ApiErrors.BadRequest("You cannot invite yourself: send the invite to a friend's email.", "validation_error");
+        var (allowed, _, retryAfter) = await referrals.TakeInviteAsync(session.UserId, context.RequestAborted);
+        if (!allowed)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return ApiErrors.Result(new ApiError(429, "too_many_invites",
+                $"You can send {settings.InvitesPerDay} invites per 24 hours; try again later."));
+        }
+        var name = string.IsNullOrWhiteSpace(profile.FullName) ? user.DisplayName : profile.FullName;
+        await mailer.EnqueueAsync(AccountEmails.Invite(settings, email, name, profile.ReferralCode), cancellationToken: context.RequestAborted);
+        return TypedResults.Ok(new InviteResponse(true, "Invite sent."));
+    }
+}
