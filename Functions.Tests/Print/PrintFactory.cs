@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Platform.Email;
 using Serverless.Tests.Infrastructure;
@@ -27,6 +28,7 @@ public class PrintFactory : PlatformFactory
     public const string WebUrl = "https://qprint.example.test";
 
     private int _sequence;
+    private WebApplicationFactory<Program>? _skipOtp;
 
     public PrintFactory()
     {
@@ -40,6 +42,10 @@ public class PrintFactory : PlatformFactory
 
     protected override void ConfigureTestServices(IServiceCollection services) =>
         services.AddSingleton<IStartupFilter>(new ClientAddressFromHeader());
+
+    /// <summary>The same app and storage with <c>SKIP_SIGNUP_OTP=true</c>: registration without a sign-up code.</summary>
+    public WebApplicationFactory<Program> SkipOtp() =>
+        _skipOtp ??= WithWebHostBuilder(builder => builder.UseSetting("SKIP_SIGNUP_OTP", "true"));
 
     public string Unique(string prefix) => $"{prefix}{Interlocked.Increment(ref _sequence)}x{Prefix[1..6]}";
 

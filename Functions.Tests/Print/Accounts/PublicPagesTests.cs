@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Serverless.Tests.Print.Accounts;
+
+public sealed class PublicPagesTests(PrintFactory app) : IClassFixture<PrintFactory>
+{
+    [Fact]
+    public async Task App_downloads_are_public_and_admins_change_them()
+    {
+        var admin = app.WithToken(await app.AdminTokenAsync());
+        var update = await admin.PutAsJsonAsync("/admin/app-downloads", new
+        {
+            windows_shopkeeper_url = "https://downloads.example.test/shop.exe",
+            android_customer_url = "https://play.example.test/app",
+            ios_customer_url = "",
+            windows_coming_soon = false,
+            android_coming_soon = false,
+            ios_coming_soon = true,
+        });
+        Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+
+        var response = await app.CreateClient().GetAsync("/app-downloads");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(
+            """{"windows_shopkeeper_url":"https://downloads.example.test/shop.exe","android_customer_url":"https://play.example.test/app","ios_customer_url":"","windows_coming_soon":false,"android_coming_soon":false,"ios_coming_soon":true}""",
+            await response.Content.ReadAsStringAsync());
+
+        // A partial update keeps the other fields.
+        await admin.PutAsJsonAsync("/admin/app-downloads", new { ios_customer_url = "https://apps.example.test/ios", ios_coming_soon = false });
+        var after = await app.CreateClient().GetFromJsonAsync<JsonElement>("/app-downloads");
+        Assert.Equal("https://apps.example.test/ios", after.GetProperty("ios_customer_url").GetString());
+        Assert.Equal("https://play.example.test/app", after.GetProperty("android_customer_url").GetString());
+        Assert.False(after.GetProperty("ios_coming_soon").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("""{"android_customer_url":"http://insecure.example.test"}""", "'android_customer_url' must be an https:// URL")]
+    [InlineData("""{"ios_customer_url":"javascript:alert(1)"}""", "'ios_customer_url' must be an https:// URL")]
+    [InlineData("""{"windows_coming_soon":"yes"}""", "Field 'windows_coming_soon' must be true or false.")]
+    public async Task Bad_download_links_are_refused(string json, string message)
+    {
+        var admin = app.WithToken(await app.AdminTokenAsync());
+        var response = await admin.PutAsync("/admin/app-downloads", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith(message, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task The_delete_data_page_explains_how_to_delete_an_account()
+    {
+        var response = await app.CreateClient().GetAsync("/delete-data");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Delete Account", html);
+        Assert.Contains("mailto:", html);
+        Assert.Contains("default-src 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+}
+
+/// <summary>Admin endpoints honour ALLOWED_ADMIN_IPS.</summary>
+public sealed class AdminAddressTests(AdminAddressTests.Factory app) : IClassFixture<AdminAddressTests.Factory>
+{
+    public sealed class Factory : PrintFactory
+    {
+        public Factory() => With("ALLOWED_ADMIN_IPS", "10.0.0.7, 10.0.0.8");
+    }
+
+    [Fact]
+    public async Task Admin_endpoints_answer_only_from_allowed_addresses()
+    {
+        var token = await app.AdminTokenAsync();
+        var body = new { ios_coming_soon = true };
+        var client = app.CreateClient();
+        var outside = await client.SendAsync(PrintFactory.Json(HttpMethod.Put, "/admin/app-downloads", body, token, "10.0.0.9"));
+        Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
+        var inside = await client.SendAsync(PrintFactory.Json(HttpMethod.Put, "/admin/app-downloads", body, token, "10.0.0.8"));
+        Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
+        // Other endpoints are not restricted.
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(PrintFactory.Json(HttpMethod.Get, "/profile", null, token, "10.0.0.9"))).StatusCode);
+    }
+}
