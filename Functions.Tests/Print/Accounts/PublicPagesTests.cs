@@ -59,26 +59,3 @@ public sealed class PublicPagesTests(PrintFactory app) : IClassFixture<PrintFact
         Assert.Contains("default-src 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
     }
 }
-
-/// <summary>Admin endpoints honour ALLOWED_ADMIN_IPS.</summary>
-public sealed class AdminAddressTests(AdminAddressTests.Factory app) : IClassFixture<AdminAddressTests.Factory>
-{
-    public sealed class Factory : PrintFactory
-    {
-        public Factory() => With("ALLOWED_ADMIN_IPS", "10.0.0.7, 10.0.0.8");
-    }
-
-    [Fact]
-    public async Task Admin_endpoints_answer_only_from_allowed_addresses()
-    {
-        var token = await app.AdminTokenAsync();
-        var body = new { ios_coming_soon = true };
-        var client = app.CreateClient();
-        var outside = await client.SendAsync(PrintFactory.Json(HttpMethod.Put, "/admin/app-downloads", body, token, "10.0.0.9"));
-        Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
-        var inside = await client.SendAsync(PrintFactory.Json(HttpMethod.Put, "/admin/app-downloads", body, token, "10.0.0.8"));
-        Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
-        // Other endpoints are not restricted.
-        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(PrintFactory.Json(HttpMethod.Get, "/profile", null, token, "10.0.0.9"))).StatusCode);
-    }
-}
