@@ -16,6 +16,9 @@ public static partial class AccountsApi
     public const string LoginPurpose = "print-login";
     private const string ThrottleScope = "print-auth";
 
+    /// <summary>Password guesses per account, whichever identifier names it.</summary>
+    private const string AccountThrottleScope = "print-auth-account";
+
     public static void MapPrintAccounts(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
@@ -129,8 +132,12 @@ public static partial class AccountsApi
             return problem;
         if (!throttle.TryAcquire(ThrottleScope, body.Username))
             return RateLimitPolicies.TooManyRequests(context, throttle.Window);
-        var account = await accounts.SignInAsync(body.Username, body.Password, context.RequestAborted);
-        if (account is not var (user, profile))
+        var outcome = await accounts.SignInAsync(body.Username, body.Password,
+            userId => throttle.TryAcquire(AccountThrottleScope, userId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            context.RequestAborted);
+        if (outcome.Throttled)
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        if (outcome.Account is not var (user, profile))
             return ApiErrors.Result(new ApiError(401, "invalid_credentials", "Invalid username or password."));
         return TypedResults.Ok(SignedIn(context, tokens, settings, user, profile));
     }

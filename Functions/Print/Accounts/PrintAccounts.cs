@@ -17,6 +17,8 @@ public sealed record RegistrationResult(UserAccount? User, PrintProfile? Profile
 public sealed record ProfileChanges(
     string? FullName, string? Username, string? Phone, string? Address, string? Password, string? ShopName, double? Lat, double? Long);
 
+public sealed record SignInOutcome((UserAccount User, PrintProfile Profile)? Account, bool Throttled);
+
 public sealed record ProfileUpdateResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields);
 
 /// <summary>
@@ -72,11 +74,20 @@ public sealed class PrintAccounts(
         return user is null ? null : await FindAsync(user.Id, cancellationToken);
     }
 
-    /// <summary>The account whose identifier and password match; takes as long whether or not the account exists.</summary>
-    public async Task<(UserAccount User, PrintProfile Profile)?> SignInAsync(string login, string password, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The account whose identifier and password match; takes as long whether or not the account exists. Before the
+    /// password is checked, <paramref name="mayAttempt"/> is asked about the account the identifier names, so that a
+    /// budget of guesses belongs to the account however it is named (username, email or mobile number).
+    /// </summary>
+    public async Task<SignInOutcome> SignInAsync(string login, string password, Func<long, bool> mayAttempt,
+        CancellationToken cancellationToken = default)
     {
-        var user = await users.SignInAsync(login, password, cancellationToken);
-        return user is null ? null : await FindAsync(user.Id, cancellationToken);
+        var user = await users.FindByLoginAsync(login, cancellationToken);
+        if (user is not null && !mayAttempt(user.Id))
+            return new SignInOutcome(null, Throttled: true);
+        if (!Secrets.Verify(user is { Disabled: false } ? user.PasswordHash : null, password))
+            return new SignInOutcome(null, Throttled: false);
+        return new SignInOutcome(await FindAsync(user!.Id, cancellationToken), Throttled: false);
     }
 
     public async Task<bool> IsEmailRegisteredAsync(string email, CancellationToken cancellationToken = default) =>
