@@ -160,3 +160,16 @@ public sealed class ProfileTests(PrintFactory app) : IClassFixture<PrintFactory>
         Assert.Equal(HttpStatusCode.OK, (await app.Bearer(customer).GetAsync("/profile")).StatusCode);
     }
 }
+
+public sealed class ProfileCostTests(PrintFactory app) : IClassFixture<PrintFactory>
+{
+    [Fact]
+    public async Task Reading_the_profile_costs_two_storage_reads()
+    {
+        var customer = await app.SignUpAsync();
+        var response = await app.Bearer(customer).GetAsync("/profile");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The session check reads the profile row; the handler reads the account for its identifiers.
+        Assert.Equal("2", response.Headers.GetValues("X-Storage-Requests").Single());
+    }
+}

@@ -231,11 +231,13 @@ public static partial class AccountsApi
     }
 
     public static async Task<Results<Ok<ProfileResponse>, ErrorResult>> GetProfile(
-        PrintSession session, PrintAccounts accounts, PrintSettings settings, HttpContext context)
+        PrintSession session, UserDirectory users, PrintSettings settings, HttpContext context)
     {
-        if (await accounts.FindAsync(session.UserId, context.RequestAborted) is not var (user, profile))
+        // The session already holds the profile row: one more read, for the account's identifiers.
+        var user = await users.FindByIdAsync(session.UserId, context.RequestAborted);
+        if (user is null || user.Disabled)
             return SessionEnded();
-        return TypedResults.Ok(View(user, profile, settings));
+        return TypedResults.Ok(View(user, session.Profile, settings));
     }
 
     public static async Task<Results<Ok<ProfileResponse>, ContentHttpResult, ErrorResult>> UpdateProfile(
