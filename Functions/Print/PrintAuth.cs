@@ -60,24 +60,10 @@ public static class PrintAuth
         context.Request.Headers.Authorization.Count == 0 && context.Request.Cookies.ContainsKey(CookieName);
 
     public static void SetSessionCookie(HttpContext context, string token, TimeSpan lifetime) =>
-        context.Response.Cookies.Append(CookieName, token, new CookieOptions
-        {
-            HttpOnly = true,
-            Secure = context.Request.IsHttps,
-            SameSite = SameSiteMode.Lax,
-            Path = "/",
-            MaxAge = lifetime,
-            IsEssential = true,
-        });
+        context.Response.Cookies.Append(CookieName, token, BrowserCookies.Options(context, lifetime));
 
     public static void ClearSessionCookie(HttpContext context) =>
-        context.Response.Cookies.Delete(CookieName, new CookieOptions
-        {
-            HttpOnly = true,
-            Secure = context.Request.IsHttps,
-            SameSite = SameSiteMode.Lax,
-            Path = "/",
-        });
+        context.Response.Cookies.Delete(CookieName, BrowserCookies.Options(context));
 
     private sealed class ReadTokenFromCookie : IPostConfigureOptions<JwtBearerOptions>
     {

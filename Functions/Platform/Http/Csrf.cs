@@ -30,14 +30,7 @@ public sealed class CsrfTokens(IOptions<JwtOptions> jwt)
         if (!IsSecret(secret))
         {
             secret = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-            context.Response.Cookies.Append(CookieName, secret, new CookieOptions
-            {
-                HttpOnly = true,
-                Secure = context.Request.IsHttps,
-                SameSite = SameSiteMode.Lax,
-                Path = "/",
-                IsEssential = true,
-            });
+            context.Response.Cookies.Append(CookieName, secret, BrowserCookies.Options(context));
         }
         return TokenFor(secret!);
     }
@@ -60,4 +53,18 @@ public sealed class CsrfTokens(IOptions<JwtOptions> jwt)
     private string TokenFor(string secret) => WebEncoders.Base64UrlEncode(HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(secret)));
 
     private static bool IsSecret(string? value) => value is { Length: 43 } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}
+
+/// <summary>The options of every cookie the app sets: out of reach of scripts, sent only over https when the request came that way.</summary>
+public static class BrowserCookies
+{
+    public static CookieOptions Options(HttpContext context, TimeSpan? maxAge = null) => new()
+    {
+        HttpOnly = true,
+        Secure = context.Request.IsHttps,
+        SameSite = SameSiteMode.Lax,
+        Path = "/",
+        MaxAge = maxAge,
+        IsEssential = true,
+    };
 }

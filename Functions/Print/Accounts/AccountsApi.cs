@@ -50,10 +50,8 @@ public static partial class AccountsApi
         IdentifierThrottle throttle, HttpContext context)
     {
         var email = body.Email?.Trim() ?? "";
-        if (CheckEmail(email, "email") is { } problem)
+        if (Admit(email, CheckEmail(email, "email"), throttle, context) is { } problem)
             return problem;
-        if (!throttle.TryAcquire(ThrottleScope, email))
-            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         if (await accounts.IsEmailRegisteredAsync(email, context.RequestAborted))
             return ApiErrors.BadRequest("This email is already registered. Sign in instead, or reset your password.", "email_registered");
         var issued = await codes.IssueAsync(SignupPurpose, email, cancellationToken: context.RequestAborted);
@@ -67,10 +65,8 @@ public static partial class AccountsApi
         VerifySignupOtpRequest body, OneTimeCodes codes, SignupTokens signup, IdentifierThrottle throttle, HttpContext context)
     {
         var email = body.Email?.Trim() ?? "";
-        if ((CheckEmail(email, "email") ?? CheckCode(body.Code)) is { } problem)
+        if (Admit(email, CheckEmail(email, "email") ?? CheckCode(body.Code), throttle, context) is { } problem)
             return problem;
-        if (!throttle.TryAcquire(ThrottleScope, email))
-            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         return await codes.VerifyAsync(SignupPurpose, email, body.Code, context.RequestAborted) switch
         {
             CodeCheck.Verified => TypedResults.Ok(new SignupTokenResponse(signup.Issue(email), email)),
@@ -147,10 +143,8 @@ public static partial class AccountsApi
         IdentifierThrottle throttle, HttpContext context)
     {
         var login = body.Login?.Trim() ?? "";
-        if (CheckOtpLogin(login) is { } problem)
+        if (Admit(login, CheckOtpLogin(login), throttle, context) is { } problem)
             return problem;
-        if (!throttle.TryAcquire(ThrottleScope, login))
-            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         var account = await accounts.FindByEmailAsync(login, context.RequestAborted);
         // An unregistered address gets a decoy code row, so that answers, cooldown and lockout look the same.
         var issued = await codes.IssueAsync(LoginPurpose, login, deliverable: account is not null, context.RequestAborted);
@@ -166,10 +160,8 @@ public static partial class AccountsApi
         IdentifierThrottle throttle, HttpContext context)
     {
         var login = body.Login?.Trim() ?? "";
-        if ((CheckOtpLogin(login) ?? CheckCode(body.Code)) is { } problem)
+        if (Admit(login, CheckOtpLogin(login) ?? CheckCode(body.Code), throttle, context) is { } problem)
             return problem;
-        if (!throttle.TryAcquire(ThrottleScope, login))
-            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         var check = await codes.VerifyAsync(LoginPurpose, login, body.Code, context.RequestAborted);
         if (check == CodeCheck.Locked)
             return CodeLocked();
@@ -182,10 +174,8 @@ public static partial class AccountsApi
         EmailRequest body, PrintAccounts accounts, Mailer mailer, PrintSettings settings, IdentifierThrottle throttle, HttpContext context)
     {
         var email = body.Email?.Trim() ?? "";
-        if (CheckEmail(email, "email") is { } problem)
+        if (Admit(email, CheckEmail(email, "email"), throttle, context) is { } problem)
             return problem;
-        if (!throttle.TryAcquire(ThrottleScope, email))
-            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         if (await accounts.FindByEmailAsync(email, context.RequestAborted) is var (user, profile) && profile.ETag != default)
         {
             var token = await accounts.CreateResetTokenAsync(user.Id, context.RequestAborted);
@@ -209,10 +199,8 @@ public static partial class AccountsApi
         EmailRequest body, PrintAccounts accounts, Mailer mailer, PrintSettings settings, IdentifierThrottle throttle, HttpContext context)
     {
         var email = body.Email?.Trim() ?? "";
-        if (CheckEmail(email, "email") is { } problem)
+        if (Admit(email, CheckEmail(email, "email"), throttle, context) is { } problem)
             return problem;
-        if (!throttle.TryAcquire(ThrottleScope, email))
-            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         if (await accounts.FindByEmailAsync(email, context.RequestAborted) is var (user, _) && user.Username is not null)
             await mailer.EnqueueAsync(AccountEmails.Username(settings, user.Email!, user.Username), cancellationToken: context.RequestAborted);
         return TypedResults.Ok(new MessageResponse("If an account exists for that email, its username has been sent to it."));
@@ -326,6 +314,10 @@ public static partial class AccountsApi
         var verb = names.Count == 1 ? "is" : "are";
         return TypedResults.Text($"This {list} {verb} already in use.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
     }
+
+    /// <summary>The input's problem, else a 429 when this identifier has spent its sign-in budget, else null.</summary>
+    private static ErrorResult? Admit(string identifier, ErrorResult? problem, IdentifierThrottle throttle, HttpContext context) =>
+        problem ?? (throttle.TryAcquire(ThrottleScope, identifier) ? null : RateLimitPolicies.TooManyRequests(context, throttle.Window));
 
     private static ErrorResult SessionEnded() => ApiErrors.Result(new ApiError(401, "session_ended", "This session has ended; sign in again."));
 
