@@ -43,6 +43,7 @@ public static class Azurite
         {
             ArgumentList =
             {
+                "--require", Path.Combine(RepositoryRoot, "Functions.Tests", "Infrastructure", "exit-with-parent.js"),
                 script, "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl", "--loose",
                 "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(),
                 "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(),
@@ -51,6 +52,7 @@ public static class Azurite
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            Environment = { ["EXIT_WITH_PARENT_PID"] = Environment.ProcessId.ToString() },
         };
         var listening = 0;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
