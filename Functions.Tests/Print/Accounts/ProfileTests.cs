@@ -173,3 +173,33 @@ public sealed class ProfileCostTests(PrintFactory app) : IClassFixture<PrintFact
         Assert.Equal("2", response.Headers.GetValues("X-Storage-Requests").Single());
     }
 }
+
+public sealed class RegistrationRaceTests(PrintFactory app) : IClassFixture<PrintFactory>
+{
+    [Fact]
+    public async Task Of_several_sign_ups_racing_for_one_username_exactly_one_gets_it()
+    {
+        var username = app.Unique("race");
+        var client = app.SkipOtp().CreateClient();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => client.PostAsJsonAsync("/register", new
+        {
+            full_name = "Racer " + i, username, email = $"{username}-{i}@example.test", password = "securepassword",
+        })));
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+        foreach (var loser in responses.Where(r => r.StatusCode != HttpStatusCode.Created))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, loser.StatusCode);
+            Assert.Equal("This username is already in use.", await loser.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Signing_in_costs_three_storage_reads()
+    {
+        var customer = await app.SignUpAsync();
+        var response = await app.CreateClient().PostAsJsonAsync("/login", new { username = customer.Username, password = customer.Password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The identifier's index row, the account, the profile.
+        Assert.Equal("3", response.Headers.GetValues("X-Storage-Requests").Single());
+    }
+}

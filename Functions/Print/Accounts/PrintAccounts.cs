@@ -71,7 +71,17 @@ public sealed class PrintAccounts(
     public async Task<(UserAccount User, PrintProfile Profile)?> FindByLoginAsync(string login, CancellationToken cancellationToken = default)
     {
         var user = await users.FindByLoginAsync(login, cancellationToken);
-        return user is null ? null : await FindAsync(user.Id, cancellationToken);
+        return user is null ? null : await WithProfileAsync(user, cancellationToken);
+    }
+
+    /// <summary>The profile beside an account just read: one more point read.</summary>
+    private async Task<(UserAccount User, PrintProfile Profile)?> WithProfileAsync(UserAccount user, CancellationToken cancellationToken)
+    {
+        if (user.Disabled)
+            return null;
+        var row = await Table.FindAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(user.Id), cancellationToken);
+        row ??= user.RoleList.Contains(Roles.Admin) ? AdminProfile(user) : null;
+        return row is null ? null : (user, row);
     }
 
     /// <summary>
@@ -87,7 +97,7 @@ public sealed class PrintAccounts(
             return new SignInOutcome(null, Throttled: true);
         if (!Secrets.Verify(user is { Disabled: false } ? user.PasswordHash : null, password))
             return new SignInOutcome(null, Throttled: false);
-        return new SignInOutcome(await FindAsync(user!.Id, cancellationToken), Throttled: false);
+        return new SignInOutcome(await WithProfileAsync(user!, cancellationToken), Throttled: false);
     }
 
     public async Task<bool> IsEmailRegisteredAsync(string email, CancellationToken cancellationToken = default) =>
