@@ -189,9 +189,9 @@ public sealed class Infra : IAsyncDisposable
     public Process Start(ProcessStartInfo psi)
     {
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {psi.FileName}.");
-        // Drain output so the child never blocks on a full pipe; the app logs only warnings here.
+        // Drain output so the child never blocks on a full pipe; the app logs only warnings here (--verbose prints them).
         if (psi.RedirectStandardOutput)
-            p.OutputDataReceived += (_, _) => { };
+            p.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && Verbose) Console.Error.WriteLine($"[{Path.GetFileName(psi.FileName)}] {line}"); };
         if (psi.RedirectStandardError)
             p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && Verbose) Console.Error.WriteLine($"[{Path.GetFileName(psi.FileName)}] {line}"); };
         if (psi.RedirectStandardOutput)
