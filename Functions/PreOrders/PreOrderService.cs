@@ -69,8 +69,11 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
             ExpiresAt = expiresAt,
         };
         // The public link first: a link without a pre-order answers 404, a pre-order without a link could not be paid.
-        await Links.AddEntityAsync(new PreOrderLink { PartitionKey = order.Id, RowKey = "", MerchantId = merchantId }, cancellationToken);
-        await Orders.AddEntityAsync(order, cancellationToken);
+        // The id is new, so a row already under it is this create's own insert, retried after its answer was lost.
+        await Links.AddOnceAsync(new PreOrderLink { PartitionKey = order.Id, RowKey = "", MerchantId = merchantId },
+            stored => stored.MerchantId == merchantId, cancellationToken);
+        await Orders.AddOnceAsync(order, stored => stored.MerchantId == merchantId && stored.AmountMinor == amountMinor
+                                                   && stored.Currency == currency && stored.Description == description, cancellationToken);
         await deadlines.ScheduleAsync(ExpiryDeadline, DeadlineKey(order), expiresAt, cancellationToken);
         return order;
     }

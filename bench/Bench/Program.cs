@@ -9,7 +9,7 @@ try
     return mode switch
     {
         "bench" => await BenchRun.RunAsync(smoke),
-        "faults" => await FaultsRun.RunAsync(smoke, args.Contains("--allow-emulator-loss")),
+        "faults" => await FaultsRun.RunAsync(smoke, args.Contains("--stock-azurite")),
         _ => Usage(),
     };
 }
@@ -22,6 +22,6 @@ catch (Exception e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--allow-emulator-loss] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose]");
     return 2;
 }

@@ -94,6 +94,30 @@ public static class TableTransitions
         }
     }
 
+    /// <summary>
+    /// Inserts a row under keys the caller has just made unique (a new random id). The SDK retries an insert whose
+    /// answer was lost (a network timeout, a dropped connection); when storage had done the first attempt, the retry
+    /// meets that row as 409. So a 409 reads the row back: when <paramref name="isThisInsert"/> recognises it, the
+    /// insert is done; any other row under those keys is a real conflict and the 409 is thrown.
+    /// </summary>
+    public static async Task AddOnceAsync<T>(this TableClient table, T entity, Func<T, bool> isThisInsert,
+        CancellationToken cancellationToken = default)
+        where T : class, ITableEntity
+    {
+        try
+        {
+            var response = await table.AddEntityAsync(entity, cancellationToken);
+            entity.ETag = response.Headers.ETag ?? entity.ETag;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            var stored = await table.FindAsync<T>(entity.PartitionKey, entity.RowKey, cancellationToken);
+            if (stored is null || !isThisInsert(stored))
+                throw;
+            entity.ETag = stored.ETag;
+        }
+    }
+
     /// <summary>Reads a row, or null.</summary>
     public static async Task<T?> FindAsync<T>(this TableClient table, string partitionKey, string rowKey,
         CancellationToken cancellationToken = default)

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Serverless.Platform.Deadlines;
+using Serverless.Platform.Storage;
+using Serverless.PreOrders;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.PreOrders;
+
+/// <summary>
+/// Storage did an insert but its answer was lost (a network timeout, a dropped connection): the SDK retries the
+/// insert, and the retry meets the row its own first attempt wrote, as 409 EntityAlreadyExists.
+/// </summary>
+public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app) : IClassFixture<PreOrderLostAnswerTests.Factory>
+{
+    /// <summary>The pre-orders app with its table endpoint behind a proxy that can lose answers.</summary>
+    public sealed class Factory : PreOrdersFactory
+    {
+        public LossyStorageProxy Proxy { get; } = new();
+
+        public override async Task InitializeAsync()
+        {
+            var azurite = await Azurite.ConnectionStringAsync();
+            var tableEndpoint = azurite.Split(';').Single(p => p.StartsWith("TableEndpoint=", StringComparison.Ordinal))["TableEndpoint=".Length..];
+            await Proxy.StartAsync(new Uri(tableEndpoint));
+            ConnectionString = azurite.Replace(tableEndpoint, new Uri(Proxy.BaseAddress, "devstoreaccount1").ToString(), StringComparison.Ordinal);
+            await base.InitializeAsync();
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            await Proxy.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(PreOrderService.LinkTableName)]
+    [InlineData(PreOrderService.TableName)]
+    public async Task A_create_whose_insert_was_stored_but_not_answered_is_created_once_with_its_link_and_expiry(string lossyTable)
+    {
+        var merchant = await app.MerchantClientAsync();
+        var path = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(lossyTable);
+        var lost = app.Proxy.Lost;
+        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == path);
+
+        var response = await merchant.PostAsJsonAsync("/api/pre-orders", PreOrdersFactory.Body(app.In(TimeSpan.FromDays(1))));
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var read = await merchant.GetAsync($"/api/pre-orders/{id}");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal("pending", (await read.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().GetAsync($"/pay/{id}/status")).StatusCode);
+        var key = PreOrderService.Partition(PreOrdersFactory.Merchant) + "|" + id;
+        var deadlines = app.Get<StorageAccount>().Table(DeadlineScheduler.TableName)
+            .QueryAsync<DeadlineRow>(TableClient.CreateQueryFilter($"Key eq {key}"));
+        Assert.Single(await deadlines.ToListAsync());
+    }
+
+    [Fact]
+    public async Task An_insert_that_meets_another_row_under_its_keys_is_still_a_conflict()
+    {
+        var links = app.Get<StorageAccount>().Table(PreOrderService.LinkTableName);
+        var id = PreOrderService.NewId(app.Time.GetUtcNow());
+        await links.AddEntityAsync(new PreOrderLink { PartitionKey = id, RowKey = "", MerchantId = PreOrdersFactory.OtherMerchant });
+
+        var conflict = await Assert.ThrowsAsync<RequestFailedException>(() => links.AddOnceAsync(
+            new PreOrderLink { PartitionKey = id, RowKey = "", MerchantId = PreOrdersFactory.Merchant },
+            stored => stored.MerchantId == PreOrdersFactory.Merchant));
+
+        Assert.Equal(409, conflict.Status);
+    }
+}
