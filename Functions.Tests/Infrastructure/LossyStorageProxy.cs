@@ -37,6 +37,17 @@ public sealed class LossyStorageProxy : IAsyncDisposable
     /// <summary>Loses the answer to the next request that matches (once).</summary>
     public void LoseAnswerTo(Func<HttpRequest, bool> match) => Volatile.Write(ref _lose, match);
 
+    /// <summary>
+    /// Starts in front of the table endpoint of <paramref name="connectionString"/> and returns the same connection
+    /// string with its table endpoint going through the proxy.
+    /// </summary>
+    public async Task<string> FrontTableEndpointAsync(string connectionString)
+    {
+        var tableEndpoint = connectionString.Split(';').Single(p => p.StartsWith("TableEndpoint=", StringComparison.Ordinal))["TableEndpoint=".Length..];
+        await StartAsync(new Uri(tableEndpoint));
+        return connectionString.Replace(tableEndpoint, new Uri(BaseAddress, "devstoreaccount1").ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>Starts forwarding to <paramref name="upstream"/>'s scheme, host and port (paths are kept).</summary>
     public async Task StartAsync(Uri upstream)
     {

@@ -23,10 +23,7 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
 
         public override async Task InitializeAsync()
         {
-            var azurite = await Azurite.ConnectionStringAsync();
-            var tableEndpoint = azurite.Split(';').Single(p => p.StartsWith("TableEndpoint=", StringComparison.Ordinal))["TableEndpoint=".Length..];
-            await Proxy.StartAsync(new Uri(tableEndpoint));
-            ConnectionString = azurite.Replace(tableEndpoint, new Uri(Proxy.BaseAddress, "devstoreaccount1").ToString(), StringComparison.Ordinal);
+            ConnectionString = await Proxy.FrontTableEndpointAsync(await Azurite.ConnectionStringAsync());
             await base.InitializeAsync();
         }
 
@@ -60,6 +57,29 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
         var deadlines = app.Get<StorageAccount>().Table(DeadlineScheduler.TableName)
             .QueryAsync<DeadlineRow>(TableClient.CreateQueryFilter($"Key eq {key}"));
         Assert.Single(await deadlines.ToListAsync());
+    }
+
+    [Fact]
+    public async Task A_keyed_create_whose_key_claim_was_stored_but_not_answered_goes_ahead_and_replays_later()
+    {
+        var merchant = await app.MerchantClientAsync();
+        var path = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(Serverless.Platform.Http.IdempotencyMiddleware.TableName);
+        var lost = app.Proxy.Lost;
+        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == path);
+        var body = PreOrdersFactory.Body(app.In(TimeSpan.FromDays(1)));
+        HttpRequestMessage Keyed() => new(HttpMethod.Post, "/api/pre-orders")
+        {
+            Content = JsonContent.Create(body), Headers = { { "Idempotency-Key", "lost-claim-" + app.Prefix } },
+        };
+
+        var response = await merchant.SendAsync(Keyed());
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var replay = await merchant.SendAsync(Keyed());
+        Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await response.Content.ReadAsStringAsync(), await replay.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -67,13 +67,17 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         var claim = new IdempotencyRecord
         {
             PartitionKey = rowKey, RowKey = "", Fingerprint = fingerprint, ClaimedAt = now, ExpiresAt = now + Retention,
+            ClaimId = Guid.NewGuid().ToString("N"),
         };
         // The common case is a new key: claim it with one insert, and read only when someone had it already.
         if (!await table.TryAddAsync(claim, context.RequestAborted))
         {
             var row = await table.FindAsync<TableEntity>(rowKey, "", context.RequestAborted);
             var existing = row is null ? null : IdempotencyRecord.From(row);
-            if (existing is not null && existing.ExpiresAt > now)
+            // Our own insert, stored although its answer was lost and the client library retried it: the key is ours.
+            if (existing is not null && existing.ClaimId == claim.ClaimId)
+                claim.ETag = existing.ETag;
+            else if (existing is not null && existing.ExpiresAt > now)
             {
                 if (!string.Equals(existing.Fingerprint, fingerprint, StringComparison.Ordinal))
                 {
@@ -92,7 +96,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
                     return;
                 }
             }
-            if (!await TryClaimAsync(table, claim, existing, context.RequestAborted))
+            if (claim.ETag == default && !await TryClaimAsync(table, claim, existing, context.RequestAborted))
             {
                 await InUseAsync(context);
                 return;
@@ -234,6 +238,9 @@ public sealed record IdempotencyRecord : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
     public string Fingerprint { get; set; } = "";
+
+    /// <summary>Unique to the request that claimed the key, so that it recognises its own claim.</summary>
+    public string? ClaimId { get; set; }
     public DateTimeOffset ClaimedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public bool Completed { get; set; }
@@ -251,6 +258,7 @@ public sealed record IdempotencyRecord : ITableEntity
         RowKey = row.RowKey,
         ETag = row.ETag,
         Fingerprint = row.GetString(nameof(Fingerprint)) ?? "",
+        ClaimId = row.GetString(nameof(ClaimId)),
         ClaimedAt = row.GetDateTimeOffset(nameof(ClaimedAt)) ?? default,
         ExpiresAt = row.GetDateTimeOffset(nameof(ExpiresAt)) ?? default,
         Completed = row.GetBoolean(nameof(Completed)) ?? false,

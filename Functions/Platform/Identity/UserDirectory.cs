@@ -127,6 +127,10 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 409)
         {
+            // The id is new to this call: a row under it means our transaction was stored although its answer was
+            // lost, and the client library's retry met our own rows.
+            if (await FindByIdAsync(id, cancellationToken) is { } stored)
+                return new CreateUserResult(stored, []);
             return new CreateUserResult(null, await TakenFieldsAsync(request.Username, request.Email, request.Phone, cancellationToken));
         }
     }

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Print.Accounts;
+
+/// <summary>
+/// Storage stored a sign-up's transaction but its answer was lost: the client library retries the transaction,
+/// which meets the account's own rows. The sign-up must still succeed, once.
+/// </summary>
+public sealed class LostAnswerTests(LostAnswerTests.Factory app) : IClassFixture<LostAnswerTests.Factory>
+{
+    public sealed class Factory : PrintFactory
+    {
+        public LossyStorageProxy Proxy { get; } = new();
+
+        public override async Task InitializeAsync()
+        {
+            ConnectionString = await Proxy.FrontTableEndpointAsync(await Azurite.ConnectionStringAsync());
+            await base.InitializeAsync();
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            await Proxy.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_sign_up_whose_transaction_was_stored_but_not_answered_succeeds_once()
+    {
+        var client = app.SkipOtp().CreateClient();
+        var username = app.Unique("lost");
+        var lost = app.Proxy.Lost;
+        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+
+        var response = await client.PostAsJsonAsync("/register", new
+        {
+            full_name = "Lost Answer", username, email = username + "@example.test", password = "securepassword",
+        });
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var login = await app.CreateClient().PostAsJsonAsync("/login", new { username, password = "securepassword" });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        var profile = await app.WithToken((await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!)
+            .GetFromJsonAsync<JsonElement>("/profile");
+        Assert.Equal(id, profile.GetProperty("id").GetInt64());
+        Assert.Matches("^[A-Z2-9]{8}$", profile.GetProperty("referral_code").GetString());
+    }
+}
