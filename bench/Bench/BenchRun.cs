@@ -52,7 +52,7 @@ public static class BenchRun
             var sdk = new SdkCeiling(Infra.ConnectionString);
             await sdk.SetupAsync();
             var ceilingB = new Dictionary<string, double>();
-            foreach (var kind in new[] { "health", "create", "get", "login" })
+            foreach (var kind in new[] { "health", "create", "get", "login", "profile" })
             {
                 await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(warmup));
                 ceilingB[kind] = await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(duration));
@@ -71,6 +71,7 @@ public static class BenchRun
             using var http = new HttpClient { BaseAddress = new Uri(Infra.AppUrl), Timeout = TimeSpan.FromSeconds(30) };
             var token = await Login(http);
             var seededId = await CreatePreOrder(http, token);
+            var customerToken = await PrintLogin(http);
 
             var createBody = JsonSerializer.Serialize(CreateBody());
             var loginBody = JsonSerializer.Serialize(new { username = "demo-merchant", password = "demo-merchant-password" });
@@ -81,6 +82,7 @@ public static class BenchRun
                 new("pre-order create", "POST", "/api/pre-orders", createBody, token, "create"),
                 new("pre-order get", "GET", $"/api/pre-orders/{seededId}", null, token, "get"),
                 new("login", "POST", "/api/auth/login", loginBody, null, "login"),
+                new("print profile get", "GET", "/profile", null, customerToken, "profile"),
             };
 
             var rows = new JsonArray();
@@ -352,6 +354,14 @@ public static class BenchRun
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
     }
 
+    /// <summary>The development seed's print-shop customer.</summary>
+    public static async Task<string> PrintLogin(HttpClient http)
+    {
+        using var response = await http.PostAsJsonAsync("/login", new { username = "demo-customer", password = "demo-password" });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
+
     public static async Task<string> CreatePreOrder(HttpClient http, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/pre-orders") { Content = JsonContent.Create(CreateBody()) };
@@ -385,7 +395,7 @@ public sealed class SdkCeiling(string connectionString)
     readonly TableServiceClient tables = new(connectionString);
     readonly QueueServiceClient queues = new(connectionString);
     readonly Azure.Storage.Blobs.BlobServiceClient blobs = new(connectionString);
-    TableClient orders = null!, links = null!, deadlines = null!, clients = null!;
+    TableClient orders = null!, links = null!, deadlines = null!, clients = null!, users = null!;
     QueueClient queue = null!;
     Azure.Storage.Blobs.BlobContainerClient container = null!;
 
@@ -395,6 +405,7 @@ public sealed class SdkCeiling(string connectionString)
         "create" => "link insert, order insert, deadline upsert, queue send",
         "get" => "one table point read",
         "login" => "one table point read (the client row; no password hashing)",
+        "profile" => "one table point read (the profile row, which the session check reads and the answer is made from)",
         _ => kind,
     };
 
@@ -404,13 +415,19 @@ public sealed class SdkCeiling(string connectionString)
         links = tables.GetTableClient("benchceillinks");
         deadlines = tables.GetTableClient("benchceildeadlines");
         clients = tables.GetTableClient("benchceilclients");
-        foreach (var t in new[] { orders, links, deadlines, clients })
+        users = tables.GetTableClient("benchceilusers");
+        foreach (var t in new[] { orders, links, deadlines, clients, users })
             await t.CreateIfNotExistsAsync();
         queue = queues.GetQueueClient("benchceildeadlines");
         await queue.CreateIfNotExistsAsync();
         container = blobs.GetBlobContainerClient("benchceil");
         await container.CreateIfNotExistsAsync();
         await orders.UpsertEntityAsync(Order("merchant", "seeded"));
+        await users.UpsertEntityAsync(new TableEntity("users", "print-0000000000000000001")
+        {
+            ["Role"] = "customer", ["FullName"] = "Bench Customer", ["Username"] = "bench", ["Email"] = "bench@example.com",
+            ["Phone"] = "9000000001", ["ReferralCode"] = "ABCDEFGH", ["SessionVersion"] = 0,
+        });
         await clients.UpsertEntityAsync(new TableEntity("demo-merchant", "") { ["SecretHash"] = new string('h', 120), ["Kind"] = "merchant", ["Name"] = "Demo" });
     }
 
@@ -448,6 +465,9 @@ public sealed class SdkCeiling(string connectionString)
                 break;
             case "login":
                 await clients.GetEntityAsync<TableEntity>("demo-merchant", "");
+                break;
+            case "profile":
+                await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
                 break;
             case "create":
                 await links.AddEntityAsync(new TableEntity(id, "") { ["MerchantId"] = "merchant" });

@@ -53,6 +53,14 @@ public sealed record PrintProfile : ITableEntity
     /// <summary><c>customer</c>, <c>shopkeeper</c> or <c>admin</c>.</summary>
     public string Role { get; set; } = Roles.Customer;
     public string FullName { get; set; } = "";
+
+    /// <summary>
+    /// Copies of the account's identifiers, written in the same transactions that change the account, so that a
+    /// profile read is one point read. Null on a row written before they were kept: read the account then.
+    /// </summary>
+    public string? Username { get; set; }
+    public string? Email { get; set; }
+    public string? Phone { get; set; }
     public string? ShopName { get; set; }
     public double? Lat { get; set; }
     public double? Long { get; set; }

@@ -221,11 +221,14 @@ public static partial class AccountsApi
     public static async Task<Results<Ok<ProfileResponse>, ErrorResult>> GetProfile(
         PrintSession session, UserDirectory users, PrintSettings settings, HttpContext context)
     {
-        // The session already holds the profile row: one more read, for the account's identifiers.
+        // The session already holds the profile row, with copies of the account's identifiers.
+        var profile = session.Profile;
+        if (profile.Email is not null || profile.Username is not null)
+            return TypedResults.Ok(View(profile, settings));
         var user = await users.FindByIdAsync(session.UserId, context.RequestAborted);
         if (user is null || user.Disabled)
             return SessionEnded();
-        return TypedResults.Ok(View(user, session.Profile, settings));
+        return TypedResults.Ok(View(profile with { Username = user.Username, Email = user.Email, Phone = user.Phone }, settings));
     }
 
     public static async Task<Results<Ok<ProfileResponse>, ContentHttpResult, ErrorResult>> UpdateProfile(
@@ -277,10 +280,13 @@ public static partial class AccountsApi
         return TypedResults.Ok(new MessageResponse("Account deleted successfully"));
     }
 
-    internal static ProfileResponse View(UserAccount user, PrintProfile profile, PrintSettings settings)
+    internal static ProfileResponse View(UserAccount user, PrintProfile profile, PrintSettings settings) =>
+        View(profile with { Username = user.Username, Email = user.Email, Phone = user.Phone }, settings);
+
+    internal static ProfileResponse View(PrintProfile profile, PrintSettings settings)
     {
         var isCustomer = profile.Role == Roles.Customer;
-        return new ProfileResponse(user.Id, user.Username, profile.FullName, user.Email, user.Phone, profile.Role,
+        return new ProfileResponse(profile.UserId, profile.Username, profile.FullName, profile.Email, profile.Phone, profile.Role,
             profile.ShopName, profile.Address, profile.IsOpen, profile.Lat, profile.Long,
             isCustomer ? profile.ReferralCode : null,
             isCustomer && profile.ReferralCode is { } code ? settings.ReferralLink(code) : null);

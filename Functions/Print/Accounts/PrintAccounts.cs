@@ -138,6 +138,9 @@ public sealed class PrintAccounts(
                     UserId = id,
                     Role = registration.Role,
                     FullName = registration.FullName,
+                    Username = registration.Username,
+                    Email = registration.Email,
+                    Phone = registration.Phone,
                     ShopName = isShop ? registration.ShopName : null,
                     Lat = isShop ? registration.Lat : null,
                     Long = isShop ? registration.Long : null,
@@ -189,6 +192,9 @@ public sealed class PrintAccounts(
         var updatedProfile = profile with
         {
             FullName = changes.FullName ?? profile.FullName,
+            Username = updatedUser.Username,
+            Email = updatedUser.Email,
+            Phone = updatedUser.Phone,
             Address = changes.Address ?? profile.Address,
             ShopName = isShop ? changes.ShopName ?? profile.ShopName : profile.ShopName,
             Lat = isShop ? changes.Lat ?? profile.Lat : profile.Lat,
@@ -311,6 +317,9 @@ public sealed class PrintAccounts(
         UserId = account.Id,
         Role = Roles.Admin,
         FullName = account.DisplayName,
+        Username = account.Username,
+        Email = account.Email,
+        Phone = account.Phone,
         CreatedAt = account.CreatedAt,
     };
 }
