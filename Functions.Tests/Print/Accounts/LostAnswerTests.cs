@@ -52,3 +52,26 @@ public sealed class LostAnswerTests(LostAnswerTests.Factory app) : IClassFixture
         Assert.Matches("^[A-Z2-9]{8}$", profile.GetProperty("referral_code").GetString());
     }
 }
+
+public sealed class LostResetAnswerTests(LostAnswerTests.Factory app) : IClassFixture<LostAnswerTests.Factory>
+{
+    [Fact]
+    public async Task A_reset_whose_transaction_was_stored_but_not_answered_succeeds()
+    {
+        var customer = await app.SignUpAsync();
+        await app.CreateClient().PostAsJsonAsync("/forgot-password", new { email = customer.Email });
+        var mail = await app.Get<Serverless.Platform.Email.Outbox>().LatestAsync(customer.Email);
+        var token = Uri.UnescapeDataString(System.Text.RegularExpressions.Regex.Match(mail!.Text!, @"token=(\S+)").Groups[1].Value);
+        var lost = app.Proxy.Lost;
+        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+
+        var response = await app.CreateClient().PostAsJsonAsync("/reset-password", new { token, password = "after-lost-answer" });
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK,
+            (await app.CreateClient().PostAsJsonAsync("/login", new { username = customer.Username, password = "after-lost-answer" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest,
+            (await app.CreateClient().PostAsJsonAsync("/reset-password", new { token, password = "second-use-password" })).StatusCode);
+    }
+}

@@ -291,8 +291,11 @@ public sealed class PrintAccounts(
         }
         catch (ConcurrencyConflictException)
         {
-            // The token was used by a parallel request, or the account changed: this request did not reset it.
-            return false;
+            // The token was used by a parallel request, or the account changed: this request did not reset it,
+            // unless it was this very transaction, stored although its answer was lost and then retried.
+            var now = await users.FindByIdAsync(userId, cancellationToken);
+            if (now is null || now.PasswordHash == user.PasswordHash || !Secrets.Verify(now.PasswordHash, newPassword))
+                return false;
         }
         // The other tokens of this account are void now as well.
         await foreach (var other in Table.QueryAsync<TableEntity>(AccountKeys.StartsWith(AccountKeys.Prefix(userId) + "-reset-"), select: KeysOnly, cancellationToken: cancellationToken))
