@@ -75,3 +75,20 @@ public sealed class LostResetAnswerTests(LostAnswerTests.Factory app) : IClassFi
             (await app.CreateClient().PostAsJsonAsync("/reset-password", new { token, password = "second-use-password" })).StatusCode);
     }
 }
+
+public sealed class LostDeleteAnswerTests(LostAnswerTests.Factory app) : IClassFixture<LostAnswerTests.Factory>
+{
+    [Fact]
+    public async Task A_deletion_whose_transaction_was_stored_but_not_answered_succeeds()
+    {
+        var customer = await app.SignUpAsync();
+        var lost = app.Proxy.Lost;
+        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+
+        var response = await app.Bearer(customer).SendAsync(PrintFactory.Json(HttpMethod.Delete, "/profile", new { password = customer.Password }));
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.Bearer(customer).GetAsync("/profile")).StatusCode);
+    }
+}

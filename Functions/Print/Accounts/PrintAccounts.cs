@@ -247,7 +247,16 @@ public sealed class PrintAccounts(
             if (referral is { Status: ReferralStatus.Pending })
                 companions.Add(new(TableTransactionActionType.Delete, referral, referral.ETag));
         }
-        await users.DeleteAsync(user, companions, cancellationToken);
+        try
+        {
+            await users.DeleteAsync(user, companions, cancellationToken);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // Gone already is done: this transaction, stored although its answer was lost, or a parallel deletion.
+            if (await users.FindByIdAsync(user.Id, cancellationToken) is not null)
+                throw;
+        }
     }
 
     /// <summary>A new single-use password-reset token for the account: <c>{user id}.{secret}</c>. Only its hash is stored.</summary>
