@@ -38,9 +38,17 @@ public class PlatformFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return this;
     }
 
+    /// <summary>A proxy in front of the table endpoint that can lose storage's answers, when a test class asks for one.</summary>
+    public LossyStorageProxy? Proxy { get; private set; }
+
+    /// <summary>Puts <see cref="Proxy"/> between the app and the table endpoint (call in the factory's constructor).</summary>
+    protected void FrontTablesWithLossyProxy() => Proxy = new LossyStorageProxy();
+
     public virtual async Task InitializeAsync()
     {
         ConnectionString ??= await Azurite.ConnectionStringAsync();
+        if (Proxy is not null)
+            ConnectionString = await Proxy.FrontTableEndpointAsync(ConnectionString);
         if (WaitForStorage)
             await Services.GetRequiredService<StorageReadiness>().WaitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
     }
@@ -50,6 +58,8 @@ public class PlatformFactory : WebApplicationFactory<Program>, IAsyncLifetime
         if (ConnectionString is not null && WaitForStorage)
             await DeleteStorageAsync();
         await DisposeAsync();
+        if (Proxy is not null)
+            await Proxy.DisposeAsync();
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();

@@ -19,19 +19,7 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
     /// <summary>The pre-orders app with its table endpoint behind a proxy that can lose answers.</summary>
     public sealed class Factory : PreOrdersFactory
     {
-        public LossyStorageProxy Proxy { get; } = new();
-
-        public override async Task InitializeAsync()
-        {
-            ConnectionString = await Proxy.FrontTableEndpointAsync(await Azurite.ConnectionStringAsync());
-            await base.InitializeAsync();
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await base.DisposeAsync();
-            await Proxy.DisposeAsync();
-        }
+        public Factory() => FrontTablesWithLossyProxy();
     }
 
     [Theory]
@@ -41,12 +29,12 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
     {
         var merchant = await app.MerchantClientAsync();
         var path = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(lossyTable);
-        var lost = app.Proxy.Lost;
-        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == path);
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == path);
 
         var response = await merchant.PostAsJsonAsync("/api/pre-orders", PreOrdersFactory.Body(app.In(TimeSpan.FromDays(1))));
 
-        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         var read = await merchant.GetAsync($"/api/pre-orders/{id}");
@@ -64,8 +52,8 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
     {
         var merchant = await app.MerchantClientAsync();
         var path = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(Serverless.Platform.Http.IdempotencyMiddleware.TableName);
-        var lost = app.Proxy.Lost;
-        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == path);
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == path);
         var body = PreOrdersFactory.Body(app.In(TimeSpan.FromDays(1)));
         HttpRequestMessage Keyed() => new(HttpMethod.Post, "/api/pre-orders")
         {
@@ -74,7 +62,7 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
 
         var response = await merchant.SendAsync(Keyed());
 
-        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var replay = await merchant.SendAsync(Keyed());
         Assert.Equal(HttpStatusCode.Created, replay.StatusCode);

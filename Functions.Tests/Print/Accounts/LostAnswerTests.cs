@@ -13,19 +13,7 @@ public sealed class LostAnswerTests(LostAnswerTests.Factory app) : IClassFixture
 {
     public sealed class Factory : PrintFactory
     {
-        public LossyStorageProxy Proxy { get; } = new();
-
-        public override async Task InitializeAsync()
-        {
-            ConnectionString = await Proxy.FrontTableEndpointAsync(await Azurite.ConnectionStringAsync());
-            await base.InitializeAsync();
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await base.DisposeAsync();
-            await Proxy.DisposeAsync();
-        }
+        public Factory() => FrontTablesWithLossyProxy();
     }
 
     [Fact]
@@ -33,15 +21,15 @@ public sealed class LostAnswerTests(LostAnswerTests.Factory app) : IClassFixture
     {
         var client = app.SkipOtp().CreateClient();
         var username = app.Unique("lost");
-        var lost = app.Proxy.Lost;
-        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
 
         var response = await client.PostAsJsonAsync("/register", new
         {
             full_name = "Lost Answer", username, email = username + "@example.test", password = "securepassword",
         });
 
-        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
         var login = await app.CreateClient().PostAsJsonAsync("/login", new { username, password = "securepassword" });
@@ -62,12 +50,12 @@ public sealed class LostResetAnswerTests(LostAnswerTests.Factory app) : IClassFi
         await app.CreateClient().PostAsJsonAsync("/forgot-password", new { email = customer.Email });
         var mail = await app.Get<Serverless.Platform.Email.Outbox>().LatestAsync(customer.Email);
         var token = Uri.UnescapeDataString(System.Text.RegularExpressions.Regex.Match(mail!.Text!, @"token=(\S+)").Groups[1].Value);
-        var lost = app.Proxy.Lost;
-        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
 
         var response = await app.CreateClient().PostAsJsonAsync("/reset-password", new { token, password = "after-lost-answer" });
 
-        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpStatusCode.OK,
             (await app.CreateClient().PostAsJsonAsync("/login", new { username = customer.Username, password = "after-lost-answer" })).StatusCode);
@@ -82,12 +70,12 @@ public sealed class LostDeleteAnswerTests(LostAnswerTests.Factory app) : IClassF
     public async Task A_deletion_whose_transaction_was_stored_but_not_answered_succeeds()
     {
         var customer = await app.SignUpAsync();
-        var lost = app.Proxy.Lost;
-        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
 
         var response = await app.Bearer(customer).SendAsync(PrintFactory.Json(HttpMethod.Delete, "/profile", new { password = customer.Password }));
 
-        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Bearer(customer).GetAsync("/profile")).StatusCode);
     }
