@@ -54,4 +54,18 @@ public sealed class StartupTests
         Assert.Contains("Jwt__SigningKey must be set", output);
         Assert.DoesNotContain("   at ", output);
     }
+
+    [Fact]
+    public async Task With_a_bad_admin_address_list_the_app_says_what_to_fix_and_exits()
+    {
+        var (exitCode, output) = await StartAsync(new()
+        {
+            ["AzureWebJobsStorage"] = Azurite.Unreachable(), ["Jwt__SigningKey"] = PlatformFactory.SigningKey,
+            ["EMAIL_FROM"] = "Test <no-reply@example.test>", ["ALLOWED_ADMIN_IPS"] = "10.0.0.1, not-an-ip",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("ALLOWED_ADMIN_IPS must be a comma-separated list of IP addresses; 'not-an-ip' is not one.", output);
+        Assert.DoesNotContain("   at ", output);
+    }
 }

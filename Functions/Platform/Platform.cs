@@ -151,6 +151,7 @@ public static class PlatformRegistration
             _ = app.Services.GetRequiredService<StorageAccount>();
             _ = app.Services.GetRequiredService<IOptions<JwtOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<EmailOptions>>().Value;
+            _ = app.Services.GetServices<IValidatedSettings>().ToList();
             return null;
         }
         catch (StorageNotConfiguredException ex)
@@ -199,3 +200,10 @@ public static class PlatformRegistration
             otel.UseOtlpExporter();
     }
 }
+
+/// <summary>
+/// A surface's settings object that checks itself when built (throwing <see cref="OptionsValidationException"/>):
+/// registered under this interface too, it is built at start-up, so a bad value stops the app with one line
+/// instead of failing every request that needs it.
+/// </summary>
+public interface IValidatedSettings;

@@ -124,6 +124,9 @@ public sealed class PrintSession
 /// </summary>
 public sealed class PrintSessionMiddleware(RequestDelegate next)
 {
+    /// <summary>The answer for a token whose account is gone or whose sessions were revoked.</summary>
+    public static readonly ApiError SessionEnded = new(401, "session_ended", "This session has ended; sign in again.");
+
     public async Task InvokeAsync(HttpContext context, CurrentUser user, PrintAccounts accounts, PrintSession session, CsrfTokens csrf, PrintSettings settings)
     {
         var endpoint = context.GetEndpoint();
@@ -136,7 +139,7 @@ public sealed class PrintSessionMiddleware(RequestDelegate next)
         var version = int.TryParse(context.User.FindFirst(PrintAuth.SessionVersionClaim)?.Value, out var v) ? v : 0;
         if (profile is null || profile.SessionVersion != version || !user.IsInRole(profile.Role))
         {
-            await ApiErrors.WriteAsync(context, new ApiError(401, "session_ended", "This session has ended; sign in again."));
+            await ApiErrors.WriteAsync(context, SessionEnded);
             return;
         }
         if (endpoint.Metadata.GetMetadata<PrintAdminEndpoint>() is not null && !settings.IsAllowedAdminAddress(context.Connection.RemoteIpAddress))
@@ -167,7 +170,7 @@ public sealed class PrintErrorShape : IErrorShape
 }
 
 /// <summary>Print-shop settings; the document's own environment variable names where it names them.</summary>
-public sealed class PrintSettings
+public sealed class PrintSettings : Platform.IValidatedSettings
 {
     public PrintSettings(IConfiguration configuration, IHostEnvironment environment)
     {
@@ -184,7 +187,9 @@ public sealed class PrintSettings
         AppName = configuration["Print:AppName"] is { Length: > 0 } name ? name : "QPrint";
         AllowedAdminAddresses = (configuration["ALLOWED_ADMIN_IPS"] ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(a => IPAddress.TryParse(a, out var ip) ? ip : throw new InvalidOperationException($"ALLOWED_ADMIN_IPS: '{a}' is not an IP address."))
+            .Select(a => IPAddress.TryParse(a, out var ip) ? ip
+                : throw new OptionsValidationException("ALLOWED_ADMIN_IPS", typeof(PrintSettings),
+                    [$"ALLOWED_ADMIN_IPS must be a comma-separated list of IP addresses; '{a}' is not one."]))
             .ToList();
     }
 

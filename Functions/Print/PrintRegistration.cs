@@ -13,6 +13,7 @@ public static class PrintRegistration
         services.AddOptions<OneTimeCodeOptions>().BindConfiguration(OneTimeCodeOptions.Section);
         services.AddSingleton<OneTimeCodes>();
         services.AddSingleton<PrintSettings>();
+        services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<PrintSettings>());
         services.AddSingleton<PrintAccounts>();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();

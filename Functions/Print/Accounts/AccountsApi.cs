@@ -67,7 +67,7 @@ public static partial class AccountsApi
         var email = body.Email?.Trim() ?? "";
         if (Admit(email, CheckEmail(email, "email") ?? CheckCode(body.Code), throttle, context) is { } problem)
             return problem;
-        return await codes.VerifyAsync(SignupPurpose, email, body.Code, context.RequestAborted) switch
+        return await codes.VerifyAsync(SignupPurpose, email, body.Code.Trim(), context.RequestAborted) switch
         {
             CodeCheck.Verified => TypedResults.Ok(new SignupTokenResponse(signup.Issue(email), email)),
             CodeCheck.Locked => CodeLocked(),
@@ -93,10 +93,8 @@ public static partial class AccountsApi
                       ?? (body.Address is { Length: > 300 } ? ApiErrors.BadRequest("'address' must be at most 300 characters.", "validation_error") : null)
                       ?? (referralCode is not null && role != Roles.Customer
                           ? ApiErrors.BadRequest("'referral_code' applies to customer sign-ups only.", "validation_error") : null);
-        if (problem is not null)
-            return problem;
-        if (!throttle.TryAcquire(ThrottleScope, email))
-            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
+        if (Admit(email, problem, throttle, context) is { } refused)
+            return refused;
         if (!settings.SkipSignupOtp)
         {
             if (string.IsNullOrWhiteSpace(body.SignupToken))
@@ -123,11 +121,9 @@ public static partial class AccountsApi
     public static async Task<Results<Ok<LoginResponse>, ErrorResult>> Login(
         LoginRequest body, PrintAccounts accounts, TokenService tokens, PrintSettings settings, IdentifierThrottle throttle, HttpContext context)
     {
-        var problem = Check.Required(body.Username, "username", 320) ?? Check.Required(body.Password, "password", 256);
-        if (problem is not null)
+        if (Admit(body.Username, Check.Required(body.Username, "username", 320) ?? Check.Required(body.Password, "password", 256),
+                throttle, context) is { } problem)
             return problem;
-        if (!throttle.TryAcquire(ThrottleScope, body.Username))
-            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         var outcome = await accounts.SignInAsync(body.Username, body.Password,
             userId => throttle.TryAcquire(AccountThrottleScope, userId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             context.RequestAborted);
@@ -162,7 +158,7 @@ public static partial class AccountsApi
         var login = body.Login?.Trim() ?? "";
         if (Admit(login, CheckOtpLogin(login) ?? CheckCode(body.Code), throttle, context) is { } problem)
             return problem;
-        var check = await codes.VerifyAsync(LoginPurpose, login, body.Code, context.RequestAborted);
+        var check = await codes.VerifyAsync(LoginPurpose, login, body.Code.Trim(), context.RequestAborted);
         if (check == CodeCheck.Locked)
             return CodeLocked();
         if (check != CodeCheck.Verified || await accounts.FindByEmailAsync(login, context.RequestAborted) is not var (user, profile))
@@ -219,16 +215,11 @@ public static partial class AccountsApi
     }
 
     public static async Task<Results<Ok<ProfileResponse>, ErrorResult>> GetProfile(
-        PrintSession session, UserDirectory users, PrintSettings settings, HttpContext context)
+        PrintSession session, PrintAccounts accounts, PrintSettings settings, HttpContext context)
     {
         // The session already holds the profile row, with copies of the account's identifiers.
-        var profile = session.Profile;
-        if (profile.Email is not null || profile.Username is not null)
-            return TypedResults.Ok(View(profile, settings));
-        var user = await users.FindByIdAsync(session.UserId, context.RequestAborted);
-        if (user is null || user.Disabled)
-            return SessionEnded();
-        return TypedResults.Ok(View(profile with { Username = user.Username, Email = user.Email, Phone = user.Phone }, settings));
+        var profile = await accounts.WithIdentifiersAsync(session.Profile, context.RequestAborted);
+        return profile is null ? SessionEnded() : TypedResults.Ok(View(profile, settings));
     }
 
     public static async Task<Results<Ok<ProfileResponse>, ContentHttpResult, ErrorResult>> UpdateProfile(
@@ -245,21 +236,20 @@ public static partial class AccountsApi
                       ?? (isShop ? CheckShop(body.ShopName, body.Lat, body.Long, required: false) : null);
         if (problem is not null)
             return problem;
-        if (body.Email is { } email && await accounts.FindAsync(session.UserId, context.RequestAborted) is var (current, _)
-            && !string.Equals(email.Trim(), current.Email, StringComparison.OrdinalIgnoreCase))
-            return ApiErrors.BadRequest("The email address cannot be changed: it is the verified address of this account.", "email_immutable");
 
-        var result = await accounts.UpdateAsync(session.UserId, new ProfileChanges(
-            body.FullName?.Trim(), body.Username?.Trim(), Blank(body.Phone), body.Address?.Trim(), body.Password,
+        var result = await accounts.UpdateAsync(session.Profile, new ProfileChanges(
+            body.FullName?.Trim(), body.Username?.Trim(), body.Email, Blank(body.Phone), body.Address?.Trim(), body.Password,
             body.ShopName?.Trim(), body.Lat, body.Long), context.RequestAborted);
         if (result is null)
             return SessionEnded();
+        if (result.EmailChange)
+            return ApiErrors.BadRequest("The email address cannot be changed: it is the verified address of this account.", "email_immutable");
         if (result.TakenFields.Count > 0)
             return InUse(result.TakenFields);
         var (user, profile) = (result.User!, result.Profile!);
         // A new password revokes earlier sessions, this one included: hand the caller a fresh one.
         var token = body.Password is null ? null : StartSession(context, tokens, settings, user, profile, setCookie: session.ByCookie);
-        return TypedResults.Ok(View(user, profile, settings) with { Token = token });
+        return TypedResults.Ok(View(profile, settings) with { Token = token });
     }
 
     public static async Task<Results<Ok<MessageResponse>, ErrorResult>> DeleteProfile(
@@ -271,7 +261,7 @@ public static partial class AccountsApi
             return ApiErrors.Result(new ApiError(403, "forbidden", "Admin accounts cannot be deleted through this endpoint."));
         if (!throttle.TryAcquire("print-delete", session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             return RateLimitPolicies.TooManyRequests(context, throttle.Window);
-        if (await accounts.FindAsync(session.UserId, context.RequestAborted) is not var (user, profile))
+        if (await accounts.AccountOfAsync(session.Profile, context.RequestAborted) is not var (user, profile))
             return SessionEnded();
         if (!Secrets.Verify(user.PasswordHash, body.Password))
             return ApiErrors.BadRequest("The password is incorrect.", "invalid_password");
@@ -279,9 +269,6 @@ public static partial class AccountsApi
         PrintAuth.ClearSessionCookie(context);
         return TypedResults.Ok(new MessageResponse("Account deleted successfully"));
     }
-
-    internal static ProfileResponse View(UserAccount user, PrintProfile profile, PrintSettings settings) =>
-        View(profile with { Username = user.Username, Email = user.Email, Phone = user.Phone }, settings);
 
     internal static ProfileResponse View(PrintProfile profile, PrintSettings settings)
     {
@@ -325,7 +312,7 @@ public static partial class AccountsApi
     private static ErrorResult? Admit(string identifier, ErrorResult? problem, IdentifierThrottle throttle, HttpContext context) =>
         problem ?? (throttle.TryAcquire(ThrottleScope, identifier) ? null : RateLimitPolicies.TooManyRequests(context, throttle.Window));
 
-    private static ErrorResult SessionEnded() => ApiErrors.Result(new ApiError(401, "session_ended", "This session has ended; sign in again."));
+    private static ErrorResult SessionEnded() => ApiErrors.Result(PrintSessionMiddleware.SessionEnded);
 
     private static ErrorResult CodeInvalid() => ApiErrors.BadRequest("Invalid or expired code. Check the latest email, or request a new code.", "invalid_code");
 

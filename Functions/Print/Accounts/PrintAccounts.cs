@@ -13,13 +13,13 @@ public sealed record Registration(
 
 public sealed record RegistrationResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields, bool UnknownReferralCode = false);
 
-/// <summary>What <c>PUT /profile</c> may change; null leaves a field as it is.</summary>
+/// <summary>What <c>PUT /profile</c> may change; null leaves a field as it is. The email may only be sent unchanged.</summary>
 public sealed record ProfileChanges(
-    string? FullName, string? Username, string? Phone, string? Address, string? Password, string? ShopName, double? Lat, double? Long);
+    string? FullName, string? Username, string? Email, string? Phone, string? Address, string? Password, string? ShopName, double? Lat, double? Long);
 
 public sealed record SignInOutcome((UserAccount User, PrintProfile Profile)? Account, bool Throttled);
 
-public sealed record ProfileUpdateResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields);
+public sealed record ProfileUpdateResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields, bool EmailChange = false);
 
 /// <summary>
 /// Lets later parts of the print-shop platform (files, payouts, payment records) remove or anonymise what an
@@ -43,45 +43,51 @@ public sealed class PrintAccounts(
 
     private TableClient Table => storage.Table(UserDirectory.TableName);
 
+    /// <summary>The profile a session acts for: one point read (two for a platform admin without a profile row).</summary>
     public async Task<PrintProfile?> FindProfileAsync(long userId, CancellationToken cancellationToken = default)
     {
-        var profile = await Table.FindAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(userId), cancellationToken);
-        if (profile is not null)
-            return profile;
-        // A platform admin (for example the first admin, created from settings) has no print profile row.
-        var account = await users.FindByIdAsync(userId, cancellationToken);
-        return account is { Disabled: false } && account.RoleList.Contains(Roles.Admin) ? AdminProfile(account) : null;
+        var profile = await ReadProfileAsync(userId, cancellationToken);
+        return profile ?? Pair(await users.FindByIdAsync(userId, cancellationToken), null)?.Profile;
     }
 
     /// <summary>The account and its profile, or null when either is gone.</summary>
     public async Task<(UserAccount User, PrintProfile Profile)?> FindAsync(long userId, CancellationToken cancellationToken = default)
     {
         var user = users.FindByIdAsync(userId, cancellationToken);
-        var profile = Table.FindAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(userId), cancellationToken);
-        var (account, row) = (await user, await profile);
+        var profile = ReadProfileAsync(userId, cancellationToken);
+        return Pair(await user, await profile);
+    }
+
+    /// <summary>The account behind a profile the session has read already: one point read.</summary>
+    public async Task<(UserAccount User, PrintProfile Profile)?> AccountOfAsync(PrintProfile profile, CancellationToken cancellationToken = default) =>
+        Pair(await users.FindByIdAsync(profile.UserId, cancellationToken), profile);
+
+    /// <summary>
+    /// The profile with the account's identifiers: as it is when the row carries their copies (every row written
+    /// by this version), else completed from the account.
+    /// </summary>
+    public async Task<PrintProfile?> WithIdentifiersAsync(PrintProfile profile, CancellationToken cancellationToken = default) =>
+        profile.Email is not null || profile.Username is not null ? profile : (await AccountOfAsync(profile, cancellationToken))?.Profile;
+
+    public async Task<(UserAccount User, PrintProfile Profile)?> FindByEmailAsync(string email, CancellationToken cancellationToken = default)
+    {
+        var user = await users.FindByLoginAsync(email, cancellationToken);
+        return user is null || user.Disabled ? null : Pair(user, await ReadProfileAsync(user.Id, cancellationToken));
+    }
+
+    private Task<PrintProfile?> ReadProfileAsync(long userId, CancellationToken cancellationToken) =>
+        Table.FindAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(userId), cancellationToken);
+
+    /// <summary>
+    /// An enabled account with its profile, the profile's identifier copies taken from the account; a platform admin
+    /// (for example the first admin, created from settings) may have no profile row and gets one made up.
+    /// </summary>
+    private static (UserAccount User, PrintProfile Profile)? Pair(UserAccount? account, PrintProfile? row)
+    {
         if (account is null || account.Disabled)
             return null;
         row ??= account.RoleList.Contains(Roles.Admin) ? AdminProfile(account) : null;
-        return row is null ? null : (account, row);
-    }
-
-    public Task<(UserAccount User, PrintProfile Profile)?> FindByEmailAsync(string email, CancellationToken cancellationToken = default) =>
-        FindByLoginAsync(email, cancellationToken);
-
-    public async Task<(UserAccount User, PrintProfile Profile)?> FindByLoginAsync(string login, CancellationToken cancellationToken = default)
-    {
-        var user = await users.FindByLoginAsync(login, cancellationToken);
-        return user is null ? null : await WithProfileAsync(user, cancellationToken);
-    }
-
-    /// <summary>The profile beside an account just read: one more point read.</summary>
-    private async Task<(UserAccount User, PrintProfile Profile)?> WithProfileAsync(UserAccount user, CancellationToken cancellationToken)
-    {
-        if (user.Disabled)
-            return null;
-        var row = await Table.FindAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(user.Id), cancellationToken);
-        row ??= user.RoleList.Contains(Roles.Admin) ? AdminProfile(user) : null;
-        return row is null ? null : (user, row);
+        return row is null ? null : (account, row with { Username = account.Username, Email = account.Email, Phone = account.Phone });
     }
 
     /// <summary>
@@ -97,7 +103,7 @@ public sealed class PrintAccounts(
             return new SignInOutcome(null, Throttled: true);
         if (!Secrets.Verify(user is { Disabled: false } ? user.PasswordHash : null, password))
             return new SignInOutcome(null, Throttled: false);
-        return new SignInOutcome(await WithProfileAsync(user!, cancellationToken), Throttled: false);
+        return new SignInOutcome(Pair(user, await ReadProfileAsync(user!.Id, cancellationToken)), Throttled: false);
     }
 
     public async Task<bool> IsEmailRegisteredAsync(string email, CancellationToken cancellationToken = default) =>
@@ -176,11 +182,16 @@ public sealed class PrintAccounts(
         throw new ConcurrencyConflictException("Could not allocate a unique referral code; try again.");
     }
 
-    /// <summary>Applies <paramref name="changes"/> to the account and profile in one transaction.</summary>
-    public async Task<ProfileUpdateResult?> UpdateAsync(long userId, ProfileChanges changes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Applies <paramref name="changes"/> to the account and to <paramref name="current"/> (the profile as the session
+    /// read it) in one transaction, conditional on both as read.
+    /// </summary>
+    public async Task<ProfileUpdateResult?> UpdateAsync(PrintProfile current, ProfileChanges changes, CancellationToken cancellationToken = default)
     {
-        if (await FindAsync(userId, cancellationToken) is not var (user, profile))
+        if (await AccountOfAsync(current, cancellationToken) is not var (user, profile))
             return null;
+        if (changes.Email is { } email && !string.Equals(email.Trim(), user.Email, StringComparison.OrdinalIgnoreCase))
+            return new ProfileUpdateResult(null, null, [], EmailChange: true);
         var passwordChanged = changes.Password is not null;
         var updatedUser = user with
         {
@@ -208,11 +219,6 @@ public sealed class PrintAccounts(
         return result.Updated ? new ProfileUpdateResult(result.User, updatedProfile, []) : new ProfileUpdateResult(null, null, result.TakenFields);
     }
 
-    /// <summary>Sets whether a shop is open (used by the shop endpoints and the sweeper that closes stale shops).</summary>
-    public Task<PrintProfile?> SetOpenAsync(long userId, bool isOpen, CancellationToken cancellationToken = default) =>
-        Table.TransitionAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(userId),
-            p => p.IsOpen == isOpen ? null : p with { IsOpen = isOpen }, cancellationToken);
-
     /// <summary>
     /// Deletes the account and everything it owns: first what other parts of the platform keep
     /// (<see cref="IPrintAccountCleanup"/>), then its reset tokens and referral history, then, in one transaction,
@@ -224,17 +230,7 @@ public sealed class PrintAccounts(
         foreach (var cleanup in cleanups)
             await cleanup.RemoveAsync(user.Id, cancellationToken);
 
-        var owned = new List<TableEntity>();
-        await foreach (var row in Table.QueryAsync<TableEntity>(AccountKeys.StartsWith(AccountKeys.Prefix(user.Id)), select: KeysOnly, cancellationToken: cancellationToken))
-        {
-            if (row.RowKey != profile.RowKey)
-                owned.Add(row);
-        }
-        foreach (var batch in owned.Chunk(100))
-        {
-            await Table.SubmitTransactionAsync(
-                batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
-        }
+        await DeleteRowsAsync(AccountKeys.Prefix(user.Id) + "-", cancellationToken);
 
         var companions = new List<TableTransactionAction>();
         if (profile.ETag != default)
@@ -307,9 +303,21 @@ public sealed class PrintAccounts(
                 return false;
         }
         // The other tokens of this account are void now as well.
-        await foreach (var other in Table.QueryAsync<TableEntity>(AccountKeys.StartsWith(AccountKeys.Prefix(userId) + "-reset-"), select: KeysOnly, cancellationToken: cancellationToken))
-            await Table.DeleteEntityAsync(UserDirectory.Partition, other.RowKey, ETag.All, cancellationToken);
+        await DeleteRowsAsync(AccountKeys.Prefix(userId) + "-reset-", cancellationToken);
         return true;
+    }
+
+    /// <summary>Deletes every row of the users partition whose key starts with <paramref name="prefix"/>, 100 to a transaction.</summary>
+    private async Task DeleteRowsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var rows = new List<TableEntity>();
+        await foreach (var row in Table.QueryAsync<TableEntity>(AccountKeys.StartsWith(prefix), select: KeysOnly, cancellationToken: cancellationToken))
+            rows.Add(row);
+        foreach (var batch in rows.Chunk(100))
+        {
+            await Table.SubmitTransactionAsync(
+                batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+        }
     }
 
     public static bool IsReferralCode(string code) => code.Length == 8 && code.All(c => CodeAlphabet.Contains(char.ToUpperInvariant(c)));

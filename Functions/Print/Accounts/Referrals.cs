@@ -25,7 +25,7 @@ public sealed class Referrals(StorageAccount storage, PrintSettings settings, Ti
         var rows = new List<ReferralRow>();
         var skipped = 0;
         await foreach (var row in Table.QueryAsync<ReferralRow>(AccountKeys.StartsWith(AccountKeys.ReferralPrefix(referrerId)),
-                           maxPerPage: Math.Min(1000, offset + limit), cancellationToken: cancellationToken))
+                           maxPerPage: (int)Math.Min(1000L, (long)offset + limit), cancellationToken: cancellationToken))
         {
             if (skipped++ < offset)
                 continue;
@@ -124,9 +124,9 @@ public static class ReferralsApi
         var email = body.Email?.Trim() ?? "";
         if (AccountsApi.CheckEmail(email, "email") is { } problem)
             return problem;
-        if (await accounts.FindAsync(session.UserId, context.RequestAborted) is not var (user, profile) || profile.ReferralCode is null)
-            return ApiErrors.Result(new ApiError(401, "session_ended", "This session has ended; sign in again."));
-        if (string.Equals(email, user.Email, StringComparison.OrdinalIgnoreCase))
+        if (await accounts.WithIdentifiersAsync(session.Profile, context.RequestAborted) is not { ReferralCode: not null } profile)
+            return ApiErrors.Result(PrintSessionMiddleware.SessionEnded);
+        if (string.Equals(email, profile.Email, StringComparison.OrdinalIgnoreCase))
             return ApiErrors.BadRequest("You cannot invite yourself: send the invite to a friend's email.", "validation_error");
         var (allowed, _, retryAfter) = await referrals.TakeInviteAsync(session.UserId, context.RequestAborted);
         if (!allowed)
@@ -135,8 +135,7 @@ public static class ReferralsApi
             return ApiErrors.Result(new ApiError(429, "too_many_invites",
                 $"You can send {settings.InvitesPerDay} invites per 24 hours; try again later."));
         }
-        var name = string.IsNullOrWhiteSpace(profile.FullName) ? user.DisplayName : profile.FullName;
-        await mailer.EnqueueAsync(AccountEmails.Invite(settings, email, name, profile.ReferralCode), cancellationToken: context.RequestAborted);
+        await mailer.EnqueueAsync(AccountEmails.Invite(settings, email, profile.FullName, profile.ReferralCode), cancellationToken: context.RequestAborted);
         return TypedResults.Ok(new InviteResponse(true, "Invite sent."));
     }
 }
