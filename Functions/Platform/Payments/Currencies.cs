@@ -22,7 +22,8 @@ public static class Currencies
     public static bool TryToMinor(decimal amount, string currency, out long minor, long maxMinor = 999_999_999_999_99)
     {
         minor = 0;
-        if (!MinorUnits.TryGetValue(currency, out var digits) || amount <= 0)
+        // The bound before scaling: the largest decimals would overflow when multiplied.
+        if (!MinorUnits.TryGetValue(currency, out var digits) || amount <= 0 || amount > maxMinor)
             return false;
         var scaled = amount * Pow10(digits);
         if (scaled != decimal.Truncate(scaled) || scaled > maxMinor)
