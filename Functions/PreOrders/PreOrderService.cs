@@ -144,7 +144,8 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
         CancellationToken cancellationToken)
     {
         var outcome = PaymentOutcome.NotPayable;
-        var order = await Orders.TransitionAsync<PreOrder>(read.PartitionKey, read.RowKey, o =>
+        // The row as the caller read it: the first decision costs no read; a 412 re-reads.
+        var order = await Orders.TransitionAsync(read, o =>
         {
             if (o.Status == PreOrderStatus.Paid)
             {
@@ -156,12 +157,16 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
         }, cancellationToken);
         if (order is null)
             return (PaymentOutcome.NotFound, null);
-        if (order.Status == PreOrderStatus.Paid && outcome is PaymentOutcome.Paid or PaymentOutcome.AlreadyPaid)
+        if (outcome is PaymentOutcome.Paid or PaymentOutcome.AlreadyPaid)
             await PublishAsync(order, "pre_order.paid", cancellationToken);
         return (outcome, order);
     }
 
-    /// <summary>The expiry deadline: pending → expired once its time has come; then the expired event.</summary>
+    /// <summary>
+    /// The expiry deadline: pending → expired once its time has come; then the event of the status the pre-order
+    /// ended in. For a pre-order paid or cancelled earlier that repeats an event already sent (its key makes it one
+    /// event) or sends one whose publish failed after the write: the deadline is the safety net for every final event.
+    /// </summary>
     public async Task ExpireAsync(string deadlineKey, CancellationToken cancellationToken)
     {
         var separator = deadlineKey.IndexOf('|', StringComparison.Ordinal);
@@ -172,8 +177,15 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
         var order = await Orders.TransitionAsync<PreOrder>(partition, id,
             o => o.Status == PreOrderStatus.Pending && time.GetUtcNow() >= o.ExpiresAt ? o.Expired() : null, cancellationToken);
         // Also on a repeated delivery: the event key makes it one event, and a crash after the write still emits it.
-        if (order?.Status == PreOrderStatus.Expired)
-            await PublishAsync(order, "pre_order.expired", cancellationToken);
+        var finalEvent = order?.Status switch
+        {
+            PreOrderStatus.Expired => "pre_order.expired",
+            PreOrderStatus.Paid => "pre_order.paid",
+            PreOrderStatus.Cancelled => "pre_order.cancelled",
+            _ => null,
+        };
+        if (finalEvent is not null)
+            await PublishAsync(order!, finalEvent, cancellationToken);
     }
 
     private static string DeadlineKey(PreOrder order) => order.PartitionKey + "|" + order.RowKey;
