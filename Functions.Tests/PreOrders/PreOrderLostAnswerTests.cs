@@ -71,6 +71,29 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
     }
 
     [Fact]
+    public async Task A_keyed_create_whose_stored_answer_was_not_acknowledged_still_answers_201_and_replays()
+    {
+        var merchant = await app.MerchantClientAsync();
+        var table = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(Serverless.Platform.Http.IdempotencyMiddleware.TableName) + "(";
+        var lost = app.Proxy!.Lost;
+        app.Proxy.LoseAnswerTo(r => r.Method == "PUT" && r.Path.Value!.StartsWith(table, StringComparison.Ordinal));
+        var body = PreOrdersFactory.Body(app.In(TimeSpan.FromDays(1)));
+        HttpRequestMessage Keyed() => new(HttpMethod.Post, "/api/pre-orders")
+        {
+            Content = JsonContent.Create(body), Headers = { { "Idempotency-Key", "lost-completion-" + app.Prefix } },
+        };
+
+        var response = await merchant.SendAsync(Keyed());
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var replay = await merchant.SendAsync(Keyed());
+        Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await response.Content.ReadAsStringAsync(), await replay.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task An_insert_that_meets_another_row_under_its_keys_is_still_a_conflict()
     {
         var links = app.Get<StorageAccount>().Table(PreOrderService.LinkTableName);

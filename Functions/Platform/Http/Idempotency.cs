@@ -74,32 +74,37 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         {
             var row = await table.FindAsync<TableEntity>(rowKey, "", context.RequestAborted);
             var existing = row is null ? null : IdempotencyRecord.From(row);
-            // Our own insert, stored although its answer was lost and the client library retried it: the key is ours.
             if (existing is not null && existing.ClaimId == claim.ClaimId)
-                claim.ETag = existing.ETag;
-            else if (existing is not null && existing.ExpiresAt > now)
             {
-                if (!string.Equals(existing.Fingerprint, fingerprint, StringComparison.Ordinal))
+                // Our own insert, stored although its answer was lost and the client library retried it: the key is ours.
+                claim.ETag = existing.ETag;
+            }
+            else
+            {
+                if (existing is not null && existing.ExpiresAt > now)
                 {
-                    await ApiErrors.WriteAsync(context, ApiError.Conflict(
-                        $"This {HeaderName} was already used with a different request.", "idempotency_key_reused"));
-                    return;
+                    if (!string.Equals(existing.Fingerprint, fingerprint, StringComparison.Ordinal))
+                    {
+                        await ApiErrors.WriteAsync(context, ApiError.Conflict(
+                            $"This {HeaderName} was already used with a different request.", "idempotency_key_reused"));
+                        return;
+                    }
+                    if (existing.Completed)
+                    {
+                        await ReplayAsync(context, existing);
+                        return;
+                    }
+                    if (now - existing.ClaimedAt < AbandonedAfter)
+                    {
+                        await InUseAsync(context);
+                        return;
+                    }
                 }
-                if (existing.Completed)
-                {
-                    await ReplayAsync(context, existing);
-                    return;
-                }
-                if (now - existing.ClaimedAt < AbandonedAfter)
+                if (!await TryClaimAsync(table, claim, existing, context.RequestAborted))
                 {
                     await InUseAsync(context);
                     return;
                 }
-            }
-            if (claim.ETag == default && !await TryClaimAsync(table, claim, existing, context.RequestAborted))
-            {
-                await InUseAsync(context);
-                return;
             }
         }
 
@@ -139,7 +144,15 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
                 [nameof(IdempotencyRecord.Location)] = context.Response.Headers.Location.ToString(),
             };
             TableChunks.Write(completed, "Body", buffer.ToArray());
-            await table.UpdateEntityAsync(completed, claim.ETag, TableUpdateMode.Replace, CancellationToken.None);
+            try
+            {
+                await table.UpdateEntityAsync(completed, claim.ETag, TableUpdateMode.Replace, CancellationToken.None);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+            {
+                // Our own write, stored although its answer was lost and then retried, or the claim was taken over
+                // after being held too long: either way this client still gets the answer its request produced.
+            }
         }
 
         buffer.Position = 0;
