@@ -68,4 +68,18 @@ public sealed class StartupTests
         Assert.Contains("ALLOWED_ADMIN_IPS must be a comma-separated list of IP addresses; 'not-an-ip' is not one.", output);
         Assert.DoesNotContain("   at ", output);
     }
+
+    [Fact]
+    public async Task With_an_unknown_payment_gateway_the_app_says_what_to_set_and_exits()
+    {
+        var (exitCode, output) = await StartAsync(new()
+        {
+            ["AzureWebJobsStorage"] = Azurite.Unreachable(), ["Jwt__SigningKey"] = PlatformFactory.SigningKey,
+            ["EMAIL_FROM"] = "Test <no-reply@example.test>", ["Payments__Gateway"] = "paypall",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Payments__Gateway 'paypall' is not supported", output);
+        Assert.DoesNotContain("   at ", output);
+    }
 }

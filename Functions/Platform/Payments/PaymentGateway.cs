@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
 
 namespace Serverless.Platform.Payments;
 
@@ -44,6 +45,10 @@ public static class PaymentRegistration
         var gateway = configuration["Payments:Gateway"] ?? (environment.IsProduction() ? "" : "sandbox");
         if (string.Equals(gateway, "sandbox", StringComparison.OrdinalIgnoreCase))
             services.AddSingleton<IPaymentGateway, SandboxGateway>();
+        else if (gateway.Length > 0)
+            // A typo or a provider this build does not have must not leave an app that silently cannot take payments.
+            services.AddSingleton<IValidatedSettings>(_ => throw new OptionsValidationException("Payments:Gateway", typeof(IPaymentGateway),
+                [$"Payments__Gateway '{gateway}' is not supported: set it to sandbox, or leave it empty for no payments."]));
         return services;
     }
 }
