@@ -53,3 +53,21 @@ public sealed class PayPageTests(PreOrdersFactory app) : IClassFixture<PreOrders
         Assert.Equal(HttpStatusCode.NotFound, (await app.CreateClient().PostAsync("/pay/pre_order_00000000000000000000000000/sandbox", null)).StatusCode);
     }
 }
+
+public sealed class PayStatusCostTests(PreOrdersFactory app) : IClassFixture<PreOrdersFactory>
+{
+    [Fact]
+    public async Task Polling_the_payment_status_costs_one_storage_read()
+    {
+        var merchant = await app.MerchantClientAsync();
+        var id = (await app.CreateAsync(merchant, TimeSpan.FromDays(1))).GetProperty("id").GetString()!;
+
+        var first = await app.CreateClient().GetAsync($"/pay/{id}/status");
+        var second = await app.CreateClient().GetAsync($"/pay/{id}/status");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        // Which merchant the id belongs to never changes, so only the pre-order row is read.
+        Assert.Equal("1", first.Headers.GetValues("X-Storage-Requests").Single());
+        Assert.Equal("1", second.Headers.GetValues("X-Storage-Requests").Single());
+    }
+}
