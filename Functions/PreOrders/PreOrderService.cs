@@ -141,10 +141,11 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
         if (!LooksLikeId(id))
             return null;
         var changed = false;
+        var now = time.GetUtcNow();
         var order = await Orders.TransitionAsync<PreOrder>(Partition(merchantId), id, o =>
         {
-            changed = o.IsOpen(time.GetUtcNow());
-            return changed ? o.Cancelled(time.GetUtcNow()) : null;
+            changed = o.IsOpen(now);
+            return changed ? o.Cancelled(now) : null;
         }, cancellationToken);
         if (order is null)
             return null;
