@@ -144,6 +144,32 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task Codes_held_by_an_order_whose_cancel_stopped_after_its_transaction_go_back_to_stock_in_the_pending_run()
+    {
+        var (partnerId, _) = await app.NewPartnerAsync(2000);
+        var (card, _) = await app.NewECardAsync(2);
+        var orderId = Guid.NewGuid().ToString();
+        var key = ECardFulfilment.OrderKey(partnerId, orderId);
+        var stock = app.Get<CertificateStock>();
+        // An order whose fulfilment claimed its codes and stopped before delivering them...
+        await app.Get<ECardFulfilment>().MarkPendingAsync(partnerId, orderId);
+        await app.Get<PartnerAccounts>().PlaceAsync(partnerId, new OrderDraft(orderId, "fingerprint", "held@example.test", "John Doe", "79251153242",
+            [new OrderLine(card, $"Card {card}", "500 ₽", 500, 2)]));
+        Assert.Equal(2, (await stock.ClaimAsync(card, "500 ₽", key, 2, new HashSet<string>())).Count);
+        // ...then cancelled by a request that stopped right after the cancel transaction.
+        Assert.Equal(CancelOutcome.Cancelled, (await app.Get<PartnerAccounts>().CancelAsync(partnerId, orderId)).Outcome);
+        Assert.Equal(0, await stock.CountAvailableAsync(card, "500 ₽"));
+
+        var run = await app.Admin().PostAsync("/v1/admin/fulfilment/run", null);
+
+        Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+        Assert.Equal(2, await stock.CountAvailableAsync(card, "500 ₽"));
+        Assert.Equal((2000L, 2000L, 1), await app.MoneyAsync(partnerId));
+        var pending = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(ECardFulfilment.TableName);
+        Assert.Null(await Serverless.Platform.Storage.TableTransitions.FindAsync<PendingFulfilmentRow>(pending, PendingFulfilmentRow.Partition, key));
+    }
+
+    [Fact]
     public async Task Cancelling_an_order_awaiting_codes_releases_nothing_it_did_not_hold_and_delivered_orders_are_final()
     {
         var (partnerId, partner) = await app.NewPartnerAsync(3000);

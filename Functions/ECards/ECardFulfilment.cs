@@ -54,7 +54,13 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
         if (order is not null)
             order = await EmailAsync(order, cancellationToken);
         if (order is not null && ECardOrderStatus.IsFinal(order.Status))
+        {
+            // A cancelled order's codes go back to stock before it leaves the list: a cancel cut short after its
+            // transaction (a crash, a lost answer) is finished by the next run.
+            if (order.Status == ECardOrderStatus.Cancelled)
+                await stock.ReleaseAsync(order.Lines().Select(l => (l.ECardId, l.FaceValue)), OrderKey(partnerId, orderId), cancellationToken);
             await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
+        }
         else if (order is not null && order.Status != ECardOrderStatus.Payed)
             // Still waiting for codes: make sure it is listed (a refused concurrent request may have removed the row).
             await MarkPendingAsync(partnerId, orderId, cancellationToken);
@@ -75,17 +81,14 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
             var codes = await stock.ClaimAsync(slot.Key.ECardId, slot.Key.FaceValue, key, wanted, known, cancellationToken);
             claimed.AddRange(codes.Select(code => new AssignedCertificate(slot.Key.ECardId, slot.Key.FaceValue, code, 0)));
         }
-        var wasCancelled = false;
         var recorded = known;
         var updated = await accounts.TransitionAsync(order, o =>
         {
             // Decided afresh on every attempt: what counts is the row as last read (written, or left as it was).
             recorded = o.Certificates().Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
+            // Final: nothing to record; what was claimed is released below (and a cancelled order's codes by FulfilAsync).
             if (ECardOrderStatus.IsFinal(o.Status))
-            {
-                wasCancelled = o.Status == ECardOrderStatus.Cancelled;
                 return null;
-            }
             var current = o.Certificates().ToList();
             var have = current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
             // Never more codes than the line asks for: a concurrent run may have recorded its own claims first.
@@ -101,9 +104,7 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
                 : ECardOrderStatus.AwaitingCertificateAssignment;
             return status == o.Status && current.Count == o.Certificates().Count ? null : o.WithCertificates(current) with { Status = status };
         }, cancellationToken);
-        if (wasCancelled && claimed.Count > 0)
-            await stock.ReleaseAsync(claimed.Select(c => (c.ECardId, c.FaceValue)), key, cancellationToken);
-        else if (updated is not null && claimed.Where(c => !recorded.Contains(c.Code)).ToList() is { Count: > 0 } surplus)
+        if (updated is not null && claimed.Where(c => !recorded.Contains(c.Code)).ToList() is { Count: > 0 } surplus)
             await stock.ReleaseCodesAsync(surplus.Select(c => (c.ECardId, c.FaceValue, c.Code)), key, cancellationToken);
         return updated;
     }

@@ -100,6 +100,9 @@ public sealed record ECardOrderRow : ITableEntity
     public int EmailedBatches { get; set; }
     public DateTimeOffset? CancelledAt { get; set; }
 
+    /// <summary>Names the cancel call that cancelled the order, so a call whose transaction was stored but not answered knows it as its own.</summary>
+    public string? CancelId { get; set; }
+
     public IReadOnlyList<OrderLine> Lines() => JsonSerializer.Deserialize<List<OrderLine>>(LinesJson) ?? [];
 
     public IReadOnlyList<AssignedCertificate> Certificates() => JsonSerializer.Deserialize<List<AssignedCertificate>>(CertificatesJson) ?? [];

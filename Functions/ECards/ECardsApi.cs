@@ -262,10 +262,13 @@ public static partial class ECardsApi
         return TypedResults.Ok(new TopUpResponse(Money(balance), applied));
     }
 
-    /// <summary>Cancels an order before delivery: refunds its total and returns its undelivered codes to stock.</summary>
+    /// <summary>
+    /// Cancels an order before delivery: refunds its total, and fulfilment returns its undelivered codes to stock
+    /// (here, or in the next pending run when this request stops after the cancel).
+    /// </summary>
     public static async Task<Results<Ok<OrderDetailsResponse>, ErrorResult>> CancelOrder(
         string partnerId, [FromRoute(Name = "order_id")] string orderId, PartnerAccounts accounts, ECardFulfilment fulfilment,
-        CertificateStock stock, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         if (NormalizeOrderId(orderId) is not { } id)
             return OrderNotFound(orderId);
@@ -277,9 +280,8 @@ public static partial class ECardsApi
             case CancelOutcome.NotCancellable:
                 return ApiErrors.Conflict($"Order '{id}' is {order!.Status}; only an order not yet delivered can be cancelled.", "invalid_state");
         }
-        await stock.ReleaseAsync(order!.Lines().Select(l => (l.ECardId, l.FaceValue)), ECardFulfilment.OrderKey(partnerId, id), cancellationToken);
         await fulfilment.FulfilAsync(partnerId, id, cancellationToken);
-        return TypedResults.Ok(Details(order));
+        return TypedResults.Ok(Details(order!));
     }
 
     public static async Task<Ok<FulfilmentRunResponse>> RunFulfilment(ECardFulfilment fulfilment, CancellationToken cancellationToken) =>

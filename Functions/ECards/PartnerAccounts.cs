@@ -216,18 +216,22 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
         CancellationToken cancellationToken = default)
     {
         var pk = Partition(partnerId);
+        var cancelId = Guid.NewGuid().ToString("N");
         for (var attempt = 1; ; attempt++)
         {
             var order = await FindAsync(partnerId, orderId, cancellationToken);
             if (order is null)
                 return (CancelOutcome.NotFound, null);
+            if (order.Status == ECardOrderStatus.Cancelled && order.CancelId == cancelId)
+                // This call's own transaction, stored although its answer was lost (the SDK's retry met it as 412).
+                return (CancelOutcome.Cancelled, order);
             if (ECardOrderStatus.IsFinal(order.Status) || order.DeliveryBatches > 0)
                 return (CancelOutcome.NotCancellable, order);
             var balance = await Table.FindAsync<PartnerBalanceRow>(pk, PartnerBalanceRow.Key, cancellationToken)
                           ?? throw new InvalidOperationException("An order without its partner's balance row.");
             var now = time.GetUtcNow();
             var after = balance.Balance + order.Total;
-            var cancelled = order with { Status = ECardOrderStatus.Cancelled, CancelledAt = now };
+            var cancelled = order with { Status = ECardOrderStatus.Cancelled, CancelledAt = now, CancelId = cancelId };
             var actions = new List<TableTransactionAction>
             {
                 new(TableTransactionActionType.UpdateReplace, cancelled, order.ETag),
