@@ -109,6 +109,26 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task A_code_whose_load_stopped_after_its_index_row_can_be_loaded_again()
+    {
+        var (card, _) = await app.NewECardAsync(0);
+        var (other, _) = await app.NewECardAsync(0);
+        var slot = CertificateStock.Slot(card, "500 ₽");
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"HALF-{card}")));
+        // What a load that stopped between the index row and the stock row leaves behind.
+        await app.Get<Serverless.Platform.Storage.StorageAccount>().Table(CertificateStock.IndexTableName)
+            .AddEntityAsync(new StockCodeIndexRow { PartitionKey = hash[..2], RowKey = hash, Slot = slot });
+
+        var elsewhere = await Json(await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{other}/codes", new { faceValue = "500 ₽", codes = new[] { $"HALF-{card}" } }));
+        var again = await Json(await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { $"HALF-{card}" } }));
+        var third = await Json(await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { $"HALF-{card}" } }));
+
+        Assert.Equal((0, 1), (elsewhere.GetProperty("added").GetInt32(), elsewhere.GetProperty("duplicates").GetInt32()));
+        Assert.Equal((1, 0, 1), (again.GetProperty("added").GetInt32(), again.GetProperty("duplicates").GetInt32(), again.GetProperty("available").GetInt32()));
+        Assert.Equal((0, 1, 1), (third.GetProperty("added").GetInt32(), third.GetProperty("duplicates").GetInt32(), third.GetProperty("available").GetInt32()));
+    }
+
+    [Fact]
     public async Task Cancelling_an_undelivered_order_refunds_it_and_returns_its_codes_to_stock()
     {
         var (partnerId, partner) = await app.NewPartnerAsync(3000);

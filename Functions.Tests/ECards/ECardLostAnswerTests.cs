@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Serverless.ECards;
+using Serverless.Platform.Storage;
 using static Serverless.Tests.ECards.ECardsFactory;
 
 namespace Serverless.Tests.ECards;
@@ -41,5 +42,23 @@ public sealed class ECardLostAnswerTests(ECardLostAnswerTests.Factory app) : ICl
         Assert.Equal("Cancelled", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}/status")).GetProperty("status").GetString());
         Assert.Equal(2, await stock.CountAvailableAsync(card, "500 ₽"));
         Assert.Equal((2000L, 2000L, 1), await app.MoneyAsync(partnerId));
+    }
+
+    [Fact]
+    public async Task A_code_whose_index_insert_was_stored_but_not_answered_is_added_to_stock()
+    {
+        var (card, _) = await app.NewECardAsync(0);
+        var path = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(CertificateStock.IndexTableName);
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == path);
+
+        var response = await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { $"LOST-INDEX-{card}" } });
+
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await Json(response);
+        Assert.Equal(1, body.GetProperty("added").GetInt32());
+        Assert.Equal(0, body.GetProperty("duplicates").GetInt32());
+        Assert.Equal(1, body.GetProperty("available").GetInt32());
     }
 }
