@@ -242,6 +242,51 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task An_order_whose_fulfilment_fails_stays_pending_without_holding_up_the_orders_after_it()
+    {
+        // A pending order that fails every time (here its lines cannot be read), listed before the others.
+        var broken = "0-broken-" + Guid.NewGuid().ToString("N")[..8];
+        var brokenOrder = Guid.NewGuid().ToString();
+        var accountsTable = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(PartnerAccounts.TableName);
+        await accountsTable.AddEntityAsync(new ECardOrderRow
+        {
+            PartitionKey = PartnerAccounts.Partition(broken), RowKey = "order-broken", OrderId = brokenOrder, PartnerId = broken,
+            Status = ECardOrderStatus.Payed, LinesJson = "not json",
+        });
+        await accountsTable.AddEntityAsync(new ECardOrderIndexRow { PartitionKey = PartnerAccounts.Partition(broken), RowKey = PartnerAccounts.IndexKey(brokenOrder), OrderRowKey = "order-broken" });
+        var fulfilment = app.Get<ECardFulfilment>();
+        await fulfilment.MarkPendingAsync(broken, brokenOrder);
+        try
+        {
+            var (partnerId, partner) = await app.NewPartnerAsync(1000);
+            var (card, _) = await app.NewECardAsync(0);
+            var waiting = Guid.NewGuid().ToString();
+            await partner.PostAsJsonAsync("/v1/orders", Order(waiting, Line(card, 1)));
+            var crashed = Guid.NewGuid().ToString();
+            await fulfilment.MarkPendingAsync(partnerId, crashed);
+            await app.Get<PartnerAccounts>().PlaceAsync(partnerId, new OrderDraft(crashed, "fingerprint", "behind@example.test", "John Doe", "79251153242",
+                [new OrderLine(1, "Books", "100 ₽", 100, 1)]));
+
+            var run = await app.Admin().PostAsync("/v1/admin/fulfilment/run", null);
+            var load = await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { $"BEHIND-{card}" } });
+
+            Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+            Assert.Equal("Delivered", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{crashed}/status")).GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.OK, load.StatusCode);
+            Assert.Equal(1, (await Json(load)).GetProperty("added").GetInt32());
+            Assert.Equal("Delivered", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{waiting}/status")).GetProperty("status").GetString());
+            var pending = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(ECardFulfilment.TableName);
+            Assert.NotNull(await Serverless.Platform.Storage.TableTransitions.FindAsync<PendingFulfilmentRow>(pending, PendingFulfilmentRow.Partition,
+                ECardFulfilment.OrderKey(broken, brokenOrder)));
+        }
+        finally
+        {
+            await app.Get<Serverless.Platform.Storage.StorageAccount>().Table(ECardFulfilment.TableName)
+                .DeleteEntityAsync(PendingFulfilmentRow.Partition, ECardFulfilment.OrderKey(broken, brokenOrder));
+        }
+    }
+
+    [Fact]
     public async Task The_five_minute_sweep_finishes_an_order_left_paid_by_a_crash()
     {
         var (partnerId, partner) = await app.NewPartnerAsync(1000);

@@ -27,15 +27,36 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
         Pending.UpsertEntityAsync(new PendingFulfilmentRow { RowKey = OrderKey(partnerId, orderId), PartnerId = partnerId, OrderId = orderId },
             TableUpdateMode.Replace, cancellationToken);
 
-    /// <summary>Fulfils every order that is not finished yet (after stock arrived).</summary>
+    /// <summary>
+    /// Fulfils every order that is not finished yet (after stock arrived). An order whose fulfilment fails stays
+    /// pending and does not hold up the orders after it.
+    /// </summary>
     public async Task<int> RunPendingAsync(CancellationToken cancellationToken = default)
     {
         var rows = new List<PendingFulfilmentRow>();
         await foreach (var row in Pending.QueryAsync<PendingFulfilmentRow>(r => r.PartitionKey == PendingFulfilmentRow.Partition, cancellationToken: cancellationToken))
             rows.Add(row);
         foreach (var row in rows)
-            await FulfilAsync(row.PartnerId, row.OrderId, cancellationToken);
+            await TryFulfilAsync(row.PartnerId, row.OrderId, cancellationToken);
         return rows.Count;
+    }
+
+    /// <summary>
+    /// <see cref="FulfilAsync(string, string, CancellationToken)"/> for callers whose own work is done whatever
+    /// happens here (the order is paid, or cancelled): a failure is logged and the order stays pending for the next
+    /// run. Returns null then.
+    /// </summary>
+    public async Task<ECardOrderRow?> TryFulfilAsync(string partnerId, string orderId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await FulfilAsync(partnerId, orderId, cancellationToken);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning(ex, "Fulfilment of e-card order {OrderId} of partner {PartnerId} stopped; it stays pending", orderId, partnerId);
+            return null;
+        }
     }
 
     /// <summary>Takes one order as far as stock allows. Returns the order as stored afterwards.</summary>

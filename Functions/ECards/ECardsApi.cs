@@ -127,7 +127,7 @@ public static partial class ECardsApi
 
     public static async Task<Results<Ok<OrderSummaryResponse>, ErrorResult>> CreateOrder(
         CreateOrderRequest body, CurrentUser partner, ECardCatalog catalog, PartnerAccounts accounts, ECardFulfilment fulfilment,
-        ILogger<ECardFulfilment> logger, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         var (draft, problem) = await ValidateAsync(body, catalog, cancellationToken);
         if (problem is not null)
@@ -144,18 +144,9 @@ public static partial class ECardsApi
                 return ApiErrors.Conflict($"Order '{draft.OrderId}' was already placed with a different body.", "order_id_conflict");
         }
         var order = placed.Order!;
+        // Paid and recorded: when fulfilment stops, the order stays pending and the next run or retry carries it on.
         if (!ECardOrderStatus.IsFinal(order.Status))
-        {
-            try
-            {
-                order = await fulfilment.FulfilAsync(partnerId, draft.OrderId, cancellationToken) ?? order;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Paid and recorded: the order stays pending and the next stock load or retry carries it on.
-                logger.LogWarning(ex, "Fulfilment of e-card order {OrderId} stopped; it stays pending", draft.OrderId);
-            }
-        }
+            order = await fulfilment.TryFulfilAsync(partnerId, draft.OrderId, cancellationToken) ?? order;
         return TypedResults.Ok(Summary(order));
     }
 
@@ -280,7 +271,8 @@ public static partial class ECardsApi
             case CancelOutcome.NotCancellable:
                 return ApiErrors.Conflict($"Order '{id}' is {order!.Status}; only an order not yet delivered can be cancelled.", "invalid_state");
         }
-        await fulfilment.FulfilAsync(partnerId, id, cancellationToken);
+        // Cancelled and refunded: when fulfilment stops before returning the codes, the next run returns them.
+        await fulfilment.TryFulfilAsync(partnerId, id, cancellationToken);
         return TypedResults.Ok(Details(order!));
     }
 
