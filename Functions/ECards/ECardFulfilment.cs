@@ -46,11 +46,18 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
     /// happens here (the order is paid, or cancelled): a failure is logged and the order stays pending for the next
     /// run. Returns null then.
     /// </summary>
-    public async Task<ECardOrderRow?> TryFulfilAsync(string partnerId, string orderId, CancellationToken cancellationToken = default)
+    public Task<ECardOrderRow?> TryFulfilAsync(string partnerId, string orderId, CancellationToken cancellationToken = default) =>
+        TryAsync(partnerId, orderId, () => FulfilAsync(partnerId, orderId, cancellationToken), cancellationToken);
+
+    /// <summary>The same, from the order row just read or written.</summary>
+    public Task<ECardOrderRow?> TryFulfilAsync(ECardOrderRow order, CancellationToken cancellationToken = default) =>
+        TryAsync(order.PartnerId, order.OrderId, () => FulfilAsync(order, cancellationToken), cancellationToken);
+
+    private async Task<ECardOrderRow?> TryAsync(string partnerId, string orderId, Func<Task<ECardOrderRow?>> fulfil, CancellationToken cancellationToken)
     {
         try
         {
-            return await FulfilAsync(partnerId, orderId, cancellationToken);
+            return await fulfil();
         }
         catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -63,29 +70,38 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
     public async Task<ECardOrderRow?> FulfilAsync(string partnerId, string orderId, CancellationToken cancellationToken = default)
     {
         var order = await accounts.FindAsync(partnerId, orderId, cancellationToken);
-        if (order is null)
-        {
-            await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
-            return null;
-        }
-        if (!ECardOrderStatus.IsFinal(order.Status))
-            order = await AssignAsync(order, cancellationToken);
-        if (order is not null && !ECardOrderStatus.IsFinal(order.Status))
-            order = await DeliverAsync(order, cancellationToken);
         if (order is not null)
-            order = await EmailAsync(order, cancellationToken);
-        if (order is not null && ECardOrderStatus.IsFinal(order.Status))
+            return await FulfilAsync(order, cancellationToken);
+        await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
+        return null;
+    }
+
+    /// <summary>
+    /// The same, from an order row just read or written (placing or cancelling it), without reading it again:
+    /// every step is ETag-conditional, so a row changed meanwhile is read again by the step that meets it.
+    /// </summary>
+    public async Task<ECardOrderRow?> FulfilAsync(ECardOrderRow order, CancellationToken cancellationToken = default)
+    {
+        var (partnerId, orderId) = (order.PartnerId, order.OrderId);
+        ECardOrderRow? current = order;
+        if (!ECardOrderStatus.IsFinal(current.Status))
+            current = await AssignAsync(current, cancellationToken);
+        if (current is not null && !ECardOrderStatus.IsFinal(current.Status))
+            current = await DeliverAsync(current, cancellationToken);
+        if (current is not null)
+            current = await EmailAsync(current, cancellationToken);
+        if (current is not null && ECardOrderStatus.IsFinal(current.Status))
         {
             // A cancelled order's codes go back to stock before it leaves the list: a cancel cut short after its
             // transaction (a crash, a lost answer) is finished by the next run.
-            if (order.Status == ECardOrderStatus.Cancelled)
-                await stock.ReleaseAsync(order.Lines().Select(l => (l.ECardId, l.FaceValue)), OrderKey(partnerId, orderId), cancellationToken);
+            if (current.Status == ECardOrderStatus.Cancelled)
+                await stock.ReleaseAsync(current.Lines().Select(l => (l.ECardId, l.FaceValue)), OrderKey(partnerId, orderId), cancellationToken);
             await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
         }
-        else if (order is not null && order.Status != ECardOrderStatus.Payed)
+        else if (current is not null && current.Status != ECardOrderStatus.Payed)
             // Still waiting for codes: make sure it is listed (a refused concurrent request may have removed the row).
             await MarkPendingAsync(partnerId, orderId, cancellationToken);
-        return order;
+        return current;
     }
 
     private async Task<ECardOrderRow?> AssignAsync(ECardOrderRow order, CancellationToken cancellationToken)

@@ -146,7 +146,7 @@ public static partial class ECardsApi
         var order = placed.Order!;
         // Paid and recorded: when fulfilment stops, the order stays pending and the next run or retry carries it on.
         if (!ECardOrderStatus.IsFinal(order.Status))
-            order = await fulfilment.TryFulfilAsync(partnerId, draft.OrderId, cancellationToken) ?? order;
+            order = await fulfilment.TryFulfilAsync(order, cancellationToken) ?? order;
         return TypedResults.Ok(Summary(order));
     }
 
@@ -272,7 +272,7 @@ public static partial class ECardsApi
                 return ApiErrors.Conflict($"Order '{id}' is {order!.Status}; only an order not yet delivered can be cancelled.", "invalid_state");
         }
         // Cancelled and refunded: when fulfilment stops before returning the codes, the next run returns them.
-        await fulfilment.TryFulfilAsync(partnerId, id, cancellationToken);
+        await fulfilment.TryFulfilAsync(order!, cancellationToken);
         return TypedResults.Ok(Details(order!));
     }
 

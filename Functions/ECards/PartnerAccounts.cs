@@ -82,7 +82,7 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
                     : new(TableTransactionActionType.UpdateReplace, balance with { Balance = after }, balance.ETag),
                 new(TableTransactionActionType.Add, ledger),
             };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken))
+            if (await TrySubmitAsync(actions, attempt, cancellationToken) is not null)
                 return (after, true);
         }
     }
@@ -154,8 +154,8 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
                     PartitionKey = pk, RowKey = IndexKey(draft.OrderId), OrderRowKey = order.RowKey, Fingerprint = draft.Fingerprint,
                 }),
             };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken))
-                return new PlaceResult(PlaceOutcome.Placed, await Table.FindAsync<ECardOrderRow>(pk, order.RowKey, cancellationToken), after);
+            if (await TrySubmitAsync(actions, attempt, cancellationToken) is { } submitted)
+                return new PlaceResult(PlaceOutcome.Placed, await WrittenAsync(order, submitted.Value[2], cancellationToken), after);
         }
 
         async Task<PlaceResult?> FindExistingAsync(string partition, OrderDraft wanted)
@@ -242,9 +242,21 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
                     OrderId = orderId, At = now,
                 }),
             };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken))
-                return (CancelOutcome.Cancelled, await FindAsync(partnerId, orderId, cancellationToken));
+            if (await TrySubmitAsync(actions, attempt, cancellationToken) is { } submitted)
+                return (CancelOutcome.Cancelled, await WrittenAsync(cancelled, submitted.Value[0], cancellationToken));
         }
+    }
+
+    /// <summary>
+    /// An order row as a transaction wrote it, with the ETag from storage's answer to its action, so what follows
+    /// (fulfilment) starts from it without reading it back; read back only when the answer carries no ETag.
+    /// </summary>
+    private async Task<ECardOrderRow?> WrittenAsync(ECardOrderRow row, Response answer, CancellationToken cancellationToken)
+    {
+        if (answer.Headers.ETag is not { } etag)
+            return await Table.FindAsync<ECardOrderRow>(row.PartitionKey, row.RowKey, cancellationToken);
+        row.ETag = etag;
+        return row;
     }
 
     /// <summary>The ledger of a partner, oldest key first (for audits and the invariant check).</summary>
@@ -258,19 +270,22 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
         return rows;
     }
 
-    /// <summary>Submits; false after a lost race (412 on the balance or order, 409 on a row another request inserted).</summary>
-    private async Task<bool> TrySubmitAsync(List<TableTransactionAction> actions, int attempt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits; returns storage's answers to the actions, in their order, or null after a lost race (412 on the
+    /// balance or order, 409 on a row another request inserted).
+    /// </summary>
+    private async Task<Response<IReadOnlyList<Response>>?> TrySubmitAsync(List<TableTransactionAction> actions, int attempt,
+        CancellationToken cancellationToken)
     {
         try
         {
-            await Table.SubmitTransactionAsync(actions, cancellationToken);
-            return true;
+            return await Table.SubmitTransactionAsync(actions, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 409 && attempt < MaxAttempts)
         {
             // Lost a race: back off a little (jittered, so racers spread out) and decide again on what is there now.
             await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), cancellationToken);
-            return false;
+            return null;
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 409)
         {
