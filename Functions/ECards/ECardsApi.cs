@@ -290,7 +290,7 @@ public static partial class ECardsApi
         var problem = Check.Required(participant.Email, "participant.email", 254) ?? Check.Email(participant.Email, "participant.email")
                       ?? Check.Required(participant.Name, "participant.name", 200)
                       ?? Check.Required(participant.Phone, "participant.phone", 32)
-                      ?? (IsPhone(participant.Phone!) ? null : ApiErrors.BadRequest("'participant.phone' must be a phone number such as 79251153242.", "validation_error"));
+                      ?? Check.Phone(participant.Phone, "participant.phone", "79251153242");
         if (problem is not null)
             return (null, problem);
         if (body.ECards is not { Count: >= 1 } ecards)
@@ -365,15 +365,6 @@ public static partial class ECardsApi
     private static ErrorResult OrderNotFound(string orderId) => ApiErrors.NotFound($"Order '{orderId}' not found.");
 
     private static ErrorResult OAuthError(int status, string error, string description) => ApiErrors.Result(new ApiError(status, error, description));
-
-    public static bool IsPhone(string phone)
-    {
-        var digits = phone.Count(char.IsAsciiDigit);
-        return digits is >= 7 and <= 15 && PhonePattern().IsMatch(phone.Trim());
-    }
-
-    [GeneratedRegex(@"^\+?[0-9][0-9 ()\-]{5,24}$")]
-    private static partial Regex PhonePattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
     private static partial Regex ClientIdPattern();
