@@ -34,6 +34,29 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task A_new_partner_has_no_balance_row_until_its_first_top_up_and_can_order_after_it()
+    {
+        var admin = app.Admin();
+        var partnerId = "fresh-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/v1/admin/partners", new { client_id = partnerId, name = "Fresh" })).StatusCode);
+        var partner = app.PartnerClient(partnerId);
+        var accountsTable = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(PartnerAccounts.TableName);
+        Assert.Null(await Serverless.Platform.Storage.TableTransitions.FindAsync<PartnerBalanceRow>(accountsTable, PartnerAccounts.Partition(partnerId), PartnerBalanceRow.Key));
+
+        var page = await partner.GetFromJsonAsync<JsonElement>("/v1/orders");
+        var refused = await partner.PostAsJsonAsync("/v1/orders", Order(Guid.NewGuid().ToString(), Line(1, 1, "100 ₽")));
+        var topUp = await admin.PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 300, reference = "first" });
+        var placed = await partner.PostAsJsonAsync("/v1/orders", Order(Guid.NewGuid().ToString(), Line(1, 1, "100 ₽")));
+
+        Assert.Equal(0, page.GetProperty("totalPages").GetInt32());
+        Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, topUp.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, placed.StatusCode);
+        Assert.Equal((200L, 200L, 1), await app.MoneyAsync(partnerId));
+        Assert.Equal(1, (await partner.GetFromJsonAsync<JsonElement>("/v1/orders")).GetProperty("data").GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_top_up_credits_the_balance_once_per_reference()
     {
         var (partnerId, partner) = await app.NewPartnerAsync(0);

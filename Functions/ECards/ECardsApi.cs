@@ -216,7 +216,7 @@ public static partial class ECardsApi
     }
 
     public static async Task<Results<Created<CreatedPartnerResponse>, ErrorResult>> CreatePartner(
-        CreatePartnerRequest body, ApiClientDirectory clients, PartnerAccounts accounts, CancellationToken cancellationToken)
+        CreatePartnerRequest body, ApiClientDirectory clients, CancellationToken cancellationToken)
     {
         var problem = Check.Required(body.Name, "name", 200)
                       ?? (body.ClientId is null || ClientIdPattern().IsMatch(body.ClientId) ? null
@@ -226,7 +226,6 @@ public static partial class ECardsApi
         var created = await clients.CreateAsync(ClientKinds.Partner, body.Name!.Trim(), body.ClientId, cancellationToken: cancellationToken);
         if (created is null)
             return ApiErrors.Conflict($"Client id '{body.ClientId}' is already in use.", "already_exists");
-        await accounts.OpenAsync(created.Client.ClientId, cancellationToken);
         return TypedResults.Created($"/v1/admin/partners/{created.Client.ClientId}/balance",
             new CreatedPartnerResponse(created.Client.ClientId, created.Secret, created.Client.Name));
     }

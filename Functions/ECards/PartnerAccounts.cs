@@ -60,10 +60,6 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
     public async Task<long> BalanceAsync(string partnerId, CancellationToken cancellationToken = default) =>
         (await Table.FindAsync<PartnerBalanceRow>(Partition(partnerId), PartnerBalanceRow.Key, cancellationToken))?.Balance ?? 0;
 
-    /// <summary>Opens a partner's account with a zero balance (nothing happens if it is open).</summary>
-    public Task OpenAsync(string partnerId, CancellationToken cancellationToken = default) =>
-        Table.TryAddAsync(new PartnerBalanceRow { PartitionKey = Partition(partnerId) }, cancellationToken);
-
     /// <summary>Credits a top-up; the same reference twice is one credit. Returns the balance and whether it was applied now.</summary>
     public async Task<(long Balance, bool Applied)> TopUpAsync(string partnerId, long amount, string reference, CancellationToken cancellationToken = default)
     {
