@@ -34,6 +34,29 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task A_new_partner_has_no_balance_row_until_its_first_top_up_and_can_order_after_it()
+    {
+        var admin = app.Admin();
+        var partnerId = "fresh-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/v1/admin/partners", new { client_id = partnerId, name = "Fresh" })).StatusCode);
+        var partner = app.PartnerClient(partnerId);
+        var accountsTable = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(PartnerAccounts.TableName);
+        Assert.Null(await Serverless.Platform.Storage.TableTransitions.FindAsync<PartnerBalanceRow>(accountsTable, PartnerAccounts.Partition(partnerId), PartnerBalanceRow.Key));
+
+        var page = await partner.GetFromJsonAsync<JsonElement>("/v1/orders");
+        var refused = await partner.PostAsJsonAsync("/v1/orders", Order(Guid.NewGuid().ToString(), Line(1, 1, "100 ₽")));
+        var topUp = await admin.PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 300, reference = "first" });
+        var placed = await partner.PostAsJsonAsync("/v1/orders", Order(Guid.NewGuid().ToString(), Line(1, 1, "100 ₽")));
+
+        Assert.Equal(0, page.GetProperty("totalPages").GetInt32());
+        Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, topUp.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, placed.StatusCode);
+        Assert.Equal((200L, 200L, 1), await app.MoneyAsync(partnerId));
+        Assert.Equal(1, (await partner.GetFromJsonAsync<JsonElement>("/v1/orders")).GetProperty("data").GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_top_up_credits_the_balance_once_per_reference()
     {
         var (partnerId, partner) = await app.NewPartnerAsync(0);
@@ -109,6 +132,26 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task A_code_whose_load_stopped_after_its_index_row_can_be_loaded_again()
+    {
+        var (card, _) = await app.NewECardAsync(0);
+        var (other, _) = await app.NewECardAsync(0);
+        var slot = CertificateStock.Slot(card, "500 ₽");
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"HALF-{card}")));
+        // What a load that stopped between the index row and the stock row leaves behind.
+        await app.Get<Serverless.Platform.Storage.StorageAccount>().Table(CertificateStock.IndexTableName)
+            .AddEntityAsync(new StockCodeIndexRow { PartitionKey = hash[..2], RowKey = hash, Slot = slot });
+
+        var elsewhere = await Json(await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{other}/codes", new { faceValue = "500 ₽", codes = new[] { $"HALF-{card}" } }));
+        var again = await Json(await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { $"HALF-{card}" } }));
+        var third = await Json(await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { $"HALF-{card}" } }));
+
+        Assert.Equal((0, 1), (elsewhere.GetProperty("added").GetInt32(), elsewhere.GetProperty("duplicates").GetInt32()));
+        Assert.Equal((1, 0, 1), (again.GetProperty("added").GetInt32(), again.GetProperty("duplicates").GetInt32(), again.GetProperty("available").GetInt32()));
+        Assert.Equal((0, 1, 1), (third.GetProperty("added").GetInt32(), third.GetProperty("duplicates").GetInt32(), third.GetProperty("available").GetInt32()));
+    }
+
+    [Fact]
     public async Task Cancelling_an_undelivered_order_refunds_it_and_returns_its_codes_to_stock()
     {
         var (partnerId, partner) = await app.NewPartnerAsync(3000);
@@ -141,6 +184,32 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
         Assert.Equal("Delivered", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}/status")).GetProperty("status").GetString());
         Assert.Equal("Cancelled", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{waiting}/status")).GetProperty("status").GetString());
         Assert.Equal(1, await app.Get<CertificateStock>().CountAvailableAsync(card, "500 ₽"));
+    }
+
+    [Fact]
+    public async Task Codes_held_by_an_order_whose_cancel_stopped_after_its_transaction_go_back_to_stock_in_the_pending_run()
+    {
+        var (partnerId, _) = await app.NewPartnerAsync(2000);
+        var (card, _) = await app.NewECardAsync(2);
+        var orderId = Guid.NewGuid().ToString();
+        var key = ECardFulfilment.OrderKey(partnerId, orderId);
+        var stock = app.Get<CertificateStock>();
+        // An order whose fulfilment claimed its codes and stopped before delivering them...
+        await app.Get<ECardFulfilment>().MarkPendingAsync(partnerId, orderId);
+        await app.Get<PartnerAccounts>().PlaceAsync(partnerId, new OrderDraft(orderId, "fingerprint", "held@example.test", "John Doe", "79251153242",
+            [new OrderLine(card, $"Card {card}", "500 ₽", 500, 2)]));
+        Assert.Equal(2, (await stock.ClaimAsync(card, "500 ₽", key, 2, new HashSet<string>())).Count);
+        // ...then cancelled by a request that stopped right after the cancel transaction.
+        Assert.Equal(CancelOutcome.Cancelled, (await app.Get<PartnerAccounts>().CancelAsync(partnerId, orderId)).Outcome);
+        Assert.Equal(0, await stock.CountAvailableAsync(card, "500 ₽"));
+
+        var run = await app.Admin().PostAsync("/v1/admin/fulfilment/run", null);
+
+        Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+        Assert.Equal(2, await stock.CountAvailableAsync(card, "500 ₽"));
+        Assert.Equal((2000L, 2000L, 1), await app.MoneyAsync(partnerId));
+        var pending = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(ECardFulfilment.TableName);
+        Assert.Null(await Serverless.Platform.Storage.TableTransitions.FindAsync<PendingFulfilmentRow>(pending, PendingFulfilmentRow.Partition, key));
     }
 
     [Fact]
@@ -193,6 +262,51 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
         Assert.Equal(2, details.GetProperty("certificates").GetArrayLength());
         Assert.Single(await app.EmailsAsync("crash@example.test"));
         Assert.Equal((800L, 800L, 1), await app.MoneyAsync(partnerId));
+    }
+
+    [Fact]
+    public async Task An_order_whose_fulfilment_fails_stays_pending_without_holding_up_the_orders_after_it()
+    {
+        // A pending order that fails every time (here its lines cannot be read), listed before the others.
+        var broken = "0-broken-" + Guid.NewGuid().ToString("N")[..8];
+        var brokenOrder = Guid.NewGuid().ToString();
+        var accountsTable = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(PartnerAccounts.TableName);
+        await accountsTable.AddEntityAsync(new ECardOrderRow
+        {
+            PartitionKey = PartnerAccounts.Partition(broken), RowKey = "order-broken", OrderId = brokenOrder, PartnerId = broken,
+            Status = ECardOrderStatus.Payed, LinesJson = "not json",
+        });
+        await accountsTable.AddEntityAsync(new ECardOrderIndexRow { PartitionKey = PartnerAccounts.Partition(broken), RowKey = PartnerAccounts.IndexKey(brokenOrder), OrderRowKey = "order-broken" });
+        var fulfilment = app.Get<ECardFulfilment>();
+        await fulfilment.MarkPendingAsync(broken, brokenOrder);
+        try
+        {
+            var (partnerId, partner) = await app.NewPartnerAsync(1000);
+            var (card, _) = await app.NewECardAsync(0);
+            var waiting = Guid.NewGuid().ToString();
+            await partner.PostAsJsonAsync("/v1/orders", Order(waiting, Line(card, 1)));
+            var crashed = Guid.NewGuid().ToString();
+            await fulfilment.MarkPendingAsync(partnerId, crashed);
+            await app.Get<PartnerAccounts>().PlaceAsync(partnerId, new OrderDraft(crashed, "fingerprint", "behind@example.test", "John Doe", "79251153242",
+                [new OrderLine(1, "Books", "100 ₽", 100, 1)]));
+
+            var run = await app.Admin().PostAsync("/v1/admin/fulfilment/run", null);
+            var load = await app.Admin().PostAsJsonAsync($"/v1/admin/ecards/{card}/codes", new { faceValue = "500 ₽", codes = new[] { $"BEHIND-{card}" } });
+
+            Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+            Assert.Equal("Delivered", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{crashed}/status")).GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.OK, load.StatusCode);
+            Assert.Equal(1, (await Json(load)).GetProperty("added").GetInt32());
+            Assert.Equal("Delivered", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{waiting}/status")).GetProperty("status").GetString());
+            var pending = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(ECardFulfilment.TableName);
+            Assert.NotNull(await Serverless.Platform.Storage.TableTransitions.FindAsync<PendingFulfilmentRow>(pending, PendingFulfilmentRow.Partition,
+                ECardFulfilment.OrderKey(broken, brokenOrder)));
+        }
+        finally
+        {
+            await app.Get<Serverless.Platform.Storage.StorageAccount>().Table(ECardFulfilment.TableName)
+                .DeleteEntityAsync(PendingFulfilmentRow.Partition, ECardFulfilment.OrderKey(broken, brokenOrder));
+        }
     }
 
     [Fact]

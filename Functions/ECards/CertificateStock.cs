@@ -22,7 +22,11 @@ public sealed class CertificateStock(StorageAccount storage, TimeProvider time)
 
     private static string Hash(string code) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(code)));
 
-    /// <summary>Loads codes; a code loaded before (for any e-card) is skipped. Returns how many were added and skipped.</summary>
+    /// <summary>
+    /// Loads codes; a code loaded before (for any e-card) is skipped. Returns how many were added and skipped.
+    /// The global index row is written first; an index row that names this slot is ours (a load that stopped before
+    /// the stock row, or our own insert stored although its answer was lost), and the stock row decides.
+    /// </summary>
     public async Task<(int Added, int Duplicates)> LoadAsync(int ecardId, string faceValue, IReadOnlyList<string> codes,
         CancellationToken cancellationToken = default)
     {
@@ -34,14 +38,17 @@ public sealed class CertificateStock(StorageAccount storage, TimeProvider time)
             async (code, ct) =>
             {
                 var hash = Hash(code);
-                // The global index first: a code in the index but not in stock (a crash in between) is lost stock, never a duplicate.
-                if (!await Index.TryAddAsync(new StockCodeIndexRow { PartitionKey = hash[..2], RowKey = hash, Slot = slot }, ct))
+                // The global index first, so a code is never in two slots' stock.
+                if (!await Index.TryAddAsync(new StockCodeIndexRow { PartitionKey = hash[..2], RowKey = hash, Slot = slot }, ct)
+                    && (await Index.FindAsync<StockCodeIndexRow>(hash[..2], hash, ct))?.Slot != slot)
                 {
                     Interlocked.Increment(ref duplicates);
                     return;
                 }
-                await Stock.TryAddAsync(new StockCodeRow { PartitionKey = slot, RowKey = hash, Code = code, LoadedAt = now }, ct);
-                Interlocked.Increment(ref added);
+                if (await Stock.TryAddAsync(new StockCodeRow { PartitionKey = slot, RowKey = hash, Code = code, LoadedAt = now }, ct))
+                    Interlocked.Increment(ref added);
+                else
+                    Interlocked.Increment(ref duplicates);
             });
         return (added, duplicates + (codes.Count - codes.Distinct(StringComparer.Ordinal).Count()));
     }

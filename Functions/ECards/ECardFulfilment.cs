@@ -27,38 +27,81 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
         Pending.UpsertEntityAsync(new PendingFulfilmentRow { RowKey = OrderKey(partnerId, orderId), PartnerId = partnerId, OrderId = orderId },
             TableUpdateMode.Replace, cancellationToken);
 
-    /// <summary>Fulfils every order that is not finished yet (after stock arrived).</summary>
+    /// <summary>
+    /// Fulfils every order that is not finished yet (after stock arrived). An order whose fulfilment fails stays
+    /// pending and does not hold up the orders after it.
+    /// </summary>
     public async Task<int> RunPendingAsync(CancellationToken cancellationToken = default)
     {
         var rows = new List<PendingFulfilmentRow>();
         await foreach (var row in Pending.QueryAsync<PendingFulfilmentRow>(r => r.PartitionKey == PendingFulfilmentRow.Partition, cancellationToken: cancellationToken))
             rows.Add(row);
         foreach (var row in rows)
-            await FulfilAsync(row.PartnerId, row.OrderId, cancellationToken);
+            await TryFulfilAsync(row.PartnerId, row.OrderId, cancellationToken);
         return rows.Count;
+    }
+
+    /// <summary>
+    /// <see cref="FulfilAsync(string, string, CancellationToken)"/> for callers whose own work is done whatever
+    /// happens here (the order is paid, or cancelled): a failure is logged and the order stays pending for the next
+    /// run. Returns null then.
+    /// </summary>
+    public Task<ECardOrderRow?> TryFulfilAsync(string partnerId, string orderId, CancellationToken cancellationToken = default) =>
+        TryAsync(partnerId, orderId, () => FulfilAsync(partnerId, orderId, cancellationToken), cancellationToken);
+
+    /// <summary>The same, from the order row just read or written.</summary>
+    public Task<ECardOrderRow?> TryFulfilAsync(ECardOrderRow order, CancellationToken cancellationToken = default) =>
+        TryAsync(order.PartnerId, order.OrderId, () => FulfilAsync(order, cancellationToken), cancellationToken);
+
+    private async Task<ECardOrderRow?> TryAsync(string partnerId, string orderId, Func<Task<ECardOrderRow?>> fulfil, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await fulfil();
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning(ex, "Fulfilment of e-card order {OrderId} of partner {PartnerId} stopped; it stays pending", orderId, partnerId);
+            return null;
+        }
     }
 
     /// <summary>Takes one order as far as stock allows. Returns the order as stored afterwards.</summary>
     public async Task<ECardOrderRow?> FulfilAsync(string partnerId, string orderId, CancellationToken cancellationToken = default)
     {
         var order = await accounts.FindAsync(partnerId, orderId, cancellationToken);
-        if (order is null)
-        {
-            await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
-            return null;
-        }
-        if (!ECardOrderStatus.IsFinal(order.Status))
-            order = await AssignAsync(order, cancellationToken);
-        if (order is not null && !ECardOrderStatus.IsFinal(order.Status))
-            order = await DeliverAsync(order, cancellationToken);
         if (order is not null)
-            order = await EmailAsync(order, cancellationToken);
-        if (order is not null && ECardOrderStatus.IsFinal(order.Status))
+            return await FulfilAsync(order, cancellationToken);
+        await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
+        return null;
+    }
+
+    /// <summary>
+    /// The same, from an order row just read or written (placing or cancelling it), without reading it again:
+    /// every step is ETag-conditional, so a row changed meanwhile is read again by the step that meets it.
+    /// </summary>
+    public async Task<ECardOrderRow?> FulfilAsync(ECardOrderRow order, CancellationToken cancellationToken = default)
+    {
+        var (partnerId, orderId) = (order.PartnerId, order.OrderId);
+        ECardOrderRow? current = order;
+        if (!ECardOrderStatus.IsFinal(current.Status))
+            current = await AssignAsync(current, cancellationToken);
+        if (current is not null && !ECardOrderStatus.IsFinal(current.Status))
+            current = await DeliverAsync(current, cancellationToken);
+        if (current is not null)
+            current = await EmailAsync(current, cancellationToken);
+        if (current is not null && ECardOrderStatus.IsFinal(current.Status))
+        {
+            // A cancelled order's codes go back to stock before it leaves the list: a cancel cut short after its
+            // transaction (a crash, a lost answer) is finished by the next run.
+            if (current.Status == ECardOrderStatus.Cancelled)
+                await stock.ReleaseAsync(current.Lines().Select(l => (l.ECardId, l.FaceValue)), OrderKey(partnerId, orderId), cancellationToken);
             await Pending.DeleteEntityAsync(PendingFulfilmentRow.Partition, OrderKey(partnerId, orderId), cancellationToken: cancellationToken);
-        else if (order is not null && order.Status != ECardOrderStatus.Payed)
+        }
+        else if (current is not null && current.Status != ECardOrderStatus.Payed)
             // Still waiting for codes: make sure it is listed (a refused concurrent request may have removed the row).
             await MarkPendingAsync(partnerId, orderId, cancellationToken);
-        return order;
+        return current;
     }
 
     private async Task<ECardOrderRow?> AssignAsync(ECardOrderRow order, CancellationToken cancellationToken)
@@ -75,17 +118,14 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
             var codes = await stock.ClaimAsync(slot.Key.ECardId, slot.Key.FaceValue, key, wanted, known, cancellationToken);
             claimed.AddRange(codes.Select(code => new AssignedCertificate(slot.Key.ECardId, slot.Key.FaceValue, code, 0)));
         }
-        var wasCancelled = false;
         var recorded = known;
         var updated = await accounts.TransitionAsync(order, o =>
         {
             // Decided afresh on every attempt: what counts is the row as last read (written, or left as it was).
             recorded = o.Certificates().Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
+            // Final: nothing to record; what was claimed is released below (and a cancelled order's codes by FulfilAsync).
             if (ECardOrderStatus.IsFinal(o.Status))
-            {
-                wasCancelled = o.Status == ECardOrderStatus.Cancelled;
                 return null;
-            }
             var current = o.Certificates().ToList();
             var have = current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
             // Never more codes than the line asks for: a concurrent run may have recorded its own claims first.
@@ -101,9 +141,7 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
                 : ECardOrderStatus.AwaitingCertificateAssignment;
             return status == o.Status && current.Count == o.Certificates().Count ? null : o.WithCertificates(current) with { Status = status };
         }, cancellationToken);
-        if (wasCancelled && claimed.Count > 0)
-            await stock.ReleaseAsync(claimed.Select(c => (c.ECardId, c.FaceValue)), key, cancellationToken);
-        else if (updated is not null && claimed.Where(c => !recorded.Contains(c.Code)).ToList() is { Count: > 0 } surplus)
+        if (updated is not null && claimed.Where(c => !recorded.Contains(c.Code)).ToList() is { Count: > 0 } surplus)
             await stock.ReleaseCodesAsync(surplus.Select(c => (c.ECardId, c.FaceValue, c.Code)), key, cancellationToken);
         return updated;
     }

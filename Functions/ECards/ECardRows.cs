@@ -42,7 +42,10 @@ public sealed record FaceValue(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("price")] long Price);
 
-/// <summary>The partner's prepaid balance (whole currency units): PK = partner, RK = <c>balance</c>.</summary>
+/// <summary>
+/// The partner's prepaid balance (whole currency units): PK = partner, RK = <c>balance</c>. Written by the first
+/// top-up; until then the partner has a balance of 0 and no orders, and every reader takes a missing row so.
+/// </summary>
 public sealed record PartnerBalanceRow : ITableEntity
 {
     public const string Key = "balance";
@@ -99,6 +102,9 @@ public sealed record ECardOrderRow : ITableEntity
     public int DeliveryBatches { get; set; }
     public int EmailedBatches { get; set; }
     public DateTimeOffset? CancelledAt { get; set; }
+
+    /// <summary>Names the cancel call that cancelled the order, so a call whose transaction was stored but not answered knows it as its own.</summary>
+    public string? CancelId { get; set; }
 
     public IReadOnlyList<OrderLine> Lines() => JsonSerializer.Deserialize<List<OrderLine>>(LinesJson) ?? [];
 

@@ -127,7 +127,7 @@ public static partial class ECardsApi
 
     public static async Task<Results<Ok<OrderSummaryResponse>, ErrorResult>> CreateOrder(
         CreateOrderRequest body, CurrentUser partner, ECardCatalog catalog, PartnerAccounts accounts, ECardFulfilment fulfilment,
-        ILogger<ECardFulfilment> logger, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         var (draft, problem) = await ValidateAsync(body, catalog, cancellationToken);
         if (problem is not null)
@@ -144,18 +144,9 @@ public static partial class ECardsApi
                 return ApiErrors.Conflict($"Order '{draft.OrderId}' was already placed with a different body.", "order_id_conflict");
         }
         var order = placed.Order!;
+        // Paid and recorded: when fulfilment stops, the order stays pending and the next run or retry carries it on.
         if (!ECardOrderStatus.IsFinal(order.Status))
-        {
-            try
-            {
-                order = await fulfilment.FulfilAsync(partnerId, draft.OrderId, cancellationToken) ?? order;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Paid and recorded: the order stays pending and the next stock load or retry carries it on.
-                logger.LogWarning(ex, "Fulfilment of e-card order {OrderId} stopped; it stays pending", draft.OrderId);
-            }
-        }
+            order = await fulfilment.TryFulfilAsync(order, cancellationToken) ?? order;
         return TypedResults.Ok(Summary(order));
     }
 
@@ -225,7 +216,7 @@ public static partial class ECardsApi
     }
 
     public static async Task<Results<Created<CreatedPartnerResponse>, ErrorResult>> CreatePartner(
-        CreatePartnerRequest body, ApiClientDirectory clients, PartnerAccounts accounts, CancellationToken cancellationToken)
+        CreatePartnerRequest body, ApiClientDirectory clients, CancellationToken cancellationToken)
     {
         var problem = Check.Required(body.Name, "name", 200)
                       ?? (body.ClientId is null || ClientIdPattern().IsMatch(body.ClientId) ? null
@@ -235,7 +226,6 @@ public static partial class ECardsApi
         var created = await clients.CreateAsync(ClientKinds.Partner, body.Name!.Trim(), body.ClientId, cancellationToken: cancellationToken);
         if (created is null)
             return ApiErrors.Conflict($"Client id '{body.ClientId}' is already in use.", "already_exists");
-        await accounts.OpenAsync(created.Client.ClientId, cancellationToken);
         return TypedResults.Created($"/v1/admin/partners/{created.Client.ClientId}/balance",
             new CreatedPartnerResponse(created.Client.ClientId, created.Secret, created.Client.Name));
     }
@@ -262,10 +252,13 @@ public static partial class ECardsApi
         return TypedResults.Ok(new TopUpResponse(Money(balance), applied));
     }
 
-    /// <summary>Cancels an order before delivery: refunds its total and returns its undelivered codes to stock.</summary>
+    /// <summary>
+    /// Cancels an order before delivery: refunds its total, and fulfilment returns its undelivered codes to stock
+    /// (here, or in the next pending run when this request stops after the cancel).
+    /// </summary>
     public static async Task<Results<Ok<OrderDetailsResponse>, ErrorResult>> CancelOrder(
         string partnerId, [FromRoute(Name = "order_id")] string orderId, PartnerAccounts accounts, ECardFulfilment fulfilment,
-        CertificateStock stock, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         if (NormalizeOrderId(orderId) is not { } id)
             return OrderNotFound(orderId);
@@ -277,9 +270,9 @@ public static partial class ECardsApi
             case CancelOutcome.NotCancellable:
                 return ApiErrors.Conflict($"Order '{id}' is {order!.Status}; only an order not yet delivered can be cancelled.", "invalid_state");
         }
-        await stock.ReleaseAsync(order!.Lines().Select(l => (l.ECardId, l.FaceValue)), ECardFulfilment.OrderKey(partnerId, id), cancellationToken);
-        await fulfilment.FulfilAsync(partnerId, id, cancellationToken);
-        return TypedResults.Ok(Details(order));
+        // Cancelled and refunded: when fulfilment stops before returning the codes, the next run returns them.
+        await fulfilment.TryFulfilAsync(order!, cancellationToken);
+        return TypedResults.Ok(Details(order!));
     }
 
     public static async Task<Ok<FulfilmentRunResponse>> RunFulfilment(ECardFulfilment fulfilment, CancellationToken cancellationToken) =>
@@ -296,7 +289,7 @@ public static partial class ECardsApi
         var problem = Check.Required(participant.Email, "participant.email", 254) ?? Check.Email(participant.Email, "participant.email")
                       ?? Check.Required(participant.Name, "participant.name", 200)
                       ?? Check.Required(participant.Phone, "participant.phone", 32)
-                      ?? (IsPhone(participant.Phone!) ? null : ApiErrors.BadRequest("'participant.phone' must be a phone number such as 79251153242.", "validation_error"));
+                      ?? Check.Phone(participant.Phone, "participant.phone", "79251153242");
         if (problem is not null)
             return (null, problem);
         if (body.ECards is not { Count: >= 1 } ecards)
@@ -371,15 +364,6 @@ public static partial class ECardsApi
     private static ErrorResult OrderNotFound(string orderId) => ApiErrors.NotFound($"Order '{orderId}' not found.");
 
     private static ErrorResult OAuthError(int status, string error, string description) => ApiErrors.Result(new ApiError(status, error, description));
-
-    public static bool IsPhone(string phone)
-    {
-        var digits = phone.Count(char.IsAsciiDigit);
-        return digits is >= 7 and <= 15 && PhonePattern().IsMatch(phone.Trim());
-    }
-
-    [GeneratedRegex(@"^\+?[0-9][0-9 ()\-]{5,24}$")]
-    private static partial Regex PhonePattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
     private static partial Regex ClientIdPattern();

@@ -60,10 +60,6 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
     public async Task<long> BalanceAsync(string partnerId, CancellationToken cancellationToken = default) =>
         (await Table.FindAsync<PartnerBalanceRow>(Partition(partnerId), PartnerBalanceRow.Key, cancellationToken))?.Balance ?? 0;
 
-    /// <summary>Opens a partner's account with a zero balance (nothing happens if it is open).</summary>
-    public Task OpenAsync(string partnerId, CancellationToken cancellationToken = default) =>
-        Table.TryAddAsync(new PartnerBalanceRow { PartitionKey = Partition(partnerId) }, cancellationToken);
-
     /// <summary>Credits a top-up; the same reference twice is one credit. Returns the balance and whether it was applied now.</summary>
     public async Task<(long Balance, bool Applied)> TopUpAsync(string partnerId, long amount, string reference, CancellationToken cancellationToken = default)
     {
@@ -82,7 +78,7 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
                     : new(TableTransactionActionType.UpdateReplace, balance with { Balance = after }, balance.ETag),
                 new(TableTransactionActionType.Add, ledger),
             };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken))
+            if (await TrySubmitAsync(actions, attempt, cancellationToken) is not null)
                 return (after, true);
         }
     }
@@ -154,8 +150,8 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
                     PartitionKey = pk, RowKey = IndexKey(draft.OrderId), OrderRowKey = order.RowKey, Fingerprint = draft.Fingerprint,
                 }),
             };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken))
-                return new PlaceResult(PlaceOutcome.Placed, await Table.FindAsync<ECardOrderRow>(pk, order.RowKey, cancellationToken), after);
+            if (await TrySubmitAsync(actions, attempt, cancellationToken) is { } submitted)
+                return new PlaceResult(PlaceOutcome.Placed, await WrittenAsync(order, submitted.Value[2], cancellationToken), after);
         }
 
         async Task<PlaceResult?> FindExistingAsync(string partition, OrderDraft wanted)
@@ -216,18 +212,22 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
         CancellationToken cancellationToken = default)
     {
         var pk = Partition(partnerId);
+        var cancelId = Guid.NewGuid().ToString("N");
         for (var attempt = 1; ; attempt++)
         {
             var order = await FindAsync(partnerId, orderId, cancellationToken);
             if (order is null)
                 return (CancelOutcome.NotFound, null);
+            if (order.Status == ECardOrderStatus.Cancelled && order.CancelId == cancelId)
+                // This call's own transaction, stored although its answer was lost (the SDK's retry met it as 412).
+                return (CancelOutcome.Cancelled, order);
             if (ECardOrderStatus.IsFinal(order.Status) || order.DeliveryBatches > 0)
                 return (CancelOutcome.NotCancellable, order);
             var balance = await Table.FindAsync<PartnerBalanceRow>(pk, PartnerBalanceRow.Key, cancellationToken)
                           ?? throw new InvalidOperationException("An order without its partner's balance row.");
             var now = time.GetUtcNow();
             var after = balance.Balance + order.Total;
-            var cancelled = order with { Status = ECardOrderStatus.Cancelled, CancelledAt = now };
+            var cancelled = order with { Status = ECardOrderStatus.Cancelled, CancelledAt = now, CancelId = cancelId };
             var actions = new List<TableTransactionAction>
             {
                 new(TableTransactionActionType.UpdateReplace, cancelled, order.ETag),
@@ -238,9 +238,21 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
                     OrderId = orderId, At = now,
                 }),
             };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken))
-                return (CancelOutcome.Cancelled, await FindAsync(partnerId, orderId, cancellationToken));
+            if (await TrySubmitAsync(actions, attempt, cancellationToken) is { } submitted)
+                return (CancelOutcome.Cancelled, await WrittenAsync(cancelled, submitted.Value[0], cancellationToken));
         }
+    }
+
+    /// <summary>
+    /// An order row as a transaction wrote it, with the ETag from storage's answer to its action, so what follows
+    /// (fulfilment) starts from it without reading it back; read back only when the answer carries no ETag.
+    /// </summary>
+    private async Task<ECardOrderRow?> WrittenAsync(ECardOrderRow row, Response answer, CancellationToken cancellationToken)
+    {
+        if (answer.Headers.ETag is not { } etag)
+            return await Table.FindAsync<ECardOrderRow>(row.PartitionKey, row.RowKey, cancellationToken);
+        row.ETag = etag;
+        return row;
     }
 
     /// <summary>The ledger of a partner, oldest key first (for audits and the invariant check).</summary>
@@ -254,19 +266,22 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
         return rows;
     }
 
-    /// <summary>Submits; false after a lost race (412 on the balance or order, 409 on a row another request inserted).</summary>
-    private async Task<bool> TrySubmitAsync(List<TableTransactionAction> actions, int attempt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits; returns storage's answers to the actions, in their order, or null after a lost race (412 on the
+    /// balance or order, 409 on a row another request inserted).
+    /// </summary>
+    private async Task<Response<IReadOnlyList<Response>>?> TrySubmitAsync(List<TableTransactionAction> actions, int attempt,
+        CancellationToken cancellationToken)
     {
         try
         {
-            await Table.SubmitTransactionAsync(actions, cancellationToken);
-            return true;
+            return await Table.SubmitTransactionAsync(actions, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 409 && attempt < MaxAttempts)
         {
             // Lost a race: back off a little (jittered, so racers spread out) and decide again on what is there now.
             await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), cancellationToken);
-            return false;
+            return null;
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 409)
         {

@@ -70,7 +70,7 @@ public static partial class PreOrdersApi
                       ?? Check.Required(body.Customer.Email, "customer.email", 254)
                       ?? Check.Email(body.Customer.Email, "customer.email")
                       ?? Check.Required(body.Customer.Phone, "customer.phone", 32)
-                      ?? (IsPhone(body.Customer.Phone) ? null : ApiErrors.BadRequest("'customer.phone' must be a phone number such as +1234567890.", "validation_error"));
+                      ?? Check.Phone(body.Customer.Phone, "customer.phone", "+1234567890");
         if (problem is not null)
             return problem;
         if (!Currencies.TryToMinor(body.Amount, currency, out var minor))
@@ -225,17 +225,8 @@ public static partial class PreOrdersApi
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out instant);
     }
 
-    public static bool IsPhone(string phone)
-    {
-        var digits = phone.Count(char.IsAsciiDigit);
-        return digits is >= 7 and <= 15 && PhonePattern().IsMatch(phone.Trim());
-    }
-
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")]
     private static partial Regex ZonePattern();
-
-    [GeneratedRegex(@"^\+?[0-9][0-9 ()\-]{5,24}$")]
-    private static partial Regex PhonePattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
     private static partial Regex UsernamePattern();

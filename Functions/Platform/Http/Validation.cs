@@ -1,4 +1,5 @@
 using System.Net.Mail;
+using System.Text.RegularExpressions;
 
 namespace Serverless.Platform.Http;
 
@@ -6,7 +7,7 @@ namespace Serverless.Platform.Http;
 /// Field checks that return the 400 to send, or null when the value is fine. Chain them with <c>??</c>:
 /// <code>var problem = Check.Required(body.Email, "email", 254) ?? Check.Email(body.Email, "email");</code>
 /// </summary>
-public static class Check
+public static partial class Check
 {
     public static ErrorResult? Required(string? value, string field, int maxLength = 1000)
     {
@@ -29,6 +30,19 @@ public static class Check
         return IsEmail(value) ? null : ApiErrors.BadRequest($"'{field}' must be a valid email address.", "validation_error");
     }
 
+    /// <summary>
+    /// A phone number: 7 to 15 digits, with an optional leading '+', spaces, brackets and dashes. The message shows
+    /// <paramref name="example"/>, the shape the surface documents ("79251153242", "+1234567890").
+    /// </summary>
+    public static ErrorResult? Phone(string? value, string field, string example)
+    {
+        if (value is null)
+            return null;
+        return value.Count(char.IsAsciiDigit) is >= 7 and <= 15 && PhonePattern().IsMatch(value.Trim())
+            ? null
+            : ApiErrors.BadRequest($"'{field}' must be a phone number such as {example}.", "validation_error");
+    }
+
     public static ErrorResult? OneOf(string? value, string field, IReadOnlySet<string> allowed) =>
         value is not null && allowed.Contains(value)
             ? null
@@ -48,4 +62,7 @@ public static class Check
             return false;
         return MailAddress.TryCreate(value, out var parsed) && parsed.Address == value;
     }
+
+    [GeneratedRegex(@"^\+?[0-9][0-9 ()\-]{5,24}$")]
+    private static partial Regex PhonePattern();
 }
