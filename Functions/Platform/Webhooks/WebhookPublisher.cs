@@ -80,7 +80,8 @@ public sealed class WebhookPublisher(
             throw new ApiException(ApiError.Conflict("The owner's webhook endpoint is disabled or gone; enable it before redelivering.", "endpoint_disabled"));
         var target = original.TargetUrl is null ? null : new WebhookTarget(original.TargetUrl, original.TargetSecret ?? "", original.Scheme);
         var delivery = NewDelivery(ownerId, original.EventId, original.EventType, target, time.GetUtcNow()) with { RedeliveryOf = original.Id };
-        await Table.AddEntityAsync(delivery, cancellationToken);
+        // A new random id: a row already under it is this insert, stored although its answer was lost.
+        await Table.AddOnceAsync(delivery, d => d.RedeliveryOf == original.Id && d.EventId == original.EventId, cancellationToken);
         await queue.SendAsync(delivery, TimeSpan.Zero, cancellationToken);
         return delivery;
     }
@@ -143,9 +144,16 @@ public sealed class WebhookPublisher(
         {
             await Table.SubmitTransactionAsync(actions, cancellationToken);
         }
-        catch (TableTransactionFailedException ex) when (ex.Status == 409 && eventKey is not null && ex.FailedTransactionActionIndex is null or 0)
+        catch (TableTransactionFailedException ex) when (ex.Status == 409 && ex.FailedTransactionActionIndex is null or 0)
         {
-            return await RequeueUnsentAsync(ownerId, eventId, cancellationToken);
+            // The event row exists: the key was published before, or this transaction was stored and its answer lost
+            // (the SDK's retry met its own rows). Only this publication knows these new delivery ids.
+            var existing = await Table.FindAsync<WebhookEventRow>(row.PartitionKey, row.RowKey, cancellationToken);
+            var ours = deliveries.Count > 0 && existing?.DeliveryIds == row.DeliveryIds;
+            if (!ours && eventKey is null)
+                throw;
+            if (!ours)
+                return await RequeueUnsentAsync(existing, cancellationToken);
         }
         foreach (var delivery in deliveries)
             await queue.SendAsync(delivery, TimeSpan.Zero, cancellationToken);
@@ -157,19 +165,18 @@ public sealed class WebhookPublisher(
     /// lost its message (the first publisher stopped before queueing it), so it is queued again. A message too many
     /// does no harm: only one can claim the attempt.
     /// </summary>
-    private async Task<PublishedWebhook> RequeueUnsentAsync(string ownerId, string eventId, CancellationToken cancellationToken)
+    private async Task<PublishedWebhook> RequeueUnsentAsync(WebhookEventRow? existing, CancellationToken cancellationToken)
     {
-        var partition = WebhookKeys.Partition(ownerId);
-        var existing = await Table.FindAsync<WebhookEventRow>(partition, eventId, cancellationToken)
-                       ?? throw new ConcurrencyConflictException("The webhook event was removed while it was being published.");
+        if (existing is null)
+            throw new ConcurrencyConflictException("The webhook event was removed while it was being published.");
         var ids = existing.DeliveryIds.Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var id in ids)
         {
-            var delivery = await Table.FindAsync<WebhookDelivery>(partition, id, cancellationToken);
+            var delivery = await Table.FindAsync<WebhookDelivery>(existing.PartitionKey, id, cancellationToken);
             if (delivery is { State: WebhookDeliveryStates.Pending, Attempts: 0 })
                 await queue.SendAsync(delivery, delivery.NextAttemptAt - time.GetUtcNow(), cancellationToken);
         }
-        return new PublishedWebhook(eventId, Duplicate: true, ids);
+        return new PublishedWebhook(existing.RowKey, Duplicate: true, ids);
     }
 
     private static WebhookDelivery NewDelivery(string ownerId, string eventId, string eventType, WebhookTarget? target, DateTimeOffset now) => new()
