@@ -67,7 +67,8 @@ public sealed class WebhookPublisher(
 
     /// <summary>
     /// Sends a delivery's event again, as a new delivery linked to it, with the same <c>webhook-id</c>. Null when
-    /// the owner has no such delivery; a 409 when its endpoint is disabled or gone.
+    /// the owner has no such delivery; a 409 while the delivery is still pending or sending (the new one would run
+    /// alongside it), and when its endpoint is disabled or gone.
     /// </summary>
     public async Task<WebhookDelivery?> RedeliverAsync(string ownerId, string deliveryId, CancellationToken cancellationToken = default)
     {
@@ -76,6 +77,9 @@ public sealed class WebhookPublisher(
         var original = await Table.FindAsync<WebhookDelivery>(WebhookKeys.Partition(ownerId), deliveryId, cancellationToken);
         if (original is null)
             return null;
+        if (!original.IsFinished)
+            throw new ApiException(ApiError.Conflict(
+                $"Delivery '{deliveryId}' is still {original.State}; redeliver it once it has been delivered or has failed.", "delivery_in_progress"));
         if (original.TargetUrl is null && await endpoints.FindAsync(ownerId, cancellationToken) is not { Enabled: true })
             throw new ApiException(ApiError.Conflict("The owner's webhook endpoint is disabled or gone; enable it before redelivering.", "endpoint_disabled"));
         var target = original.TargetUrl is null ? null : new WebhookTarget(original.TargetUrl, original.TargetSecret ?? "", original.Scheme);
