@@ -36,7 +36,10 @@ public sealed class WebhookPublisher(
 
     private TableClient Table => storage.Table(WebhookKeys.TableName);
 
-    /// <summary>Sends <paramref name="body"/> (JSON) to the owner's endpoint, if it has an enabled one, signed the Standard Webhooks way.</summary>
+    /// <summary>
+    /// Sends <paramref name="body"/> (JSON) to the owner's endpoint, if it has an enabled one, signed the Standard
+    /// Webhooks way. Without one nothing is stored: no delivery would ever read the event.
+    /// </summary>
     public async Task<PublishedWebhook> PublishAsync(string ownerId, string eventType, BinaryData body, string? eventKey = null,
         CancellationToken cancellationToken = default)
     {
@@ -134,8 +137,10 @@ public sealed class WebhookPublisher(
             throw new ArgumentException($"A webhook body is at most {WebhookKeys.MaxBodyBytes} bytes; this one is {bytes.Length}.", nameof(body));
         EnsureJson(bytes);
 
-        var now = time.GetUtcNow();
         var eventId = WebhookKeys.EventId(ownerId, eventKey);
+        if (targets.Count == 0)
+            return new PublishedWebhook(eventId, Duplicate: false, []);
+        var now = time.GetUtcNow();
         var deliveries = targets.Select(t => NewDelivery(ownerId, eventId, eventType, t, now)).ToList();
         var row = new WebhookEventRow
         {
