@@ -199,8 +199,9 @@ public sealed class EmailDelivery(
     private Task RequeueAsync(string id, TimeSpan delay, CancellationToken cancellationToken) =>
         storage.Queue(Mailer.QueueName).SendMessageAsync(id, visibilityTimeout: Clamp(delay), cancellationToken: cancellationToken);
 
+    /// <summary>At least a second (a requeued email never comes straight back), at most <see cref="MaxDelay"/>.</summary>
     private static TimeSpan Clamp(TimeSpan delay) =>
-        delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay > MaxDelay ? MaxDelay : delay;
+        QueueDelays.Visibility(delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay, MaxDelay);
 }
 
 /// <summary>A retryable failure to send an email: the invocation fails so the queue tries it again.</summary>
