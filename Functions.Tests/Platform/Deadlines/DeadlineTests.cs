@@ -175,6 +175,35 @@ public sealed class DeadlineTests(DeadlineFactory app) : IClassFixture<DeadlineF
     }
 
     [Fact]
+    public async Task A_deadline_the_sweep_gives_up_on_is_re_enqueued_for_the_last_time_and_its_row_removed()
+    {
+        var id = NewId();
+        var order = await app.CreateOrderAsync(id, TimeSpan.FromMinutes(1));
+        var queue = app.Get<StorageAccount>().Queue(DeadlineScheduler.QueueName);
+        var rows = app.Get<StorageAccount>().Table(DeadlineScheduler.TableName);
+        var row = DeadlineRow.For(new Deadline("test-expiry", id, order.ExpiresAt));
+        async Task<bool> QueuedAsync() => (await queue.PeekMessagesAsync(32)).Value.Any(m => m.MessageText.Contains(id, StringComparison.Ordinal));
+        await queue.ClearMessagesAsync();
+        app.Time.Advance(TimeSpan.FromMinutes(4));
+
+        var maxSweeps = app.Get<DeadlineOptions>().MaxSweeps;
+        for (var sweep = 1; sweep <= maxSweeps; sweep++)
+        {
+            await Sweep();
+            // Every message the sweep sends fails (here: is lost), so the row stays until the sweep gives up.
+            Assert.True(await QueuedAsync());
+            await queue.ClearMessagesAsync();
+            if (sweep < maxSweeps)
+                Assert.Equal(sweep, (await rows.FindAsync<DeadlineRow>(row.PartitionKey, row.RowKey))!.Sweeps);
+        }
+
+        Assert.Null(await rows.FindAsync<DeadlineRow>(row.PartitionKey, row.RowKey));
+        await Sweep();
+        Assert.False(await QueuedAsync());
+        Assert.Equal("pending", await app.StatusAsync(id));
+    }
+
+    [Fact]
     public async Task A_deadline_is_delivered_through_a_host_invocation_too()
     {
         var id = NewId();

@@ -82,12 +82,41 @@ public sealed class EmailSendingTests(EmailFactory app) : IClassFixture<EmailFac
         Assert.Equal(queuedBefore + 1, await CountQueuedAsync(storage));
 
         // Three seconds later the queue delivers it again.
+        app.Time.Advance(TimeSpan.FromSeconds(3));
         var trigger = app.Get<TriggerRegistry>().FindQueue(EmailDelivery.FunctionName)!;
         await app.Get<TriggerInvoker>().InvokeAsync(trigger, id, "redelivered", 1, CancellationToken.None);
 
         Assert.Equal(2, app.Resend.CallsFor(id).Count);
         Assert.All(app.Resend.CallsFor(id), c => Assert.Equal(id, c.IdempotencyKey));
         Assert.Equal(EmailStatus.Sent, (await app.EmailAsync(id))!.Status);
+    }
+
+    [Fact]
+    public async Task Another_message_for_an_email_waiting_out_a_429_goes_back_on_the_queue_without_calling_Resend()
+    {
+        var storage = app.Get<StorageAccount>();
+        var id = await Mailer.EnqueueAsync(Emails.Code("waiting@example.test"));
+        app.Resend.Script(id, ResendReply.TooManyRequests(30));
+        await app.DrainEmailsAsync();
+        var queuedBefore = await CountQueuedAsync(storage);
+        var trigger = app.Get<TriggerRegistry>().FindQueue(EmailDelivery.FunctionName)!;
+
+        // A second message for the email (a duplicate, or the same idempotency key enqueued again) during the wait.
+        await app.Get<TriggerInvoker>().InvokeAsync(trigger, id, "early", 1, CancellationToken.None);
+
+        Assert.Single(app.Resend.CallsFor(id));
+        var waiting = (await app.EmailAsync(id))!;
+        Assert.Equal(EmailStatus.Queued, waiting.Status);
+        Assert.Equal(1, waiting.Attempts);
+        Assert.Equal(queuedBefore + 1, await CountQueuedAsync(storage));
+
+        app.Time.Advance(TimeSpan.FromSeconds(30));
+        await app.Get<TriggerInvoker>().InvokeAsync(trigger, id, "due", 1, CancellationToken.None);
+
+        Assert.Equal(2, app.Resend.CallsFor(id).Count);
+        Assert.Equal(EmailStatus.Sent, (await app.EmailAsync(id))!.Status);
+        // The messages still waiting (invisibly) for this email would only find it sent.
+        await storage.Queue(Mailer.QueueName).ClearMessagesAsync();
     }
 
     [Fact]

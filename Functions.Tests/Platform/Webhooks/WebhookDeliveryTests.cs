@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Serverless.Platform.Storage;
 using Serverless.Platform.Webhooks;
 
@@ -229,12 +230,15 @@ public sealed class WebhookDeliveryTests(WebhookFactory app) : IClassFixture<Web
     }
 
     [Fact]
-    public async Task An_owner_without_an_endpoint_gets_the_event_stored_and_nothing_sent()
+    public async Task An_owner_without_an_endpoint_gets_nothing_stored_and_nothing_sent()
     {
-        var published = await app.Publisher.PublishAsync(NewOwner(), "pre_order.paid", Paid("po_9"));
+        var owner = NewOwner();
+        var published = await app.Publisher.PublishAsync(owner, "pre_order.paid", Paid("po_9"));
 
         Assert.Empty(published.DeliveryIds);
         Assert.Null(await app.PeekMessageAsync());
+        var rows = app.Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {WebhookKeys.Partition(owner)}"));
+        Assert.Empty(await rows.ToListAsync());
     }
 
     [Fact]

@@ -183,6 +183,40 @@ public sealed class WebhookRetryTests(WebhookRetryFactory app) : IClassFixture<W
         Assert.Equal(2, Assert.Single(await app.AttemptsAsync(owner, deliveryId)).Attempt);
     }
 
+    [Fact]
+    public async Task A_next_attempt_message_that_surfaces_before_its_delivery_is_saved_comes_back_and_is_delivered()
+    {
+        var owner = NewOwner();
+        var hook = await app.RegisterAsync(owner);
+        var deliveryId = (await app.Publisher.PublishAsync(owner, "pre_order.paid", Event("po_7"))).DeliveryIds[0];
+        var partition = WebhookKeys.Partition(owner);
+        var now = app.Time.GetUtcNow();
+        // A sender made attempt 1 and queued the message for attempt 2, but has not yet saved sequence 2 on the delivery.
+        await app.Get<StorageAccount>().Queue(WebhookKeys.QueueName).ClearMessagesAsync();
+        await app.Table.TransitionAsync<WebhookDelivery>(partition, deliveryId, d => d with
+        {
+            State = WebhookDeliveryStates.Sending, Attempts = 1, LeaseId = "slow-sender", LeaseUntil = now + WebhookSender.Lease,
+        });
+        await app.Get<WebhookQueue>().SendAsync(new WebhookQueueMessage(owner, deliveryId, 2), TimeSpan.Zero, CancellationToken.None);
+
+        Assert.Equal(1, await app.RunOnceAsync());
+
+        Assert.Empty(hook.Received);
+        Assert.Contains("\"sequence\":2", await app.PeekMessageAsync());
+        // The sender saves the delivery; the message, tried again, sends attempt 2.
+        await app.Table.TransitionAsync<WebhookDelivery>(partition, deliveryId, d => d with
+        {
+            State = WebhookDeliveryStates.Pending, Sequence = 2, NextAttemptAt = now, LeaseId = null, LeaseUntil = null,
+        });
+        await app.DrainAsync();
+
+        Assert.Single(hook.Received);
+        var delivered = await app.DeliveryAsync(owner, deliveryId);
+        Assert.Equal(WebhookDeliveryStates.Delivered, delivered.State);
+        Assert.Equal(2, delivered.Attempts);
+        Assert.Null(await app.PeekMessageAsync());
+    }
+
     [Theory]
     [InlineData(1, null, 4.5, 5.5)]
     [InlineData(1, 120.0, 120, 120)]

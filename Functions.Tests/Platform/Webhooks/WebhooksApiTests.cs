@@ -112,6 +112,22 @@ public sealed class WebhooksApiTests(WebhookFactory app) : IClassFixture<Webhook
         Assert.Equal("endpoint_disabled", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task Redelivering_a_delivery_that_is_still_pending_is_a_409_and_sends_nothing_more()
+    {
+        var owner = NewOwner();
+        var hook = await app.RegisterAsync(owner);
+        var published = await app.Publisher.PublishAsync(owner, "pre_order.paid", BinaryData.FromString("{}"));
+
+        var response = await app.Admin().PostAsync($"/platform/webhooks/deliveries/{published.DeliveryIds[0]}/redeliver?owner_id={owner}", null);
+        await app.DrainAsync();
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("delivery_in_progress", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        Assert.Single(hook.Received);
+        Assert.Single(await app.Publisher.ListDeliveriesAsync(owner, 10));
+    }
+
     [Theory]
     [InlineData("PUT", "/platform/webhooks/endpoints/o2", """{"url":"ftp://example.com"}""", "'url' must be an absolute https:// URL.")]
     [InlineData("PUT", "/platform/webhooks/endpoints/o2", """{"url":""}""", "'url' is required.")]

@@ -48,7 +48,9 @@ internal static class DeadlineRunner
 
     /// <summary>
     /// Re-enqueues deadlines whose due minute is past the grace period and whose row is still there (its message was
-    /// lost, or its handler has not succeeded yet). Safe to repeat and to skip: handlers are idempotent.
+    /// lost, or its handler has not succeeded yet). Safe to repeat and to skip: handlers are idempotent. The last of
+    /// <see cref="DeadlineOptions.MaxSweeps"/> re-enqueues removes the row, so a deadline given up on is not scanned
+    /// again every minute.
     /// </summary>
     public static async Task SweepAsync(TimerInvocation invocation)
     {
@@ -64,13 +66,33 @@ internal static class DeadlineRunner
                            cancellationToken: invocation.CancellationToken))
         {
             if (row.Sweeps >= options.MaxSweeps)
+            {
+                // Given up on already (its last re-enqueue could not remove it): nothing more to do with it.
+                await DeleteAsync(table, row, invocation.CancellationToken);
                 continue;
-            var swept = await table.TransitionAsync<DeadlineRow>(row.PartitionKey, row.RowKey, r => r with { Sweeps = r.Sweeps + 1 }, invocation.CancellationToken);
+            }
+            // The row as the query returned it: the first decision costs no read; a 412 re-reads.
+            var swept = await table.TransitionAsync(row, r => r with { Sweeps = r.Sweeps + 1 }, invocation.CancellationToken);
             if (swept is null)
                 continue;
+            await scheduler.EnqueueAsync(swept.ToDeadline(), invocation.CancellationToken);
             if (swept.Sweeps >= options.MaxSweeps)
-                logger.LogError("Deadline {Kind} {Key} due {DueAt} failed {Sweeps} times; no longer retried", row.Kind, row.Key, row.DueAt, swept.Sweeps);
-            await scheduler.EnqueueAsync(row.ToDeadline(), invocation.CancellationToken);
+            {
+                logger.LogError("Deadline {Kind} {Key} due {DueAt} failed {Sweeps} times; no longer retried", swept.Kind, swept.Key, swept.DueAt, swept.Sweeps);
+                await DeleteAsync(table, swept, invocation.CancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Removes a row as it was read; one rescheduled (or removed) meanwhile is left as it is.</summary>
+    private static async Task DeleteAsync(TableClient table, DeadlineRow row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
         }
     }
 

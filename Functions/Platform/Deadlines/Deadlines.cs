@@ -42,14 +42,7 @@ public sealed class DeadlineScheduler(StorageAccount storage, TimeProvider time,
     /// How long a message for this deadline stays invisible: the time left, capped, rounded up to whole seconds.
     /// Queues count visibility in whole seconds; rounding down would wake the handler before its time, over and over.
     /// </summary>
-    public TimeSpan VisibilityFor(DateTimeOffset dueAt)
-    {
-        var left = dueAt - time.GetUtcNow();
-        if (left <= TimeSpan.Zero)
-            return TimeSpan.Zero;
-        var capped = left < options.MaxVisibilityDelay ? left : options.MaxVisibilityDelay;
-        return TimeSpan.FromSeconds(Math.Ceiling(capped.TotalSeconds));
-    }
+    public TimeSpan VisibilityFor(DateTimeOffset dueAt) => QueueDelays.Visibility(dueAt - time.GetUtcNow(), options.MaxVisibilityDelay);
 
     internal Task EnqueueAsync(Deadline deadline, CancellationToken cancellationToken) =>
         storage.Queue(QueueName).SendMessageAsync(JsonSerializer.Serialize(deadline, DeadlineJson.Options),

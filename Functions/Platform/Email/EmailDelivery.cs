@@ -8,7 +8,8 @@ namespace Serverless.Platform.Email;
 /// The <c>SendEmail</c> queue function: takes an email id off the <c>emails</c> queue and sends that email through
 /// Resend, or, without <c>RESEND_API_KEY</c>, delivers it to the development outbox.
 /// Safe to deliver twice: a sent email is not sent again, and while one delivery holds the email (status
-/// <c>sending</c>) a second one puts itself back on the queue until the claim has lapsed.
+/// <c>sending</c>) a second one puts itself back on the queue until the claim has lapsed. Likewise a message that
+/// arrives while the email waits out a 429 goes back until <see cref="EmailRecord.NextAttemptAt"/>.
 /// </summary>
 public sealed class EmailDelivery(
     EmailStore emails,
@@ -53,7 +54,7 @@ public sealed class EmailDelivery(
         var claimed = false;
         var record = await emails.TransitionAsync(id, r =>
         {
-            claimed = IsClaimable(r, now);
+            claimed = IsClaimable(r, now) && !(r.NextAttemptAt > now);
             return claimed ? r with { Status = EmailStatus.Sending, ClaimedUntil = now + ClaimDuration, Attempts = r.Attempts + 1 } : null;
         }, cancellationToken);
         if (record is null)
@@ -67,6 +68,11 @@ public sealed class EmailDelivery(
             {
                 // Another delivery is sending it now. Come back when its claim lapses, in case that one dies.
                 await RequeueAsync(id, until - now + TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            else if (record is { Status: EmailStatus.Queued, NextAttemptAt: { } due } && due > now)
+            {
+                // Resend asked us to wait (429) and the wait is not over: come back when it is.
+                await RequeueAsync(id, due - now, cancellationToken);
             }
             return;
         }
@@ -193,8 +199,9 @@ public sealed class EmailDelivery(
     private Task RequeueAsync(string id, TimeSpan delay, CancellationToken cancellationToken) =>
         storage.Queue(Mailer.QueueName).SendMessageAsync(id, visibilityTimeout: Clamp(delay), cancellationToken: cancellationToken);
 
+    /// <summary>At least a second (a requeued email never comes straight back), at most <see cref="MaxDelay"/>.</summary>
     private static TimeSpan Clamp(TimeSpan delay) =>
-        delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay > MaxDelay ? MaxDelay : delay;
+        QueueDelays.Visibility(delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay, MaxDelay);
 }
 
 /// <summary>A retryable failure to send an email: the invocation fails so the queue tries it again.</summary>

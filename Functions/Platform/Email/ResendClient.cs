@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Serverless.Platform.Http;
 
 namespace Serverless.Platform.Email;
 
@@ -86,23 +87,13 @@ public sealed class ResendClient(IHttpClientFactory clients, IOptions<EmailOptio
             var error = Describe(status, text);
             return status switch
             {
-                429 => new ResendOutcome(ResendOutcomeKind.RateLimited, RetryAfter: RetryAfter(response), Error: error),
+                // Resend sends retry-after in seconds; an HTTP date is honoured too.
+                429 => new ResendOutcome(ResendOutcomeKind.RateLimited, RetryAfter: RetryAfterHeader.Wait(response.Headers.RetryAfter, time.GetUtcNow()), Error: error),
                 408 or >= 500 => new ResendOutcome(ResendOutcomeKind.Retryable, Error: error),
                 409 when Property(text, "name") == "concurrent_idempotent_requests" => new ResendOutcome(ResendOutcomeKind.Retryable, Error: error),
                 _ => new ResendOutcome(ResendOutcomeKind.Rejected, Error: error),
             };
         }
-    }
-
-    /// <summary>Resend sends <c>retry-after</c> in seconds; an HTTP date is honoured too.</summary>
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-            return delta;
-        if (header?.Date is { } date)
-            return date - time.GetUtcNow();
-        return null;
     }
 
     /// <summary>"422 validation_error: Invalid `to` field." from Resend's error body <c>{statusCode, name, message}</c>.</summary>

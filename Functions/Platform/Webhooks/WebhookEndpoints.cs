@@ -36,6 +36,11 @@ public sealed class WebhookEndpoints(StorageAccount storage, TimeProvider time)
             };
             if (await Table.TryAddAsync(created, cancellationToken))
                 return new EndpointChange(created, secret, Created: true);
+            // The row exists: another request created it in between, or this insert was stored and its answer lost
+            // (the SDK's retry met it). Only this insert knows this secret, and it is shown this once.
+            existing = await FindAsync(ownerId, cancellationToken);
+            if (existing is not null && existing.Secret == secret)
+                return new EndpointChange(existing, secret, Created: true);
         }
         WebhookEndpoint? Change(WebhookEndpoint e)
         {
@@ -50,7 +55,7 @@ public sealed class WebhookEndpoints(StorageAccount storage, TimeProvider time)
                 UpdatedAt = now,
             };
         }
-        // Still null here only when another request created the endpoint in between: decide on what it stored.
+        // Still null here only when the endpoint created in between was removed again: read it once more.
         var updated = existing is null
             ? await Table.TransitionAsync<WebhookEndpoint>(partition, WebhookKeys.EndpointRow, Change, cancellationToken)
             : await Table.TransitionAsync(existing, Change, cancellationToken);

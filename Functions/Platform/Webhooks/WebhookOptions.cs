@@ -1,3 +1,5 @@
+using Serverless.Platform.Storage;
+
 namespace Serverless.Platform.Webhooks;
 
 /// <summary>Settings under <c>Webhooks:</c> (<c>Webhooks__AllowHttp</c> etc. in local.settings.json).</summary>
@@ -6,7 +8,7 @@ public sealed class WebhookOptions
     public const string Section = "Webhooks";
 
     /// <summary>Azure Queue storage refuses a visibility timeout beyond seven days.</summary>
-    public static readonly TimeSpan QueueVisibilityLimit = TimeSpan.FromDays(7);
+    public static readonly TimeSpan QueueVisibilityLimit = QueueDelays.Limit;
 
     /// <summary>Accept <c>http://</c> targets as well as <c>https://</c>. Unset: only in Development and Testing.</summary>
     public bool? AllowHttp { get; set; }

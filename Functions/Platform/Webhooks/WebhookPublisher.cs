@@ -36,7 +36,10 @@ public sealed class WebhookPublisher(
 
     private TableClient Table => storage.Table(WebhookKeys.TableName);
 
-    /// <summary>Sends <paramref name="body"/> (JSON) to the owner's endpoint, if it has an enabled one, signed the Standard Webhooks way.</summary>
+    /// <summary>
+    /// Sends <paramref name="body"/> (JSON) to the owner's endpoint, if it has an enabled one, signed the Standard
+    /// Webhooks way. Without one nothing is stored: no delivery would ever read the event.
+    /// </summary>
     public async Task<PublishedWebhook> PublishAsync(string ownerId, string eventType, BinaryData body, string? eventKey = null,
         CancellationToken cancellationToken = default)
     {
@@ -67,7 +70,8 @@ public sealed class WebhookPublisher(
 
     /// <summary>
     /// Sends a delivery's event again, as a new delivery linked to it, with the same <c>webhook-id</c>. Null when
-    /// the owner has no such delivery; a 409 when its endpoint is disabled or gone.
+    /// the owner has no such delivery; a 409 while the delivery is still pending or sending (the new one would run
+    /// alongside it), and when its endpoint is disabled or gone.
     /// </summary>
     public async Task<WebhookDelivery?> RedeliverAsync(string ownerId, string deliveryId, CancellationToken cancellationToken = default)
     {
@@ -76,11 +80,15 @@ public sealed class WebhookPublisher(
         var original = await Table.FindAsync<WebhookDelivery>(WebhookKeys.Partition(ownerId), deliveryId, cancellationToken);
         if (original is null)
             return null;
+        if (!original.IsFinished)
+            throw new ApiException(ApiError.Conflict(
+                $"Delivery '{deliveryId}' is still {original.State}; redeliver it once it has been delivered or has failed.", "delivery_in_progress"));
         if (original.TargetUrl is null && await endpoints.FindAsync(ownerId, cancellationToken) is not { Enabled: true })
             throw new ApiException(ApiError.Conflict("The owner's webhook endpoint is disabled or gone; enable it before redelivering.", "endpoint_disabled"));
         var target = original.TargetUrl is null ? null : new WebhookTarget(original.TargetUrl, original.TargetSecret ?? "", original.Scheme);
         var delivery = NewDelivery(ownerId, original.EventId, original.EventType, target, time.GetUtcNow()) with { RedeliveryOf = original.Id };
-        await Table.AddEntityAsync(delivery, cancellationToken);
+        // A new random id: a row already under it is this insert, stored although its answer was lost.
+        await Table.AddOnceAsync(delivery, d => d.RedeliveryOf == original.Id && d.EventId == original.EventId, cancellationToken);
         await queue.SendAsync(delivery, TimeSpan.Zero, cancellationToken);
         return delivery;
     }
@@ -129,8 +137,10 @@ public sealed class WebhookPublisher(
             throw new ArgumentException($"A webhook body is at most {WebhookKeys.MaxBodyBytes} bytes; this one is {bytes.Length}.", nameof(body));
         EnsureJson(bytes);
 
-        var now = time.GetUtcNow();
         var eventId = WebhookKeys.EventId(ownerId, eventKey);
+        if (targets.Count == 0)
+            return new PublishedWebhook(eventId, Duplicate: false, []);
+        var now = time.GetUtcNow();
         var deliveries = targets.Select(t => NewDelivery(ownerId, eventId, eventType, t, now)).ToList();
         var row = new WebhookEventRow
         {
@@ -143,9 +153,16 @@ public sealed class WebhookPublisher(
         {
             await Table.SubmitTransactionAsync(actions, cancellationToken);
         }
-        catch (TableTransactionFailedException ex) when (ex.Status == 409 && eventKey is not null && ex.FailedTransactionActionIndex is null or 0)
+        catch (TableTransactionFailedException ex) when (ex.Status == 409 && ex.FailedTransactionActionIndex is null or 0)
         {
-            return await RequeueUnsentAsync(ownerId, eventId, cancellationToken);
+            // The event row exists: the key was published before, or this transaction was stored and its answer lost
+            // (the SDK's retry met its own rows). Only this publication knows these new delivery ids.
+            var existing = await Table.FindAsync<WebhookEventRow>(row.PartitionKey, row.RowKey, cancellationToken);
+            var ours = deliveries.Count > 0 && existing?.DeliveryIds == row.DeliveryIds;
+            if (!ours && eventKey is null)
+                throw;
+            if (!ours)
+                return await RequeueUnsentAsync(existing, cancellationToken);
         }
         foreach (var delivery in deliveries)
             await queue.SendAsync(delivery, TimeSpan.Zero, cancellationToken);
@@ -157,19 +174,18 @@ public sealed class WebhookPublisher(
     /// lost its message (the first publisher stopped before queueing it), so it is queued again. A message too many
     /// does no harm: only one can claim the attempt.
     /// </summary>
-    private async Task<PublishedWebhook> RequeueUnsentAsync(string ownerId, string eventId, CancellationToken cancellationToken)
+    private async Task<PublishedWebhook> RequeueUnsentAsync(WebhookEventRow? existing, CancellationToken cancellationToken)
     {
-        var partition = WebhookKeys.Partition(ownerId);
-        var existing = await Table.FindAsync<WebhookEventRow>(partition, eventId, cancellationToken)
-                       ?? throw new ConcurrencyConflictException("The webhook event was removed while it was being published.");
+        if (existing is null)
+            throw new ConcurrencyConflictException("The webhook event was removed while it was being published.");
         var ids = existing.DeliveryIds.Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var id in ids)
         {
-            var delivery = await Table.FindAsync<WebhookDelivery>(partition, id, cancellationToken);
+            var delivery = await Table.FindAsync<WebhookDelivery>(existing.PartitionKey, id, cancellationToken);
             if (delivery is { State: WebhookDeliveryStates.Pending, Attempts: 0 })
                 await queue.SendAsync(delivery, delivery.NextAttemptAt - time.GetUtcNow(), cancellationToken);
         }
-        return new PublishedWebhook(eventId, Duplicate: true, ids);
+        return new PublishedWebhook(existing.RowKey, Duplicate: true, ids);
     }
 
     private static WebhookDelivery NewDelivery(string ownerId, string eventId, string eventType, WebhookTarget? target, DateTimeOffset now) => new()

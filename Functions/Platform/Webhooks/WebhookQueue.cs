@@ -25,12 +25,9 @@ public sealed class WebhookQueue(StorageAccount storage, IOptions<WebhookOptions
 
     public async Task SendAsync(WebhookQueueMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
-        var cap = TimeSpan.FromTicks(Math.Min(options.Value.MaxVisibilityDelay.Ticks, WebhookOptions.QueueVisibilityLimit.Ticks));
-        var visibility = delay <= TimeSpan.Zero ? TimeSpan.Zero : delay < cap ? delay : cap;
-        // Whole seconds, rounded up, so that a message never surfaces before its delivery is due.
-        visibility = TimeSpan.FromSeconds(Math.Ceiling(visibility.TotalSeconds));
+        // Never before the delivery is due; a wait beyond the cap surfaces early and goes back for the rest.
         await storage.Queue(WebhookKeys.QueueName).SendMessageAsync(
-            JsonSerializer.Serialize(message), visibility, NeverExpires, cancellationToken);
+            JsonSerializer.Serialize(message), QueueDelays.Visibility(delay, options.Value.MaxVisibilityDelay), NeverExpires, cancellationToken);
     }
 
     /// <summary>Reads a message; a message of another shape is a bug, so it fails (and ends in the poison queue).</summary>

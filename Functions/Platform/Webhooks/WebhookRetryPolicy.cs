@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Serverless.Platform.Http;
 
 namespace Serverless.Platform.Webhooks;
 
@@ -53,11 +54,10 @@ public static class WebhookRetryPolicy
         return step;
     }
 
-    /// <summary>A <c>Retry-After</c> header as a wait from <paramref name="now"/>: seconds, or an HTTP date.</summary>
-    public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header, DateTimeOffset now) => header switch
-    {
-        { Delta: { } delta } => delta,
-        { Date: { } date } when date > now => date - now,
-        _ => null,
-    };
+    /// <summary>
+    /// A <c>Retry-After</c> header as a wait from <paramref name="now"/>: seconds, or an HTTP date; null when it asks
+    /// for no wait (none, or a date that has passed), which leaves the schedule's step as it is.
+    /// </summary>
+    public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header, DateTimeOffset now) =>
+        RetryAfterHeader.Wait(header, now) is { } wait && wait > TimeSpan.Zero ? wait : null;
 }

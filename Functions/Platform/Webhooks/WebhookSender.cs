@@ -15,7 +15,8 @@ namespace Serverless.Platform.Webhooks;
 /// ETag-conditional transition (so a duplicate message cannot send twice), POSTs the stored body bytes signed by the
 /// delivery's scheme, logs the attempt, and then either finishes the delivery or queues the next attempt with a
 /// visibility delay and completes this message. A message that surfaces before its delivery is due goes back for
-/// the rest of the wait; one that is not the delivery's current message does nothing.
+/// the rest of the wait; one older than the delivery's current message does nothing. One newer than it was queued
+/// by a sender that has not yet saved the next sequence on the delivery: it fails, so the queue brings it back.
 /// </summary>
 public sealed class WebhookSender(
     StorageAccount storage,
@@ -48,8 +49,15 @@ public sealed class WebhookSender(
     {
         var message = WebhookQueue.Parse(messageText);
         var delivery = await Table.FindAsync<WebhookDelivery>(WebhookKeys.Partition(message.Owner), message.Delivery, cancellationToken);
-        if (delivery is null || delivery.IsFinished || delivery.Sequence != message.Sequence)
+        if (delivery is null || delivery.IsFinished || delivery.Sequence > message.Sequence)
             return; // Gone, done, or superseded by a later message.
+        if (delivery.Sequence < message.Sequence)
+        {
+            // The next attempt's message is queued before the delivery is saved with its sequence, and this one
+            // surfaced first. Completing it would leave the delivery waiting for a message that no longer exists.
+            throw new InvalidOperationException(
+                $"Webhook delivery {delivery.Id} is at sequence {delivery.Sequence}, not yet at this message's {message.Sequence}; try again later.");
+        }
         var now = time.GetUtcNow();
         var notBefore = NotBefore(delivery, now);
         if (notBefore > now)
@@ -135,7 +143,8 @@ public sealed class WebhookSender(
         if (outcome == AttemptOutcome.Gone && claimed.TargetUrl is null)
             await endpoints.DisableAsync(claimed.OwnerId, $"The endpoint answered 410 Gone at {finishedAt:O}.", cancellationToken);
         // The next message goes out before the state that expects it is written: if that write fails, this message
-        // is retried, finds the attempt still claimed and tries again after the lease, so nothing is stranded.
+        // is retried, finds the attempt still claimed and tries again after the lease, so nothing is stranded. A next
+        // message that surfaces before the write fails and comes back until the delivery has caught up with it.
         if (delay is { } wait)
             await queue.SendAsync(new WebhookQueueMessage(claimed.OwnerId, claimed.Id, claimed.Sequence + 1), wait, cancellationToken);
         await FinishAsync(claimed, d => d.LeaseId == claimed.LeaseId && d.State == WebhookDeliveryStates.Sending,

@@ -123,7 +123,10 @@ public static class WebhooksApi
         return TypedResults.Ok(deliveries.Select(d => WebhookDeliveryResponse.From(d.Delivery, d.Attempts)).ToList());
     }
 
-    /// <summary>Sends the delivery's stored event again, with the same webhook-id, as a new delivery linked to it (202).</summary>
+    /// <summary>
+    /// Sends the delivery's stored event again, with the same webhook-id, as a new delivery linked to it (202); 409
+    /// while the delivery is still pending or sending.
+    /// </summary>
     public static async Task<Results<Accepted<WebhookDeliveryResponse>, ErrorResult>> Redeliver(
         string deliveryId, [FromQuery(Name = "owner_id")] string? ownerId, WebhookPublisher publisher, CancellationToken cancellationToken)
     {
