@@ -58,6 +58,7 @@ public static class PlatformRegistration
         services.AddSingleton<StorageReadiness>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageReadiness>());
         services.AddSingleton<IdBlockAllocator>(sp => new IdBlockAllocator(sp.GetRequiredService<StorageAccount>()));
+        services.AddOutbox();
 
         // Triggers and the function manifest
         services.AddOptions<TriggerOptions>().BindConfiguration(TriggerOptions.Section);

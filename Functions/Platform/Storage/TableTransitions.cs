@@ -4,78 +4,45 @@ using Azure.Data.Tables;
 namespace Serverless.Platform.Storage;
 
 /// <summary>
-/// ETag-conditional state changes. Read, decide, write with the ETag that was read; when someone else wrote in
-/// between (412), read again and decide again, a bounded number of times, then report a conflict (409).
-/// Never last-writer-wins on an entity with a status or a balance.
+/// Row helpers over the transition seam (<see cref="TransitionSeam"/>) for rows whose new state is all a caller needs:
+/// read, decide the next row, write it with the ETag read, re-decide on 412, 409 after the seam's bounded retries.
 /// </summary>
 public static class TableTransitions
 {
-    public const int MaxAttempts = 5;
+    public const int MaxAttempts = TransitionSeam.MaxAttempts;
 
     /// <summary>
     /// Applies <paramref name="transition"/> to the current row. The transition returns the row to write, or null to
     /// leave it as it is. Returns the row as stored afterwards, or null when the row does not exist.
     /// </summary>
-    public static Task<T?> TransitionAsync<T>(
+    public static async Task<T?> TransitionAsync<T>(
         this TableClient table,
         string partitionKey,
         string rowKey,
         Func<T, T?> transition,
         CancellationToken cancellationToken = default)
         where T : class, ITableEntity =>
-        TransitionAsync(table, partitionKey, rowKey, null, transition, cancellationToken);
+        (await TransitionSeam.ApplyAsync<T, bool>(table, partitionKey, rowKey, null, c => Next(c, transition), null, cancellationToken)).Row;
 
     /// <summary>
     /// The same, starting from <paramref name="current"/>, a row just read (or written) with its ETag: the first
     /// decision costs no read, and a 412 re-reads as usual.
     /// </summary>
-    public static Task<T?> TransitionAsync<T>(this TableClient table, T current, Func<T, T?> transition,
+    public static async Task<T?> TransitionAsync<T>(this TableClient table, T current, Func<T, T?> transition,
         CancellationToken cancellationToken = default)
         where T : class, ITableEntity =>
-        TransitionAsync(table, current.PartitionKey, current.RowKey, current, transition, cancellationToken);
+        (await TransitionSeam.ApplyAsync<T, bool>(table, current.PartitionKey, current.RowKey, current, c => Next(c, transition), null,
+            cancellationToken)).Row;
 
-    private static async Task<T?> TransitionAsync<T>(
-        TableClient table,
-        string partitionKey,
-        string rowKey,
-        T? known,
-        Func<T, T?> transition,
-        CancellationToken cancellationToken)
-        where T : class, ITableEntity
+    private static bool Next<T>(Change<T> change, Func<T, T?> transition) where T : class, ITableEntity
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var current = attempt == 1 ? known : null;
-            if (current is null)
-            {
-                var read = await table.GetEntityIfExistsAsync<T>(partitionKey, rowKey, cancellationToken: cancellationToken);
-                if (!read.HasValue || read.Value is null)
-                    return null;
-                current = read.Value;
-            }
-            var next = transition(current);
-            if (next is null || ReferenceEquals(next, current))
-                return current;
-            try
-            {
-                var response = await table.UpdateEntityAsync(next, current.ETag, TableUpdateMode.Replace, cancellationToken);
-                next.ETag = response.Headers.ETag ?? next.ETag;
-                return next;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxAttempts)
-            {
-                // Lost a race: decide again on what is there now.
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412)
-            {
-                throw new ConcurrencyConflictException(
-                    $"The {typeof(T).Name} was changed by another request {MaxAttempts} times in a row; try again.", ex);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "ResourceNotFound")
-            {
-                return null;
-            }
-        }
+        if (change.Current is null)
+            return false;
+        var next = transition(change.Current);
+        if (next is null || ReferenceEquals(next, change.Current))
+            return false;
+        change.Write(next);
+        return true;
     }
 
     /// <summary>Inserts a row; false when one with the same keys exists already.</summary>

@@ -25,6 +25,7 @@ public static class WebhookRegistration
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<WebhookPublisher>();
         services.AddSingleton<WebhookSender>();
+        services.AddSingleton<IOutboxChannel, WebhookOutboxChannel>();
         services.AddHttpClient(WebhookSender.HttpClientName, client =>
             {
                 client.Timeout = Timeout.InfiniteTimeSpan; // the sender applies Webhooks:RequestTimeout to the whole attempt

@@ -1,0 +1,341 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace Serverless.Platform.Storage;
+
+/// <summary>
+/// A row that the transition seam stamps with the id of the operation that wrote it, so that a write whose answer
+/// was lost (the SDK retried it and met its own result as 409 or 412) is recognised by that id, not guessed from
+/// what the row says now.
+/// </summary>
+public interface IStampedRow : ITableEntity
+{
+    string? OperationId { get; set; }
+}
+
+/// <summary>A row with a status whose allowed moves are declared in one <see cref="StateMachine"/>.</summary>
+public interface IStatefulRow : ITableEntity
+{
+    string Status { get; }
+
+    StateMachine Moves { get; }
+}
+
+/// <summary>
+/// The statuses of one aggregate and the moves allowed between them, declared once. The seam refuses to write a
+/// move that is not declared, so an illegal move cannot be stored whatever a caller decides.
+/// </summary>
+public sealed class StateMachine
+{
+    private readonly HashSet<(string From, string To)> _moves;
+
+    public StateMachine(string name, params (string From, string To)[] moves)
+    {
+        Name = name;
+        _moves = [.. moves];
+        Statuses = moves.SelectMany(m => new[] { m.From, m.To }).ToHashSet(StringComparer.Ordinal);
+    }
+
+    public string Name { get; }
+
+    public IReadOnlySet<string> Statuses { get; }
+
+    public bool Allows(string from, string to) => from == to || _moves.Contains((from, to));
+
+    /// <summary>Throws unless <paramref name="from"/> → <paramref name="to"/> is a declared move.</summary>
+    public void Ensure(string from, string to)
+    {
+        if (!Allows(from, to))
+            throw new IllegalTransitionException($"A {Name} cannot move from '{from}' to '{to}'.");
+    }
+}
+
+/// <summary>A decision tried to write a move its state machine does not declare: a bug, never a client's fault.</summary>
+public sealed class IllegalTransitionException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// What one decision writes, all in the partition of the row it decided on (one entity-group transaction): the row
+/// itself (written, inserted or deleted), other rows of the same partition, and events for the outbox. Built anew
+/// for every attempt, so nothing from an attempt that lost its race leaks into the next.
+/// </summary>
+public sealed class Change<T> where T : class, ITableEntity
+{
+    private readonly List<TableTransactionAction> _others = [];
+    private readonly List<OutboxEvent> _events = [];
+
+    internal Change(T? current, string operationId, int attempt)
+    {
+        Current = current;
+        OperationId = operationId;
+        Attempt = attempt;
+    }
+
+    /// <summary>The row as read (with its ETag), or null when there is none.</summary>
+    public T? Current { get; }
+
+    /// <summary>The id stamped on what this call writes; the same in every attempt of the call.</summary>
+    public string OperationId { get; }
+
+    public int Attempt { get; }
+
+    internal T? Next { get; private set; }
+
+    internal bool DeletesRow { get; private set; }
+
+    internal IReadOnlyList<TableTransactionAction> Others => _others;
+
+    internal IReadOnlyList<OutboxEvent> Events => _events;
+
+    internal bool IsEmpty => Next is null && !DeletesRow && _others.Count == 0 && _events.Count == 0;
+
+    /// <summary>Writes the row: replaces it with the ETag read, or inserts it when there was none.</summary>
+    public Change<T> Write(T next)
+    {
+        if (DeletesRow)
+            throw new InvalidOperationException("A change cannot both write and delete its row.");
+        if (Current is IStatefulRow from && next is IStatefulRow to)
+            from.Moves.Ensure(from.Status, to.Status);
+        Next = next;
+        return this;
+    }
+
+    /// <summary>Deletes the row (with the ETag read).</summary>
+    public Change<T> Delete()
+    {
+        if (Current is null || Next is not null)
+            throw new InvalidOperationException("Only a row that was read and is not written can be deleted.");
+        DeletesRow = true;
+        return this;
+    }
+
+    /// <summary>Inserts another row of the same partition; the transaction fails if it exists.</summary>
+    public Change<T> Insert(ITableEntity row) => Add(new(TableTransactionActionType.Add, row));
+
+    /// <summary>Replaces another row of the same partition, conditional on the ETag it carries.</summary>
+    public Change<T> Replace(ITableEntity row) => Add(new(TableTransactionActionType.UpdateReplace, row, row.ETag));
+
+    /// <summary>Writes another row of the same partition whatever is there (rows nobody decides on, such as an index).</summary>
+    public Change<T> Upsert(ITableEntity row) => Add(new(TableTransactionActionType.UpsertReplace, row));
+
+    /// <summary>Deletes another row of the same partition, conditional on the ETag it carries.</summary>
+    public Change<T> Remove(ITableEntity row) => Add(new(TableTransactionActionType.Delete, row, row.ETag));
+
+    /// <summary>
+    /// Publishes an event when, and only when, this change is stored: it is written as an outbox row in the same
+    /// transaction and forwarded after it.
+    /// </summary>
+    public Change<T> Publish(OutboxEvent message)
+    {
+        _events.Add(message);
+        return this;
+    }
+
+    private Change<T> Add(TableTransactionAction action)
+    {
+        _others.Add(action);
+        return this;
+    }
+}
+
+/// <summary>
+/// What a transition came to: the decision's outcome (of the attempt that was stored, or of the last decision when
+/// nothing was written), the row as stored afterwards (null when there is none), and whether this call wrote it.
+/// </summary>
+public sealed record Transitioned<T, TOutcome>(TOutcome Outcome, T? Row, bool Written) where T : class, ITableEntity;
+
+/// <summary>
+/// The one way to change a row conditionally. Read, decide, write with the ETag read; when another request wrote in
+/// between (412, or 409 on an insert), read again and decide again, a bounded number of times with jitter, then
+/// <see cref="ConcurrencyConflictException"/> (409, safe to retry). Every attempt of one call stamps the same
+/// operation id on its row (<see cref="IStampedRow"/>), so when storage did the write but its answer was lost and
+/// the SDK's retry met that write, the call recognises its own row and answers with the outcome it stored.
+/// Events (<see cref="Change{T}.Publish"/>) go into outbox rows of the same transaction; see <see cref="Outbox"/>.
+/// </summary>
+public static class TransitionSeam
+{
+    public const int MaxAttempts = 10;
+
+    public static async Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(
+        TableClient table, string partitionKey, string rowKey, T? known, Func<Change<T>, TOutcome> decide,
+        Outbox? outbox, CancellationToken cancellationToken)
+        where T : class, ITableEntity
+    {
+        var operationId = Guid.NewGuid().ToString("N");
+        OutboxRecovery? recovery = null;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var current = attempt == 1 && known is not null ? known : await table.FindAsync<T>(partitionKey, rowKey, cancellationToken);
+                var change = new Change<T>(current, operationId, attempt);
+                var outcome = decide(change);
+                if (change.IsEmpty)
+                    return new(outcome, current, false);
+                if (change.Events.Count > 0 && outbox is null)
+                    throw new InvalidOperationException("A change that publishes events needs the Transitions service (it owns the outbox).");
+
+                var actions = Actions(table, partitionKey, rowKey, change, current, out var written);
+                if (change.Events.Count > 0)
+                {
+                    recovery ??= await outbox!.ScheduleRecoveryAsync(table, partitionKey, operationId, cancellationToken);
+                    actions.AddRange(Outbox.Rows(partitionKey, operationId, change.Events)
+                        .Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
+                }
+
+                var stored = await TrySubmitAsync(table, actions, cancellationToken);
+                if (stored is { } answers)
+                {
+                    if (written is not null)
+                        written.ETag = answers[0].Headers.ETag ?? written.ETag;
+                    await ForwardAsync();
+                    return new(outcome, written, true);
+                }
+                if (await IsOwnWriteAsync<T>(table, partitionKey, rowKey, operationId, change.DeletesRow, cancellationToken) is (true, var own))
+                {
+                    await ForwardAsync();
+                    return new(outcome, own, true);
+                }
+                if (attempt >= MaxAttempts)
+                    throw new ConcurrencyConflictException(
+                        $"The {typeof(T).Name} was changed by other requests {MaxAttempts} times in a row; try again.");
+                await Backoff(attempt, cancellationToken);
+
+                async Task ForwardAsync()
+                {
+                    if (recovery is not null)
+                    {
+                        await outbox!.ForwardAsync(table, partitionKey, operationId, change.Events, recovery, cancellationToken);
+                        recovery = null;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            // Not stored (no change, a conflict, an error): the recovery message has nothing to forward.
+            if (recovery is not null)
+                await outbox!.CancelRecoveryAsync(recovery);
+        }
+    }
+
+    private static List<TableTransactionAction> Actions<T>(TableClient table, string partitionKey, string rowKey, Change<T> change,
+        T? current, out T? written)
+        where T : class, ITableEntity
+    {
+        var actions = new List<TableTransactionAction>(change.Others.Count + 2);
+        written = change.Next;
+        if (change.DeletesRow)
+        {
+            actions.Add(new(TableTransactionActionType.Delete, current!, current!.ETag));
+        }
+        else if (written is not null)
+        {
+            if (written.PartitionKey != partitionKey || written.RowKey != rowKey)
+                throw new InvalidOperationException($"A change of {table.Name}/{partitionKey}/{rowKey} wrote another row as its own.");
+            Stamp(written, change.OperationId);
+            actions.Add(current is null
+                ? new(TableTransactionActionType.Add, written)
+                : new(TableTransactionActionType.UpdateReplace, written, current.ETag));
+        }
+        else if (current is IStampedRow)
+        {
+            // Other rows only: the row decided on is touched (stamped, same content) so the others are conditional on
+            // what was read, and a lost answer is still recognised by the stamp.
+            written = current;
+            Stamp(written, change.OperationId);
+            actions.Add(new(TableTransactionActionType.UpdateReplace, written, current.ETag));
+        }
+        else if (current is not null)
+        {
+            actions.Add(new(TableTransactionActionType.UpdateMerge, current, current.ETag));
+            written = current;
+        }
+        else
+        {
+            throw new InvalidOperationException("A change of rows beside a row that does not exist must insert that row.");
+        }
+        foreach (var other in change.Others)
+        {
+            if (other.Entity.PartitionKey != partitionKey)
+                throw new InvalidOperationException("Every row of one change must be in the same partition.");
+            if (other.Entity is IStampedRow stamped && other.ActionType != TableTransactionActionType.Delete)
+                stamped.OperationId = change.OperationId;
+            actions.Add(other);
+        }
+        return actions;
+    }
+
+    private static void Stamp(ITableEntity row, string operationId)
+    {
+        if (row is IStampedRow stamped)
+            stamped.OperationId = operationId;
+    }
+
+    /// <summary>Storage's answers, or null after a lost race (412, 409, or 404 on a row someone removed).</summary>
+    private static async Task<IReadOnlyList<Response>?> TrySubmitAsync(TableClient table, List<TableTransactionAction> actions,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (actions.Count == 1)
+                return [await SubmitOneAsync(table, actions[0], cancellationToken)];
+            return (await table.SubmitTransactionAsync(actions, cancellationToken)).Value;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412 || (ex.Status == 404 && ex.ErrorCode == "ResourceNotFound"))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>One action alone is one plain request: cheaper than a batch and answered the same way.</summary>
+    private static Task<Response> SubmitOneAsync(TableClient table, TableTransactionAction action, CancellationToken cancellationToken) =>
+        action.ActionType switch
+        {
+            TableTransactionActionType.Add => table.AddEntityAsync(action.Entity, cancellationToken),
+            TableTransactionActionType.UpdateReplace => table.UpdateEntityAsync(action.Entity, action.ETag, TableUpdateMode.Replace, cancellationToken),
+            TableTransactionActionType.UpdateMerge => table.UpdateEntityAsync(action.Entity, action.ETag, TableUpdateMode.Merge, cancellationToken),
+            TableTransactionActionType.UpsertReplace => table.UpsertEntityAsync(action.Entity, TableUpdateMode.Replace, cancellationToken),
+            TableTransactionActionType.UpsertMerge => table.UpsertEntityAsync(action.Entity, TableUpdateMode.Merge, cancellationToken),
+            TableTransactionActionType.Delete => table.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, action.ETag, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(action)),
+        };
+
+    /// <summary>
+    /// After a failed submit: was it this call's own write, stored although its answer was lost? Recognised by the
+    /// operation id on the row (or, for a delete, by the row being gone).
+    /// </summary>
+    private static async Task<(bool Own, T? Row)> IsOwnWriteAsync<T>(TableClient table, string partitionKey, string rowKey,
+        string operationId, bool deleted, CancellationToken cancellationToken)
+        where T : class, ITableEntity
+    {
+        if (!typeof(IStampedRow).IsAssignableFrom(typeof(T)) && !deleted)
+            return (false, null);
+        var row = await table.FindAsync<T>(partitionKey, rowKey, cancellationToken);
+        if (deleted)
+            return (row is null, null);
+        return row is IStampedRow { OperationId: var id } && id == operationId ? (true, row) : (false, null);
+    }
+
+    /// <summary>Jittered, growing a little each attempt, so racers spread out instead of colliding again.</summary>
+    internal static Task Backoff(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(Random.Shared.Next(1, 4 + 6 * Math.Min(attempt, 8)), cancellationToken);
+}
+
+/// <summary>
+/// The seam as a service: the same transitions, able to publish events through the outbox. Surfaces take this;
+/// the static <see cref="TableTransitions"/> extensions serve platform rows that publish nothing.
+/// </summary>
+public sealed class Transitions(Outbox outbox)
+{
+    /// <summary>Reads the row and applies <paramref name="decide"/>; see <see cref="TransitionSeam"/>.</summary>
+    public Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(TableClient table, string partitionKey, string rowKey,
+        Func<Change<T>, TOutcome> decide, CancellationToken cancellationToken = default)
+        where T : class, ITableEntity =>
+        TransitionSeam.ApplyAsync(table, partitionKey, rowKey, null, decide, outbox, cancellationToken);
+
+    /// <summary>The same, starting from a row just read (with its ETag): the first decision costs no read.</summary>
+    public Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(TableClient table, T known, Func<Change<T>, TOutcome> decide,
+        CancellationToken cancellationToken = default)
+        where T : class, ITableEntity =>
+        TransitionSeam.ApplyAsync(table, known.PartitionKey, known.RowKey, known, decide, outbox, cancellationToken);
+}
