@@ -42,6 +42,7 @@ public static class PaymentRegistration
     /// </summary>
     public static IServiceCollection AddPayments(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
+        services.AddSingleton<Ledger>();
         var gateway = configuration["Payments:Gateway"] ?? (environment.IsProduction() ? "" : "sandbox");
         if (string.Equals(gateway, "sandbox", StringComparison.OrdinalIgnoreCase))
             services.AddSingleton<IPaymentGateway, SandboxGateway>();

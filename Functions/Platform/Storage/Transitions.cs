@@ -155,8 +155,18 @@ public static class TransitionSeam
 {
     public const int MaxAttempts = 10;
 
-    public static async Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(
+    public static Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(
         TableClient table, string partitionKey, string rowKey, T? known, Func<Change<T>, TOutcome> decide,
+        Outbox? outbox, CancellationToken cancellationToken)
+        where T : class, ITableEntity =>
+        ApplyAsync(table, partitionKey, rowKey, known, c => ValueTask.FromResult(decide(c)), outbox, cancellationToken);
+
+    /// <summary>
+    /// The same with a decision that reads first (rows it depends on besides the one decided on, such as a movement it
+    /// refers to); it is called again, and reads again, after every lost race.
+    /// </summary>
+    public static async Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(
+        TableClient table, string partitionKey, string rowKey, T? known, Func<Change<T>, ValueTask<TOutcome>> decide,
         Outbox? outbox, CancellationToken cancellationToken)
         where T : class, ITableEntity
     {
@@ -168,7 +178,7 @@ public static class TransitionSeam
             {
                 var current = attempt == 1 && known is not null ? known : await table.FindAsync<T>(partitionKey, rowKey, cancellationToken);
                 var change = new Change<T>(current, operationId, attempt);
-                var outcome = decide(change);
+                var outcome = await decide(change);
                 if (change.IsEmpty)
                     return new(outcome, current, false);
                 if (change.Events.Count > 0 && outbox is null)
@@ -186,7 +196,8 @@ public static class TransitionSeam
                 if (stored is { } answers)
                 {
                     if (written is not null)
-                        written.ETag = answers[0].Headers.ETag ?? written.ETag;
+                        // No ETag in the answer: a caller that goes on from this row must read it first.
+                        written.ETag = answers[0].Headers.ETag ?? default;
                     await ForwardAsync();
                     return new(outcome, written, true);
                 }
@@ -332,6 +343,12 @@ public sealed class Transitions(Outbox outbox)
         Func<Change<T>, TOutcome> decide, CancellationToken cancellationToken = default)
         where T : class, ITableEntity =>
         TransitionSeam.ApplyAsync(table, partitionKey, rowKey, null, decide, outbox, cancellationToken);
+
+    /// <summary>The same with a decision that reads rows it depends on; see <see cref="TransitionSeam"/>.</summary>
+    public Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(TableClient table, string partitionKey, string rowKey, T? known,
+        Func<Change<T>, ValueTask<TOutcome>> decide, CancellationToken cancellationToken = default)
+        where T : class, ITableEntity =>
+        TransitionSeam.ApplyAsync(table, partitionKey, rowKey, known, decide, outbox, cancellationToken);
 
     /// <summary>The same, starting from a row just read (with its ETag): the first decision costs no read.</summary>
     public Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(TableClient table, T known, Func<Change<T>, TOutcome> decide,
