@@ -131,6 +131,10 @@ public static class BenchRun
                 }
                 rows.Add(row);
             }
+            // The ledger: no endpoint spends from one yet, so the product's Ledger runs in this process against the
+            // same Azurite (the app idle meanwhile), with the same concurrency and durations as the wrk scenarios.
+            rows.Add(await LedgerRun.RunAsync($"ledger: {Connections} spenders, one wallet", 1, Connections, warmup, duration));
+            rows.Add(await LedgerRun.RunAsync($"ledger: {Connections} spenders, {Connections} wallets", Connections, Connections, warmup, duration));
             result["scenarios"] = rows;
             result["ceiling_a_rps"] = ceilingA is { } a ? Math.Round(a, 1) : null;
             result["ceiling_b_rps"] = new JsonObject(ceilingB.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 1))));
@@ -184,7 +188,7 @@ public static class BenchRun
             var errors = rows.Sum(r => r!["errors"]!.GetValue<long>());
             var idle = rows.Where(r => r!["requests"]!.GetValue<long>() == 0).Select(r => r!["scenario"]!.ToString()).ToList();
             if (errors > 0)
-                Console.Error.WriteLine($"bench: {errors} errors (non-2xx or socket errors); the figures are not valid.");
+                Console.Error.WriteLine($"bench: {errors} errors (non-2xx or socket errors, failed movements); the figures are not valid.");
             if (idle.Count > 0)
                 Console.Error.WriteLine($"bench: no request completed in: {string.Join(", ", idle)}.");
             return errors > 0 || idle.Count > 0 ? 1 : 0;
@@ -207,9 +211,31 @@ public static class BenchRun
         {
             string F(string key) => r![key] is { } v ? v.ToString() : "–";
             var bound = r!["bounding_ceiling"] is { } b ? $"{F("ratio_to_bounding_ceiling")} ({b})" : "–";
+            if (r["etag_loop"] is not null)
+            {
+                // A ledger row: movements/s, the mean storage requests per movement (its range), and the ETag loop as (b).
+                var range = r["storage_requests_min"]!.ToString() == r["storage_requests_max"]!.ToString() ? "" : $" ({F("storage_requests_min")}–{F("storage_requests_max")})";
+                sb.AppendLine($"| {F("scenario")} | {F("rps")} | {F("p50_ms")} | {F("p99_ms")} | {F("max_ms")} | {F("errors")} | {F("storage_requests_per_request")}{range} | – | {F("etag_loop_rps")} (ETag loop) | – | {F("ratio_to_etag_loop")} | – |");
+                continue;
+            }
             var samples = r["storage_requests_samples"]?.AsArray().Select(x => x!.GetValue<int>()).ToList() ?? [];
             var storage = samples.Count > 0 && samples.Min() != samples.Max() ? $"{F("storage_requests_per_request")} ({samples.Min()}–{samples.Max()})" : F("storage_requests_per_request");
             sb.AppendLine($"| {F("scenario")} | {F("rps")} | {F("p50_ms")} | {F("p99_ms")} | {F("max_ms")} | {F("errors")} | {storage} | {F("app_peak_rss_mib")} | {F("sdk_ceiling_rps")} | {F("ratio_to_minimal_endpoint")} | {F("ratio_to_sdk_ceiling")} | {bound} |");
+        }
+        var ledger = result["scenarios"]!.AsArray().Where(r => r!["etag_loop"] is not null).ToList();
+        if (ledger.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Ledger rows are driven in-process (the product's `Ledger.DebitAsync`, no HTTP, 32 tasks): req/s is movements/s, latency is per movement, "
+                          + "storage req/req is the mean per movement (its range), and (b) is the single-row ETag update loop at the same concurrency: ratio to b = ledger ÷ ETag loop.");
+            sb.AppendLine();
+            sb.AppendLine("| baseline: ETag update loop | updates/s | p50 ms | p99 ms | max ms | storage req/update | 412 per update | updates over 10 attempts |");
+            sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in ledger)
+            {
+                var l = r!["etag_loop"]!;
+                sb.AppendLine($"| {r["scenario"]} | {l["rps"]} | {l["p50_ms"]} | {l["p99_ms"]} | {l["max_ms"]} | {l["storage_requests_per_update"]} | {l["conflicts_412_per_update"]} | {l["updates_over_seam_attempts"]} |");
+            }
         }
         sb.AppendLine();
         sb.AppendLine("| cold start (process start → first 200 on /health) | median ms | runs ms |");
