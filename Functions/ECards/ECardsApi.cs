@@ -42,7 +42,7 @@ public static partial class ECardsApi
         admin.MapPut("/ecards/{id}", PutECard).WithName("PutECard");
         admin.MapDelete("/ecards/{id}", DeleteECard).WithName("DeleteECard");
         admin.MapPost("/ecards/{id}/codes", LoadCodes).WithName("LoadECardCodes");
-        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithIdempotency();
+        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithIdempotency(storesSecrets: true);
         admin.MapGet("/partners/{partnerId}/balance", GetPartnerBalance).WithName("GetECardPartnerBalance");
         admin.MapPost("/partners/{partnerId}/topups", TopUp).WithName("TopUpECardPartner");
         admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder");

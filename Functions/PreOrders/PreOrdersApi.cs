@@ -30,7 +30,7 @@ public static partial class PreOrdersApi
 
         var admin = api.MapGroup("/admin/merchants").RequireAuthorization(PlatformApi.AdminPolicy);
         admin.MapPost("/", CreateMerchant).WithName("CreatePreOrderMerchant").WithIdempotency();
-        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook");
+        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook").WithIdempotency(storesSecrets: true);
         admin.MapGet("/{username}/webhook/deliveries", ListDeliveries).WithName("ListPreOrderMerchantDeliveries");
         admin.MapPost("/{username}/webhook/deliveries/{deliveryId}/redeliver", Redeliver).WithName("RedeliverPreOrderMerchantDelivery");
 

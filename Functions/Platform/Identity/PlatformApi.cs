@@ -70,7 +70,7 @@ public static class PlatformApi
         api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
         api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").RequireAuthorization();
         api.MapPost("/users", CreateUser).WithName("PlatformCreateUser").RequireAuthorization(AdminPolicy).WithIdempotency();
-        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").RequireAuthorization(AdminPolicy).WithIdempotency();
+        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").RequireAuthorization(AdminPolicy).WithIdempotency(storesSecrets: true);
         api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").RequireAuthorization(AdminPolicy);
         api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").RequireAuthorization(AdminPolicy);
     }

@@ -71,9 +71,9 @@ public static class WebhooksApi
         var api = app.MapGroup("/platform/webhooks").WithTags("Webhooks")
             .RequireAuthorization(PlatformApi.AdminPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
 
-        api.MapPut("/endpoints/{ownerId}", PutEndpoint).WithName("PlatformPutWebhookEndpoint");
+        api.MapPut("/endpoints/{ownerId}", PutEndpoint).WithName("PlatformPutWebhookEndpoint").WithIdempotency(storesSecrets: true);
         api.MapGet("/endpoints/{ownerId}", GetEndpoint).WithName("PlatformGetWebhookEndpoint");
-        api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret");
+        api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret").WithIdempotency(storesSecrets: true);
         api.MapGet("/deliveries", ListDeliveries).WithName("PlatformListWebhookDeliveries");
         api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook");
     }
