@@ -24,17 +24,4 @@ public static class IdempotencyStore
         }
         return false;
     }
-
-    /// <summary>How many completed responses the table holds.</summary>
-    public static async Task<int> CompletedCountAsync(PlatformFactory app)
-    {
-        var table = new TableServiceClient(app.ConnectionString).GetTableClient(app.Prefix + IdempotencyMiddleware.TableName);
-        var count = 0;
-        await foreach (var row in table.QueryAsync<TableEntity>())
-        {
-            if (row.GetBoolean(nameof(IdempotencyRecord.Completed)) == true)
-                count++;
-        }
-        return count;
-    }
 }
