@@ -1,6 +1,7 @@
 using Serverless.ECards;
 using Serverless.Platform;
 using Serverless.Platform.Hosting;
+using Serverless.Platform.Http;
 using Serverless.PreOrders;
 using Serverless.Print;
 
@@ -13,6 +14,8 @@ builder.Services.AddPrint();
 var app = builder.Build();
 app.UsePlatform();
 app.UsePrint();
+// Last: only a request that authentication, sessions and CSRF let through may claim an Idempotency-Key.
+app.UseIdempotency();
 app.MapPreOrders();
 app.MapECards();
 app.MapPrint();

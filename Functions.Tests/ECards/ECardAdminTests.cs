@@ -34,6 +34,28 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task A_replayed_partner_creation_returns_the_same_secret_and_storage_never_holds_it_in_plaintext()
+    {
+        var admin = app.Admin();
+        HttpRequestMessage Create() => new(HttpMethod.Post, "/v1/admin/partners")
+        {
+            Content = JsonContent.Create(new { client_id = "replayed-partner", name = "Replayed Partner" }),
+            Headers = { { "Idempotency-Key", "partner-key" } },
+        };
+
+        var first = await admin.SendAsync(Create());
+        var second = await admin.SendAsync(Create());
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        var firstBody = await first.Content.ReadAsStringAsync();
+        Assert.Equal(firstBody, await second.Content.ReadAsStringAsync());
+        var secret = JsonDocument.Parse(firstBody).RootElement.GetProperty("client_secret").GetString()!;
+        Assert.False(await Serverless.Tests.Infrastructure.IdempotencyStore.HoldsAsync(app, secret));
+    }
+
+    [Fact]
     public async Task A_new_partner_has_no_balance_row_until_its_first_top_up_and_can_order_after_it()
     {
         var admin = app.Admin();

@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Platform.Hosting;
 using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
@@ -38,6 +41,80 @@ public sealed class IdempotencyTests(PlatformFactory app) : IClassFixture<Platfo
         Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
         Assert.False(first.Headers.Contains("Idempotent-Replayed"));
         Assert.Equal(1, await CountClientsAsync("Replay Merchant"));
+    }
+
+    [Fact]
+    public async Task A_replayed_api_client_creation_returns_the_same_secret_and_storage_never_holds_it_in_plaintext()
+    {
+        var admin = app.CreateClientAs(7010, Roles.Admin);
+        var body = new { kind = "merchant", name = "Secret Merchant" };
+
+        var first = await admin.SendAsync(Create("key-secret", body));
+        var second = await admin.SendAsync(Create("key-secret", body));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        var firstBody = await first.Content.ReadAsStringAsync();
+        Assert.Equal(firstBody, await second.Content.ReadAsStringAsync());
+        Assert.Equal("application/json; charset=utf-8", second.Content.Headers.ContentType?.ToString());
+        var secret = JsonDocument.Parse(firstBody).RootElement.GetProperty("client_secret").GetString()!;
+        Assert.False(await IdempotencyStore.HoldsAsync(app, secret));
+        Assert.False(await IdempotencyStore.HoldsAsync(app, "client_secret"));
+        Assert.Equal(1, await CountClientsAsync("Secret Merchant"));
+    }
+
+    [Fact]
+    public async Task A_stored_secret_that_the_current_signing_key_cannot_open_is_a_409_not_a_second_secret()
+    {
+        var body = new { kind = "merchant", name = "Rotated Key Merchant" };
+        Assert.Equal(HttpStatusCode.Created, (await app.CreateClientAs(7011, Roles.Admin).SendAsync(Create("key-rotated", body))).StatusCode);
+        var rotated = app.WithWebHostBuilder(b => b.UseSetting("Jwt:SigningKey", "another-signing-key-that-is-long-enough-9876543210"));
+        var admin = rotated.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            rotated.Services.GetRequiredService<TokenService>().IssueForUser(7011, "user7011", [Roles.Admin]).Token);
+
+        var replay = await admin.SendAsync(Create("key-rotated", body));
+
+        Assert.Equal(HttpStatusCode.Conflict, replay.StatusCode);
+        Assert.Equal("idempotency_response_unavailable", (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        Assert.Equal(1, await CountClientsAsync("Rotated Key Merchant"));
+    }
+
+    [Fact]
+    public async Task A_refusal_of_the_caller_is_not_stored_as_the_answer_to_the_key()
+    {
+        var statuses = new Queue<int>([StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status201Created]);
+        var middleware = new IdempotencyMiddleware(context =>
+        {
+            context.Response.StatusCode = statuses.Dequeue();
+            return Task.CompletedTask;
+        }, app.Get<StorageAccount>(), app.Time, app.Get<StoredResponseCipher>());
+        async Task<HttpContext> SendAsync()
+        {
+            var context = new DefaultHttpContext();
+            context.SetEndpoint(new Endpoint(null, new EndpointMetadataCollection(IdempotentEndpoint.Instance), "test"));
+            context.Request.Method = "POST";
+            context.Request.Path = "/refusals";
+            context.Request.Headers["Idempotency-Key"] = "refused-key";
+            context.Connection.RemoteIpAddress = IPAddress.Parse("203.0.113.9");
+            context.Response.Body = new MemoryStream();
+            await middleware.InvokeAsync(context);
+            return context;
+        }
+
+        var unauthorized = await SendAsync();
+        var forbidden = await SendAsync();
+        var created = await SendAsync();
+        var replayed = await SendAsync();
+
+        Assert.Equal(401, unauthorized.Response.StatusCode);
+        Assert.Equal(403, forbidden.Response.StatusCode);
+        Assert.Equal(201, created.Response.StatusCode);
+        Assert.False(created.Response.Headers.ContainsKey("Idempotent-Replayed"));
+        Assert.Equal(201, replayed.Response.StatusCode);
+        Assert.Equal("true", replayed.Response.Headers["Idempotent-Replayed"].ToString());
+        Assert.Empty(statuses);
     }
 
     [Fact]

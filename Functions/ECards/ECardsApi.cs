@@ -42,7 +42,7 @@ public static partial class ECardsApi
         admin.MapPut("/ecards/{id}", PutECard).WithName("PutECard");
         admin.MapDelete("/ecards/{id}", DeleteECard).WithName("DeleteECard");
         admin.MapPost("/ecards/{id}/codes", LoadCodes).WithName("LoadECardCodes");
-        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithIdempotency();
+        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithIdempotency(storesSecrets: true);
         admin.MapGet("/partners/{partnerId}/balance", GetPartnerBalance).WithName("GetECardPartnerBalance");
         admin.MapPost("/partners/{partnerId}/topups", TopUp).WithName("TopUpECardPartner");
         admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder");
@@ -126,9 +126,9 @@ public static partial class ECardsApi
     }
 
     public static async Task<Results<Ok<OrderSummaryResponse>, ErrorResult>> CreateOrder(
-        CreateOrderRequest body, CurrentUser partner, ECardCatalog catalog, PartnerAccounts accounts, ECardFulfilment fulfilment,
-        CancellationToken cancellationToken)
+        CreateOrderRequest body, CurrentUser partner, [AsParameters] ECardServices services)
     {
+        var (catalog, _, accounts, fulfilment, cancellationToken) = services;
         var (draft, problem) = await ValidateAsync(body, catalog, cancellationToken);
         if (problem is not null)
             return problem;
@@ -199,8 +199,9 @@ public static partial class ECardsApi
 
     /// <summary>Loads codes into stock for one face value, then carries on orders waiting for codes.</summary>
     public static async Task<Results<Ok<LoadCodesResponse>, ErrorResult>> LoadCodes(
-        string id, LoadCodesRequest body, ECardCatalog catalog, CertificateStock stock, ECardFulfilment fulfilment, CancellationToken cancellationToken)
+        string id, LoadCodesRequest body, [AsParameters] ECardServices services)
     {
+        var (catalog, stock, _, fulfilment, cancellationToken) = services;
         var card = ParseECardId(id) is { } ecardId ? await catalog.FindAsync(ecardId, cancellationToken) : null;
         if (card is null)
             return ApiErrors.NotFound($"No e-card '{id}'.");
@@ -370,6 +371,10 @@ public static partial class ECardsApi
 }
 
 public sealed record FulfilmentRunResponse([property: System.Text.Json.Serialization.JsonPropertyName("orders")] int Orders);
+
+/// <summary>What the e-card handlers that order, fulfil or stock take (<c>[AsParameters]</c>).</summary>
+public sealed record ECardServices(
+    ECardCatalog Catalog, CertificateStock Stock, PartnerAccounts Accounts, ECardFulfilment Fulfilment, CancellationToken CancellationToken);
 
 /// <summary>The <c>/v1</c> error body (the document shows none): <c>{"error": code, "message": text}</c>.</summary>
 public sealed class ECardErrorShape : IErrorShape

@@ -77,6 +77,7 @@ public static class PlatformRegistration
                 "Jwt__SigningKey must be set to a secret of at least 32 characters (see local.settings.sample.json).")
             .ValidateOnStart();
         services.AddSingleton<TokenService>();
+        services.AddSingleton<StoredResponseCipher>();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddAuthorizationBuilder()
@@ -117,6 +118,10 @@ public static class PlatformRegistration
         options.Converters.Add(new JsonStringEnumConverter());
     }
 
+    /// <summary>
+    /// Routing, authentication, authorization and rate limits, and the platform's own endpoints. Surfaces add their
+    /// request checks after it; <see cref="IdempotencyExtensions.UseIdempotency"/> comes last (see Program.cs).
+    /// </summary>
     public static WebApplication UsePlatform(this WebApplication app)
     {
         var mode = app.Services.GetRequiredService<HostingMode>();
@@ -130,7 +135,6 @@ public static class PlatformRegistration
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
-        app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapHealth();
         app.MapOpenApi("/openapi/{documentName}.json").WithName("OpenApiDocument");

@@ -12,9 +12,9 @@ namespace Serverless.PreOrders;
 /// </summary>
 public static class PayPage
 {
-    public static async Task<IResult> Render(string id, PreOrderService orders, PreOrderSettings settings,
-        IEnumerable<IPaymentGateway> gateways, TimeProvider time, HttpContext context)
+    public static async Task<IResult> Render(string id, [AsParameters] PayPageServices services)
     {
+        var (orders, settings, gateways, time, context) = services;
         var order = await orders.FindPublicAsync(id, context.RequestAborted);
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         context.Response.Headers.ContentSecurityPolicy =

@@ -30,7 +30,7 @@ public static partial class PreOrdersApi
 
         var admin = api.MapGroup("/admin/merchants").RequireAuthorization(PlatformApi.AdminPolicy);
         admin.MapPost("/", CreateMerchant).WithName("CreatePreOrderMerchant").WithIdempotency();
-        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook");
+        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook").WithIdempotency(storesSecrets: true);
         admin.MapGet("/{username}/webhook/deliveries", ListDeliveries).WithName("ListPreOrderMerchantDeliveries");
         admin.MapPost("/{username}/webhook/deliveries/{deliveryId}/redeliver", Redeliver).WithName("RedeliverPreOrderMerchantDelivery");
 
@@ -59,9 +59,9 @@ public static partial class PreOrdersApi
     }
 
     public static async Task<Results<Created<CreatePreOrderResponse>, ErrorResult>> Create(
-        CreatePreOrderRequest body, CurrentUser merchant, PreOrderService orders, PreOrderSettings settings, TimeProvider time,
-        CancellationToken cancellationToken)
+        CreatePreOrderRequest body, [AsParameters] PreOrderServices services)
     {
+        var (merchant, orders, settings, time, cancellationToken) = services;
         var currency = body.Currency?.Trim().ToUpperInvariant() ?? "";
         var problem = Check.Required(body.Currency, "currency", 3)
                       ?? (Currencies.IsKnown(currency) ? null : ApiErrors.BadRequest($"'currency' must be an ISO 4217 code such as USD or EUR; '{body.Currency}' is not one.", "validation_error"))
@@ -92,17 +92,17 @@ public static partial class PreOrdersApi
             QrDataUri(paymentUrl), paymentUrl, PreOrderViews.Time(order.CreatedAt), PreOrderViews.Time(order.ExpiresAt)));
     }
 
-    public static async Task<Results<Ok<PreOrderResponse>, ErrorResult>> Get(
-        string id, CurrentUser merchant, PreOrderService orders, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<PreOrderResponse>, ErrorResult>> Get(string id, [AsParameters] PreOrderServices services)
     {
+        var (merchant, orders, _, time, cancellationToken) = services;
         var order = await orders.GetAsync(merchant.Id!, id, cancellationToken);
         return order is null ? NotFound(id) : TypedResults.Ok(PreOrderViews.Response(order, time.GetUtcNow()));
     }
 
     public static async Task<Results<Ok<PreOrderListResponse>, ErrorResult>> List(
-        CurrentUser merchant, PreOrderService orders, TimeProvider time, CancellationToken cancellationToken,
-        string? status = null, int limit = 20, int offset = 0)
+        [AsParameters] PreOrderServices services, string? status = null, int limit = 20, int offset = 0)
     {
+        var (merchant, orders, _, time, cancellationToken) = services;
         var problem = (status is null ? null : Check.OneOf(status, "status", PreOrderStatus.All))
                       ?? Check.Range(limit, "limit", 1, 100) ?? Check.Range(offset, "offset", 0, 10_000);
         if (problem is not null)
@@ -112,9 +112,9 @@ public static partial class PreOrdersApi
         return TypedResults.Ok(new PreOrderListResponse(page.Select(o => PreOrderViews.Response(o, now)).ToList(), limit, offset, hasMore));
     }
 
-    public static async Task<Results<Ok<PreOrderResponse>, ErrorResult>> Cancel(
-        string id, CurrentUser merchant, PreOrderService orders, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<PreOrderResponse>, ErrorResult>> Cancel(string id, [AsParameters] PreOrderServices services)
     {
+        var (merchant, orders, _, time, cancellationToken) = services;
         var result = await orders.CancelAsync(merchant.Id!, id, cancellationToken);
         if (result is not { } cancelled)
             return NotFound(id);
@@ -136,9 +136,9 @@ public static partial class PreOrdersApi
     }
 
     /// <summary>The sandbox's "Pay" button: the sandbox gateway completes the charge, then the pre-order is paid if still open.</summary>
-    public static async Task<Results<Ok<PayPageStatus>, ErrorResult>> PaySandbox(
-        string id, PreOrderService orders, IEnumerable<IPaymentGateway> gateways, TimeProvider time, HttpContext context)
+    public static async Task<Results<Ok<PayPageStatus>, ErrorResult>> PaySandbox(string id, [AsParameters] PayPageServices services)
     {
+        var (orders, _, gateways, time, context) = services;
         var gateway = gateways.FirstOrDefault(g => g.IsSandbox);
         if (gateway is null)
             return NotFound(id);
@@ -173,9 +173,9 @@ public static partial class PreOrdersApi
     }
 
     public static async Task<Results<Ok<WebhookEndpointResponse>, ErrorResult>> SetWebhook(
-        string username, PutWebhookEndpointRequest body, ApiClientDirectory clients, WebhookEndpoints endpoints,
-        WebhookTargetGuard guard, CancellationToken cancellationToken)
+        string username, PutWebhookEndpointRequest body, [AsParameters] MerchantWebhookServices services)
     {
+        var (clients, endpoints, guard, cancellationToken) = services;
         if (await clients.FindAsync(username, cancellationToken) is not { Kind: ClientKinds.Merchant })
             return ApiErrors.NotFound($"No merchant '{username}'.");
         if (await guard.CheckAsync(body.Url, "url", cancellationToken) is { } problem)
@@ -231,6 +231,18 @@ public static partial class PreOrdersApi
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
     private static partial Regex UsernamePattern();
 }
+
+/// <summary>What a merchant's pre-order handlers take (<c>[AsParameters]</c>): the caller, the pre-orders, settings and the clock.</summary>
+public sealed record PreOrderServices(
+    CurrentUser Merchant, PreOrderService Orders, PreOrderSettings Settings, TimeProvider Time, CancellationToken CancellationToken);
+
+/// <summary>What the payment page's handlers take (<c>[AsParameters]</c>).</summary>
+public sealed record PayPageServices(
+    PreOrderService Orders, PreOrderSettings Settings, IEnumerable<IPaymentGateway> Gateways, TimeProvider Time, HttpContext Context);
+
+/// <summary>What setting a merchant's webhook endpoint takes (<c>[AsParameters]</c>).</summary>
+public sealed record MerchantWebhookServices(
+    ApiClientDirectory Clients, WebhookEndpoints Endpoints, WebhookTargetGuard Guard, CancellationToken CancellationToken);
 
 /// <summary>The pre-orders API's error body: <c>{"error": {"code": ..., "message": ...}}</c>.</summary>
 public sealed class PreOrderErrorShape : IErrorShape

@@ -39,6 +39,42 @@ public sealed class WebhooksApiTests(WebhookFactory app) : IClassFixture<Webhook
     }
 
     [Fact]
+    public async Task A_replayed_endpoint_creation_or_rotation_returns_the_same_secret_and_storage_never_holds_it_in_plaintext()
+    {
+        var owner = NewOwner();
+        var admin = app.Admin();
+        var url = new Uri(app.Receiver.BaseAddress, "hooks/" + owner).ToString();
+        HttpRequestMessage Put() => new(HttpMethod.Put, $"/platform/webhooks/endpoints/{owner}")
+        {
+            Content = JsonContent.Create(new { url }),
+            Headers = { { "Idempotency-Key", "create-" + owner } },
+        };
+        HttpRequestMessage Rotate() => new(HttpMethod.Post, $"/platform/webhooks/endpoints/{owner}/rotate-secret")
+        {
+            Headers = { { "Idempotency-Key", "rotate-" + owner } },
+        };
+
+        var created = await admin.SendAsync(Put());
+        var createdAgain = await admin.SendAsync(Put());
+        var rotated = await admin.SendAsync(Rotate());
+        var rotatedAgain = await admin.SendAsync(Rotate());
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, createdAgain.StatusCode);
+        Assert.Equal(await created.Content.ReadAsStringAsync(), await createdAgain.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, rotatedAgain.StatusCode);
+        Assert.Equal(await rotated.Content.ReadAsStringAsync(), await rotatedAgain.Content.ReadAsStringAsync());
+        var createdSecret = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        var rotatedSecret = (await rotated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        Assert.NotEqual(createdSecret, rotatedSecret);
+        // The rotation was applied once: the replayed secret is the one that signs.
+        Assert.Equal(rotatedSecret, (await app.Get<WebhookEndpoints>().FindAsync(owner))!.Secret);
+        Assert.False(await Serverless.Tests.Infrastructure.IdempotencyStore.HoldsAsync(app, createdSecret));
+        Assert.False(await Serverless.Tests.Infrastructure.IdempotencyStore.HoldsAsync(app, rotatedSecret));
+        Assert.False(await Serverless.Tests.Infrastructure.IdempotencyStore.HoldsAsync(app, "whsec_"));
+    }
+
+    [Fact]
     public async Task An_endpoint_is_created_with_a_secret_shown_once_then_changed_and_rotated()
     {
         var owner = NewOwner();

@@ -98,6 +98,60 @@ public sealed class ReferralTests(PrintFactory app) : IClassFixture<PrintFactory
         Assert.Contains("Test " + referrer.Username, mail.Subject);
     }
 
+    private static HttpRequestMessage Invite(string friend, string idempotencyKey) => new(HttpMethod.Post, "/referral/invite")
+    {
+        Content = JsonContent.Create(new { email = friend }),
+        Headers = { { "Idempotency-Key", idempotencyKey } },
+    };
+
+    [Fact]
+    public async Task An_invite_refused_because_the_session_ended_is_not_replayed_to_the_signed_in_retry()
+    {
+        var referrer = await app.SignUpAsync();
+        var old = app.Bearer(referrer);
+        var changed = await old.SendAsync(PrintFactory.Json(HttpMethod.Put, "/profile", new { password = "new-password-123" }));
+        var fresh = app.WithToken((await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!);
+        var friend = app.Unique("friend") + "@example.test";
+
+        var refused = await old.SendAsync(Invite(friend, "invite-after-sign-in"));
+        var sent = await fresh.SendAsync(Invite(friend, "invite-after-sign-in"));
+        var replayed = await fresh.SendAsync(Invite(friend, "invite-after-sign-in"));
+        var staleAfter = await old.SendAsync(Invite(friend, "invite-after-sign-in"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        Assert.False(sent.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("""{"ok":true,"message":"Invite sent."}""", await sent.Content.ReadAsStringAsync());
+        Assert.NotNull(await app.Get<Outbox>().LatestAsync(friend));
+        Assert.Equal(HttpStatusCode.OK, replayed.StatusCode);
+        Assert.Equal("true", replayed.Headers.GetValues("Idempotent-Replayed").Single());
+        // The ended session is refused before the key is looked at: it is not handed the stored answer either.
+        Assert.Equal(HttpStatusCode.Unauthorized, staleAfter.StatusCode);
+        Assert.Equal("session_ended", (await staleAfter.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task An_invite_refused_for_a_missing_csrf_token_is_not_replayed_once_the_token_is_sent()
+    {
+        var referrer = await app.SignUpAsync();
+        var browser = await app.CookieClientAsync(referrer.Username, referrer.Password);
+        var friend = app.Unique("friend") + "@example.test";
+
+        var refused = await browser.SendAsync(Invite(friend, "invite-with-csrf"));
+        await PrintFactory.AddCsrfTokenAsync(browser);
+        var sent = await browser.SendAsync(Invite(friend, "invite-with-csrf"));
+        browser.DefaultRequestHeaders.Remove("X-CSRF-Token");
+        var forged = await browser.SendAsync(Invite(friend, "invite-with-csrf"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        Assert.False(sent.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotNull(await app.Get<Outbox>().LatestAsync(friend));
+        // A request without the token is refused before the key is looked at, even once the key has an answer.
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        Assert.False(forged.Headers.Contains("Idempotent-Replayed"));
+    }
+
     [Fact]
     public async Task An_invite_needs_a_friends_valid_email()
     {

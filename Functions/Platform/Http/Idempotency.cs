@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
 using Serverless.Platform.Hosting;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
@@ -11,11 +12,14 @@ namespace Serverless.Platform.Http;
 /// <summary>Marks a create endpoint as honouring the <c>Idempotency-Key</c> header.</summary>
 public sealed class IdempotentEndpoint
 {
-    public static readonly IdempotentEndpoint Instance = new();
+    public static readonly IdempotentEndpoint Instance = new(storesSecrets: false);
 
-    private IdempotentEndpoint()
-    {
-    }
+    /// <summary>An endpoint whose response carries a secret shown once: its stored response is encrypted.</summary>
+    public static readonly IdempotentEndpoint SecretBearing = new(storesSecrets: true);
+
+    private IdempotentEndpoint(bool storesSecrets) => StoresSecrets = storesSecrets;
+
+    public bool StoresSecrets { get; }
 }
 
 public static class IdempotencyExtensions
@@ -23,17 +27,75 @@ public static class IdempotencyExtensions
     /// <summary>
     /// Same <c>Idempotency-Key</c> and same request: the stored response is replayed (with <c>Idempotent-Replayed: true</c>).
     /// Same key and a different request: 409. Keys are scoped to the caller and kept for 24 hours.
+    /// <paramref name="storesSecrets"/>: the response carries a secret (a client secret, a signing key) that must
+    /// never sit in storage readable; the stored response is encrypted (see <see cref="StoredResponseCipher"/>).
     /// </summary>
-    public static TBuilder WithIdempotency<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(IdempotentEndpoint.Instance);
+    public static TBuilder WithIdempotency<TBuilder>(this TBuilder builder, bool storesSecrets = false) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(storesSecrets ? IdempotentEndpoint.SecretBearing : IdempotentEndpoint.Instance);
+
+    /// <summary>
+    /// Honours <c>Idempotency-Key</c>. Add it after every middleware that can refuse a request (authentication,
+    /// authorization, rate limits, a surface's session and CSRF checks), so only a request they let through claims a key.
+    /// </summary>
+    public static IApplicationBuilder UseIdempotency(this IApplicationBuilder app) => app.UseMiddleware<IdempotencyMiddleware>();
+}
+
+/// <summary>
+/// Encrypts stored responses of secret-bearing endpoints with AES-GCM under a key derived (HKDF-SHA256) from
+/// <c>Jwt:SigningKey</c>, bound to the row it is stored in, so that the idempotency table never holds a secret in
+/// plaintext and a sealed body cannot be replayed under another caller's key.
+/// </summary>
+public sealed class StoredResponseCipher
+{
+    private const byte Version = 1;
+    private const int NonceSize = 12;
+    private const int TagSize = 16;
+    private readonly byte[] _key;
+
+    public StoredResponseCipher(IOptions<JwtOptions> jwt) =>
+        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(jwt.Value.SigningKey), 32,
+            salt: [], info: "idempotency-stored-responses"u8.ToArray());
+
+    /// <summary>Version byte, nonce, tag, then the ciphertext.</summary>
+    public byte[] Seal(ReadOnlySpan<byte> plaintext, string rowKey)
+    {
+        var sealedBytes = new byte[1 + NonceSize + TagSize + plaintext.Length];
+        sealedBytes[0] = Version;
+        var nonce = sealedBytes.AsSpan(1, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(_key, TagSize);
+        aes.Encrypt(nonce, plaintext, sealedBytes.AsSpan(1 + NonceSize + TagSize), sealedBytes.AsSpan(1 + NonceSize, TagSize),
+            Encoding.UTF8.GetBytes(rowKey));
+        return sealedBytes;
+    }
+
+    /// <summary>The plaintext, or null when it cannot be opened (sealed under another signing key, or altered).</summary>
+    public byte[]? Open(ReadOnlySpan<byte> sealedBytes, string rowKey)
+    {
+        if (sealedBytes.Length < 1 + NonceSize + TagSize || sealedBytes[0] != Version)
+            return null;
+        var plaintext = new byte[sealedBytes.Length - 1 - NonceSize - TagSize];
+        try
+        {
+            using var aes = new AesGcm(_key, TagSize);
+            aes.Decrypt(sealedBytes.Slice(1, NonceSize), sealedBytes[(1 + NonceSize + TagSize)..], sealedBytes.Slice(1 + NonceSize, TagSize),
+                plaintext, Encoding.UTF8.GetBytes(rowKey));
+            return plaintext;
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>
 /// Stores the first response to each (caller, key) in Table storage and replays it. The row is claimed before the
 /// handler runs (insert, so two concurrent first requests cannot both run); a 5xx releases the claim so the client
-/// can retry; a claim left by a crashed instance is taken over after <see cref="AbandonedAfter"/>.
+/// can retry, and so does a refusal (401, 403) that never reached the work; a claim left by a crashed instance is
+/// taken over after <see cref="AbandonedAfter"/>. Responses of secret-bearing endpoints are stored encrypted.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount storage, TimeProvider time)
+public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount storage, TimeProvider time, StoredResponseCipher cipher)
 {
     public const string HeaderName = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -45,7 +107,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is null
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is not { } endpoint
             || !context.Request.Headers.TryGetValue(HeaderName, out var values))
         {
             await next(context);
@@ -126,9 +188,11 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         }
 
         var status = context.Response.StatusCode;
-        if (status >= 500 || status == StatusCodes.Status429TooManyRequests || buffer.Length > TableChunks.ChunkSize * MaxChunks)
+        if (status >= 500 || status is StatusCodes.Status429TooManyRequests or StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden
+            || buffer.Length > TableChunks.ChunkSize * MaxChunks)
         {
-            // Not a result worth replaying: let the client's retry run the request again.
+            // Not a result worth replaying (a failure, a throttle, or a refusal of who the caller is, which changes
+            // once they sign in again): let the client's retry run the request again.
             await ReleaseAsync(table, claim);
         }
         else
@@ -143,7 +207,15 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
                 [nameof(IdempotencyRecord.ContentType)] = context.Response.ContentType,
                 [nameof(IdempotencyRecord.Location)] = context.Response.Headers.Location.ToString(),
             };
-            TableChunks.Write(completed, "Body", buffer.ToArray());
+            if (endpoint.StoresSecrets)
+            {
+                completed[nameof(IdempotencyRecord.Sealed)] = true;
+                TableChunks.Write(completed, "Body", cipher.Seal(buffer.ToArray(), claim.PartitionKey));
+            }
+            else
+            {
+                TableChunks.Write(completed, "Body", buffer.ToArray());
+            }
             try
             {
                 await table.UpdateEntityAsync(completed, claim.ETag, TableUpdateMode.Replace, CancellationToken.None);
@@ -192,17 +264,28 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         }
     }
 
-    private static async Task ReplayAsync(HttpContext context, IdempotencyRecord record)
+    private async Task ReplayAsync(HttpContext context, IdempotencyRecord record)
     {
         var entity = record.Raw;
+        var body = entity is null ? [] : TableChunks.Read(entity, "Body");
+        if (record.Sealed)
+        {
+            if (cipher.Open(body, record.PartitionKey) is not { } opened)
+            {
+                // Sealed under a signing key since replaced: the secret it held cannot be shown again.
+                await ApiErrors.WriteAsync(context, ApiError.Conflict(
+                    $"The response to this {HeaderName} can no longer be replayed; send the request with a new key.", "idempotency_response_unavailable"));
+                return;
+            }
+            body = opened;
+        }
         context.Response.StatusCode = record.Status;
         context.Response.Headers[ReplayedHeader] = "true";
         if (!string.IsNullOrEmpty(record.Location))
             context.Response.Headers.Location = record.Location;
         if (!string.IsNullOrEmpty(record.ContentType))
             context.Response.ContentType = record.ContentType;
-        if (entity is not null)
-            await context.Response.Body.WriteAsync(TableChunks.Read(entity, "Body"), context.RequestAborted);
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
     /// <summary>What makes two requests "the same": method, path, query and body bytes.</summary>
@@ -261,6 +344,9 @@ public sealed record IdempotencyRecord : ITableEntity
     public string? ContentType { get; set; }
     public string? Location { get; set; }
 
+    /// <summary>The stored body is encrypted (<see cref="StoredResponseCipher"/>): the endpoint's response carries a secret.</summary>
+    public bool Sealed { get; set; }
+
     /// <summary>The row as read, which also holds the response body chunks (<c>Body0</c>, <c>Body1</c>, ...).</summary>
     [System.Runtime.Serialization.IgnoreDataMember]
     public TableEntity? Raw { get; set; }
@@ -278,6 +364,7 @@ public sealed record IdempotencyRecord : ITableEntity
         Status = row.GetInt32(nameof(Status)) ?? 0,
         ContentType = row.GetString(nameof(ContentType)),
         Location = row.GetString(nameof(Location)),
+        Sealed = row.GetBoolean(nameof(Sealed)) ?? false,
         Raw = row,
     };
 }

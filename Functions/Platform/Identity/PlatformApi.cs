@@ -1,59 +1,7 @@
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Platform.Http;
 
 namespace Serverless.Platform.Identity;
-
-public sealed record SignInRequest(
-    [property: JsonPropertyName("login")] string Login,
-    [property: JsonPropertyName("password")] string Password);
-
-public sealed record TokenResponse(
-    [property: JsonPropertyName("access_token")] string AccessToken,
-    [property: JsonPropertyName("token_type")] string TokenType,
-    [property: JsonPropertyName("expires_in")] int ExpiresIn,
-    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles);
-
-public sealed record WhoAmIResponse(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
-    [property: JsonPropertyName("client_kind")] string? ClientKind);
-
-public sealed record CreateUserRequest(
-    [property: JsonPropertyName("password")] string Password,
-    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
-    [property: JsonPropertyName("username")] string? Username = null,
-    [property: JsonPropertyName("email")] string? Email = null,
-    [property: JsonPropertyName("phone")] string? Phone = null);
-
-public sealed record UserResponse(
-    [property: JsonPropertyName("id")] long Id,
-    [property: JsonPropertyName("username")] string? Username,
-    [property: JsonPropertyName("email")] string? Email,
-    [property: JsonPropertyName("phone")] string? Phone,
-    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
-
-public sealed record CreateApiClientRequest(
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("client_id")] string? ClientId = null);
-
-public sealed record ApiClientResponse(
-    [property: JsonPropertyName("client_id")] string ClientId,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("disabled")] bool Disabled,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
-
-public sealed record CreatedApiClientResponse(
-    [property: JsonPropertyName("client_id")] string ClientId,
-    [property: JsonPropertyName("client_secret")] string ClientSecret,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
 
 /// <summary>
 /// The platform's own API: the platform admin signs in, creates users and issues API client credentials that the
@@ -70,7 +18,7 @@ public static class PlatformApi
         api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
         api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").RequireAuthorization();
         api.MapPost("/users", CreateUser).WithName("PlatformCreateUser").RequireAuthorization(AdminPolicy).WithIdempotency();
-        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").RequireAuthorization(AdminPolicy).WithIdempotency();
+        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").RequireAuthorization(AdminPolicy).WithIdempotency(storesSecrets: true);
         api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").RequireAuthorization(AdminPolicy);
         api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").RequireAuthorization(AdminPolicy);
     }

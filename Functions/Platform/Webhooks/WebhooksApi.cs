@@ -1,60 +1,9 @@
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 
 namespace Serverless.Platform.Webhooks;
-
-public sealed record PutWebhookEndpointRequest(
-    [property: JsonPropertyName("url")] string Url,
-    [property: JsonPropertyName("enabled")] bool? Enabled = null);
-
-public sealed record WebhookEndpointResponse(
-    [property: JsonPropertyName("owner_id")] string OwnerId,
-    [property: JsonPropertyName("url")] string Url,
-    [property: JsonPropertyName("enabled")] bool Enabled,
-    [property: JsonPropertyName("disabled_reason")] string? DisabledReason,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("updated_at")] DateTimeOffset UpdatedAt,
-    [property: JsonPropertyName("secret"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret = null)
-{
-    public static WebhookEndpointResponse From(WebhookEndpoint e, string? secret = null) =>
-        new(e.OwnerId, e.Url, e.Enabled, e.DisabledReason, e.CreatedAt, e.UpdatedAt, secret);
-}
-
-public sealed record WebhookAttemptResponse(
-    [property: JsonPropertyName("attempt")] int Attempt,
-    [property: JsonPropertyName("at")] DateTimeOffset At,
-    [property: JsonPropertyName("url")] string Url,
-    [property: JsonPropertyName("outcome")] string Outcome,
-    [property: JsonPropertyName("status_code")] int? StatusCode,
-    [property: JsonPropertyName("duration_ms")] long DurationMs,
-    [property: JsonPropertyName("error")] string? Error,
-    [property: JsonPropertyName("next_attempt_at")] DateTimeOffset? NextAttemptAt);
-
-public sealed record WebhookDeliveryResponse(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("owner_id")] string OwnerId,
-    [property: JsonPropertyName("event_id")] string EventId,
-    [property: JsonPropertyName("event_type")] string EventType,
-    [property: JsonPropertyName("state")] string State,
-    [property: JsonPropertyName("target_url")] string? TargetUrl,
-    [property: JsonPropertyName("signature_scheme")] string SignatureScheme,
-    [property: JsonPropertyName("attempt_count")] int AttemptCount,
-    [property: JsonPropertyName("next_attempt_at")] DateTimeOffset? NextAttemptAt,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("completed_at")] DateTimeOffset? CompletedAt,
-    [property: JsonPropertyName("last_status_code")] int? LastStatusCode,
-    [property: JsonPropertyName("last_error")] string? LastError,
-    [property: JsonPropertyName("redelivery_of")] string? RedeliveryOf,
-    [property: JsonPropertyName("attempts")] IReadOnlyList<WebhookAttemptResponse> Attempts)
-{
-    public static WebhookDeliveryResponse From(WebhookDelivery d, IReadOnlyList<WebhookAttempt> attempts) =>
-        new(d.Id, d.OwnerId, d.EventId, d.EventType, d.State, d.TargetUrl, d.Scheme, d.Attempts,
-            d.IsFinished ? null : d.NextAttemptAt, d.CreatedAt, d.CompletedAt, d.LastStatusCode, d.LastError, d.RedeliveryOf,
-            attempts.Select(a => new WebhookAttemptResponse(a.Attempt, a.At, a.Url, a.Outcome, a.StatusCode, a.DurationMs, a.Error, a.NextAttemptAt)).ToList());
-}
 
 /// <summary>
 /// The platform admin's view of outbound webhooks: each owner's endpoint (URL, secret shown once, enabled), the
@@ -71,9 +20,9 @@ public static class WebhooksApi
         var api = app.MapGroup("/platform/webhooks").WithTags("Webhooks")
             .RequireAuthorization(PlatformApi.AdminPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
 
-        api.MapPut("/endpoints/{ownerId}", PutEndpoint).WithName("PlatformPutWebhookEndpoint");
+        api.MapPut("/endpoints/{ownerId}", PutEndpoint).WithName("PlatformPutWebhookEndpoint").WithIdempotency(storesSecrets: true);
         api.MapGet("/endpoints/{ownerId}", GetEndpoint).WithName("PlatformGetWebhookEndpoint");
-        api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret");
+        api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret").WithIdempotency(storesSecrets: true);
         api.MapGet("/deliveries", ListDeliveries).WithName("PlatformListWebhookDeliveries");
         api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook");
     }

@@ -102,7 +102,7 @@ public static class ReferralsApi
             .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         referral.MapGet("/summary", Summary).WithName("PrintReferralSummary");
         referral.MapGet("/history", History).WithName("PrintReferralHistory");
-        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite");
+        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite").WithIdempotency();
     }
 
     public static async Task<Ok<ReferralSummaryResponse>> Summary(PrintSession session, Referrals referrals, CancellationToken cancellationToken) =>
