@@ -269,6 +269,7 @@ public sealed record IdempotencyRecord : IStampedRow
 
     /// <summary>A claim written through the transition seam is stamped with the seam's operation id as its claim id.</summary>
     string? IStampedRow.OperationId { get => ClaimId; set => ClaimId = value; }
+
     public DateTimeOffset ClaimedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public bool Completed { get; set; }
