@@ -165,30 +165,3 @@ public sealed class PreOrderLifecycleTests(PreOrdersFactory app) : IClassFixture
         Assert.Equal(copies[0].Header("webhook-id"), copies[1].Header("webhook-id"));
     }
 }
-
-public sealed class PreOrderEventSafetyNetTests(PreOrdersFactory app) : IClassFixture<PreOrdersFactory>
-{
-    [Fact]
-    public async Task A_paid_event_whose_publish_was_lost_goes_out_at_the_expiry_deadline_and_a_sent_one_is_not_repeated()
-    {
-        var merchant = await app.MerchantClientAsync();
-        var lost = (await app.CreateAsync(merchant, TimeSpan.FromMinutes(10))).GetProperty("id").GetString()!;
-        var sent = (await app.CreateAsync(merchant, TimeSpan.FromMinutes(10))).GetProperty("id").GetString()!;
-        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().PostAsync($"/pay/{sent}/sandbox", null)).StatusCode);
-        // Paid in storage, as a payment whose write succeeded and whose publish then failed leaves it.
-        var orders = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(PreOrderService.TableName);
-        var row = (await orders.GetEntityAsync<PreOrder>(PreOrderService.Partition(PreOrdersFactory.Merchant), lost)).Value;
-        await orders.UpdateEntityAsync(row.Paid(new Serverless.Platform.Payments.GatewayPayment("txn_lost", "qr", app.Time.GetUtcNow())), row.ETag);
-        await app.DrainAsync();
-        Assert.Empty(app.EventsFor(lost));
-
-        app.Time.Advance(TimeSpan.FromMinutes(10));
-        await app.RunDeadlinesAsync();
-        await app.DrainAsync();
-
-        var paid = Assert.Single(app.EventsFor(lost));
-        Assert.Equal("pre_order.paid", paid.GetProperty("event").GetString());
-        Assert.Equal("txn_lost", paid.GetProperty("data").GetProperty("payment_details").GetProperty("transaction_id").GetString());
-        Assert.Equal(["pre_order.paid"], app.EventsFor(sent).Select(e => e.GetProperty("event").GetString()));
-    }
-}

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http;
 using Serverless.Platform.Deadlines;
 using Serverless.Platform.Storage;
 using Serverless.PreOrders;
@@ -91,6 +92,102 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
         Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
         Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
         Assert.Equal(await response.Content.ReadAsStringAsync(), await replay.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A write of one pre-order row: a conditional replace, or the entity-group transaction that carries its events.</summary>
+    private Func<HttpRequest, bool> PreOrderWrite(params string[] methods)
+    {
+        var entity = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(PreOrderService.TableName) + "(";
+        return r => (methods.Contains(r.Method) && r.Path.Value!.StartsWith(entity, StringComparison.Ordinal))
+                    || (methods.Contains("$batch") && r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+    }
+
+    private async Task<(HttpClient Merchant, string Id)> NewPreOrderAsync(TimeSpan expiresIn)
+    {
+        var merchant = await app.MerchantClientAsync();
+        return (merchant, (await app.CreateAsync(merchant, expiresIn)).GetProperty("id").GetString()!);
+    }
+
+    [Fact]
+    public async Task A_cancel_whose_write_was_stored_but_not_answered_answers_200_and_sends_one_cancelled_event()
+    {
+        var (merchant, id) = await NewPreOrderAsync(TimeSpan.FromDays(1));
+        var lost = app.Proxy!.Lost;
+        app.Proxy.LoseAnswerTo(PreOrderWrite("PUT", "$batch"));
+
+        var response = await merchant.PostAsync($"/api/pre-orders/{id}/cancel", null);
+        await app.DrainAsync();
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("cancelled", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Equal(["pre_order.cancelled"], app.EventsFor(id).Select(e => e.GetProperty("event").GetString()));
+        Assert.Equal(HttpStatusCode.Conflict, (await merchant.PostAsync($"/api/pre-orders/{id}/cancel", null)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("PUT")] // the payment attempt recorded before the gateway is called
+    [InlineData("$batch")] // the confirmation, with its event
+    public async Task A_payment_whose_write_was_stored_but_not_answered_answers_200_and_sends_one_paid_event(string write)
+    {
+        var (merchant, id) = await NewPreOrderAsync(TimeSpan.FromDays(1));
+        var lost = app.Proxy!.Lost;
+        app.Proxy.LoseAnswerTo(PreOrderWrite(write));
+
+        var response = await app.CreateClient().PostAsync($"/pay/{id}/sandbox", null);
+        await app.DrainAsync();
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("paid", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        var order = await merchant.GetFromJsonAsync<JsonElement>($"/api/pre-orders/{id}");
+        var paid = Assert.Single(app.EventsFor(id));
+        Assert.Equal("pre_order.paid", paid.GetProperty("event").GetString());
+        Assert.Equal(order.GetProperty("payment_details").GetProperty("transaction_id").GetString(),
+            paid.GetProperty("data").GetProperty("payment_details").GetProperty("transaction_id").GetString());
+    }
+
+    [Fact]
+    public async Task An_expiry_whose_write_was_stored_but_not_answered_expires_once_with_one_expired_event()
+    {
+        var (merchant, id) = await NewPreOrderAsync(TimeSpan.FromMinutes(10));
+        app.Time.Advance(TimeSpan.FromMinutes(10));
+        var lost = app.Proxy!.Lost;
+        app.Proxy.LoseAnswerTo(PreOrderWrite("PUT", "$batch"));
+
+        await app.RunDeadlinesAsync();
+        await app.DrainAsync();
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal("expired", (await merchant.GetFromJsonAsync<JsonElement>($"/api/pre-orders/{id}")).GetProperty("status").GetString());
+        Assert.Equal(["pre_order.expired"], app.EventsFor(id).Select(e => e.GetProperty("event").GetString()));
+    }
+
+    [Fact]
+    public async Task A_keyed_create_whose_takeover_of_an_expired_key_was_stored_but_not_answered_goes_ahead()
+    {
+        var merchant = await app.MerchantClientAsync();
+        HttpRequestMessage Keyed() => new(HttpMethod.Post, "/api/pre-orders")
+        {
+            Content = JsonContent.Create(PreOrdersFactory.Body(app.In(TimeSpan.FromDays(1)))),
+            Headers = { { "Idempotency-Key", "lost-takeover-" + app.Prefix } },
+        };
+        var first = await merchant.SendAsync(Keyed());
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        app.Time.Advance(Serverless.Platform.Http.IdempotencyMiddleware.Retention + TimeSpan.FromMinutes(1));
+        merchant = await app.MerchantClientAsync();
+        var table = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(Serverless.Platform.Http.IdempotencyMiddleware.TableName) + "(";
+        var lost = app.Proxy!.Lost;
+        app.Proxy.LoseAnswerTo(r => r.Method == "PUT" && r.Path.Value!.StartsWith(table, StringComparison.Ordinal));
+
+        var second = await merchant.SendAsync(Keyed());
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.False(second.Headers.Contains("Idempotent-Replayed"));
+        var replay = await merchant.SendAsync(Keyed());
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await second.Content.ReadAsStringAsync(), await replay.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Serverless.Platform.Payments;
+using Serverless.Platform.Storage;
 
 namespace Serverless.PreOrders;
 
@@ -12,13 +13,17 @@ public static class PreOrderStatus
     public const string Cancelled = "cancelled";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Pending, Paid, Expired, Cancelled };
+
+    /// <summary>The only moves a pre-order makes: from pending to one final status.</summary>
+    public static readonly StateMachine Moves = new("pre-order", (Pending, Paid), (Pending, Expired), (Pending, Cancelled));
 }
 
 /// <summary>
 /// A pre-order, one row per pre-order in its merchant's partition (PK = merchant, RK = id). Ids sort newest
-/// first, so a merchant's list is one range query. Money is an integer of the currency's minor units.
+/// first, so a merchant's list is one range query. Money is an integer of the currency's minor units. Its moves are
+/// <see cref="PreOrderStatus.Moves"/>, made only by <see cref="Paid"/>, <see cref="Cancelled"/> and <see cref="Expired"/>.
 /// </summary>
-public sealed record PreOrder : ITableEntity
+public sealed record PreOrder : IStampedRow, IStatefulRow
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
@@ -26,7 +31,7 @@ public sealed record PreOrder : ITableEntity
     public ETag ETag { get; set; }
 
     public string MerchantId { get; set; } = "";
-    public string Status { get; set; } = PreOrderStatus.Pending;
+    public string Status { get; init; } = PreOrderStatus.Pending;
     public long AmountMinor { get; set; }
     public string Currency { get; set; } = "";
     public string Description { get; set; } = "";
@@ -39,6 +44,18 @@ public sealed record PreOrder : ITableEntity
     public string? PaymentMethod { get; set; }
     public DateTimeOffset? PaidAt { get; set; }
     public DateTimeOffset? ClosedAt { get; set; }
+
+    /// <summary>
+    /// The payment attempt under way, recorded before any gateway is called: concurrent clicks share it, and the
+    /// gateway's idempotency key is derived from it, so one pre-order is charged at most once.
+    /// </summary>
+    public string? PaymentAttemptId { get; set; }
+
+    /// <summary>The operation that last wrote this row (see <see cref="IStampedRow"/>).</summary>
+    public string? OperationId { get; set; }
+
+    [System.Runtime.Serialization.IgnoreDataMember]
+    public StateMachine Moves => PreOrderStatus.Moves;
 
     [System.Runtime.Serialization.IgnoreDataMember]
     public string Id => RowKey;
@@ -53,18 +70,31 @@ public sealed record PreOrder : ITableEntity
     /// <summary>Pending and not yet expired: the only state that can be paid or cancelled.</summary>
     public bool IsOpen(DateTimeOffset now) => EffectiveStatus(now) == PreOrderStatus.Pending;
 
-    public PreOrder Paid(GatewayPayment payment) => this with
+    /// <summary>Pending → paid by <paramref name="payment"/>.</summary>
+    public PreOrder Paid(GatewayPayment payment) => Move(PreOrderStatus.Paid) with
     {
-        Status = PreOrderStatus.Paid,
         TransactionId = payment.TransactionId,
         PaymentMethod = payment.PaymentMethod,
         PaidAt = payment.PaidAt,
         ClosedAt = payment.PaidAt,
     };
 
-    public PreOrder Cancelled(DateTimeOffset now) => this with { Status = PreOrderStatus.Cancelled, ClosedAt = now };
+    /// <summary>Pending → cancelled at <paramref name="now"/>.</summary>
+    public PreOrder Cancelled(DateTimeOffset now) => Move(PreOrderStatus.Cancelled) with { ClosedAt = now };
 
-    public PreOrder Expired() => this with { Status = PreOrderStatus.Expired, ClosedAt = ExpiresAt };
+    /// <summary>Pending → expired, closed at its expiry time.</summary>
+    public PreOrder Expired() => Move(PreOrderStatus.Expired) with { ClosedAt = ExpiresAt };
+
+    /// <summary>Records a payment attempt (no move: the pre-order stays pending until the payment is confirmed).</summary>
+    public PreOrder Attempting(string attemptId) => this with { PaymentAttemptId = attemptId };
+
+    private PreOrder Move(string to)
+    {
+        if (Status == to)
+            throw new IllegalTransitionException($"This pre-order is {Status} already.");
+        Moves.Ensure(Status, to);
+        return this with { Status = to };
+    }
 }
 
 /// <summary>Where the public payment page finds a pre-order by id alone: PK = id → merchant.</summary>

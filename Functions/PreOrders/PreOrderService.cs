@@ -22,11 +22,12 @@ public enum PaymentOutcome
 }
 
 /// <summary>
-/// The pre-order lifecycle: create (and schedule its expiry), read, list, cancel, pay, expire. Every transition is
-/// ETag-conditional on the row it read, so pay, cancel and expire racing for one pre-order end with exactly one
-/// winner; each transition publishes its webhook with an event key, so a repeated transition is one event.
+/// The pre-order lifecycle: create (and schedule its expiry), read, list, cancel, pay, expire. Every transition goes
+/// through the transition seam, so pay, cancel and expire racing for one pre-order end with exactly one winner, and
+/// a write whose answer was lost is recognised by its operation id. Each publishes its webhook through the outbox in
+/// the same transaction, under an event key, so no event is lost between a state change and its webhook.
 /// </summary>
-public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler deadlines, WebhookPublisher webhooks, TimeProvider time)
+public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler deadlines, Transitions transitions, TimeProvider time)
 {
     public const string TableName = "preorders";
     public const string LinkTableName = "preorderlinks";
@@ -135,55 +136,75 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
         return (hasMore ? page[..limit] : page, hasMore);
     }
 
-    /// <summary>Pending → cancelled. Null when there is no such pre-order; otherwise the row and whether it was cancelled now.</summary>
+    /// <summary>
+    /// Pending → cancelled, with its <c>pre_order.cancelled</c> event. Null when there is no such pre-order; otherwise
+    /// the row and whether this call cancelled it (also when storage's answer to the write was lost).
+    /// </summary>
     public async Task<(PreOrder Order, bool Changed)?> CancelAsync(string merchantId, string id, CancellationToken cancellationToken)
     {
         if (!LooksLikeId(id))
             return null;
-        var changed = false;
         var now = time.GetUtcNow();
-        var order = await Orders.TransitionAsync<PreOrder>(Partition(merchantId), id, o =>
+        var cancelled = await transitions.ApplyAsync<PreOrder, bool>(Orders, Partition(merchantId), id, change =>
         {
-            changed = o.IsOpen(now);
-            return changed ? o.Cancelled(now) : null;
+            if (change.Current is not { } order || !order.IsOpen(now))
+                return false;
+            var next = order.Cancelled(now);
+            change.Write(next).Publish(Event(next, "pre_order.cancelled"));
+            return true;
         }, cancellationToken);
-        if (order is null)
-            return null;
-        if (order.Status == PreOrderStatus.Cancelled)
-            await PublishAsync(order, "pre_order.cancelled", cancellationToken);
-        return (order, changed);
+        return cancelled.Row is null ? null : (cancelled.Row, cancelled.Outcome);
     }
 
     /// <summary>
-    /// Records a completed payment. Refused (never marks paid) unless the pre-order is open at this moment; the
-    /// same transaction confirmed twice is one payment.
+    /// Records a payment attempt on the pre-order before any gateway is called: the first click stamps a new attempt
+    /// id, clicks racing it (or repeating it) join that attempt, so they all charge under one idempotency key.
+    /// Returns the row as stored (null when there is no such pre-order) and the attempt, null unless the pre-order is
+    /// open at this moment.
     /// </summary>
-    public async Task<(PaymentOutcome Outcome, PreOrder? Order)> ConfirmPaymentAsync(PreOrder read, GatewayPayment payment,
+    public async Task<(PreOrder? Order, PaymentAttempt? Attempt)> BeginPaymentAsync(PreOrder read,
         CancellationToken cancellationToken)
     {
-        var outcome = PaymentOutcome.NotPayable;
         // The row as the caller read it: the first decision costs no read; a 412 re-reads.
-        var order = await Orders.TransitionAsync(read, o =>
+        var begun = await transitions.ApplyAsync<PreOrder, string?>(Orders, read, change =>
         {
-            if (o.Status == PreOrderStatus.Paid)
-            {
-                outcome = o.TransactionId == payment.TransactionId ? PaymentOutcome.AlreadyPaid : PaymentOutcome.NotPayable;
+            if (change.Current is not { } order || !order.IsOpen(time.GetUtcNow()))
                 return null;
-            }
-            outcome = o.IsOpen(time.GetUtcNow()) ? PaymentOutcome.Paid : PaymentOutcome.NotPayable;
-            return outcome == PaymentOutcome.Paid ? o.Paid(payment) : null;
+            if (order.PaymentAttemptId is { } joined)
+                return joined;
+            change.Write(order.Attempting(change.OperationId));
+            return change.OperationId;
         }, cancellationToken);
-        if (order is null)
-            return (PaymentOutcome.NotFound, null);
-        if (outcome is PaymentOutcome.Paid or PaymentOutcome.AlreadyPaid)
-            await PublishAsync(order, "pre_order.paid", cancellationToken);
-        return (outcome, order);
+        return (begun.Row, begun.Row is not null && begun.Outcome is { } attemptId ? new PaymentAttempt(begun.Row.Id, attemptId) : null);
     }
 
     /// <summary>
-    /// The expiry deadline: pending → expired once its time has come; then the event of the status the pre-order
-    /// ended in. For a pre-order paid or cancelled earlier that repeats an event already sent (its key makes it one
-    /// event) or sends one whose publish failed after the write: the deadline is the safety net for every final event.
+    /// Records the payment the gateway made for <paramref name="attempt"/>, with its <c>pre_order.paid</c> event.
+    /// Refused (never marks paid) unless the pre-order is open at this moment; a pre-order another request already
+    /// confirmed with this payment is <see cref="PaymentOutcome.AlreadyPaid"/>.
+    /// </summary>
+    public async Task<(PaymentOutcome Outcome, PreOrder? Order)> ConfirmPaymentAsync(PreOrder read, PaymentAttempt attempt,
+        GatewayPayment payment, CancellationToken cancellationToken)
+    {
+        var confirmed = await transitions.ApplyAsync<PreOrder, PaymentOutcome>(Orders, read, change =>
+        {
+            if (change.Current is not { } order)
+                return PaymentOutcome.NotFound;
+            if (order.Status == PreOrderStatus.Paid)
+                return order.TransactionId == payment.TransactionId ? PaymentOutcome.AlreadyPaid : PaymentOutcome.NotPayable;
+            if (!order.IsOpen(time.GetUtcNow()) || order.PaymentAttemptId != attempt.Id)
+                return PaymentOutcome.NotPayable;
+            var next = order.Paid(payment);
+            change.Write(next).Publish(Event(next, "pre_order.paid"));
+            return PaymentOutcome.Paid;
+        }, cancellationToken);
+        return confirmed.Row is null ? (PaymentOutcome.NotFound, null) : (confirmed.Outcome, confirmed.Row);
+    }
+
+    /// <summary>
+    /// The expiry deadline: pending → expired once its time has come, with its <c>pre_order.expired</c> event. A
+    /// repeated delivery, or one for a pre-order paid or cancelled meanwhile, changes nothing and sends nothing: the
+    /// outbox delivers every event of a stored transition, so the deadline need not send them again.
     /// </summary>
     public async Task ExpireAsync(string deadlineKey, CancellationToken cancellationToken)
     {
@@ -192,30 +213,36 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
             return;
         var partition = deadlineKey[..separator];
         var id = deadlineKey[(separator + 1)..];
-        var order = await Orders.TransitionAsync<PreOrder>(partition, id,
-            o => o.Status == PreOrderStatus.Pending && time.GetUtcNow() >= o.ExpiresAt ? o.Expired() : null, cancellationToken);
-        // Also on a repeated delivery: the event key makes it one event, and a crash after the write still emits it.
-        var finalEvent = order?.Status switch
+        await transitions.ApplyAsync<PreOrder, bool>(Orders, partition, id, change =>
         {
-            PreOrderStatus.Expired => "pre_order.expired",
-            PreOrderStatus.Paid => "pre_order.paid",
-            PreOrderStatus.Cancelled => "pre_order.cancelled",
-            _ => null,
-        };
-        if (finalEvent is not null)
-            await PublishAsync(order!, finalEvent, cancellationToken);
+            if (change.Current is not { Status: PreOrderStatus.Pending } order || time.GetUtcNow() < order.ExpiresAt)
+                return false;
+            var next = order.Expired();
+            change.Write(next).Publish(Event(next, "pre_order.expired"));
+            return true;
+        }, cancellationToken);
     }
 
     private static string DeadlineKey(PreOrder order) => order.PartitionKey + "|" + order.RowKey;
 
-    private Task PublishAsync(PreOrder order, string eventType, CancellationToken cancellationToken)
+    /// <summary>The webhook of a pre-order's final status, keyed by status and id: forwarding it twice is one webhook.</summary>
+    private OutboxEvent Event(PreOrder order, string eventType)
     {
         var payload = new PreOrderEventPayload(eventType,
             new PreOrderEventData(order.Id, order.Status, order.Amount, order.Currency, PreOrderViews.Payment(order)),
             PreOrderViews.Time(order.ClosedAt ?? time.GetUtcNow()));
-        var node = JsonSerializer.SerializeToNode(payload)!;
-        return webhooks.PublishAsync(WebhookOwner(order.MerchantId), eventType, node, eventType + ":" + order.Id, cancellationToken);
+        return WebhookOutboxChannel.Event(WebhookOwner(order.MerchantId), eventType, JsonSerializer.SerializeToNode(payload)!,
+            eventType + ":" + order.Id);
     }
+}
+
+/// <summary>
+/// A payment attempt recorded on its pre-order; every gateway call for it carries <see cref="IdempotencyKey"/>, so
+/// however many requests share the attempt, the gateway makes one payment.
+/// </summary>
+public sealed record PaymentAttempt(string PreOrderId, string Id)
+{
+    public string IdempotencyKey => "pre-order-payment:" + PreOrderId + ":" + Id;
 }
 
 /// <summary>Entity to document shapes.</summary>

@@ -135,7 +135,11 @@ public static partial class PreOrdersApi
             order.PaidAt is { } paidAt ? PreOrderViews.Time(paidAt) : null));
     }
 
-    /// <summary>The sandbox's "Pay" button: the sandbox gateway completes the charge, then the pre-order is paid if still open.</summary>
+    /// <summary>
+    /// The sandbox's "Pay" button: the attempt is recorded on the pre-order first (clicks racing it share it), then
+    /// the gateway charges under the attempt's idempotency key, then the pre-order is paid if still open. Only the
+    /// request that marks it paid answers 200; the others see a pre-order that can no longer be paid.
+    /// </summary>
     public static async Task<Results<Ok<PayPageStatus>, ErrorResult>> PaySandbox(string id, [AsParameters] PayPageServices services)
     {
         var (orders, _, gateways, time, context) = services;
@@ -147,11 +151,17 @@ public static partial class PreOrdersApi
             return NotFound(id);
         if (!order.IsOpen(time.GetUtcNow()))
             return NotPayable(order, time.GetUtcNow());
-        var payment = await gateway.ChargeAsync(new GatewayCharge(order.Id, order.AmountMinor, order.Currency, "qr"), context.RequestAborted);
-        var (outcome, paid) = await orders.ConfirmPaymentAsync(order, payment, context.RequestAborted);
+        var (attempting, attempt) = await orders.BeginPaymentAsync(order, context.RequestAborted);
+        if (attempting is null)
+            return NotFound(id);
+        if (attempt is null)
+            return NotPayable(attempting, time.GetUtcNow());
+        var payment = await gateway.ChargeAsync(
+            new GatewayCharge(order.Id, attempting.AmountMinor, attempting.Currency, "qr", attempt.IdempotencyKey), context.RequestAborted);
+        var (outcome, paid) = await orders.ConfirmPaymentAsync(attempting, attempt, payment, context.RequestAborted);
         if (outcome == PaymentOutcome.NotFound || paid is null)
             return NotFound(id);
-        if (outcome == PaymentOutcome.NotPayable)
+        if (outcome != PaymentOutcome.Paid)
             return NotPayable(paid, time.GetUtcNow());
         return TypedResults.Ok(new PayPageStatus(paid.Id, paid.Status, PreOrderViews.Time(paid.ExpiresAt), PreOrderViews.Time(paid.PaidAt!.Value)));
     }

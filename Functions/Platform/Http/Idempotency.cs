@@ -200,6 +200,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
             var completed = new TableEntity(claim.PartitionKey, claim.RowKey)
             {
                 [nameof(IdempotencyRecord.Fingerprint)] = claim.Fingerprint,
+                [nameof(IdempotencyRecord.ClaimId)] = claim.ClaimId,
                 [nameof(IdempotencyRecord.ClaimedAt)] = claim.ClaimedAt,
                 [nameof(IdempotencyRecord.ExpiresAt)] = claim.ExpiresAt,
                 [nameof(IdempotencyRecord.Completed)] = true,
@@ -216,15 +217,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
             {
                 TableChunks.Write(completed, "Body", buffer.ToArray());
             }
-            try
-            {
-                await table.UpdateEntityAsync(completed, claim.ETag, TableUpdateMode.Replace, CancellationToken.None);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-            {
-                // Our own write, stored although its answer was lost and then retried, or the claim was taken over
-                // after being held too long: either way this client still gets the answer its request produced.
-            }
+            await CompleteAsync(table, claim, completed);
         }
 
         buffer.Position = 0;
@@ -235,21 +228,40 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         ApiErrors.WriteAsync(context, ApiError.Conflict(
             $"A request with this {HeaderName} is still being processed; retry shortly.", "idempotency_key_in_use"));
 
+    /// <summary>
+    /// Takes over an expired or abandoned record (or claims a key that has none), only if nobody else did since it was
+    /// read. A transition: when storage stored the claim but its answer was lost, the claim id on the row says so.
+    /// </summary>
     private static async Task<bool> TryClaimAsync(TableClient table, IdempotencyRecord claim, IdempotencyRecord? existing, CancellationToken cancellationToken)
     {
-        if (existing is null)
-            return await table.TryAddAsync(claim, cancellationToken);
-        try
+        var claimed = await TransitionSeam.ApplyAsync<IdempotencyRecord, bool>(table, claim.PartitionKey, claim.RowKey, existing, change =>
         {
-            // An expired or abandoned record: take it over only if nobody else did since we read it.
-            var response = await table.UpdateEntityAsync(claim, existing.ETag, TableUpdateMode.Replace, cancellationToken);
-            claim.ETag = response.Headers.ETag ?? claim.ETag;
+            if (change.Current?.ETag != existing?.ETag)
+                return false;
+            change.Write(claim);
             return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        }, null, cancellationToken);
+        if (claimed is { Outcome: true, Row: { } row })
+            claim.ETag = row.ETag;
+        return claimed.Outcome;
+    }
+
+    /// <summary>
+    /// Stores the response on this request's claim. A transition that recognises the claim by its id: completed
+    /// already (its own write, stored although its answer was lost) or taken over after being held too long, there
+    /// is nothing to write, and either way this client still gets the answer its request produced.
+    /// </summary>
+    private static Task CompleteAsync(TableClient table, IdempotencyRecord claim, TableEntity completed)
+    {
+        var claimed = new TableEntity(claim.PartitionKey, claim.RowKey) { ETag = claim.ETag, [nameof(IdempotencyRecord.ClaimId)] = claim.ClaimId };
+        return TransitionSeam.ApplyAsync<TableEntity, bool>(table, claim.PartitionKey, claim.RowKey, claimed, change =>
         {
-            return false;
-        }
+            if (change.Current is not { } current || current.GetString(nameof(IdempotencyRecord.ClaimId)) != claim.ClaimId
+                || current.GetBoolean(nameof(IdempotencyRecord.Completed)) == true)
+                return false;
+            change.Write(completed);
+            return true;
+        }, null, CancellationToken.None);
     }
 
     private static async Task ReleaseAsync(TableClient table, IdempotencyRecord claim)
@@ -327,7 +339,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
 }
 
 /// <summary>One Idempotency-Key's claim and, once the request completes, its response.</summary>
-public sealed record IdempotencyRecord : ITableEntity
+public sealed record IdempotencyRecord : IStampedRow
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
@@ -337,6 +349,10 @@ public sealed record IdempotencyRecord : ITableEntity
 
     /// <summary>Unique to the request that claimed the key, so that it recognises its own claim.</summary>
     public string? ClaimId { get; set; }
+
+    /// <summary>A claim written through the transition seam is stamped with the seam's operation id as its claim id.</summary>
+    string? IStampedRow.OperationId { get => ClaimId; set => ClaimId = value; }
+
     public DateTimeOffset ClaimedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public bool Completed { get; set; }

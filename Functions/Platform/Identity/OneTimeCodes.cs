@@ -22,8 +22,11 @@ public sealed class OneTimeCodeOptions
     public TimeSpan ResendAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
 
-/// <summary>A code as stored: only an HMAC of it, with its expiry and the wrong guesses so far.</summary>
-public sealed record OneTimeCodeRow : ITableEntity
+/// <summary>
+/// A code as stored: only an HMAC of it, with its expiry, the wrong guesses so far and whether it was used. A used
+/// code keeps its row (until the next code replaces it) so that the request that used it recognises its own write.
+/// </summary>
+public sealed record OneTimeCodeRow : IStampedRow
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
@@ -35,6 +38,8 @@ public sealed record OneTimeCodeRow : ITableEntity
     public DateTimeOffset SentAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public int Attempts { get; set; }
+    public DateTimeOffset? UsedAt { get; set; }
+    public string? OperationId { get; set; }
 }
 
 public enum CodeCheck
@@ -59,8 +64,7 @@ public sealed record IssuedCode(string? Code, TimeSpan? RetryAfter)
 /// Six-digit codes sent by email (sign-up verification, sign-in). One live code per purpose and address; stored
 /// as an HMAC keyed by a secret derived from the signing key, so a leaked table does not give codes away. A code
 /// expires after <see cref="OneTimeCodeOptions.Lifetime"/>, locks after <see cref="OneTimeCodeOptions.MaxAttempts"/>
-/// wrong guesses (counted with ETag-conditional writes, so parallel guesses cannot exceed the budget) and works
-/// once.
+/// wrong guesses and works once; every write is a transition (<see cref="TransitionSeam"/>).
 /// </summary>
 public sealed class OneTimeCodes(StorageAccount storage, IOptions<OneTimeCodeOptions> options, IOptions<JwtOptions> jwt, TimeProvider time)
 {
@@ -80,64 +84,51 @@ public sealed class OneTimeCodes(StorageAccount storage, IOptions<OneTimeCodeOpt
     /// </summary>
     public async Task<IssuedCode> IssueAsync(string purpose, string address, bool deliverable = true, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow();
         var key = RowKey(address);
-        var existing = await Table.FindAsync<OneTimeCodeRow>(purpose, key, cancellationToken);
-        if (existing is not null && now - existing.SentAt < Settings.ResendAfter)
-            return new IssuedCode(null, Settings.ResendAfter - (now - existing.SentAt));
-        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-        var row = new OneTimeCodeRow
+        var issued = await TransitionSeam.ApplyAsync<OneTimeCodeRow, IssuedCode>(Table, purpose, key, null, change =>
         {
-            PartitionKey = purpose,
-            RowKey = key,
-            CodeHash = deliverable ? Hash(purpose, address, code) : null,
-            SentAt = now,
-            ExpiresAt = now + Settings.Lifetime,
-        };
-        try
-        {
-            if (existing is null)
-                await Table.AddEntityAsync(row, cancellationToken);
-            else
-                await Table.UpdateEntityAsync(row, existing.ETag, TableUpdateMode.Replace, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-        {
-            // Another request issued a code for this address a moment ago: that one stands.
-            return new IssuedCode(null, Settings.ResendAfter);
-        }
-        return new IssuedCode(deliverable ? code : null, null);
+            var now = time.GetUtcNow();
+            // A code sent a moment ago (also by a request racing this one) stands, unless it was used already.
+            if (change.Current is { UsedAt: null } existing && now - existing.SentAt < Settings.ResendAfter)
+                return new IssuedCode(null, Settings.ResendAfter - (now - existing.SentAt));
+            var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+            change.Write(new OneTimeCodeRow
+            {
+                PartitionKey = purpose,
+                RowKey = key,
+                CodeHash = deliverable ? Hash(purpose, address, code) : null,
+                SentAt = now,
+                ExpiresAt = now + Settings.Lifetime,
+            });
+            return new IssuedCode(deliverable ? code : null, null);
+        }, null, cancellationToken);
+        return issued.Outcome;
     }
 
-    /// <summary>Checks a code. A match uses the code up; a miss counts towards the lockout.</summary>
+    /// <summary>
+    /// Checks a code. A match uses the code up; a miss counts towards the lockout. Both are transitions of the code's
+    /// row, so parallel guesses cannot exceed the budget or use a code twice, and a write whose answer was lost is
+    /// judged by what it stored (its operation id), not again on the row it left.
+    /// </summary>
     public async Task<CodeCheck> VerifyAsync(string purpose, string address, string code, CancellationToken cancellationToken = default)
     {
-        var presented = Hash(purpose, address, code);
-        for (var attempt = 0; attempt < TableTransitions.MaxAttempts; attempt++)
+        var presented = Encoding.ASCII.GetBytes(Hash(purpose, address, code));
+        var checkedCode = await TransitionSeam.ApplyAsync<OneTimeCodeRow, CodeCheck>(Table, purpose, RowKey(address), null, change =>
         {
-            var row = await Table.FindAsync<OneTimeCodeRow>(purpose, RowKey(address), cancellationToken);
-            if (row is null || row.ExpiresAt <= time.GetUtcNow())
+            var now = time.GetUtcNow();
+            if (change.Current is not { UsedAt: null } row || row.ExpiresAt <= now)
                 return CodeCheck.Invalid;
             if (row.Attempts >= Settings.MaxAttempts)
                 return CodeCheck.Locked;
-            var matches = row.CodeHash is not null
-                          && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(row.CodeHash), Encoding.ASCII.GetBytes(presented));
-            try
+            if (row.CodeHash is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(row.CodeHash), presented))
             {
-                if (matches)
-                {
-                    await Table.DeleteEntityAsync(row, row.ETag, cancellationToken);
-                    return CodeCheck.Verified;
-                }
-                await Table.UpdateEntityAsync(row with { Attempts = row.Attempts + 1 }, row.ETag, TableUpdateMode.Replace, cancellationToken);
-                return row.Attempts + 1 >= Settings.MaxAttempts ? CodeCheck.Locked : CodeCheck.Invalid;
+                change.Write(row with { CodeHash = null, UsedAt = now });
+                return CodeCheck.Verified;
             }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-            {
-                // A parallel guess or a new code changed the row: judge again on what is there now.
-            }
-        }
-        return CodeCheck.Invalid;
+            change.Write(row with { Attempts = row.Attempts + 1 });
+            return row.Attempts + 1 >= Settings.MaxAttempts ? CodeCheck.Locked : CodeCheck.Invalid;
+        }, null, cancellationToken);
+        return checkedCode.Outcome;
     }
 
     /// <summary>Forgets any code for this address (after the account it was for is gone).</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Serverless.Platform.Payments;
@@ -6,8 +7,11 @@ namespace Serverless.Platform.Payments;
 /// <summary>A payment the gateway completed: its reference, how it was paid and when.</summary>
 public sealed record GatewayPayment(string TransactionId, string PaymentMethod, DateTimeOffset PaidAt);
 
-/// <summary>What is being paid for: a surface's own reference and the amount in minor units.</summary>
-public sealed record GatewayCharge(string Reference, long AmountMinor, string Currency, string PaymentMethod);
+/// <summary>
+/// What is being paid for: a surface's own reference and the amount in minor units, and the idempotency key of the
+/// attempt (recorded before the call): the same key asked twice is one charge, answered with the same payment.
+/// </summary>
+public sealed record GatewayCharge(string Reference, long AmountMinor, string Currency, string PaymentMethod, string IdempotencyKey);
 
 /// <summary>
 /// A payment gateway as the surfaces see it. The sandbox gateway completes every charge at once (Development and
@@ -23,15 +27,33 @@ public interface IPaymentGateway
     Task<GatewayPayment> ChargeAsync(GatewayCharge charge, CancellationToken cancellationToken);
 }
 
-/// <summary>Completes every charge immediately with a fresh <c>txn_</c> id: no money moves.</summary>
+/// <summary>
+/// Completes every charge immediately with a fresh <c>txn_</c> id: no money moves. Like a real provider it honours
+/// idempotency keys: a key it has seen (in this process, for a day) answers with the payment it made for it.
+/// </summary>
 public sealed class SandboxGateway(TimeProvider time) : IPaymentGateway
 {
+    private static readonly TimeSpan KeyLifetime = TimeSpan.FromHours(24);
+    private readonly MemoryCache _payments = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+
     public string Name => "sandbox";
 
     public bool IsSandbox => true;
 
-    public Task<GatewayPayment> ChargeAsync(GatewayCharge charge, CancellationToken cancellationToken) =>
-        Task.FromResult(new GatewayPayment("txn_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), charge.PaymentMethod, time.GetUtcNow()));
+    public Task<GatewayPayment> ChargeAsync(GatewayCharge charge, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(charge.IdempotencyKey);
+        // GetOrCreate alone may run its factory twice for racing callers: the lock makes one key one payment.
+        lock (_payments)
+        {
+            return Task.FromResult(_payments.GetOrCreate(charge.IdempotencyKey, entry =>
+            {
+                entry.Size = 1;
+                entry.AbsoluteExpirationRelativeToNow = KeyLifetime;
+                return new GatewayPayment("txn_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), charge.PaymentMethod, time.GetUtcNow());
+            })!);
+        }
+    }
 }
 
 public static class PaymentRegistration

@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using Azure;
-using Azure.Data.Tables;
 
 namespace Serverless.Platform.Storage;
 
 /// <summary>
 /// Integer ids without one storage write per id: each instance reserves a block of ids with one ETag-conditional
-/// update of a counter row and hands them out from memory. Ids are unique and increasing per instance; a block an
+/// update of a counter row (a transition) and hands them out from memory. Ids are unique and increasing per instance; a block an
 /// instance did not finish (it stopped) leaves a gap, which clients of these APIs never rely on.
 /// </summary>
 public sealed class IdBlockAllocator(StorageAccount storage, int blockSize = IdBlockAllocator.DefaultBlockSize)
@@ -37,33 +36,21 @@ public sealed class IdBlockAllocator(StorageAccount storage, int blockSize = IdB
         }
     }
 
-    /// <summary>Moves the stored high-water mark up by one block and returns the first id of the block.</summary>
+    /// <summary>
+    /// Moves the stored high-water mark up by one block and returns the first id of the block, through the transition
+    /// seam: when storage did the write but its answer was lost, the operation id on the counter row says the block is
+    /// this instance's, so it is neither skipped nor taken again from a re-read.
+    /// </summary>
     private async Task<long> ReserveAsync(string sequenceName, CancellationToken cancellationToken)
     {
-        var table = storage.Table(TableName);
         var key = TableKeys.Escape(sequenceName);
-        for (var attempt = 1; attempt <= 20; attempt++)
+        var reserved = await TransitionSeam.ApplyAsync<CounterRow, long>(storage.Table(TableName), key, RowKey, null, change =>
         {
-            var current = await table.FindAsync<CounterRow>(key, RowKey, cancellationToken);
-            if (current is null)
-            {
-                var created = new CounterRow { PartitionKey = key, RowKey = RowKey, Next = 1 + blockSize };
-                if (await table.TryAddAsync(created, cancellationToken))
-                    return 1;
-                continue;
-            }
-            var start = current.Next;
-            try
-            {
-                await table.UpdateEntityAsync(current with { Next = start + blockSize }, current.ETag, TableUpdateMode.Replace, cancellationToken);
-                return start;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412)
-            {
-                // Another instance took this block; take the next one.
-            }
-        }
-        throw new ConcurrencyConflictException($"Could not reserve ids for '{sequenceName}': too much contention.");
+            var start = change.Current?.Next ?? 1;
+            change.Write(new CounterRow { PartitionKey = key, RowKey = RowKey, Next = start + blockSize });
+            return start;
+        }, null, cancellationToken);
+        return reserved.Outcome;
     }
 
     private sealed class Sequence
@@ -73,12 +60,13 @@ public sealed class IdBlockAllocator(StorageAccount storage, int blockSize = IdB
         public long End;
     }
 
-    public sealed record CounterRow : ITableEntity
+    public sealed record CounterRow : IStampedRow
     {
         public string PartitionKey { get; set; } = "";
         public string RowKey { get; set; } = "";
         public DateTimeOffset? Timestamp { get; set; }
         public ETag ETag { get; set; }
         public long Next { get; set; }
+        public string? OperationId { get; set; }
     }
 }

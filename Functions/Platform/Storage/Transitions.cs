@@ -307,23 +307,29 @@ public static class TransitionSeam
             TableTransactionActionType.UpdateMerge => table.UpdateEntityAsync(action.Entity, action.ETag, TableUpdateMode.Merge, cancellationToken),
             TableTransactionActionType.UpsertReplace => table.UpsertEntityAsync(action.Entity, TableUpdateMode.Replace, cancellationToken),
             TableTransactionActionType.UpsertMerge => table.UpsertEntityAsync(action.Entity, TableUpdateMode.Merge, cancellationToken),
-            TableTransactionActionType.Delete => table.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, action.ETag, cancellationToken),
+            TableTransactionActionType.Delete => DeleteAsync(table, action, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(action)),
         };
 
+    /// <summary>The SDK answers a delete of a missing row with its 404 instead of throwing: here it is a lost race like any other.</summary>
+    private static async Task<Response> DeleteAsync(TableClient table, TableTransactionAction action, CancellationToken cancellationToken)
+    {
+        var response = await table.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, action.ETag, cancellationToken);
+        return response.Status == 404 ? throw new RequestFailedException(404, "The row was removed meanwhile.", "ResourceNotFound", null) : response;
+    }
+
     /// <summary>
     /// After a failed submit: was it this call's own write, stored although its answer was lost? Recognised by the
-    /// operation id on the row (or, for a delete, by the row being gone).
+    /// operation id on the row. A delete leaves nothing to recognise: a row gone may be another request's delete, so
+    /// the decision runs again on no row (a row whose consumption must be told apart is marked, not deleted).
     /// </summary>
     private static async Task<(bool Own, T? Row)> IsOwnWriteAsync<T>(TableClient table, string partitionKey, string rowKey,
         string operationId, bool deleted, CancellationToken cancellationToken)
         where T : class, ITableEntity
     {
-        if (!typeof(IStampedRow).IsAssignableFrom(typeof(T)) && !deleted)
+        if (deleted || !typeof(IStampedRow).IsAssignableFrom(typeof(T)))
             return (false, null);
         var row = await table.FindAsync<T>(partitionKey, rowKey, cancellationToken);
-        if (deleted)
-            return (row is null, null);
         return row is IStampedRow { OperationId: var id } && id == operationId ? (true, row) : (false, null);
     }
 
