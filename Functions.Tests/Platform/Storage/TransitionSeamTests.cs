@@ -262,6 +262,39 @@ public sealed class TransitionSeamTests(TransitionSeamTests.Factory app) : IClas
     }
 
     [Fact]
+    public async Task An_event_whose_transition_answer_was_lost_while_another_request_changed_the_row_is_still_delivered_once()
+    {
+        var job = await NewJobAsync();
+        var key = "changed-" + job.PartitionKey;
+        var messages = await OutboxMessagesAsync();
+        app.Proxy!.LoseAnswerTo(r =>
+        {
+            if (r.Method != "POST" || r.Path.Value != "/devstoreaccount1/$batch")
+                return false;
+            // Another request changes the row after this transition stored it, before its retry reads it back.
+            var stored = Table.GetEntity<JobRow>(job.PartitionKey, job.RowKey).Value;
+            var changed = stored.With(counter: stored.Counter + 1);
+            changed.OperationId = "another-request";
+            Table.UpdateEntity(changed, stored.ETag, TableUpdateMode.Replace);
+            return true;
+        });
+
+        var result = await Transitions.ApplyAsync<JobRow, string>(Table, job.PartitionKey, job.RowKey, change =>
+        {
+            if (change.Current!.Status != "pending")
+                return "already " + change.Current.Status;
+            change.Write(change.Current.With(status: "done")).Publish(Event(key));
+            return "done";
+        });
+
+        Assert.Equal(("done", true), (result.Outcome, result.Written));
+        Assert.Equal(1, app.Channel.CountOf(key));
+        Assert.Empty(await Outbox.PendingAsync(Table, job.PartitionKey));
+        Assert.Equal(messages, await OutboxMessagesAsync());
+        Assert.Equal(("done", 1L), ((await ReadAsync(job))!.Status, (await ReadAsync(job))!.Counter));
+    }
+
+    [Fact]
     public async Task Events_a_failed_forward_left_behind_are_forwarded_once_by_the_recovery_message()
     {
         var job = await NewJobAsync();
