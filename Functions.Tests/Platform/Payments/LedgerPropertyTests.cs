@@ -17,9 +17,9 @@ namespace Serverless.Tests.Platform.Payments;
 public sealed class LedgerPropertyTests(LossyLedgerFactory app, ITestOutputHelper output) : IClassFixture<LossyLedgerFactory>
 {
     private const ulong DefaultSeed = 0x1ED6E55EEDUL;
-    private const int Iterations = 20;
+    private const int Iterations = 12;
     private const int Callers = 16;
-    private const int LostAnswersPercent = 6;
+    private const int LostAnswersPercent = 5;
 
     private enum Op { Credit, Debit, Hold, Capture, Release, Refund }
 
@@ -39,7 +39,7 @@ public sealed class LedgerPropertyTests(LossyLedgerFactory app, ITestOutputHelpe
     // k1, k4, ... for debits, k2, k5, ... for captures; any movement may still take any key (a conflict).
     private static string KeyOf(int n, int family) => "k" + (n - n % 3 + family).ToString(CultureInfo.InvariantCulture);
 
-    private static readonly Gen<Step> StepGen = Gen.Select(Gen.Int[0, 9], Gen.Int[0, 23], Gen.Int[0, 23], Gen.Long[1, 60], Gen.Bool, Gen.Bool,
+    private static readonly Gen<Step> StepGen = Gen.Select(Gen.Int[0, 9], Gen.Int[0, 47], Gen.Int[0, 47], Gen.Long[1, 60], Gen.Bool, Gen.Bool,
         (op, key, of, amount, flag, second) => op switch
         {
             <= 2 => new Step(Op.Credit, "k" + key.ToString(CultureInfo.InvariantCulture), null, amount, false, second),
@@ -50,7 +50,10 @@ public sealed class LedgerPropertyTests(LossyLedgerFactory app, ITestOutputHelpe
             _ => new Step(Op.Refund, "k" + key.ToString(CultureInfo.InvariantCulture), KeyOf(of, flag ? 1 : 2), amount, false, second),
         });
 
-    private static readonly Gen<Step[]> RunGen = StepGen.Array[55, 65];
+    // About one step in six repeats an earlier one exactly (a client's retry), possibly on the other instance.
+    private static readonly Gen<Step[]> RunGen = Gen.Select(StepGen, Gen.Int[0, 99]).Array[40, 50].Select(steps => steps
+        .Select((s, i) => i > 0 && s.Item2 < 16 ? steps[s.Item2 % i].Item1 with { OnSecondInstance = s.Item1.OnSecondInstance } : s.Item1)
+        .ToArray());
 
     [Fact]
     public async Task Any_interleaving_of_movements_with_lost_answers_leaves_an_exact_ledger()
