@@ -26,6 +26,7 @@ public sealed class LossyStorageProxy : IAsyncDisposable
     private readonly HttpClient _upstream = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
     private WebApplication? _app;
     private Func<HttpRequest, bool>? _lose;
+    private Func<HttpRequest, bool>? _loseEvery;
     private int _lost;
 
     /// <summary>The proxy's address, e.g. <c>http://127.0.0.1:12345/</c>.</summary>
@@ -36,6 +37,12 @@ public sealed class LossyStorageProxy : IAsyncDisposable
 
     /// <summary>Loses the answer to the next request that matches (once).</summary>
     public void LoseAnswerTo(Func<HttpRequest, bool> match) => Volatile.Write(ref _lose, match);
+
+    /// <summary>
+    /// Loses the answer to every request that matches until called again with null: a match that decides at random
+    /// loses some answers of a run. It is asked after storage has answered, so it may also act in that moment.
+    /// </summary>
+    public void LoseAnswersTo(Func<HttpRequest, bool>? match) => Volatile.Write(ref _loseEvery, match);
 
     /// <summary>
     /// Starts in front of the table endpoint of <paramref name="connectionString"/> and returns the same connection
@@ -81,7 +88,9 @@ public sealed class LossyStorageProxy : IAsyncDisposable
         }
         using var answer = await _upstream.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead);
         var lose = Volatile.Read(ref _lose);
-        if (lose is not null && lose(request) && Interlocked.CompareExchange(ref _lose, null, lose) == lose)
+        var loseEvery = Volatile.Read(ref _loseEvery);
+        if ((lose is not null && lose(request) && Interlocked.CompareExchange(ref _lose, null, lose) == lose)
+            || (loseEvery is not null && loseEvery(request)))
         {
             Interlocked.Increment(ref _lost);
             context.Abort();

@@ -204,8 +204,8 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
         {
             var known = _last.TryGetValue(cacheKey, out LedgerBalanceRow? cached) ? cached : null;
             var result = await ApplyAsync(known);
-            if (!result.Written && known is not null)
-                // A refusal (or a repeated key) must not rest on a row another instance may have changed since.
+            if (!result.Written && known is not null && result.Outcome.Status is MovementStatus.InsufficientFunds or MovementStatus.CeilingExceeded)
+                // A refusal must not rest on a balance row another instance may have changed since.
                 result = await ApplyAsync(null);
             if (result.Row is { ETag: var etag } row && etag != default)
                 _last.Set(cacheKey, row with { }, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(10) });
@@ -242,11 +242,13 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
 
         // After a lost race the key may have been used meanwhile (or by an earlier request): look before moving.
         // On a first attempt a fresh key is the rule, and a used one fails the transaction (409) and comes here.
+        var keyChecked = false;
         if (change.Attempt > 1 || balance is null)
         {
+            keyChecked = true;
             var existing = await table.FindAsync<LedgerMovementRow>(account.Partition, MovementRowKey(movement.Key), cancellationToken);
             if (existing is not null)
-                return Repeated(existing, movement);
+                return Repeated(existing, movement, change.OperationId);
         }
 
         LedgerMovementRow? of = null;
@@ -255,12 +257,12 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
             of = await table.FindAsync<LedgerMovementRow>(account.Partition, MovementRowKey(movement.Of), cancellationToken);
             var expected = movement.Kind == MovementKinds.Refund ? [MovementKinds.Debit, MovementKinds.Capture] : new[] { MovementKinds.Hold };
             if (of is null || !expected.Contains(of.Kind))
-                return new(MovementStatus.UnknownReference, available, held, null);
+                return await RefuseAsync(MovementStatus.UnknownReference);
         }
 
         var amount = movement.Amount ?? of!.Remaining;
         if (amount <= 0)
-            return new(MovementStatus.ExceedsReference, available, held, null);
+            return await RefuseAsync(MovementStatus.ExceedsReference);
         long availableDelta, heldDelta;
         switch (movement.Kind)
         {
@@ -286,13 +288,13 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
                 throw new ArgumentException($"Unknown movement kind '{movement.Kind}'.", nameof(movement));
         }
         if (of is not null && amount > of.Remaining)
-            return new(MovementStatus.ExceedsReference, available, held, null);
+            return await RefuseAsync(MovementStatus.ExceedsReference);
         var availableAfter = checked(available + availableDelta);
         var heldAfter = checked(held + heldDelta);
         if (availableAfter < 0 || heldAfter < 0)
-            return new(MovementStatus.InsufficientFunds, available, held, null);
+            return await RefuseAsync(MovementStatus.InsufficientFunds);
         if (movement.Kind == MovementKinds.Credit && account.Ceiling is { } ceiling && checked(availableAfter + heldAfter) > ceiling)
-            return new(MovementStatus.CeilingExceeded, available, held, null);
+            return await RefuseAsync(MovementStatus.CeilingExceeded);
 
         var now = time.GetUtcNow();
         var version = (balance?.Version ?? 0) + 1;
@@ -339,11 +341,25 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
             change.Replace(of with { Remaining = of.Remaining - amount });
         alsoWrite?.Invoke(new LedgerStep(change, availableAfter, heldAfter, version, now));
         return new(MovementStatus.Applied, availableAfter, heldAfter, row);
+
+        // A retry of a movement that went through may no longer fit (the debit emptied the account, the refund used
+        // up its debit): a key already used answers as used, before any refusal is given.
+        async ValueTask<MovementResult> RefuseAsync(MovementStatus status)
+        {
+            if (!keyChecked
+                && await table.FindAsync<LedgerMovementRow>(account.Partition, MovementRowKey(movement.Key), cancellationToken) is { } existing)
+                return Repeated(existing, movement, change.OperationId);
+            return new(status, available, held, null);
+        }
     }
 
     /// <summary>A key seen before: the same movement again, or another one under a used key.</summary>
-    private static MovementResult Repeated(LedgerMovementRow existing, Movement movement)
+    private static MovementResult Repeated(LedgerMovementRow existing, Movement movement, string operationId)
     {
+        // This call's own movement, stored by an attempt whose answer was lost while another request moved the
+        // balance on (so the balance row no longer carries this call's operation id): it was applied by this call.
+        if (existing.OperationId == operationId)
+            return new(MovementStatus.Applied, existing.AvailableAfter, existing.HeldAfter, existing);
         var same = existing.Kind == movement.Kind && existing.Of == movement.Of && (movement.Amount is null || existing.Amount == movement.Amount);
         return new(same ? MovementStatus.AlreadyApplied : MovementStatus.KeyConflict, existing.AvailableAfter, existing.HeldAfter, existing);
     }

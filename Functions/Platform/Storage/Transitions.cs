@@ -63,11 +63,16 @@ public sealed class Change<T> where T : class, ITableEntity
     private readonly List<TableTransactionAction> _others = [];
     private readonly List<OutboxEvent> _events = [];
 
+    // The status as read: a decision that changes the row it was given and writes that same object must not make
+    // an undeclared move look like staying put.
+    private readonly string? _statusRead;
+
     internal Change(T? current, string operationId, int attempt)
     {
         Current = current;
         OperationId = operationId;
         Attempt = attempt;
+        _statusRead = (current as IStatefulRow)?.Status;
     }
 
     /// <summary>The row as read (with its ETag), or null when there is none.</summary>
@@ -94,7 +99,7 @@ public sealed class Change<T> where T : class, ITableEntity
         if (DeletesRow)
             throw new InvalidOperationException("A change cannot both write and delete its row.");
         if (Current is IStatefulRow from && next is IStatefulRow to)
-            from.Moves.Ensure(from.Status, to.Status);
+            from.Moves.Ensure(_statusRead!, to.Status);
         Next = next;
         return this;
     }
@@ -205,6 +210,14 @@ public static class TransitionSeam
                 {
                     await ForwardAsync();
                     return new(outcome, own, true);
+                }
+                // The row may have been changed again since this call stored it; its outbox rows, stored in the same
+                // transaction under this call's operation id, still tell. Deciding again would drop their events.
+                if (change.Events.Count > 0 && await table.FindAsync<OutboxRow>(partitionKey,
+                        Outbox.Rows(partitionKey, operationId, change.Events).First().RowKey, cancellationToken) is not null)
+                {
+                    await ForwardAsync();
+                    return new(outcome, change.DeletesRow ? null : await table.FindAsync<T>(partitionKey, rowKey, cancellationToken), true);
                 }
                 if (attempt >= MaxAttempts)
                     throw new ConcurrencyConflictException(
