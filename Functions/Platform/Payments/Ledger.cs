@@ -114,8 +114,8 @@ public sealed class LedgerStep
 /// </summary>
 public sealed class Ledger(StorageAccount storage, Transitions transitions, TimeProvider time)
 {
-    private const int Stripes = 1024;
-    private readonly SemaphoreSlim[] _gates = Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    /// <summary>One turn-taking gate per account in use on this instance, removed when nobody waits on it.</summary>
+    private readonly Dictionary<string, Gate> _gates = new(StringComparer.Ordinal);
 
     /// <summary>The balance row each account's last movement here left, with its ETag; only read and written under the account's gate.</summary>
     private readonly MemoryCache _last = new(new MemoryCacheOptions { SizeLimit = 50_000 });
@@ -198,8 +198,7 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
 
         var table = storage.Table(account.Table);
         var cacheKey = account.Table + "/" + account.Partition;
-        var gate = _gates[(int)((uint)StringComparer.Ordinal.GetHashCode(cacheKey) % Stripes)];
-        await gate.WaitAsync(cancellationToken);
+        var gate = await EnterAsync(cacheKey, cancellationToken);
         try
         {
             var known = _last.TryGetValue(cacheKey, out LedgerBalanceRow? cached) ? cached : null;
@@ -227,7 +226,44 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
         }
         finally
         {
-            gate.Release();
+            gate.Semaphore.Release();
+            Leave(cacheKey, gate);
+        }
+    }
+
+    private sealed class Gate
+    {
+        public readonly SemaphoreSlim Semaphore = new(1, 1);
+        public int Users;
+    }
+
+    private async Task<Gate> EnterAsync(string key, CancellationToken cancellationToken)
+    {
+        Gate? gate;
+        lock (_gates)
+        {
+            if (!_gates.TryGetValue(key, out gate))
+                _gates[key] = gate = new Gate();
+            gate.Users++;
+        }
+        try
+        {
+            await gate.Semaphore.WaitAsync(cancellationToken);
+            return gate;
+        }
+        catch
+        {
+            Leave(key, gate);
+            throw;
+        }
+    }
+
+    private void Leave(string key, Gate gate)
+    {
+        lock (_gates)
+        {
+            if (--gate.Users == 0)
+                _gates.Remove(key);
         }
     }
 
