@@ -115,6 +115,18 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task The_api_document_says_a_top_up_needs_a_reference_or_an_idempotency_key()
+    {
+        var document = await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var topUp = document.GetProperty("paths").GetProperty("/v1/admin/partners/{partnerId}/topups").GetProperty("post");
+        Assert.Contains(topUp.GetProperty("parameters").EnumerateArray(),
+            p => p.GetProperty("name").GetString() == "Idempotency-Key" && p.GetProperty("in").GetString() == "header");
+        Assert.Contains("reference", topUp.GetProperty("description").GetString());
+        Assert.Contains("Idempotency-Key", topUp.GetProperty("description").GetString());
+    }
+
+    [Fact]
     public async Task Admin_manages_the_catalogue()
     {
         var admin = app.Admin();
