@@ -101,6 +101,54 @@ public sealed class ECardAdminTests(ECardsFactory app) : IClassFixture<ECardsFac
     }
 
     [Fact]
+    public async Task A_top_up_without_a_reference_or_an_idempotency_key_is_refused_and_credits_nothing()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(0);
+
+        var response = await app.Admin().PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 100 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var message = (await Json(response)).GetProperty("message").GetString()!;
+        Assert.Contains("reference", message);
+        Assert.Contains("Idempotency-Key", message);
+        Assert.Equal("0", (await partner.GetFromJsonAsync<JsonElement>("/v1/balance")).GetProperty("balance").GetString());
+    }
+
+    [Fact]
+    public async Task A_top_up_retried_with_the_same_idempotency_key_credits_once()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(0);
+        var admin = app.Admin();
+        var key = Guid.NewGuid().ToString();
+
+        HttpRequestMessage TopUp() => new(HttpMethod.Post, $"/v1/admin/partners/{partnerId}/topups")
+        {
+            Content = JsonContent.Create(new { amount = 700 }),
+            Headers = { { "Idempotency-Key", key } },
+        };
+        var first = await Json(await admin.SendAsync(TopUp()));
+        var retry = await Json(await admin.SendAsync(TopUp()));
+
+        Assert.True(first.GetProperty("applied").GetBoolean());
+        Assert.False(retry.GetProperty("applied").GetBoolean());
+        Assert.Equal("700", retry.GetProperty("balance").GetString());
+        Assert.Equal("700", (await partner.GetFromJsonAsync<JsonElement>("/v1/balance")).GetProperty("balance").GetString());
+        Assert.Equal((700L, 700L, 0), await app.MoneyAsync(partnerId));
+    }
+
+    [Fact]
+    public async Task The_api_document_says_a_top_up_needs_a_reference_or_an_idempotency_key()
+    {
+        var document = await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var topUp = document.GetProperty("paths").GetProperty("/v1/admin/partners/{partnerId}/topups").GetProperty("post");
+        Assert.Contains(topUp.GetProperty("parameters").EnumerateArray(),
+            p => p.GetProperty("name").GetString() == "Idempotency-Key" && p.GetProperty("in").GetString() == "header");
+        Assert.Contains("reference", topUp.GetProperty("description").GetString());
+        Assert.Contains("Idempotency-Key", topUp.GetProperty("description").GetString());
+    }
+
+    [Fact]
     public async Task Admin_manages_the_catalogue()
     {
         var admin = app.Admin();

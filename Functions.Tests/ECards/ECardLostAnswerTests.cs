@@ -45,6 +45,93 @@ public sealed class ECardLostAnswerTests(ECardLostAnswerTests.Factory app) : ICl
     }
 
     [Fact]
+    public async Task A_top_up_whose_transaction_was_stored_but_not_answered_answers_applied_and_credits_once()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(1000);
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+
+        var response = await app.Admin().PostAsJsonAsync($"/v1/admin/partners/{partnerId}/topups", new { amount = 500, reference = "lost-topup" });
+
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await Json(response);
+        Assert.True(body.GetProperty("applied").GetBoolean());
+        Assert.Equal("1500", body.GetProperty("balance").GetString());
+        Assert.Equal("1500", (await partner.GetFromJsonAsync<JsonElement>("/v1/balance")).GetProperty("balance").GetString());
+        Assert.Equal((1500L, 1500L, 0), await app.MoneyAsync(partnerId));
+    }
+
+    [Fact]
+    public async Task An_order_whose_placing_transaction_was_stored_but_not_answered_is_placed_and_charged_once()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(2000);
+        var (card, _) = await app.NewECardAsync(1);
+        var orderId = Guid.NewGuid().ToString();
+        var lost = app.Proxy!.Lost;
+        // The first transaction of an order is its debit with the order and its index row.
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch");
+
+        var response = await partner.PostAsJsonAsync("/v1/orders", Order(orderId, Line(card, 1)));
+
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Delivered", (await Json(response)).GetProperty("status").GetString());
+        Assert.Equal(1, (await partner.GetFromJsonAsync<JsonElement>("/v1/orders")).GetProperty("data").GetArrayLength());
+        Assert.Equal((1500L, 1500L, 1), await app.MoneyAsync(partnerId));
+        var again = await partner.PostAsJsonAsync("/v1/orders", Order(orderId, Line(card, 1)));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal((1500L, 1500L, 1), await app.MoneyAsync(partnerId));
+    }
+
+    [Fact]
+    public async Task A_fulfilment_status_change_whose_write_was_stored_but_not_answered_carries_the_order_on_to_delivery()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(2000);
+        var (card, _) = await app.NewECardAsync(0);
+        var orderId = Guid.NewGuid().ToString();
+        var email = $"{Guid.NewGuid():N}@example.test";
+        await partner.PostAsJsonAsync("/v1/orders", OrderFor(orderId, email, Line(card, 2)));
+        Assert.Equal("AwaitingCertificateAssignment", (await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}/status")).GetProperty("status").GetString());
+        await app.Get<CertificateStock>().LoadAsync(card, "500 ₽", [$"LATE-{card}-1", $"LATE-{card}-2"]);
+        var orders = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(PartnerAccounts.TableName) + "(";
+        var lost = app.Proxy!.Lost;
+        // The first change of the order row: its codes recorded, AwaitingCertificateAssignment → ReadyForDelivery.
+        app.Proxy!.LoseAnswerTo(r => r.Method == "PUT" && r.Path.Value!.StartsWith(orders, StringComparison.Ordinal));
+
+        var order = await app.Get<ECardFulfilment>().FulfilAsync(partnerId, orderId);
+
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
+        Assert.Equal(ECardOrderStatus.Delivered, order!.Status);
+        var details = await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}");
+        Assert.Equal("Delivered", details.GetProperty("status").GetString());
+        Assert.Equal(2, details.GetProperty("certificates").EnumerateArray().Select(c => c.GetProperty("code").GetString()).Distinct().Count());
+        Assert.Single(await app.EmailsAsync(email));
+        Assert.Equal(0, await app.Get<CertificateStock>().CountAvailableAsync(card, "500 ₽"));
+    }
+
+    [Fact]
+    public async Task A_code_claim_whose_write_was_stored_but_not_answered_goes_to_the_order_that_claimed_it()
+    {
+        var (partnerId, partner) = await app.NewPartnerAsync(2000);
+        var (card, codes) = await app.NewECardAsync(1);
+        var orderId = Guid.NewGuid().ToString();
+        var stock = "/devstoreaccount1/" + app.Get<StorageAccount>().TableName(CertificateStock.TableName) + "(";
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "PUT" && r.Path.Value!.StartsWith(stock, StringComparison.Ordinal));
+
+        var response = await partner.PostAsJsonAsync("/v1/orders", Order(orderId, Line(card, 1)));
+
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Delivered", (await Json(response)).GetProperty("status").GetString());
+        var details = await partner.GetFromJsonAsync<JsonElement>($"/v1/orders/{orderId}");
+        Assert.Equal(codes[0], Assert.Single(details.GetProperty("certificates").EnumerateArray()).GetProperty("code").GetString());
+        Assert.Equal(0, await app.Get<CertificateStock>().CountAvailableAsync(card, "500 ₽"));
+        Assert.Equal((1500L, 1500L, 1), await app.MoneyAsync(partnerId));
+    }
+
+    [Fact]
     public async Task A_code_whose_index_insert_was_stored_but_not_answered_is_added_to_stock()
     {
         var (card, _) = await app.NewECardAsync(0);

@@ -7,10 +7,11 @@ using Serverless.Platform.Storage;
 namespace Serverless.ECards;
 
 /// <summary>
-/// Certificate codes per (e-card, face value). A code is claimed for an order with an ETag-conditional update of
-/// its row, so two orders racing for the last codes never get the same one. Codes are secrets: never logged.
+/// Certificate codes per (e-card, face value). A code is claimed for an order, and given back, through the transition
+/// seam (<see cref="StockCodeRow.Machine"/>), so two orders racing for the last codes never get the same one, and a
+/// claim whose answer was lost is still known as this order's. Codes are secrets: never logged.
 /// </summary>
-public sealed class CertificateStock(StorageAccount storage, TimeProvider time)
+public sealed class CertificateStock(StorageAccount storage, Transitions transitions, TimeProvider time)
 {
     public const string TableName = "ecardstock";
     public const string IndexTableName = "ecardcodes";
@@ -96,16 +97,16 @@ public sealed class CertificateStock(StorageAccount storage, TimeProvider time)
             for (var i = 0; i < candidates.Count && claimed.Count < wanted; i++)
             {
                 var row = candidates[(start + i) % candidates.Count];
-                try
+                // Decided on the row as it is: when another order took it first, it is skipped.
+                var claim = await transitions.ApplyAsync(Stock, row, change =>
                 {
-                    await Stock.UpdateEntityAsync(row with { State = StockCodeRow.Assigned, OrderKey = orderKey, AssignedAt = time.GetUtcNow() },
-                        row.ETag, TableUpdateMode.Replace, cancellationToken);
+                    if (change.Current is not { State: StockCodeRow.Available } code)
+                        return false;
+                    change.Write(code with { State = StockCodeRow.Assigned, OrderKey = orderKey, AssignedAt = time.GetUtcNow() });
+                    return true;
+                }, cancellationToken);
+                if (claim.Outcome)
                     claimed.Add(row.Code);
-                }
-                catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-                {
-                    // Another order took this code.
-                }
             }
         }
         return claimed;
@@ -116,40 +117,30 @@ public sealed class CertificateStock(StorageAccount storage, TimeProvider time)
         CancellationToken cancellationToken = default)
     {
         foreach (var (ecardId, faceValue, code) in codes)
-        {
-            var row = await Stock.FindAsync<StockCodeRow>(Slot(ecardId, faceValue), Hash(code), cancellationToken);
-            if (row is not { State: StockCodeRow.Assigned } || row.OrderKey != orderKey)
-                continue;
-            try
-            {
-                await Stock.UpdateEntityAsync(row with { State = StockCodeRow.Available, OrderKey = null, AssignedAt = null }, row.ETag,
-                    TableUpdateMode.Replace, cancellationToken);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-            {
-                // Changed meanwhile: whoever changed it owns it now.
-            }
-        }
+            await GiveBackAsync(Slot(ecardId, faceValue), Hash(code), null, orderKey, cancellationToken);
     }
+
+    /// <summary>Makes a code available again if, as it is now, it is still held by <paramref name="orderKey"/>.</summary>
+    private Task GiveBackAsync(string slot, string hash, StockCodeRow? known, string orderKey, CancellationToken cancellationToken) =>
+        transitions.ApplyAsync<StockCodeRow, bool>(Stock, slot, hash, known, change =>
+        {
+            if (change.Current is not { State: StockCodeRow.Assigned } code || code.OrderKey != orderKey)
+                return ValueTask.FromResult(false);
+            change.Write(code with { State = StockCodeRow.Available, OrderKey = null, AssignedAt = null });
+            return ValueTask.FromResult(true);
+        }, cancellationToken);
 
     /// <summary>Returns the codes claimed for an order that will never be delivered (it was cancelled) to stock.</summary>
     public async Task ReleaseAsync(IEnumerable<(int ECardId, string FaceValue)> slots, string orderKey, CancellationToken cancellationToken = default)
     {
         foreach (var slot in slots.Distinct().Select(s => Slot(s.ECardId, s.FaceValue)))
         {
+            var held = new List<StockCodeRow>();
             await foreach (var row in Stock.QueryAsync<StockCodeRow>(TableClient.CreateQueryFilter($"PartitionKey eq {slot} and OrderKey eq {orderKey}"),
                                cancellationToken: cancellationToken))
-            {
-                try
-                {
-                    await Stock.UpdateEntityAsync(row with { State = StockCodeRow.Available, OrderKey = null, AssignedAt = null }, row.ETag,
-                        TableUpdateMode.Replace, cancellationToken);
-                }
-                catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-                {
-                    // Changed meanwhile: whoever changed it owns it now.
-                }
-            }
+                held.Add(row);
+            foreach (var row in held)
+                await GiveBackAsync(slot, row.RowKey, row, orderKey, cancellationToken);
         }
     }
 }

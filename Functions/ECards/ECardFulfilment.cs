@@ -9,9 +9,10 @@ namespace Serverless.ECards;
 /// <summary>
 /// Behind the statuses after Payed: assign codes from stock (→ ReadyForDelivery, or AwaitingCertificateAssignment
 /// when stock runs short), then email the assigned codes to the participant (→ Delivered, or PartiallyDelivered
-/// while codes are missing). Every step is an ETag-conditional change of the order row and safe to run again:
-/// codes claimed but not recorded are found by their order key, and each delivery batch is one email (idempotency
-/// key per batch). An order stays in the pending list until it is final, and loading stock runs the list again.
+/// while codes are missing). Every step is a change of the order row through the transition seam (its moves checked
+/// against <see cref="ECardOrderStatus.Machine"/>) and safe to run again: codes claimed but not recorded are found by
+/// their order key, and each delivery batch is one email (idempotency key per batch). An order stays in the pending
+/// list until it is final, and loading stock runs the list again.
 /// </summary>
 public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts accounts, CertificateStock stock, Mailer mailer,
     ILogger<ECardFulfilment> logger)
@@ -118,51 +119,58 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
             var codes = await stock.ClaimAsync(slot.Key.ECardId, slot.Key.FaceValue, key, wanted, known, cancellationToken);
             claimed.AddRange(codes.Select(code => new AssignedCertificate(slot.Key.ECardId, slot.Key.FaceValue, code, 0)));
         }
-        var recorded = known;
-        var updated = await accounts.TransitionAsync(order, o =>
-        {
-            // Decided afresh on every attempt: what counts is the row as last read (written, or left as it was).
-            recorded = o.Certificates().Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
-            // Final: nothing to record; what was claimed is released below (and a cancelled order's codes by FulfilAsync).
-            if (ECardOrderStatus.IsFinal(o.Status))
-                return null;
-            var current = o.Certificates().ToList();
-            var have = current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
-            // Never more codes than the line asks for: a concurrent run may have recorded its own claims first.
-            foreach (var slot in o.Lines().GroupBy(l => (l.ECardId, l.FaceValue)))
-            {
-                var room = slot.Sum(l => l.Quantity) - current.Count(c => c.ECardId == slot.Key.ECardId && c.FaceValue == slot.Key.FaceValue);
-                current.AddRange(claimed.Where(c => c.ECardId == slot.Key.ECardId && c.FaceValue == slot.Key.FaceValue && !have.Contains(c.Code)).Take(Math.Max(0, room)));
-            }
-            recorded = current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
-            var complete = o.Lines().Sum(l => l.Quantity) == current.Count;
-            var status = complete ? ECardOrderStatus.ReadyForDelivery
-                : o.DeliveryBatches > 0 ? ECardOrderStatus.PartiallyDelivered
-                : ECardOrderStatus.AwaitingCertificateAssignment;
-            return status == o.Status && current.Count == o.Certificates().Count ? null : o.WithCertificates(current) with { Status = status };
-        }, cancellationToken);
-        if (updated is not null && claimed.Where(c => !recorded.Contains(c.Code)).ToList() is { Count: > 0 } surplus)
+        // The outcome is the codes the order holds as stored (by the attempt that wrote, or as last read when nothing
+        // was written): what was claimed beyond them goes back to stock.
+        var assigned = await accounts.ChangeOrderAsync(order, change => RecordClaims(change, claimed), cancellationToken);
+        var recorded = assigned.Outcome;
+        if (assigned.Row is not null && claimed.Where(c => !recorded.Contains(c.Code)).ToList() is { Count: > 0 } surplus)
             await stock.ReleaseCodesAsync(surplus.Select(c => (c.ECardId, c.FaceValue, c.Code)), key, cancellationToken);
-        return updated;
+        return assigned.Row;
     }
 
-    private Task<ECardOrderRow?> DeliverAsync(ECardOrderRow order, CancellationToken cancellationToken) =>
-        accounts.TransitionAsync(order, o =>
+    private static IReadOnlySet<string> RecordClaims(Change<ECardOrderRow> change, IReadOnlyList<AssignedCertificate> claimed)
+    {
+        if (change.Current is not { } o)
+            return new HashSet<string>(StringComparer.Ordinal);
+        var current = o.Certificates().ToList();
+        // Final: nothing to record; what was claimed is released (and a cancelled order's codes by FulfilAsync).
+        if (ECardOrderStatus.IsFinal(o.Status))
+            return current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
+        var have = current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
+        // Never more codes than the line asks for: a concurrent run may have recorded its own claims first.
+        foreach (var slot in o.Lines().GroupBy(l => (l.ECardId, l.FaceValue)))
         {
-            if (ECardOrderStatus.IsFinal(o.Status))
-                return null;
+            var room = slot.Sum(l => l.Quantity) - current.Count(c => c.ECardId == slot.Key.ECardId && c.FaceValue == slot.Key.FaceValue);
+            current.AddRange(claimed.Where(c => c.ECardId == slot.Key.ECardId && c.FaceValue == slot.Key.FaceValue && !have.Contains(c.Code)).Take(Math.Max(0, room)));
+        }
+        var complete = o.Lines().Sum(l => l.Quantity) == current.Count;
+        var status = complete ? ECardOrderStatus.ReadyForDelivery
+            : o.DeliveryBatches > 0 ? ECardOrderStatus.PartiallyDelivered
+            : ECardOrderStatus.AwaitingCertificateAssignment;
+        if (status != o.Status || current.Count != have.Count)
+            change.Write(o.WithCertificates(current) with { Status = status });
+        return current.Select(c => c.Code).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Puts the codes not yet delivered into the next delivery batch: Delivered, or PartiallyDelivered while codes are missing.</summary>
+    private async Task<ECardOrderRow?> DeliverAsync(ECardOrderRow order, CancellationToken cancellationToken) =>
+        (await accounts.ChangeOrderAsync(order, change =>
+        {
+            if (change.Current is not { } o || ECardOrderStatus.IsFinal(o.Status))
+                return false;
             var certificates = o.Certificates().ToList();
             if (!certificates.Any(c => c.Batch == 0))
-                return null;
+                return false;
             var batch = o.DeliveryBatches + 1;
             var delivered = certificates.Select(c => c.Batch == 0 ? c with { Batch = batch } : c).ToList();
             var complete = o.Lines().Sum(l => l.Quantity) == delivered.Count;
-            return o.WithCertificates(delivered) with
+            change.Write(o.WithCertificates(delivered) with
             {
                 DeliveryBatches = batch,
                 Status = complete ? ECardOrderStatus.Delivered : ECardOrderStatus.PartiallyDelivered,
-            };
-        }, cancellationToken);
+            });
+            return true;
+        }, cancellationToken)).Row;
 
     /// <summary>Queues the email of every delivery batch not yet emailed, one email per batch.</summary>
     private async Task<ECardOrderRow?> EmailAsync(ECardOrderRow order, CancellationToken cancellationToken)
@@ -181,7 +189,13 @@ public sealed class ECardFulfilment(StorageAccount storage, PartnerAccounts acco
                 // An address that can never receive mail: recorded as emailed so it is not retried forever.
                 logger.LogWarning("E-card order {OrderId} batch {Batch} cannot be emailed: {Reason}", current.OrderId, batch, ex.Message);
             }
-            current = await accounts.TransitionAsync(current, o => o.EmailedBatches >= batch ? null : o with { EmailedBatches = batch }, cancellationToken);
+            current = (await accounts.ChangeOrderAsync(current, change =>
+            {
+                if (change.Current is not { } o || o.EmailedBatches >= batch)
+                    return false;
+                change.Write(o with { EmailedBatches = batch });
+                return true;
+            }, cancellationToken)).Row;
         }
         return current;
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
+using Serverless.Platform.Storage;
 
 namespace Serverless.ECards;
 
@@ -17,6 +18,25 @@ public static class ECardOrderStatus
     public const string Cancelled = "Cancelled";
 
     public static bool IsFinal(string status) => status is Delivered or Cancelled;
+
+    /// <summary>
+    /// Every move an order makes, declared once. An order is born Payed (its debit and its row are one transaction);
+    /// codes from stock make it ReadyForDelivery, or AwaitingCertificateAssignment while stock is short; emailing
+    /// them makes it Delivered, or PartiallyDelivered while codes are missing, until more codes make it
+    /// ReadyForDelivery again. Cancelling refunds it, and is allowed only before anything was delivered.
+    /// </summary>
+    public static readonly StateMachine Machine = new("e-card order",
+        (Created, Payed),
+        (Payed, ReadyForDelivery),
+        (Payed, AwaitingCertificateAssignment),
+        (Payed, Cancelled),
+        (AwaitingCertificateAssignment, ReadyForDelivery),
+        (AwaitingCertificateAssignment, PartiallyDelivered),
+        (AwaitingCertificateAssignment, Cancelled),
+        (ReadyForDelivery, Delivered),
+        (ReadyForDelivery, Cancelled),
+        (PartiallyDelivered, ReadyForDelivery),
+        (PartiallyDelivered, Delivered));
 }
 
 /// <summary>A catalogue e-card: PK = <c>ecards</c>, RK = id (fixed width). Face values are a small JSON list.</summary>
@@ -43,8 +63,9 @@ public sealed record FaceValue(
     [property: JsonPropertyName("price")] long Price);
 
 /// <summary>
-/// The partner's prepaid balance (whole currency units): PK = partner, RK = <c>balance</c>. Written by the first
-/// top-up; until then the partner has a balance of 0 and no orders, and every reader takes a missing row so.
+/// The layout before the platform ledger, read only by <see cref="PartnerLedgerMigration"/>: the partner's balance
+/// (whole currency units), PK = partner, RK = <c>balance</c>, written by the first top-up. Migration deletes it in
+/// the transaction that creates the ledger's balance row, so its presence means "not migrated yet".
 /// </summary>
 public sealed record PartnerBalanceRow : ITableEntity
 {
@@ -61,11 +82,12 @@ public sealed record PartnerBalanceRow : ITableEntity
 }
 
 /// <summary>
-/// One movement of a partner's balance: PK = partner, RK = <c>ledger-debit-&lt;order&gt;</c>,
-/// <c>ledger-refund-&lt;order&gt;</c> or <c>ledger-topup-&lt;reference&gt;</c>, so one order is debited (or refunded)
-/// at most once and a top-up reference applies at most once.
+/// The layout before the platform ledger, kept as history: one movement of a partner's balance, PK = partner,
+/// RK = <c>ledger-debit-&lt;order&gt;</c>, <c>ledger-refund-&lt;order&gt;</c> or <c>ledger-topup-&lt;escaped reference&gt;</c>;
+/// <see cref="Amount"/> is signed, whole currency units. <see cref="PartnerLedgerMigration"/> turns these rows into
+/// ledger statement and movement rows.
 /// </summary>
-public sealed record LedgerRow : ITableEntity
+public sealed record PartnerLedgerRow : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
@@ -81,8 +103,10 @@ public sealed record LedgerRow : ITableEntity
 /// <summary>
 /// An order, in its partner's partition (so it is written in the same transaction as the debit):
 /// RK = <c>order-&lt;newest-first ticks&gt;-&lt;newest-first number&gt;</c>, so the partner's orders list newest first.
+/// Its status moves only as <see cref="ECardOrderStatus.Machine"/> allows, through the transition seam, which stamps
+/// the id of the operation that wrote it.
 /// </summary>
-public sealed record ECardOrderRow : ITableEntity
+public sealed record ECardOrderRow : IStampedRow, IStatefulRow
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
@@ -102,9 +126,9 @@ public sealed record ECardOrderRow : ITableEntity
     public int DeliveryBatches { get; set; }
     public int EmailedBatches { get; set; }
     public DateTimeOffset? CancelledAt { get; set; }
+    public string? OperationId { get; set; }
 
-    /// <summary>Names the cancel call that cancelled the order, so a call whose transaction was stored but not answered knows it as its own.</summary>
-    public string? CancelId { get; set; }
+    StateMachine IStatefulRow.Moves => ECardOrderStatus.Machine;
 
     public IReadOnlyList<OrderLine> Lines() => JsonSerializer.Deserialize<List<OrderLine>>(LinesJson) ?? [];
 
@@ -142,13 +166,16 @@ public sealed record ECardOrderIndexRow : ITableEntity
 
 /// <summary>
 /// A certificate code in stock: PK = <c>&lt;ecard id&gt;|&lt;face value&gt;</c>, RK = SHA-256 of the code.
-/// Available until one order claims it with an ETag-conditional update; a claimed code is never available again
-/// unless its order is cancelled before delivery.
+/// Available until one order claims it through the transition seam; a claimed code is never available again unless
+/// its order is cancelled before delivery (or the claim was more than the order needed).
 /// </summary>
-public sealed record StockCodeRow : ITableEntity
+public sealed record StockCodeRow : IStampedRow, IStatefulRow
 {
     public const string Available = "available";
     public const string Assigned = "assigned";
+
+    /// <summary>A code is claimed for an order, and given back only when that order will not deliver it.</summary>
+    public static readonly StateMachine Machine = new("stock code", (Available, Assigned), (Assigned, Available));
 
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
@@ -159,6 +186,11 @@ public sealed record StockCodeRow : ITableEntity
     public string? OrderKey { get; set; }
     public DateTimeOffset LoadedAt { get; set; }
     public DateTimeOffset? AssignedAt { get; set; }
+    public string? OperationId { get; set; }
+
+    string IStatefulRow.Status => State;
+
+    StateMachine IStatefulRow.Moves => Machine;
 }
 
 /// <summary>Every code ever loaded, by hash (PK = first two hex digits, RK = hash): a code is loaded once, whatever its e-card.</summary>

@@ -44,7 +44,10 @@ public static partial class ECardsApi
         admin.MapPost("/ecards/{id}/codes", LoadCodes).WithName("LoadECardCodes");
         admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithIdempotency(storesSecrets: true);
         admin.MapGet("/partners/{partnerId}/balance", GetPartnerBalance).WithName("GetECardPartnerBalance");
-        admin.MapPost("/partners/{partnerId}/topups", TopUp).WithName("TopUpECardPartner");
+        admin.MapPost("/partners/{partnerId}/topups", TopUp).WithName("TopUpECardPartner")
+            .WithDescription("Credits a partner's balance. Needs an idempotency key, so a retry can never credit twice: `reference` in the body " +
+                             "or, without one, the `Idempotency-Key` header (400 when neither is sent). The same key again credits nothing " +
+                             "and answers `applied: false` with the balance.");
         admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder");
         admin.MapPost("/fulfilment/run", RunFulfilment).WithName("RunECardFulfilment");
     }
@@ -239,17 +242,28 @@ public static partial class ECardsApi
         return TypedResults.Ok(new BalanceResponse(Money(await accounts.BalanceAsync(partnerId, cancellationToken))));
     }
 
-    /// <summary>Credits a partner's balance; the same <c>reference</c> again is one credit.</summary>
+    /// <summary>
+    /// Credits a partner's balance under an idempotency key, the <c>reference</c> or else the <c>Idempotency-Key</c>
+    /// header: the same key again is one credit. Without a key a client's retry would credit twice, so none is a 400.
+    /// </summary>
     public static async Task<Results<Ok<TopUpResponse>, ErrorResult>> TopUp(
-        string partnerId, TopUpRequest body, ApiClientDirectory clients, PartnerAccounts accounts, CancellationToken cancellationToken)
+        string partnerId, TopUpRequest body, ApiClientDirectory clients, PartnerAccounts accounts, CancellationToken cancellationToken,
+        [FromHeader(Name = IdempotencyMiddleware.HeaderName)] string? idempotencyKey = null)
     {
         if (body.Amount is not (>= 1 and <= 1_000_000_000_000))
             return ApiErrors.BadRequest("'amount' must be a whole number from 1 to 1000000000000.", "validation_error");
         if (body.Reference is not null && Check.Required(body.Reference, "reference", 100) is { } problem)
             return problem;
+        if (body.Reference is null && idempotencyKey is not null && (Check.Required(idempotencyKey, IdempotencyMiddleware.HeaderName, 100) is not null
+                                                                     || idempotencyKey.Any(char.IsControl)))
+            return ApiErrors.BadRequest($"The {IdempotencyMiddleware.HeaderName} header must be 1 to 100 printable characters.", "validation_error");
         if (await clients.FindAsync(partnerId, cancellationToken) is not { Kind: ClientKinds.Partner })
             return ApiErrors.NotFound($"No partner '{partnerId}'.");
-        var (balance, applied) = await accounts.TopUpAsync(partnerId, body.Amount.Value, body.Reference ?? Guid.NewGuid().ToString("N"), cancellationToken);
+        if ((body.Reference ?? idempotencyKey) is not { } key)
+            return ApiErrors.BadRequest(
+                $"A top-up needs an idempotency key, so that a retry cannot credit it twice: send 'reference' in the body or an {IdempotencyMiddleware.HeaderName} header.",
+                "validation_error");
+        var (balance, applied) = await accounts.TopUpAsync(partnerId, body.Amount.Value, key, cancellationToken);
         return TypedResults.Ok(new TopUpResponse(Money(balance), applied));
     }
 

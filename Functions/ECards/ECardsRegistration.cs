@@ -13,6 +13,9 @@ public static class ECardsRegistration
         services.AddStorage(s => s.Table(ECardCatalog.TableName).Table(PartnerAccounts.TableName).Table(CertificateStock.TableName)
             .Table(CertificateStock.IndexTableName).Table(ECardFulfilment.TableName));
         services.AddSingleton<ECardCatalog>();
+        services.AddSingleton<PartnerLedgerMigration>();
+        // Partners still on the layout before the ledger are moved to it once per deployment (a marker row says so).
+        services.AddSingleton<IStartupTask>(sp => sp.GetRequiredService<PartnerLedgerMigration>());
         services.AddSingleton<PartnerAccounts>();
         services.AddSingleton<CertificateStock>();
         services.AddSingleton<ECardFulfilment>();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
+using Serverless.Platform.Payments;
 using Serverless.Platform.Storage;
 
 namespace Serverless.ECards;
@@ -30,57 +30,66 @@ public enum CancelOutcome
     NotCancellable,
 }
 
+/// <summary>A line of a partner's statement in whole currency units: what it did to the balance, and the balance after it.</summary>
+public sealed record PartnerStatementLine(string Kind, string Key, long Amount, long BalanceAfter, DateTimeOffset At);
+
 /// <summary>
-/// A partner's money and orders, all in one partition of <c>ecardaccounts</c> (PK = partner id): the balance row,
-/// the ledger rows, the order rows and their orderId index rows. Every movement is one entity-group transaction
-/// that replaces the balance row with the ETag it read and inserts a ledger row keyed by what caused it, so an
-/// order exists exactly when its debit does, and the sum of the ledger always equals the balance.
+/// A partner's money and orders, all in one partition of <c>ecardaccounts</c> (PK = partner id), which is the
+/// partner's account in the platform <see cref="Ledger"/>: its balance, statement and movement rows, beside the
+/// order rows and their orderId index rows. Placing an order is a debit (key <c>order-&lt;orderId&gt;</c>) whose
+/// transaction also inserts the order and its index row, so an order exists exactly when it was paid; a top-up is a
+/// credit (<c>topup-&lt;reference&gt;</c>); a cancel is a refund of the order's debit (<c>refund-&lt;orderId&gt;</c>)
+/// whose transaction also moves the order to Cancelled. Money is whole roubles on the wire and kopecks in the ledger.
 /// </summary>
-public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids, TimeProvider time)
+public sealed class PartnerAccounts(StorageAccount storage, Ledger ledger, Transitions transitions, PartnerLedgerMigration migration,
+    IdBlockAllocator ids, TimeProvider time)
 {
     public const string TableName = "ecardaccounts";
     public const string NumberSequence = "ecard-orders";
-    public const int MaxAttempts = 40;
+    public const string Currency = "RUB";
+
+    private static readonly long MinorPerUnit = (long)Math.Pow(10, Currencies.MinorDigits(Currency));
 
     private TableClient Table => storage.Table(TableName);
 
     public static string Partition(string partnerId) => TableKeys.Escape(partnerId);
 
+    public static LedgerAccount Account(string partnerId) => new(TableName, Partition(partnerId), Currency);
+
     public static string IndexKey(string orderId) => "orderid-" + orderId;
 
-    public static string DebitKey(string orderId) => "ledger-debit-" + orderId;
+    public static string DebitKey(string orderId) => "order-" + orderId;
 
-    public static string RefundKey(string orderId) => "ledger-refund-" + orderId;
+    public static string RefundKey(string orderId) => "refund-" + orderId;
 
-    public static string TopUpKey(string reference) => "ledger-topup-" + TableKeys.Escape(reference);
+    public static string TopUpKey(string reference) => "topup-" + reference;
 
     public static string OrderKey(DateTimeOffset createdAt, long number) =>
         "order-" + TableKeys.NewestFirst(createdAt) + "-" + (long.MaxValue - number).ToString("D19", CultureInfo.InvariantCulture);
 
-    public async Task<long> BalanceAsync(string partnerId, CancellationToken cancellationToken = default) =>
-        (await Table.FindAsync<PartnerBalanceRow>(Partition(partnerId), PartnerBalanceRow.Key, cancellationToken))?.Balance ?? 0;
+    /// <summary>Whole currency units (the API's money) as the ledger's minor units.</summary>
+    public static long ToMinor(long units) => checked(units * MinorPerUnit);
 
-    /// <summary>Credits a top-up; the same reference twice is one credit. Returns the balance and whether it was applied now.</summary>
+    public static long ToUnits(long minor) => minor / MinorPerUnit;
+
+    public async Task<long> BalanceAsync(string partnerId, CancellationToken cancellationToken = default)
+    {
+        await migration.EnsureAsync(partnerId, cancellationToken);
+        return ToUnits((await ledger.BalanceAsync(Account(partnerId), cancellationToken)).Available);
+    }
+
+    /// <summary>
+    /// Credits a top-up under its idempotency key; the same key twice is one credit. Returns the balance and whether
+    /// this call credited it (also when storage's answer to it was lost: the ledger knows its own write).
+    /// </summary>
     public async Task<(long Balance, bool Applied)> TopUpAsync(string partnerId, long amount, string reference, CancellationToken cancellationToken = default)
     {
-        var pk = Partition(partnerId);
-        for (var attempt = 1; ; attempt++)
-        {
-            var balance = await Table.FindAsync<PartnerBalanceRow>(pk, PartnerBalanceRow.Key, cancellationToken);
-            if (await Table.FindAsync<LedgerRow>(pk, TopUpKey(reference), cancellationToken) is not null)
-                return (balance?.Balance ?? 0, false);
-            var after = checked((balance?.Balance ?? 0) + amount);
-            var ledger = new LedgerRow { PartitionKey = pk, RowKey = TopUpKey(reference), Kind = "topup", Amount = amount, BalanceAfter = after, At = time.GetUtcNow() };
-            var actions = new List<TableTransactionAction>
-            {
-                balance is null
-                    ? new(TableTransactionActionType.Add, new PartnerBalanceRow { PartitionKey = pk, Balance = after })
-                    : new(TableTransactionActionType.UpdateReplace, balance with { Balance = after }, balance.ETag),
-                new(TableTransactionActionType.Add, ledger),
-            };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken) is not null)
-                return (after, true);
-        }
+        await migration.EnsureAsync(partnerId, cancellationToken);
+        var moved = await ledger.CreditAsync(Account(partnerId), TopUpKey(reference), ToMinor(amount), cancellationToken: cancellationToken);
+        if (moved.Status == MovementStatus.Applied)
+            return (ToUnits(moved.Available), true);
+        // Credited before (or the key names another amount): nothing moved now, and the balance is today's.
+        return (await BalanceAsync(partnerId, cancellationToken), false);
     }
 
     /// <summary>
@@ -89,79 +98,55 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
     /// </summary>
     public async Task<PlaceResult> PlaceAsync(string partnerId, OrderDraft draft, CancellationToken cancellationToken = default)
     {
-        // Orders of one partner on this instance take turns at the balance row instead of racing for its ETag and
-        // retrying; other instances are still kept out by the ETag.
-        var gate = _gates.GetOrAdd(partnerId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
-        try
+        await migration.EnsureAsync(partnerId, cancellationToken);
+        var pk = Partition(partnerId);
+        var number = await ids.NextAsync(NumberSequence, cancellationToken);
+        var now = time.GetUtcNow();
+        var order = new ECardOrderRow
         {
-            return await PlaceOnceAsync(partnerId, draft, cancellationToken);
-        }
-        finally
+            PartitionKey = pk,
+            RowKey = OrderKey(now, number),
+            OrderId = draft.OrderId,
+            PartnerId = partnerId,
+            Number = number,
+            // Debited in this very transaction: the order is born paid.
+            Status = ECardOrderStatus.Payed,
+            CreatedAt = now,
+            ParticipantEmail = draft.ParticipantEmail,
+            ParticipantName = draft.ParticipantName,
+            ParticipantPhone = draft.ParticipantPhone,
+            Total = draft.Total,
+            LinesJson = JsonSerializer.Serialize(draft.Lines),
+        };
+        var index = new ECardOrderIndexRow { PartitionKey = pk, RowKey = IndexKey(draft.OrderId), OrderRowKey = order.RowKey, Fingerprint = draft.Fingerprint };
+        // The debit key is the orderId: a retry meets the first debit (AlreadyApplied) and is answered from the index.
+        // The same rows in every attempt (nothing in them depends on the attempt); the seam sets the order's ETag from
+        // the transaction's answer, so fulfilment goes on from it without reading it back.
+        var moved = await ledger.DebitAsync(Account(partnerId), DebitKey(draft.OrderId), ToMinor(draft.Total),
+            step => step.Insert(order).Insert(index), cancellationToken: cancellationToken);
+        switch (moved.Status)
         {
-            gate.Release();
+            case MovementStatus.Applied:
+                // Without an ETag (the answer was lost), whoever goes on from the order reads it first.
+                return new PlaceResult(PlaceOutcome.Placed, order, ToUnits(moved.Available));
+            case MovementStatus.AlreadyApplied or MovementStatus.KeyConflict or MovementStatus.InsufficientFunds:
+                if (await FindPlacedAsync(pk, draft, cancellationToken) is { } existing)
+                    return existing;
+                if (moved.Status == MovementStatus.InsufficientFunds)
+                    return new PlaceResult(PlaceOutcome.InsufficientBalance, null, ToUnits(moved.Available));
+                throw new InvalidOperationException($"Order {draft.OrderId} of partner {partnerId} was debited but has no index row.");
+            default:
+                throw new InvalidOperationException($"A debit for order {draft.OrderId} came to {moved.Status}.");
         }
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
-
-    private async Task<PlaceResult> PlaceOnceAsync(string partnerId, OrderDraft draft, CancellationToken cancellationToken)
+    private async Task<PlaceResult?> FindPlacedAsync(string pk, OrderDraft wanted, CancellationToken cancellationToken)
     {
-        var pk = Partition(partnerId);
-        long? number = null;
-        for (var attempt = 1; ; attempt++)
-        {
-            if (await FindExistingAsync(pk, draft) is { } existing)
-                return existing;
-            var balance = await Table.FindAsync<PartnerBalanceRow>(pk, PartnerBalanceRow.Key, cancellationToken);
-            var total = draft.Total;
-            if (balance is null || balance.Balance < total)
-                return new PlaceResult(PlaceOutcome.InsufficientBalance, null, balance?.Balance ?? 0);
-            number ??= await ids.NextAsync(NumberSequence, cancellationToken);
-            var now = time.GetUtcNow();
-            var order = new ECardOrderRow
-            {
-                PartitionKey = pk,
-                RowKey = OrderKey(now, number.Value),
-                OrderId = draft.OrderId,
-                PartnerId = partnerId,
-                Number = number.Value,
-                // Debited in this very transaction: the order is born paid.
-                Status = ECardOrderStatus.Payed,
-                CreatedAt = now,
-                ParticipantEmail = draft.ParticipantEmail,
-                ParticipantName = draft.ParticipantName,
-                ParticipantPhone = draft.ParticipantPhone,
-                Total = total,
-                LinesJson = JsonSerializer.Serialize(draft.Lines),
-            };
-            var after = balance.Balance - total;
-            var actions = new List<TableTransactionAction>
-            {
-                new(TableTransactionActionType.UpdateReplace, balance with { Balance = after, OrderCount = balance.OrderCount + 1 }, balance.ETag),
-                new(TableTransactionActionType.Add, new LedgerRow
-                {
-                    PartitionKey = pk, RowKey = DebitKey(draft.OrderId), Kind = "debit", Amount = -total, BalanceAfter = after,
-                    OrderId = draft.OrderId, At = now,
-                }),
-                new(TableTransactionActionType.Add, order),
-                new(TableTransactionActionType.Add, new ECardOrderIndexRow
-                {
-                    PartitionKey = pk, RowKey = IndexKey(draft.OrderId), OrderRowKey = order.RowKey, Fingerprint = draft.Fingerprint,
-                }),
-            };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken) is { } submitted)
-                return new PlaceResult(PlaceOutcome.Placed, await WrittenAsync(order, submitted.Value[2], cancellationToken), after);
-        }
-
-        async Task<PlaceResult?> FindExistingAsync(string partition, OrderDraft wanted)
-        {
-            var index = await Table.FindAsync<ECardOrderIndexRow>(partition, IndexKey(wanted.OrderId), cancellationToken);
-            if (index is null)
-                return null;
-            var order = await Table.FindAsync<ECardOrderRow>(partition, index.OrderRowKey, cancellationToken);
-            return new PlaceResult(index.Fingerprint == wanted.Fingerprint ? PlaceOutcome.Existing : PlaceOutcome.DifferentBody, order);
-        }
+        var index = await Table.FindAsync<ECardOrderIndexRow>(pk, IndexKey(wanted.OrderId), cancellationToken);
+        if (index is null)
+            return null;
+        var order = await Table.FindAsync<ECardOrderRow>(pk, index.OrderRowKey, cancellationToken);
+        return new PlaceResult(index.Fingerprint == wanted.Fingerprint ? PlaceOutcome.Existing : PlaceOutcome.DifferentBody, order);
     }
 
     public async Task<ECardOrderRow?> FindAsync(string partnerId, string orderId, CancellationToken cancellationToken = default)
@@ -172,14 +157,15 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
     }
 
     /// <summary>
-    /// One page of the partner's orders, newest first, and how many orders there are: the count comes from the
-    /// balance row, and only the rows up to the end of the page are read.
+    /// One page of the partner's orders, newest first, and how many orders there are: every order is one debit, so
+    /// the count is the ledger balance row's debit count, and only the rows up to the end of the page are read.
     /// </summary>
-    public async Task<(IReadOnlyList<ECardOrderRow> Page, int Count)> ListAsync(string partnerId, int page, int pageSize,
+    public async Task<(IReadOnlyList<ECardOrderRow> Page, long Count)> ListAsync(string partnerId, int page, int pageSize,
         CancellationToken cancellationToken = default)
     {
+        await migration.EnsureAsync(partnerId, cancellationToken);
         var pk = Partition(partnerId);
-        var count = (await Table.FindAsync<PartnerBalanceRow>(pk, PartnerBalanceRow.Key, cancellationToken))?.OrderCount ?? 0;
+        var count = (await ledger.BalanceAsync(Account(partnerId), cancellationToken)).Debits;
         var skip = (long)(page - 1) * pageSize;
         var rows = new List<ECardOrderRow>(pageSize);
         if (skip >= count)
@@ -199,93 +185,70 @@ public sealed class PartnerAccounts(StorageAccount storage, IdBlockAllocator ids
         return (rows, count);
     }
 
-    /// <summary>Applies <paramref name="transition"/> to an order row, ETag-conditionally (money untouched).</summary>
-    public Task<ECardOrderRow?> TransitionAsync(ECardOrderRow order, Func<ECardOrderRow, ECardOrderRow?> transition,
-        CancellationToken cancellationToken = default) =>
-        Table.TransitionAsync(order, transition, cancellationToken);
+    /// <summary>
+    /// Changes an order row through the transition seam (money untouched): <paramref name="decide"/> writes the next
+    /// row or nothing, and its moves are checked against <see cref="ECardOrderStatus.Machine"/>.
+    /// </summary>
+    public Task<Transitioned<ECardOrderRow, TOutcome>> ChangeOrderAsync<TOutcome>(ECardOrderRow known,
+        Func<Change<ECardOrderRow>, TOutcome> decide, CancellationToken cancellationToken = default) =>
+        known.ETag == default
+            ? transitions.ApplyAsync(Table, known.PartitionKey, known.RowKey, decide, cancellationToken)
+            : transitions.ApplyAsync(Table, known, decide, cancellationToken);
+
+    public static bool IsCancellable(ECardOrderRow order) =>
+        order.DeliveryBatches == 0 && ECardOrderStatus.Machine.Allows(order.Status, ECardOrderStatus.Cancelled)
+                                   && order.Status != ECardOrderStatus.Cancelled;
 
     /// <summary>
-    /// Cancels an order that has not been delivered and refunds its total: the order row, the balance row and the
-    /// refund ledger row in one transaction.
+    /// Cancels an order that has not been delivered and refunds its total: a refund of the order's debit whose
+    /// transaction also moves the order row to Cancelled, decided on the order as it is at each attempt.
     /// </summary>
     public async Task<(CancelOutcome Outcome, ECardOrderRow? Order)> CancelAsync(string partnerId, string orderId,
         CancellationToken cancellationToken = default)
     {
+        await migration.EnsureAsync(partnerId, cancellationToken);
         var pk = Partition(partnerId);
-        var cancelId = Guid.NewGuid().ToString("N");
-        for (var attempt = 1; ; attempt++)
-        {
-            var order = await FindAsync(partnerId, orderId, cancellationToken);
-            if (order is null)
-                return (CancelOutcome.NotFound, null);
-            if (order.Status == ECardOrderStatus.Cancelled && order.CancelId == cancelId)
-                // This call's own transaction, stored although its answer was lost (the SDK's retry met it as 412).
-                return (CancelOutcome.Cancelled, order);
-            if (ECardOrderStatus.IsFinal(order.Status) || order.DeliveryBatches > 0)
-                return (CancelOutcome.NotCancellable, order);
-            var balance = await Table.FindAsync<PartnerBalanceRow>(pk, PartnerBalanceRow.Key, cancellationToken)
-                          ?? throw new InvalidOperationException("An order without its partner's balance row.");
-            var now = time.GetUtcNow();
-            var after = balance.Balance + order.Total;
-            var cancelled = order with { Status = ECardOrderStatus.Cancelled, CancelledAt = now, CancelId = cancelId };
-            var actions = new List<TableTransactionAction>
+        var index = await Table.FindAsync<ECardOrderIndexRow>(pk, IndexKey(orderId), cancellationToken);
+        var order = index is null ? null : await Table.FindAsync<ECardOrderRow>(pk, index.OrderRowKey, cancellationToken);
+        if (order is null)
+            return (CancelOutcome.NotFound, null);
+        if (!IsCancellable(order))
+            return (CancelOutcome.NotCancellable, order);
+
+        var refunded = await ledger.RefundIfAsync(Account(partnerId), DebitKey(orderId), RefundKey(orderId), ToMinor(order.Total),
+            async step =>
             {
-                new(TableTransactionActionType.UpdateReplace, cancelled, order.ETag),
-                new(TableTransactionActionType.UpdateReplace, balance with { Balance = after }, balance.ETag),
-                new(TableTransactionActionType.Add, new LedgerRow
-                {
-                    PartitionKey = pk, RowKey = RefundKey(orderId), Kind = "refund", Amount = order.Total, BalanceAfter = after,
-                    OrderId = orderId, At = now,
-                }),
-            };
-            if (await TrySubmitAsync(actions, attempt, cancellationToken) is { } submitted)
-                return (CancelOutcome.Cancelled, await WrittenAsync(cancelled, submitted.Value[0], cancellationToken));
-        }
+                // Fulfilment may have changed the order since it was read: decide on the row as it is now.
+                var current = await Table.FindAsync<ECardOrderRow>(pk, order.RowKey, cancellationToken);
+                if (current is null || !IsCancellable(current))
+                    return false;
+                ECardOrderStatus.Machine.Ensure(current.Status, ECardOrderStatus.Cancelled);
+                step.Replace(current with { Status = ECardOrderStatus.Cancelled, CancelledAt = step.At });
+                return true;
+            }, cancellationToken: cancellationToken);
+
+        var after = await Table.FindAsync<ECardOrderRow>(pk, order.RowKey, cancellationToken);
+        return refunded.Status == MovementStatus.Applied
+            ? (CancelOutcome.Cancelled, after)
+            // Declined (delivered meanwhile), or refunded before by another call: this call cancelled nothing.
+            : after is null ? (CancelOutcome.NotFound, null) : (CancelOutcome.NotCancellable, after);
     }
 
-    /// <summary>
-    /// An order row as a transaction wrote it, with the ETag from storage's answer to its action, so what follows
-    /// (fulfilment) starts from it without reading it back; read back only when the answer carries no ETag.
-    /// </summary>
-    private async Task<ECardOrderRow?> WrittenAsync(ECardOrderRow row, Response answer, CancellationToken cancellationToken)
+    /// <summary>The partner's statement in whole currency units, oldest first (for audits and the invariant check).</summary>
+    public async Task<IReadOnlyList<PartnerStatementLine>> LedgerAsync(string partnerId, CancellationToken cancellationToken = default)
     {
-        if (answer.Headers.ETag is not { } etag)
-            return await Table.FindAsync<ECardOrderRow>(row.PartitionKey, row.RowKey, cancellationToken);
-        row.ETag = etag;
-        return row;
-    }
-
-    /// <summary>The ledger of a partner, oldest key first (for audits and the invariant check).</summary>
-    public async Task<IReadOnlyList<LedgerRow>> LedgerAsync(string partnerId, CancellationToken cancellationToken = default)
-    {
-        var pk = Partition(partnerId);
-        var rows = new List<LedgerRow>();
-        await foreach (var row in Table.QueryAsync<LedgerRow>(TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge 'ledger-' and RowKey lt 'ledger.'"),
-                           cancellationToken: cancellationToken))
-            rows.Add(row);
-        return rows;
-    }
-
-    /// <summary>
-    /// Submits; returns storage's answers to the actions, in their order, or null after a lost race (412 on the
-    /// balance or order, 409 on a row another request inserted).
-    /// </summary>
-    private async Task<Response<IReadOnlyList<Response>>?> TrySubmitAsync(List<TableTransactionAction> actions, int attempt,
-        CancellationToken cancellationToken)
-    {
-        try
+        await migration.EnsureAsync(partnerId, cancellationToken);
+        var account = Account(partnerId);
+        var lines = new List<PartnerStatementLine>();
+        const int pageSize = 500;
+        for (long offset = 0; ; offset += pageSize)
         {
-            return await Table.SubmitTransactionAsync(actions, cancellationToken);
+            var (page, total) = await ledger.StatementAsync(account, pageSize, offset, cancellationToken);
+            lines.AddRange(page.Select(r => new PartnerStatementLine(r.Kind, r.MovementKey, ToUnits(r.Amount), ToUnits(r.AvailableAfter), r.At)));
+            if (offset + pageSize >= total)
+                break;
         }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 409 && attempt < MaxAttempts)
-        {
-            // Lost a race: back off a little (jittered, so racers spread out) and decide again on what is there now.
-            await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), cancellationToken);
-            return null;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 409)
-        {
-            throw new ConcurrencyConflictException("The partner's balance was changed by other requests too many times in a row; try again.", ex);
-        }
+        lines.Reverse();
+        return lines;
     }
 }

@@ -44,6 +44,9 @@ public enum MovementStatus
 
     /// <summary>More than is left of the hold (capture, release) or of the movement (refund).</summary>
     ExceedsReference,
+
+    /// <summary>The caller's condition (see <see cref="Ledger.RefundIfAsync"/>) declined it on the rows it read: nothing moved.</summary>
+    Declined,
 }
 
 /// <summary>What a movement came to, with the balance after it (after the first one, for a repeated key).</summary>
@@ -150,6 +153,17 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
         Action<LedgerStep>? alsoWrite = null, string? memo = null, CancellationToken cancellationToken = default) =>
         MoveAsync(account, new Movement(MovementKinds.Refund, key, amount, ofKey, memo), alsoWrite, cancellationToken);
 
+    /// <summary>
+    /// A refund that happens only if <paramref name="condition"/> agrees. It is called on every attempt, once the refund is
+    /// decided and before anything is written, so it can read the caller's own rows afresh (the order being cancelled),
+    /// add them to the step, or decline with false (<see cref="MovementStatus.Declined"/>, nothing written). A row
+    /// the caller replaces with the ETag it read on an earlier attempt would fail every retry after another request
+    /// changed it; reading it here, per attempt, decides on what is there now.
+    /// </summary>
+    public Task<MovementResult> RefundIfAsync(LedgerAccount account, string ofKey, string key, long amount,
+        Func<LedgerStep, ValueTask<bool>> condition, string? memo = null, CancellationToken cancellationToken = default) =>
+        MoveAsync(account, new Movement(MovementKinds.Refund, key, amount, ofKey, memo), condition, cancellationToken);
+
     public async Task<LedgerBalance> BalanceAsync(LedgerAccount account, CancellationToken cancellationToken = default)
     {
         var row = await storage.Table(account.Table).FindAsync<LedgerBalanceRow>(account.Partition, LedgerBalanceRow.Key, cancellationToken);
@@ -185,7 +199,15 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
 
     private sealed record Movement(string Kind, string Key, long? Amount, string? Of, string? Memo);
 
-    private async Task<MovementResult> MoveAsync(LedgerAccount account, Movement movement, Action<LedgerStep>? alsoWrite,
+    private Task<MovementResult> MoveAsync(LedgerAccount account, Movement movement, Action<LedgerStep>? alsoWrite,
+        CancellationToken cancellationToken) =>
+        MoveAsync(account, movement, alsoWrite is null ? null : step =>
+        {
+            alsoWrite(step);
+            return ValueTask.FromResult(true);
+        }, cancellationToken);
+
+    private async Task<MovementResult> MoveAsync(LedgerAccount account, Movement movement, Func<LedgerStep, ValueTask<bool>>? condition,
         CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(movement.Key, "key");
@@ -217,7 +239,7 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
             Task<Transitioned<LedgerBalanceRow, MovementResult>> ApplyAsync(LedgerBalanceRow? start) =>
                 transitions.ApplyAsync<LedgerBalanceRow, MovementResult>(table, account.Partition, LedgerBalanceRow.Key,
                     start is null ? null : start with { },
-                    change => DecideAsync(table, account, movement, change, alsoWrite, cancellationToken), cancellationToken);
+                    change => DecideAsync(table, account, movement, change, condition, cancellationToken), cancellationToken);
         }
         catch
         {
@@ -268,7 +290,7 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
     }
 
     private async ValueTask<MovementResult> DecideAsync(TableClient table, LedgerAccount account, Movement movement,
-        Change<LedgerBalanceRow> change, Action<LedgerStep>? alsoWrite, CancellationToken cancellationToken)
+        Change<LedgerBalanceRow> change, Func<LedgerStep, ValueTask<bool>>? condition, CancellationToken cancellationToken)
     {
         var balance = change.Current;
         if (balance is not null && !string.Equals(balance.Currency, account.Currency, StringComparison.Ordinal))
@@ -334,6 +356,13 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
 
         var now = time.GetUtcNow();
         var version = (balance?.Version ?? 0) + 1;
+        // The caller's rows first: a condition that declines leaves the change empty, so nothing is written.
+        if (condition is not null && !await condition(new LedgerStep(change, availableAfter, heldAfter, version, now)))
+        {
+            if (!change.IsEmptyOfOthers)
+                throw new InvalidOperationException("A condition that declines a movement must not add rows to it.");
+            return new(MovementStatus.Declined, available, held, null);
+        }
         var next = (balance ?? new LedgerBalanceRow { PartitionKey = account.Partition, Currency = account.Currency }) with
         {
             Available = availableAfter,
@@ -375,7 +404,6 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
         });
         if (of is not null)
             change.Replace(of with { Remaining = of.Remaining - amount });
-        alsoWrite?.Invoke(new LedgerStep(change, availableAfter, heldAfter, version, now));
         return new(MovementStatus.Applied, availableAfter, heldAfter, row);
 
         // A retry of a movement that went through may no longer fit (the debit emptied the account, the refund used

@@ -93,6 +93,8 @@ public sealed class Change<T> where T : class, ITableEntity
 
     internal bool IsEmpty => Next is null && !DeletesRow && _others.Count == 0 && _events.Count == 0;
 
+    internal bool IsEmptyOfOthers => _others.Count == 0 && _events.Count == 0;
+
     /// <summary>Writes the row: replaces it with the ETag read, or inserts it when there was none.</summary>
     public Change<T> Write(T next)
     {
@@ -203,6 +205,12 @@ public static class TransitionSeam
                     if (written is not null)
                         // No ETag in the answer: a caller that goes on from this row must read it first.
                         written.ETag = answers[0].Headers.ETag ?? default;
+                    // The other rows too, so a caller that goes on from a row it added (an order a debit paid) need not read it.
+                    for (var i = 1; i < actions.Count && i < answers.Count; i++)
+                    {
+                        if (actions[i].ActionType != TableTransactionActionType.Delete && answers[i].Headers.ETag is { } etag)
+                            actions[i].Entity.ETag = etag;
+                    }
                     await ForwardAsync();
                     return new(outcome, written, true);
                 }
