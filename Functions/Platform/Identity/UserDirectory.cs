@@ -303,16 +303,22 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
         await EndAsync(intent, cancellationToken);
     }
 
-    /// <summary>Which of these identifiers already belong to someone: <c>username</c>, <c>email</c>, <c>phone</c>.</summary>
+    /// <summary>
+    /// Which of these identifiers already belong to someone: <c>username</c>, <c>email</c>, <c>phone</c>. A claim left
+    /// behind by a change that never finished (see <see cref="TryClaimAsync"/>) does not count.
+    /// </summary>
     public async Task<IReadOnlyList<string>> TakenFieldsAsync(string? username, string? email, string? phone, CancellationToken cancellationToken = default)
     {
-        var checks = new List<(string Field, Task<UserClaim?> Lookup)>();
-        if (username is not null) checks.Add(("username", FindClaimAsync(UsernameKey(username), cancellationToken)));
-        if (email is not null) checks.Add(("email", FindClaimAsync(EmailKey(email), cancellationToken)));
-        if (phone is not null) checks.Add(("phone", FindClaimAsync(PhoneKey(phone), cancellationToken)));
-        await Task.WhenAll(checks.Select(c => c.Lookup));
-        return checks.Where(c => c.Lookup.Result is not null).Select(c => c.Field).ToList();
+        var checks = new List<(string Field, Task<bool> Taken)>();
+        if (username is not null) checks.Add(("username", IsTakenAsync(UsernameKey(username), cancellationToken)));
+        if (email is not null) checks.Add(("email", IsTakenAsync(EmailKey(email), cancellationToken)));
+        if (phone is not null) checks.Add(("phone", IsTakenAsync(PhoneKey(phone), cancellationToken)));
+        await Task.WhenAll(checks.Select(c => c.Taken));
+        return checks.Where(c => c.Taken.Result).Select(c => c.Field).ToList();
     }
+
+    private async Task<bool> IsTakenAsync(string key, CancellationToken cancellationToken) =>
+        await FindClaimAsync(key, cancellationToken) is { } claim && !await IsStaleAsync(claim, cancellationToken);
 
     public Task<UserAccount?> FindByIdAsync(long id, CancellationToken cancellationToken = default) =>
         Table.FindAsync<UserAccount>(PartitionOf(id), AccountRow, cancellationToken);
@@ -328,7 +334,8 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
         if (key is null)
             return null;
         var claim = await FindClaimAsync(key, cancellationToken);
-        return claim is null ? null : await FindByIdAsync(claim.UserId, cancellationToken);
+        // A claim the user no longer holds (a change cut short before it released the old one) names nobody.
+        return claim is null ? null : await FindByIdAsync(claim.UserId, cancellationToken) is { } user && Holds(user, key) ? user : null;
     }
 
     /// <summary>The user whose identifier and password match, or null; takes as long either way.</summary>
@@ -381,20 +388,42 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
 
     /// <summary>
     /// Takes <paramref name="key"/> for the user, or returns null when someone else holds it. A claim this user
-    /// holds already (a retried insert whose first answer was lost, a retried change) counts as taken by this call.
+    /// holds already (a retried insert whose first answer was lost, a retried change) counts as taken by this call;
+    /// a stale claim (older than <see cref="ClaimGrace"/>, of a user who does not hold it) is released and taken.
     /// </summary>
     private async Task<UserClaim?> TryClaimAsync(string key, long userId, CancellationToken cancellationToken)
     {
-        var claim = new UserClaim { PartitionKey = key, UserId = userId, ClaimedAt = time.GetUtcNow() };
-        try
+        for (var attempt = 0; attempt < 2; attempt++)
         {
-            await Table.AddOnceAsync(claim, stored => stored.UserId == userId, cancellationToken);
-            return claim;
+            var claim = new UserClaim { PartitionKey = key, UserId = userId, ClaimedAt = time.GetUtcNow() };
+            try
+            {
+                var response = await Table.AddEntityAsync(claim, cancellationToken);
+                claim.ETag = response.Headers.ETag ?? claim.ETag;
+                return claim;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+            }
+            var stored = await FindClaimAsync(key, cancellationToken);
+            if (stored?.UserId == userId)
+                return stored;
+            if (stored is not null && !await IsStaleAsync(stored, cancellationToken))
+                return null;
+            // Released meanwhile, or left behind by a change that never finished: try once more.
+            if (stored is not null)
+                await DeleteQuietlyAsync(key, ClaimRow, stored.ETag, cancellationToken);
         }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            return null;
-        }
+        return null;
+    }
+
+    /// <summary>A claim nobody is using: old enough that no request can still be writing its user, who does not hold it.</summary>
+    private async Task<bool> IsStaleAsync(UserClaim claim, CancellationToken cancellationToken)
+    {
+        if (claim.ClaimedAt + ClaimGrace > time.GetUtcNow())
+            return false;
+        var holder = await FindByIdAsync(claim.UserId, cancellationToken);
+        return holder is null || !Holds(holder, claim.PartitionKey);
     }
 
     /// <summary>Releases a claim if this user holds it; true when one was released.</summary>
