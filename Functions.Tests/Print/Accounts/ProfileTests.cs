@@ -218,7 +218,7 @@ public sealed class RegistrationRaceTests(PrintFactory app) : IClassFixture<Prin
         var customer = await app.SignUpAsync();
         var response = await app.CreateClient().PostAsJsonAsync("/login", new { username = customer.Username, password = customer.Password });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        // The identifier's index row, the account, the profile.
+        // The identifier's claim, the account, the profile (each in its own partition).
         Assert.Equal("3", response.Headers.GetValues("X-Storage-Requests").Single());
     }
 }
