@@ -83,7 +83,7 @@ public sealed class ECardTokenTests(ECardsFactory app) : IClassFixture<ECardsFac
     {
         var anonymous = await app.CreateClient().GetAsync("/v1/balance");
         var merchant = await app.CreateClientFor("a-merchant", ClientKinds.Merchant).GetAsync("/v1/orders");
-        var user = await app.CreateClientAs(7, Roles.Customer).GetAsync("/v1/ecards");
+        var user = await app.CreateClientAs(7, Serverless.Print.PrintRoles.Customer).GetAsync("/v1/ecards");
 
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("unauthorized", (await Json(anonymous)).GetProperty("error").GetString());

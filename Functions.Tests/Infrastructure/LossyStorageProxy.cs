@@ -35,6 +35,13 @@ public sealed class LossyStorageProxy : IAsyncDisposable
     /// <summary>Answers lost so far.</summary>
     public int Lost => Volatile.Read(ref _lost);
 
+    /// <summary>The text of a request's body, for a <see cref="LoseAnswerTo"/> match.</summary>
+    public static string BodyOf(HttpRequest request)
+    {
+        request.Body.Position = 0;
+        return new StreamReader(request.Body, leaveOpen: true).ReadToEnd();
+    }
+
     /// <summary>Loses the answer to the next request that matches (once).</summary>
     public void LoseAnswerTo(Func<HttpRequest, bool> match) => Volatile.Write(ref _lose, match);
 
@@ -89,6 +96,9 @@ public sealed class LossyStorageProxy : IAsyncDisposable
         using var answer = await _upstream.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead);
         var lose = Volatile.Read(ref _lose);
         var loseEvery = Volatile.Read(ref _loseEvery);
+        // The request's body, readable again by the match (see BodyOf).
+        body.Position = 0;
+        request.Body = body;
         if ((lose is not null && lose(request) && Interlocked.CompareExchange(ref _lose, null, lose) == lose)
             || (loseEvery is not null && loseEvery(request)))
         {

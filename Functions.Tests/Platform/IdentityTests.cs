@@ -53,7 +53,7 @@ public sealed class IdentityTests(PlatformFactory app) : IClassFixture<PlatformF
     public async Task Admin_endpoints_answer_401_without_a_token_and_403_without_the_admin_role()
     {
         var anonymous = await app.CreateClient().GetAsync("/platform/api-clients");
-        var customer = await app.CreateClientAs(9001, Roles.Customer).GetAsync("/platform/api-clients");
+        var customer = await app.CreateClientAs(9001, Serverless.Print.PrintRoles.Customer).GetAsync("/platform/api-clients");
         var partner = await app.CreateClientFor("some-partner", ClientKinds.Partner).GetAsync("/platform/api-clients");
         var admin = await app.CreateClientAs(9002, Roles.Admin).GetAsync("/platform/api-clients");
 
@@ -167,7 +167,7 @@ public sealed class IdentityTests(PlatformFactory app) : IClassFixture<PlatformF
         var users = app.Get<UserDirectory>();
 
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
-            users.CreateAsync(new NewUser("racer" + i, "race@example.test", null, "race-password", [Roles.Customer]))));
+            users.CreateAsync(new NewUser("racer" + i, "race@example.test", null, "race-password", [Serverless.Print.PrintRoles.Customer]))));
 
         Assert.Single(results, r => r.Created);
         Assert.All(results.Where(r => !r.Created), r => Assert.Contains("email", r.TakenFields));

@@ -83,8 +83,15 @@ public static class PlatformRegistration
         services.AddAuthorizationBuilder()
             .AddPolicy(PlatformApi.AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim(PlatformClaims.Role, Roles.Admin));
         services.AddScoped<CurrentUser>();
+        services.AddUserRoles(Roles.Admin, Roles.User, Roles.SuperAdmin, Roles.Integration);
+        services.AddSingleton<UserRoles>();
+        // A surface whose users share a numbering plan registers its own (the last registration is the one used).
+        services.AddSingleton<IPhoneNumberCanonicalizer, DigitsOnlyPhoneNumbers>();
         services.AddSingleton<UserDirectory>();
+        services.AddTimerTrigger(UserDirectory.SweepFunction, "45 * * * * *", UserDirectory.SweepAsync);
         services.AddSingleton<ApiClientDirectory>();
+        // Before anything looks a user up: existing accounts move out of the old shared partition first.
+        services.AddSingleton<IStartupTask, UserPartitionMigration>();
         services.AddSingleton<IStartupTask, AdminBootstrap>();
         services.AddSingleton<IStartupTask, DevelopmentSeedRunner>();
         services.AddEmail(configuration);

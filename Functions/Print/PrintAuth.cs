@@ -30,7 +30,7 @@ public static class PrintAuth
 
     public static readonly IReadOnlySet<string> AccountRoles = new HashSet<string>(StringComparer.Ordinal)
     {
-        Roles.Customer, Roles.Shopkeeper, Roles.Admin,
+        PrintRoles.Customer, PrintRoles.Shopkeeper, Roles.Admin,
     };
 
     public static IServiceCollection AddPrintAuth(this IServiceCollection services)
@@ -42,8 +42,8 @@ public static class PrintAuth
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, ReadTokenFromCookie>();
         services.AddAuthorizationBuilder()
             .AddPolicy(UserPolicy, p => Account(p).RequireClaim(PlatformClaims.Role, AccountRoles))
-            .AddPolicy(CustomerPolicy, p => Account(p).RequireClaim(PlatformClaims.Role, Roles.Customer))
-            .AddPolicy(ShopkeeperPolicy, p => Account(p).RequireClaim(PlatformClaims.Role, Roles.Shopkeeper))
+            .AddPolicy(CustomerPolicy, p => Account(p).RequireClaim(PlatformClaims.Role, PrintRoles.Customer))
+            .AddPolicy(ShopkeeperPolicy, p => Account(p).RequireClaim(PlatformClaims.Role, PrintRoles.Shopkeeper))
             .AddPolicy(AdminPolicy, p => Account(p).RequireClaim(PlatformClaims.Role, Roles.Admin));
         services.AddScoped<PrintSession>();
         services.AddSingleton<CsrfTokens>();

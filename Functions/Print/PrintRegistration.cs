@@ -12,6 +12,9 @@ public static class PrintRegistration
         services.AddStorage(s => s.Table(OneTimeCodes.TableName).Table(AppDownloadsStore.TableName));
         services.AddOptions<OneTimeCodeOptions>().BindConfiguration(OneTimeCodeOptions.Section);
         services.AddSingleton<OneTimeCodes>();
+        services.AddUserRoles(PrintRoles.Customer, PrintRoles.Shopkeeper);
+        services.AddSingleton<IPhoneNumberCanonicalizer, IndianMobileNumbers>();
+        services.AddSingleton<ILegacyUserRowMap, LegacyPrintRows>();
         services.AddSingleton<PrintSettings>();
         services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<PrintSettings>());
         services.AddSingleton<PrintAccounts>();
@@ -60,9 +63,9 @@ public sealed class PrintSeed : IDevelopmentSeed
         var users = services.GetRequiredService<UserDirectory>();
         if (await users.FindByLoginAsync(Customer, cancellationToken) is null)
             await accounts.RegisterAsync(new Registration("Demo Customer", Customer, "demo-customer@example.com", "9000000001", Password,
-                Roles.Customer, null, null, null, null, null), cancellationToken);
+                PrintRoles.Customer, null, null, null, null, null), cancellationToken);
         if (await users.FindByLoginAsync(Shopkeeper, cancellationToken) is null)
             await accounts.RegisterAsync(new Registration("Demo Shopkeeper", Shopkeeper, "demo-shop@example.com", "9000000002", Password,
-                Roles.Shopkeeper, "Demo Print Shop", 12.9716, 77.5946, "MG Road, Bengaluru", null), cancellationToken);
+                PrintRoles.Shopkeeper, "Demo Print Shop", 12.9716, 77.5946, "MG Road, Bengaluru", null), cancellationToken);
     }
 }

@@ -149,7 +149,7 @@ public sealed class WebhookSsrfTests(PrivateTargetsRefusedFactory app) : IClassF
     [Fact]
     public async Task Non_admins_cannot_register_endpoints_either()
     {
-        var response = await app.CreateClientAs(5, Roles.Customer).PutAsJsonAsync("/platform/webhooks/endpoints/x", new { url = "https://example.com" });
+        var response = await app.CreateClientAs(5, Serverless.Print.PrintRoles.Customer).PutAsJsonAsync("/platform/webhooks/endpoints/x", new { url = "https://example.com" });
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }

@@ -30,7 +30,7 @@ public sealed class WebhooksApiTests(WebhookFactory app) : IClassFixture<Webhook
         };
 
         var anonymous = await app.CreateClient().SendAsync(Request());
-        var customer = await app.CreateClientAs(77, Roles.Customer).SendAsync(Request());
+        var customer = await app.CreateClientAs(77, Serverless.Print.PrintRoles.Customer).SendAsync(Request());
         var merchant = await app.CreateClientFor("merchant-1", ClientKinds.Merchant).SendAsync(Request());
 
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);

@@ -121,12 +121,12 @@ public sealed class ProfileTests(PrintFactory app) : IClassFixture<PrintFactory>
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Bearer(customer).GetAsync("/profile")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized,
             (await app.CreateClient().PostAsJsonAsync("/login", new { username = customer.Username, password = customer.Password })).StatusCode);
-        // Nothing of the account is left in its rows, and its pending referral left the referrer's history.
+        // Nothing is left in the account's partition, its claims are released, and its pending referral left the referrer's history.
         var users = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(UserDirectory.TableName);
-        var prefix = "print-" + customer.Id.ToString("D19");
-        var left = users.Query<Azure.Data.Tables.TableEntity>($"PartitionKey eq 'users' and RowKey ge '{prefix}' and RowKey lt '{prefix}~'").ToList();
+        var left = users.Query<Azure.Data.Tables.TableEntity>($"PartitionKey eq '{UserDirectory.PartitionOf(customer.Id)}'").ToList();
         Assert.Empty(left);
-        Assert.False((await users.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(UserDirectory.Partition, "refcode-" + ownCode)).HasValue);
+        Assert.False((await users.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>("refcode-" + ownCode, "")).HasValue);
+        Assert.False((await users.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(UserDirectory.EmailKey(customer.Email), "")).HasValue);
         var summary = await app.Bearer(referrer).GetFromJsonAsync<JsonElement>("/referral/summary");
         Assert.Equal(0, summary.GetProperty("total_referred").GetInt32());
         // The referral code no longer works, and the identifiers are free again.
@@ -178,7 +178,7 @@ public sealed class ProfileCostTests(PrintFactory app) : IClassFixture<PrintFact
     {
         var customer = await app.SignUpAsync(phone: "+91 9123456780");
         var users = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(UserDirectory.TableName);
-        var row = (await users.GetEntityAsync<Azure.Data.Tables.TableEntity>(UserDirectory.Partition, "print-" + customer.Id.ToString("D19"))).Value;
+        var row = (await users.GetEntityAsync<Azure.Data.Tables.TableEntity>(UserDirectory.PartitionOf(customer.Id), "print-profile")).Value;
         row.Remove("Username");
         row.Remove("Email");
         row.Remove("Phone");
@@ -218,7 +218,7 @@ public sealed class RegistrationRaceTests(PrintFactory app) : IClassFixture<Prin
         var customer = await app.SignUpAsync();
         var response = await app.CreateClient().PostAsJsonAsync("/login", new { username = customer.Username, password = customer.Password });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        // The identifier's index row, the account, the profile.
+        // The identifier's claim, the account, the profile (each in its own partition).
         Assert.Equal("3", response.Headers.GetValues("X-Storage-Requests").Single());
     }
 }

@@ -43,7 +43,7 @@ public static class PlatformApi
             user.Name, user.Roles, user.ClientKind));
 
     public static async Task<Results<Created<UserResponse>, ErrorResult>> CreateUser(
-        CreateUserRequest body, UserDirectory users, CancellationToken cancellationToken)
+        CreateUserRequest body, UserDirectory users, UserRoles roles, CancellationToken cancellationToken)
     {
         if (body.Username is null && body.Email is null && body.Phone is null)
             return ApiErrors.BadRequest("One of 'username', 'email' or 'phone' is required.", "validation_error");
@@ -57,7 +57,7 @@ public static class PlatformApi
             return ApiErrors.BadRequest("'roles' must list at least one role.", "validation_error");
         foreach (var role in body.Roles)
         {
-            if (Check.OneOf(role, "roles", Roles.All) is { } badRole)
+            if (Check.OneOf(role, "roles", roles.All) is { } badRole)
                 return badRole;
         }
         var result = await users.CreateAsync(new NewUser(body.Username, body.Email, body.Phone, body.Password, body.Roles), cancellationToken);

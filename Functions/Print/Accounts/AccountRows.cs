@@ -7,43 +7,69 @@ using Serverless.Platform.Storage;
 namespace Serverless.Print.Accounts;
 
 /// <summary>
-/// Key design. Print-shop rows live in the platform's <c>users</c> partition beside the account they belong to, so
-/// that creating, changing and deleting an account with everything it owns is one entity-group transaction:
+/// Key design. Print-shop rows of an account live in that user's partition (<see cref="UserDirectory.PartitionOf"/>,
+/// <c>user-{id:D19}</c>) beside the platform account, so that creating, changing and deleting an account with what it
+/// owns is one entity-group transaction, and a wallet credit (in the same partition) can share one with the referral
+/// it pays:
 /// <list type="bullet">
-/// <item><c>print-{id:D19}</c>: the profile (<see cref="PrintProfile"/>);</item>
-/// <item><c>print-{id:D19}-referral-{inverted referral id}</c>: referrals this customer made, newest first;</item>
-/// <item><c>print-{id:D19}-reset-{sha256}</c>: password-reset tokens;</item>
-/// <item><c>print-{id:D19}-invites</c>: the referral-invite budget;</item>
-/// <item><c>refcode-{CODE}</c>: which customer a referral code belongs to (unique by construction).</item>
+/// <item><c>print-profile</c>: the profile (<see cref="PrintProfile"/>);</item>
+/// <item><c>print-referral-{inverted referral id}</c>: referrals this customer made, newest first;</item>
+/// <item><c>print-reset-{sha256}</c>: password-reset tokens;</item>
+/// <item><c>print-invites</c>: the referral-invite budget.</item>
 /// </list>
-/// Everything an account owns shares the prefix <c>print-{id:D19}</c>, so one range query finds it all.
+/// A referral code is a claim of the platform's kind: the only row of partition <c>refcode-{CODE}</c>, naming its customer.
 /// </summary>
 public static class AccountKeys
 {
-    public static string Prefix(long userId) => "print-" + TableKeys.Number(userId);
+    public const string RowPrefix = "print-";
+    public const string Profile = "print-profile";
+    public const string ReferralPrefix = "print-referral-";
+    public const string ResetPrefix = "print-reset-";
+    public const string Invites = "print-invites";
 
-    public static string Profile(long userId) => Prefix(userId);
+    public static string Partition(long userId) => UserDirectory.PartitionOf(userId);
 
-    public static string Referral(long referrerId, long referralId) =>
-        $"{Prefix(referrerId)}-referral-{TableKeys.Number(long.MaxValue - referralId)}";
+    public static string Referral(long referralId) => ReferralPrefix + TableKeys.Number(long.MaxValue - referralId);
 
-    public static string ReferralPrefix(long referrerId) => Prefix(referrerId) + "-referral-";
-
-    public static string Reset(long userId, string secretHash) => $"{Prefix(userId)}-reset-{secretHash}";
-
-    public static string Invites(long userId) => Prefix(userId) + "-invites";
+    public static string Reset(string secretHash) => ResetPrefix + secretHash;
 
     public static string ReferralCode(string code) => "refcode-" + code.ToUpperInvariant();
 
-    /// <summary>An OData filter for every row whose key starts with <paramref name="prefix"/> in the users partition.</summary>
-    public static string StartsWith(string prefix) =>
-        TableClient.CreateQueryFilter($"PartitionKey eq {UserDirectory.Partition} and RowKey ge {prefix} and RowKey lt {prefix + '\uffff'}");
+    /// <summary>An OData filter for every row of the user's partition whose key starts with <paramref name="prefix"/>.</summary>
+    public static string StartsWith(long userId, string prefix) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {Partition(userId)} and RowKey ge {prefix} and RowKey lt {prefix + '\uffff'}");
+}
+
+/// <summary>
+/// Where print-shop rows of the old shared <c>users</c> partition go (see <see cref="UserPartitionMigration"/>):
+/// <c>print-{id:D19}</c> becomes the profile, <c>print-{id:D19}-{rest}</c> <c>print-{rest}</c>, both in the user's
+/// partition; <c>refcode-{CODE}</c> becomes the code's claim.
+/// </summary>
+public sealed class LegacyPrintRows : ILegacyUserRowMap
+{
+    private const int IdDigits = 19;
+
+    public (string PartitionKey, string RowKey)? Map(string rowKey)
+    {
+        if (rowKey.StartsWith("refcode-", StringComparison.Ordinal))
+            return (rowKey, UserDirectory.ClaimRow);
+        if (!rowKey.StartsWith(AccountKeys.RowPrefix, StringComparison.Ordinal) || rowKey.Length < AccountKeys.RowPrefix.Length + IdDigits
+            || !long.TryParse(rowKey.AsSpan(AccountKeys.RowPrefix.Length, IdDigits), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            return null;
+        var rest = rowKey[(AccountKeys.RowPrefix.Length + IdDigits)..];
+        return rest switch
+        {
+            "" => (AccountKeys.Partition(id), AccountKeys.Profile),
+            ['-', .. var tail] => (AccountKeys.Partition(id), AccountKeys.RowPrefix + tail),
+            _ => null,
+        };
+    }
 }
 
 /// <summary>Who someone is on the print-shop platform, beside their platform account (username, email, password).</summary>
 public sealed record PrintProfile : ITableEntity
 {
-    public string PartitionKey { get; set; } = UserDirectory.Partition;
+    public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
@@ -51,7 +77,7 @@ public sealed record PrintProfile : ITableEntity
     public long UserId { get; set; }
 
     /// <summary><c>customer</c>, <c>shopkeeper</c> or <c>admin</c>.</summary>
-    public string Role { get; set; } = Roles.Customer;
+    public string Role { get; set; } = PrintRoles.Customer;
     public string FullName { get; set; } = "";
 
     /// <summary>
@@ -79,16 +105,6 @@ public sealed record PrintProfile : ITableEntity
     public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>Points a referral code at its customer.</summary>
-public sealed record ReferralCodeRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = UserDirectory.Partition;
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-    public long UserId { get; set; }
-}
-
 public static class ReferralStatus
 {
     public const string Pending = "pending";
@@ -98,7 +114,7 @@ public static class ReferralStatus
 /// <summary>One friend a customer referred: pending until the friend's first top-up or first print, then credited.</summary>
 public sealed record ReferralRow : ITableEntity
 {
-    public string PartitionKey { get; set; } = UserDirectory.Partition;
+    public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
@@ -116,7 +132,7 @@ public sealed record ReferralRow : ITableEntity
 /// <summary>A password-reset token: only its SHA-256 is kept; it works once, until it expires.</summary>
 public sealed record ResetTokenRow : ITableEntity
 {
-    public string PartitionKey { get; set; } = UserDirectory.Partition;
+    public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
@@ -127,7 +143,7 @@ public sealed record ResetTokenRow : ITableEntity
 /// <summary>How many referral invites a customer sent in the current 24-hour window.</summary>
 public sealed record InviteWindowRow : ITableEntity
 {
-    public string PartitionKey { get; set; } = UserDirectory.Partition;
+    public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }

@@ -79,7 +79,7 @@ public static partial class AccountsApi
         RegisterRequest body, PrintAccounts accounts, SignupTokens signup, PrintSettings settings, TokenService tokens,
         IdentifierThrottle throttle, HttpContext context)
     {
-        var role = string.IsNullOrWhiteSpace(body.Role) ? Roles.Customer : body.Role.Trim();
+        var role = string.IsNullOrWhiteSpace(body.Role) ? PrintRoles.Customer : body.Role.Trim();
         var email = body.Email?.Trim() ?? "";
         var referralCode = string.IsNullOrWhiteSpace(body.ReferralCode) ? null : body.ReferralCode.Trim();
         var problem = Check.Required(body.FullName, "full_name", 100)
@@ -87,11 +87,11 @@ public static partial class AccountsApi
                       ?? CheckEmail(email, "email")
                       ?? CheckPhone(body.Phone)
                       ?? CheckPassword(body.Password)
-                      ?? (role is Roles.Customer or Roles.Shopkeeper ? null
+                      ?? (role is PrintRoles.Customer or PrintRoles.Shopkeeper ? null
                           : ApiErrors.BadRequest("'role' must be customer or shopkeeper.", "validation_error"))
-                      ?? (role == Roles.Shopkeeper ? CheckShop(body.ShopName, body.Lat, body.Long, required: true) : null)
+                      ?? (role == PrintRoles.Shopkeeper ? CheckShop(body.ShopName, body.Lat, body.Long, required: true) : null)
                       ?? (body.Address is { Length: > 300 } ? ApiErrors.BadRequest("'address' must be at most 300 characters.", "validation_error") : null)
-                      ?? (referralCode is not null && role != Roles.Customer
+                      ?? (referralCode is not null && role != PrintRoles.Customer
                           ? ApiErrors.BadRequest("'referral_code' applies to customer sign-ups only.", "validation_error") : null);
         if (Admit(email, problem, throttle, context) is { } refused)
             return refused;
@@ -225,7 +225,7 @@ public static partial class AccountsApi
     public static async Task<Results<Ok<ProfileResponse>, ContentHttpResult, ErrorResult>> UpdateProfile(
         UpdateProfileRequest body, PrintSession session, PrintAccounts accounts, PrintSettings settings, TokenService tokens, HttpContext context)
     {
-        var isShop = session.Role == Roles.Shopkeeper;
+        var isShop = session.Role == PrintRoles.Shopkeeper;
         var problem = (body.FullName is null ? null : Check.Required(body.FullName, "full_name", 100))
                       ?? (body.Username is null ? null : CheckUsername(body.Username))
                       ?? CheckPhone(body.Phone)
@@ -272,7 +272,7 @@ public static partial class AccountsApi
 
     internal static ProfileResponse View(PrintProfile profile, PrintSettings settings)
     {
-        var isCustomer = profile.Role == Roles.Customer;
+        var isCustomer = profile.Role == PrintRoles.Customer;
         return new ProfileResponse(profile.UserId, profile.Username, profile.FullName, profile.Email, profile.Phone, profile.Role,
             profile.ShopName, profile.Address, profile.IsOpen, profile.Lat, profile.Long,
             isCustomer ? profile.ReferralCode : null,

@@ -76,7 +76,7 @@ public sealed class PrintAccounts(
     }
 
     private Task<PrintProfile?> ReadProfileAsync(long userId, CancellationToken cancellationToken) =>
-        Table.FindAsync<PrintProfile>(UserDirectory.Partition, AccountKeys.Profile(userId), cancellationToken);
+        Table.FindAsync<PrintProfile>(AccountKeys.Partition(userId), AccountKeys.Profile, cancellationToken);
 
     /// <summary>
     /// An enabled account with its profile, the profile's identifier copies taken from the account; a platform admin
@@ -110,28 +110,27 @@ public sealed class PrintAccounts(
         (await users.TakenFieldsAsync(null, email, null, cancellationToken)).Count > 0;
 
     /// <summary>
-    /// Creates the account, its profile, a customer's referral code and (with a valid referral code) the pending
-    /// referral in the referrer's history, all in one transaction.
+    /// Creates the account with its profile (one transaction in the new user's partition), after claiming its
+    /// identifiers and a customer's referral code and, with a valid referral code, adding the pending referral to the
+    /// referrer's history; a sign-up that does not finish gives those back (see <see cref="UserDirectory.CreateAsync(NewUser, Func{long, UserRows}?, CancellationToken)"/>).
     /// </summary>
     public async Task<RegistrationResult> RegisterAsync(Registration registration, CancellationToken cancellationToken = default)
     {
-        ReferralCodeRow? referrer = null;
+        UserClaim? referrer = null;
         long? referralId = null;
         if (registration.ReferralCode is { } referralCode)
         {
-            referrer = IsReferralCode(referralCode)
-                ? await Table.FindAsync<ReferralCodeRow>(UserDirectory.Partition, AccountKeys.ReferralCode(referralCode), cancellationToken)
-                : null;
+            referrer = IsReferralCode(referralCode) ? await users.FindClaimAsync(AccountKeys.ReferralCode(referralCode), cancellationToken) : null;
             if (referrer is null)
                 return new RegistrationResult(null, null, [], UnknownReferralCode: true);
             referralId = await ids.NextAsync(ReferralSequence, cancellationToken);
         }
 
         var now = time.GetUtcNow();
-        var isCustomer = registration.Role == Roles.Customer;
-        var isShop = registration.Role == Roles.Shopkeeper;
+        var isCustomer = registration.Role == PrintRoles.Customer;
+        var isShop = registration.Role == PrintRoles.Shopkeeper;
         var account = new NewUser(registration.Username, registration.Email, registration.Phone, registration.Password, [registration.Role]);
-        // A fresh referral code can collide with an existing one; the transaction then fails as a whole and is retried.
+        // A fresh referral code can collide with an existing one; the sign-up then gives back what it took and is retried.
         for (var attempt = 0; attempt < 5; attempt++)
         {
             PrintProfile? profile = null;
@@ -140,7 +139,8 @@ public sealed class PrintAccounts(
             {
                 profile = new PrintProfile
                 {
-                    RowKey = AccountKeys.Profile(id),
+                    PartitionKey = AccountKeys.Partition(id),
+                    RowKey = AccountKeys.Profile,
                     UserId = id,
                     Role = registration.Role,
                     FullName = registration.FullName,
@@ -157,22 +157,19 @@ public sealed class PrintAccounts(
                     ReferralId = referralId,
                     CreatedAt = now,
                 };
-                var rows = new List<ITableEntity> { profile };
-                if (code is not null)
-                    rows.Add(new ReferralCodeRow { RowKey = AccountKeys.ReferralCode(code), UserId = id });
-                if (referrer is not null && referralId is { } rid)
-                {
-                    rows.Add(new ReferralRow
+                var referral = referrer is not null && referralId is { } rid
+                    ? new ReferralRow
                     {
-                        RowKey = AccountKeys.Referral(referrer.UserId, rid),
+                        PartitionKey = AccountKeys.Partition(referrer.UserId),
+                        RowKey = AccountKeys.Referral(rid),
                         Id = rid,
                         ReferrerId = referrer.UserId,
                         RefereeId = id,
                         AmountMinor = Rupees.ToPaise(settings.ReferrerBonus),
                         CreatedAt = now,
-                    });
-                }
-                return rows;
+                    }
+                    : null;
+                return new UserRows([profile], code is null ? [] : [AccountKeys.ReferralCode(code)], referral is null ? [] : [referral]);
             }, cancellationToken);
             if (created.Created)
                 return new RegistrationResult(created.User, profile, []);
@@ -199,7 +196,7 @@ public sealed class PrintAccounts(
             Phone = changes.Phone ?? user.Phone,
             PasswordHash = changes.Password is { } password ? Secrets.HashPassword(password) : user.PasswordHash,
         };
-        var isShop = profile.Role == Roles.Shopkeeper;
+        var isShop = profile.Role == PrintRoles.Shopkeeper;
         var updatedProfile = profile with
         {
             FullName = changes.FullName ?? profile.FullName,
@@ -221,38 +218,30 @@ public sealed class PrintAccounts(
 
     /// <summary>
     /// Deletes the account and everything it owns: first what other parts of the platform keep
-    /// (<see cref="IPrintAccountCleanup"/>), then its reset tokens and referral history, then, in one transaction,
-    /// the account, its identifiers, profile and referral code, and the pending referral that named it (a deleted
-    /// friend can never qualify). A referral already credited stays in the referrer's history: it is a money record.
+    /// (<see cref="IPrintAccountCleanup"/>), then its reset tokens, invite budget and referral history, then, in one
+    /// transaction in its partition, the account and profile; after that its identifiers and referral code are
+    /// released and the pending referral that named it leaves the referrer's history (a deleted friend can never
+    /// qualify). A referral already credited stays there: it is a money record.
     /// </summary>
     public async Task DeleteAsync(UserAccount user, PrintProfile profile, CancellationToken cancellationToken = default)
     {
         foreach (var cleanup in cleanups)
             await cleanup.RemoveAsync(user.Id, cancellationToken);
 
-        await DeleteRowsAsync(AccountKeys.Prefix(user.Id) + "-", cancellationToken);
+        await DeleteRowsAsync(user.Id, profile, cancellationToken);
 
         var companions = new List<TableTransactionAction>();
         if (profile.ETag != default)
             companions.Add(new(TableTransactionActionType.Delete, profile, profile.ETag));
-        if (profile.ReferralCode is { } code)
-            companions.Add(new(TableTransactionActionType.Delete, new ReferralCodeRow { RowKey = AccountKeys.ReferralCode(code) }, ETag.All));
+        var claims = profile.ReferralCode is { } code ? new[] { AccountKeys.ReferralCode(code) } : [];
+        var elsewhere = new List<ITableEntity>();
         if (profile is { ReferredBy: { } referrerId, ReferralId: { } referralId })
         {
-            var referral = await Table.FindAsync<ReferralRow>(UserDirectory.Partition, AccountKeys.Referral(referrerId, referralId), cancellationToken);
+            var referral = await Table.FindAsync<ReferralRow>(AccountKeys.Partition(referrerId), AccountKeys.Referral(referralId), cancellationToken);
             if (referral is { Status: ReferralStatus.Pending })
-                companions.Add(new(TableTransactionActionType.Delete, referral, referral.ETag));
+                elsewhere.Add(referral);
         }
-        try
-        {
-            await users.DeleteAsync(user, companions, cancellationToken);
-        }
-        catch (ConcurrencyConflictException)
-        {
-            // Gone already is done: this transaction, stored although its answer was lost, or a parallel deletion.
-            if (await users.FindByIdAsync(user.Id, cancellationToken) is not null)
-                throw;
-        }
+        await users.DeleteAsync(user, companions, claims, elsewhere, cancellationToken);
     }
 
     /// <summary>A new single-use password-reset token for the account: <c>{user id}.{secret}</c>. Only its hash is stored.</summary>
@@ -261,7 +250,8 @@ public sealed class PrintAccounts(
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
         await Table.AddEntityAsync(new ResetTokenRow
         {
-            RowKey = AccountKeys.Reset(userId, HashSecret(secret)),
+            PartitionKey = AccountKeys.Partition(userId),
+            RowKey = AccountKeys.Reset(HashSecret(secret)),
             UserId = userId,
             ExpiresAt = time.GetUtcNow() + settings.ResetTokenLifetime,
         }, cancellationToken);
@@ -279,7 +269,7 @@ public sealed class PrintAccounts(
         if (parts.Length != 2 || !long.TryParse(parts[0], System.Globalization.NumberStyles.None, null, out var userId)
             || parts[1].Length != 64 || !parts[1].All(char.IsAsciiHexDigitLower))
             return false;
-        var row = await Table.FindAsync<ResetTokenRow>(UserDirectory.Partition, AccountKeys.Reset(userId, HashSecret(parts[1])), cancellationToken);
+        var row = await Table.FindAsync<ResetTokenRow>(AccountKeys.Partition(userId), AccountKeys.Reset(HashSecret(parts[1])), cancellationToken);
         if (row is null || row.ExpiresAt <= time.GetUtcNow())
             return false;
         if (await FindAsync(userId, cancellationToken) is not var (user, profile) || profile.ETag == default)
@@ -303,22 +293,29 @@ public sealed class PrintAccounts(
                 return false;
         }
         // The other tokens of this account are void now as well.
-        await DeleteRowsAsync(AccountKeys.Prefix(userId) + "-reset-", cancellationToken);
+        await DeleteRowsAsync(userId, AccountKeys.ResetPrefix, cancellationToken);
         return true;
     }
 
-    /// <summary>Deletes every row of the users partition whose key starts with <paramref name="prefix"/>, 100 to a transaction.</summary>
-    private async Task DeleteRowsAsync(string prefix, CancellationToken cancellationToken)
+    /// <summary>Deletes every row of the user's partition whose key starts with <paramref name="prefix"/>, 100 to a transaction.</summary>
+    private async Task DeleteRowsAsync(long userId, string prefix, CancellationToken cancellationToken, string? except = null)
     {
         var rows = new List<TableEntity>();
-        await foreach (var row in Table.QueryAsync<TableEntity>(AccountKeys.StartsWith(prefix), select: KeysOnly, cancellationToken: cancellationToken))
-            rows.Add(row);
+        await foreach (var row in Table.QueryAsync<TableEntity>(AccountKeys.StartsWith(userId, prefix), select: KeysOnly, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey != except)
+                rows.Add(row);
+        }
         foreach (var batch in rows.Chunk(100))
         {
             await Table.SubmitTransactionAsync(
                 batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
         }
     }
+
+    /// <summary>Every print-shop row of the account but its profile, which goes with the account itself.</summary>
+    private Task DeleteRowsAsync(long userId, PrintProfile profile, CancellationToken cancellationToken) =>
+        DeleteRowsAsync(userId, AccountKeys.RowPrefix, cancellationToken, except: AccountKeys.Profile);
 
     public static bool IsReferralCode(string code) => code.Length == 8 && code.All(c => CodeAlphabet.Contains(char.ToUpperInvariant(c)));
 
@@ -333,7 +330,8 @@ public sealed class PrintAccounts(
 
     private static PrintProfile AdminProfile(UserAccount account) => new()
     {
-        RowKey = AccountKeys.Profile(account.Id),
+        PartitionKey = AccountKeys.Partition(account.Id),
+        RowKey = AccountKeys.Profile,
         UserId = account.Id,
         Role = Roles.Admin,
         FullName = account.DisplayName,

@@ -8,66 +8,6 @@ using Serverless.Platform.Storage;
 
 namespace Serverless.Print.Accounts;
 
-/// <summary>The app download links the public Download Apps page shows; one row, changed by admins.</summary>
-public sealed record AppDownloadsRow : ITableEntity
-{
-    public string PartitionKey { get; set; } = AppDownloadsStore.Partition;
-    public string RowKey { get; set; } = AppDownloadsStore.Row;
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-    public string WindowsShopkeeperUrl { get; set; } = "";
-    public string AndroidCustomerUrl { get; set; } = "";
-    public string IosCustomerUrl { get; set; } = "";
-    public bool WindowsComingSoon { get; set; } = true;
-    public bool AndroidComingSoon { get; set; } = true;
-    public bool IosComingSoon { get; set; } = true;
-
-    public AppDownloads View() => new(WindowsShopkeeperUrl, AndroidCustomerUrl, IosCustomerUrl, WindowsComingSoon, AndroidComingSoon, IosComingSoon);
-}
-
-public sealed class AppDownloadsStore(StorageAccount storage)
-{
-    public const string TableName = "printconfig";
-    public const string Partition = "app-downloads";
-    public const string Row = "current";
-
-    private TableClient Table => storage.Table(TableName);
-
-    /// <summary>The links as set, or every app "coming soon" before an admin sets any.</summary>
-    public async Task<AppDownloadsRow> GetAsync(CancellationToken cancellationToken = default) =>
-        await Table.FindAsync<AppDownloadsRow>(Partition, Row, cancellationToken) ?? new AppDownloadsRow();
-
-    /// <summary>Applies the fields given, conditional on the row as read.</summary>
-    public async Task<AppDownloadsRow> UpdateAsync(UpdateAppDownloadsRequest changes, CancellationToken cancellationToken = default)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var current = await GetAsync(cancellationToken);
-            var next = current with
-            {
-                WindowsShopkeeperUrl = changes.WindowsShopkeeperUrl?.Trim() ?? current.WindowsShopkeeperUrl,
-                AndroidCustomerUrl = changes.AndroidCustomerUrl?.Trim() ?? current.AndroidCustomerUrl,
-                IosCustomerUrl = changes.IosCustomerUrl?.Trim() ?? current.IosCustomerUrl,
-                WindowsComingSoon = changes.WindowsComingSoon ?? current.WindowsComingSoon,
-                AndroidComingSoon = changes.AndroidComingSoon ?? current.AndroidComingSoon,
-                IosComingSoon = changes.IosComingSoon ?? current.IosComingSoon,
-            };
-            try
-            {
-                if (current.ETag == default)
-                    await Table.AddEntityAsync(next, cancellationToken);
-                else
-                    await Table.UpdateEntityAsync(next, current.ETag, TableUpdateMode.Replace, cancellationToken);
-                return next;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < TableTransitions.MaxAttempts)
-            {
-                // Another admin saved at the same moment: apply these fields to what they saved.
-            }
-        }
-    }
-}
-
 /// <summary>Public pages: app downloads (JSON) and the data-deletion page app stores require, plus the admin update.</summary>
 public static class PublicPagesApi
 {
@@ -78,9 +18,10 @@ public static class PublicPagesApi
         pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads");
         pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage");
 
-        app.MapPut("/admin/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads").WithTags("Print-shop admin")
-            .WithErrorShape(PrintErrorShape.Instance).RequireAuthorization(PrintAuth.AdminPolicy)
-            .WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        var admin = app.MapGroup("/admin").WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
+            .RequireAuthorization(PrintAuth.AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
+            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+        admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads");
     }
 
     public static async Task<Ok<AppDownloads>> GetAppDownloads(AppDownloadsStore store, HttpContext context)
@@ -145,5 +86,65 @@ public static class PublicPagesApi
         if (value.Length > 2048 || !Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
             return ApiErrors.BadRequest($"'{field}' must be an https:// URL (or an empty string to clear it).", "validation_error");
         return null;
+    }
+}
+
+/// <summary>The app download links the public Download Apps page shows; one row, changed by admins.</summary>
+public sealed record AppDownloadsRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = AppDownloadsStore.Partition;
+    public string RowKey { get; set; } = AppDownloadsStore.Row;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+    public string WindowsShopkeeperUrl { get; set; } = "";
+    public string AndroidCustomerUrl { get; set; } = "";
+    public string IosCustomerUrl { get; set; } = "";
+    public bool WindowsComingSoon { get; set; } = true;
+    public bool AndroidComingSoon { get; set; } = true;
+    public bool IosComingSoon { get; set; } = true;
+
+    public AppDownloads View() => new(WindowsShopkeeperUrl, AndroidCustomerUrl, IosCustomerUrl, WindowsComingSoon, AndroidComingSoon, IosComingSoon);
+}
+
+public sealed class AppDownloadsStore(StorageAccount storage)
+{
+    public const string TableName = "printconfig";
+    public const string Partition = "app-downloads";
+    public const string Row = "current";
+
+    private TableClient Table => storage.Table(TableName);
+
+    /// <summary>The links as set, or every app "coming soon" before an admin sets any.</summary>
+    public async Task<AppDownloadsRow> GetAsync(CancellationToken cancellationToken = default) =>
+        await Table.FindAsync<AppDownloadsRow>(Partition, Row, cancellationToken) ?? new AppDownloadsRow();
+
+    /// <summary>Applies the fields given, conditional on the row as read.</summary>
+    public async Task<AppDownloadsRow> UpdateAsync(UpdateAppDownloadsRequest changes, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await GetAsync(cancellationToken);
+            var next = current with
+            {
+                WindowsShopkeeperUrl = changes.WindowsShopkeeperUrl?.Trim() ?? current.WindowsShopkeeperUrl,
+                AndroidCustomerUrl = changes.AndroidCustomerUrl?.Trim() ?? current.AndroidCustomerUrl,
+                IosCustomerUrl = changes.IosCustomerUrl?.Trim() ?? current.IosCustomerUrl,
+                WindowsComingSoon = changes.WindowsComingSoon ?? current.WindowsComingSoon,
+                AndroidComingSoon = changes.AndroidComingSoon ?? current.AndroidComingSoon,
+                IosComingSoon = changes.IosComingSoon ?? current.IosComingSoon,
+            };
+            try
+            {
+                if (current.ETag == default)
+                    await Table.AddEntityAsync(next, cancellationToken);
+                else
+                    await Table.UpdateEntityAsync(next, current.ETag, TableUpdateMode.Replace, cancellationToken);
+                return next;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < TableTransitions.MaxAttempts)
+            {
+                // Another admin saved at the same moment: apply these fields to what they saved.
+            }
+        }
     }
 }

@@ -24,7 +24,7 @@ public sealed class Referrals(StorageAccount storage, PrintSettings settings, Ti
     {
         var rows = new List<ReferralRow>();
         var skipped = 0;
-        await foreach (var row in Table.QueryAsync<ReferralRow>(AccountKeys.StartsWith(AccountKeys.ReferralPrefix(referrerId)),
+        await foreach (var row in Table.QueryAsync<ReferralRow>(AccountKeys.StartsWith(referrerId, AccountKeys.ReferralPrefix),
                            maxPerPage: (int)Math.Min(1000L, (long)offset + limit), cancellationToken: cancellationToken))
         {
             if (skipped++ < offset)
@@ -49,7 +49,7 @@ public sealed class Referrals(StorageAccount storage, PrintSettings settings, Ti
     {
         if (referee is not { ReferredBy: { } referrerId, ReferralId: { } referralId })
             return null;
-        var row = await Table.FindAsync<ReferralRow>(UserDirectory.Partition, AccountKeys.Referral(referrerId, referralId), cancellationToken);
+        var row = await Table.FindAsync<ReferralRow>(AccountKeys.Partition(referrerId), AccountKeys.Referral(referralId), cancellationToken);
         return row is { Status: ReferralStatus.Pending } ? row : null;
     }
 
@@ -61,13 +61,13 @@ public sealed class Referrals(StorageAccount storage, PrintSettings settings, Ti
     {
         var now = time.GetUtcNow();
         var window = TimeSpan.FromHours(24);
-        var key = AccountKeys.Invites(referrerId);
+        var partition = AccountKeys.Partition(referrerId);
         for (var attempt = 0; attempt < TableTransitions.MaxAttempts; attempt++)
         {
-            var row = await Table.FindAsync<InviteWindowRow>(UserDirectory.Partition, key, cancellationToken);
+            var row = await Table.FindAsync<InviteWindowRow>(partition, AccountKeys.Invites, cancellationToken);
             var fresh = row is null || now - row.WindowStart >= window;
             var next = fresh
-                ? new InviteWindowRow { RowKey = key, WindowStart = now, Count = 1 }
+                ? new InviteWindowRow { PartitionKey = partition, RowKey = AccountKeys.Invites, WindowStart = now, Count = 1 }
                 : row! with { Count = row.Count + 1 };
             if (next.Count > settings.InvitesPerDay)
                 return (false, row!.Count, row.WindowStart + window - now);
