@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
+using Serverless.Platform.Payments;
 using Serverless.Print.Accounts;
 
 namespace Serverless.Print;
@@ -181,7 +182,11 @@ public sealed class PrintSettings : Platform.IValidatedSettings
         SkipSignupOtp = configuration.GetValue("SKIP_SIGNUP_OTP", false) && !environment.IsProduction();
         SignupTokenLifetime = configuration.GetValue("Print:SignupTokenLifetime", TimeSpan.FromMinutes(30));
         ResetTokenLifetime = configuration.GetValue("Print:ResetTokenLifetime", TimeSpan.FromHours(1));
-        ReferrerBonus = configuration.GetValue("Print:Referral:ReferrerBonus", 50m);
+        var bonus = configuration.GetValue("Print:Referral:ReferrerBonus", 50m);
+        ReferrerBonusMinor = bonus == 0 ? 0
+            : Currencies.TryToMinor(bonus, PrintMoney.Currency, out var paise) ? paise
+            : throw new OptionsValidationException("Print:Referral:ReferrerBonus", typeof(PrintSettings),
+                [$"Print__Referral__ReferrerBonus must be an amount of rupees with at most 2 decimals, not negative; '{bonus}' is not."]);
         InvitesPerDay = configuration.GetValue("Print:Referral:InvitesPerDay", 10);
         SupportEmail = configuration["Print:SupportEmail"] is { Length: > 0 } support ? support : "support@example.com";
         AppName = configuration["Print:AppName"] is { Length: > 0 } name ? name : "QPrint";
@@ -204,8 +209,8 @@ public sealed class PrintSettings : Platform.IValidatedSettings
 
     public TimeSpan ResetTokenLifetime { get; }
 
-    /// <summary>What a referrer is credited, in rupees, when the friend they referred qualifies.</summary>
-    public decimal ReferrerBonus { get; }
+    /// <summary>What a referrer is credited, in paise, when the friend they referred qualifies (set in rupees).</summary>
+    public long ReferrerBonusMinor { get; }
 
     public int InvitesPerDay { get; }
 

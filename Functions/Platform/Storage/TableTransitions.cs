@@ -34,6 +34,37 @@ public static class TableTransitions
         (await TransitionSeam.ApplyAsync<T, bool>(table, current.PartitionKey, current.RowKey, current, c => Next(c, transition), null,
             cancellationToken)).Row;
 
+    /// <summary>
+    /// A decision on the row (or on its absence) that returns its outcome, for rows whose changes publish nothing;
+    /// see <see cref="TransitionSeam"/>. Changes that publish events go through the <see cref="Transitions"/> service.
+    /// </summary>
+    public static Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(this TableClient table, string partitionKey, string rowKey,
+        Func<Change<T>, TOutcome> decide, CancellationToken cancellationToken = default)
+        where T : class, ITableEntity =>
+        TransitionSeam.ApplyAsync(table, partitionKey, rowKey, null, decide, null, cancellationToken);
+
+    /// <summary>
+    /// Deletes rows nobody decides on any more (spent tokens, a deleted account's leftovers), whatever their ETag,
+    /// 100 to a transaction; rows of one partition only. A row already gone is no error.
+    /// </summary>
+    public static async Task DeleteRowsAsync(this TableClient table, IReadOnlyCollection<ITableEntity> rows, CancellationToken cancellationToken = default)
+    {
+        foreach (var batch in rows.Chunk(100))
+        {
+            try
+            {
+                await table.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)),
+                    cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 404)
+            {
+                // One of them went meanwhile (a parallel clean-up): delete the rest one by one.
+                foreach (var row in batch)
+                    await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            }
+        }
+    }
+
     private static bool Next<T>(Change<T> change, Func<T, T?> transition) where T : class, ITableEntity
     {
         if (change.Current is null)

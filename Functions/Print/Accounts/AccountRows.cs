@@ -2,6 +2,7 @@ using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using Serverless.Platform.Identity;
+using Serverless.Platform.Payments;
 using Serverless.Platform.Storage;
 
 namespace Serverless.Print.Accounts;
@@ -141,7 +142,7 @@ public sealed record ResetTokenRow : ITableEntity
 }
 
 /// <summary>How many referral invites a customer sent in the current 24-hour window.</summary>
-public sealed record InviteWindowRow : ITableEntity
+public sealed record InviteWindowRow : IStampedRow
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
@@ -149,13 +150,13 @@ public sealed record InviteWindowRow : ITableEntity
     public ETag ETag { get; set; }
     public DateTimeOffset WindowStart { get; set; }
     public int Count { get; set; }
+    public string? OperationId { get; set; }
 }
 
-public static class Rupees
+/// <summary>Print-shop money is INR: paise (minor units) everywhere, rupees only at the API edge, through <see cref="Currencies"/>.</summary>
+public static class PrintMoney
 {
-    public static long ToPaise(decimal rupees) => (long)decimal.Round(rupees * 100m, MidpointRounding.AwayFromZero);
+    public const string Currency = "INR";
 
-    public static decimal FromPaise(long paise) => paise / 100m;
-
-    public static string Format(long paise) => "₹" + FromPaise(paise).ToString("0.##", CultureInfo.InvariantCulture);
+    public static decimal Rupees(long paise) => Currencies.FromMinor(paise, Currency);
 }

@@ -165,7 +165,7 @@ public sealed class PrintAccounts(
                         Id = rid,
                         ReferrerId = referrer.UserId,
                         RefereeId = id,
-                        AmountMinor = Rupees.ToPaise(settings.ReferrerBonus),
+                        AmountMinor = settings.ReferrerBonusMinor,
                         CreatedAt = now,
                     }
                     : null;
@@ -297,7 +297,7 @@ public sealed class PrintAccounts(
         return true;
     }
 
-    /// <summary>Deletes every row of the user's partition whose key starts with <paramref name="prefix"/>, 100 to a transaction.</summary>
+    /// <summary>Deletes every row of the user's partition whose key starts with <paramref name="prefix"/>.</summary>
     private async Task DeleteRowsAsync(long userId, string prefix, CancellationToken cancellationToken, string? except = null)
     {
         var rows = new List<TableEntity>();
@@ -306,11 +306,7 @@ public sealed class PrintAccounts(
             if (row.RowKey != except)
                 rows.Add(row);
         }
-        foreach (var batch in rows.Chunk(100))
-        {
-            await Table.SubmitTransactionAsync(
-                batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
-        }
+        await Table.DeleteRowsAsync(rows, cancellationToken);
     }
 
     /// <summary>Every print-shop row of the account but its profile, which goes with the account itself.</summary>

@@ -118,12 +118,12 @@ public sealed class AppDownloadsStore(StorageAccount storage)
     public async Task<AppDownloadsRow> GetAsync(CancellationToken cancellationToken = default) =>
         await Table.FindAsync<AppDownloadsRow>(Partition, Row, cancellationToken) ?? new AppDownloadsRow();
 
-    /// <summary>Applies the fields given, conditional on the row as read.</summary>
+    /// <summary>Applies the fields given, conditional on the row as read (another admin's save at the same moment is kept).</summary>
     public async Task<AppDownloadsRow> UpdateAsync(UpdateAppDownloadsRequest changes, CancellationToken cancellationToken = default)
     {
-        for (var attempt = 1; ; attempt++)
+        var updated = await Table.ApplyAsync<AppDownloadsRow, AppDownloadsRow>(Partition, Row, change =>
         {
-            var current = await GetAsync(cancellationToken);
+            var current = change.Current ?? new AppDownloadsRow();
             var next = current with
             {
                 WindowsShopkeeperUrl = changes.WindowsShopkeeperUrl?.Trim() ?? current.WindowsShopkeeperUrl,
@@ -133,18 +133,9 @@ public sealed class AppDownloadsStore(StorageAccount storage)
                 AndroidComingSoon = changes.AndroidComingSoon ?? current.AndroidComingSoon,
                 IosComingSoon = changes.IosComingSoon ?? current.IosComingSoon,
             };
-            try
-            {
-                if (current.ETag == default)
-                    await Table.AddEntityAsync(next, cancellationToken);
-                else
-                    await Table.UpdateEntityAsync(next, current.ETag, TableUpdateMode.Replace, cancellationToken);
-                return next;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < TableTransitions.MaxAttempts)
-            {
-                // Another admin saved at the same moment: apply these fields to what they saved.
-            }
-        }
+            change.Write(next);
+            return next;
+        }, cancellationToken);
+        return updated.Row ?? updated.Outcome;
     }
 }

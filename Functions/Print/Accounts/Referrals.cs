@@ -40,7 +40,7 @@ public sealed class Referrals(StorageAccount storage, PrintSettings settings, Ti
     {
         var rows = await HistoryAsync(referrerId, cancellationToken: cancellationToken);
         var credited = rows.Where(r => r.Status == ReferralStatus.Credited).ToList();
-        return new ReferralSummaryResponse(rows.Count, credited.Count, Rupees.FromPaise(credited.Sum(r => r.AmountMinor)),
+        return new ReferralSummaryResponse(rows.Count, credited.Count, PrintMoney.Rupees(credited.Sum(r => r.AmountMinor)),
             rows.Count(r => r.Status == ReferralStatus.Pending));
     }
 
@@ -62,32 +62,22 @@ public sealed class Referrals(StorageAccount storage, PrintSettings settings, Ti
         var now = time.GetUtcNow();
         var window = TimeSpan.FromHours(24);
         var partition = AccountKeys.Partition(referrerId);
-        for (var attempt = 0; attempt < TableTransitions.MaxAttempts; attempt++)
+        // A transition on the budget row: a parallel invite is counted on top, and one whose answer was lost counts once.
+        var taken = await Table.ApplyAsync<InviteWindowRow, (bool Allowed, int Sent, TimeSpan RetryAfter)>(partition, AccountKeys.Invites, change =>
         {
-            var row = await Table.FindAsync<InviteWindowRow>(partition, AccountKeys.Invites, cancellationToken);
-            var fresh = row is null || now - row.WindowStart >= window;
-            var next = fresh
+            var row = change.Current;
+            var next = row is null || now - row.WindowStart >= window
                 ? new InviteWindowRow { PartitionKey = partition, RowKey = AccountKeys.Invites, WindowStart = now, Count = 1 }
-                : row! with { Count = row.Count + 1 };
+                : row with { Count = row.Count + 1 };
             if (next.Count > settings.InvitesPerDay)
                 return (false, row!.Count, row.WindowStart + window - now);
-            try
-            {
-                if (row is null)
-                    await Table.AddEntityAsync(next, cancellationToken);
-                else
-                    await Table.UpdateEntityAsync(next, row.ETag, TableUpdateMode.Replace, cancellationToken);
-                return (true, next.Count, TimeSpan.Zero);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-            {
-                // A parallel invite took from the same budget: count again.
-            }
-        }
-        throw new ConcurrencyConflictException("Too many invites at once; try again.");
+            change.Write(next);
+            return (true, next.Count, TimeSpan.Zero);
+        }, cancellationToken);
+        return taken.Outcome;
     }
 
-    public static ReferralView View(ReferralRow row) => new(row.Id, row.Status, Rupees.FromPaise(row.AmountMinor),
+    public static ReferralView View(ReferralRow row) => new(row.Id, row.Status, PrintMoney.Rupees(row.AmountMinor),
         row.CreditedAt is { } at ? Time(at) : null, Time(row.CreatedAt));
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
