@@ -80,3 +80,25 @@ public sealed class LostDeleteAnswerTests(LostAnswerTests.Factory app) : IClassF
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Bearer(customer).GetAsync("/profile")).StatusCode);
     }
 }
+
+public sealed class LostInviteAnswerTests(LostAnswerTests.Factory app) : IClassFixture<LostAnswerTests.Factory>
+{
+    [Fact]
+    public async Task An_invite_whose_budget_write_was_stored_but_not_answered_takes_one_invite_from_the_budget()
+    {
+        var referrer = await app.SignUpAsync();
+        Assert.Equal(HttpStatusCode.OK, (await app.Bearer(referrer).PostAsJsonAsync("/referral/invite", new { email = app.Unique("first") + "@example.test" })).StatusCode);
+        var lost = app.Proxy!.Lost;
+        // The budget row exists now, so the second invite replaces it (a PUT on its keys).
+        app.Proxy!.LoseAnswerTo(r => r.Method == "PUT" && Uri.UnescapeDataString(r.Path.Value!).Contains(Serverless.Print.Accounts.AccountKeys.Invites));
+
+        var response = await app.Bearer(referrer).PostAsJsonAsync("/referral/invite", new { email = app.Unique("second") + "@example.test" });
+
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var budget = await app.Get<Serverless.Platform.Storage.StorageAccount>().Table(Serverless.Platform.Identity.UserDirectory.TableName)
+            .GetEntityAsync<Serverless.Print.Accounts.InviteWindowRow>(Serverless.Print.Accounts.AccountKeys.Partition(referrer.Id),
+                Serverless.Print.Accounts.AccountKeys.Invites);
+        Assert.Equal(2, budget.Value.Count);
+    }
+}

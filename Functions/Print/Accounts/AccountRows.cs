@@ -158,5 +158,8 @@ public static class PrintMoney
 {
     public const string Currency = "INR";
 
-    public static decimal Rupees(long paise) => Currencies.FromMinor(paise, Currency);
+    private static readonly decimal PaisePerRupee = (decimal)Math.Pow(10, Currencies.MinorDigits(Currency));
+
+    /// <summary>Rupees as the document shows them: plain numbers (50, 12.5), not fixed to two decimals.</summary>
+    public static decimal Rupees(long paise) => paise / PaisePerRupee;
 }
