@@ -113,4 +113,31 @@ public sealed class LedgerLostAnswerTests(LossyLedgerFactory app) : IClassFixtur
         Assert.Equal(new LedgerBalance(65, 0, "INR", 3, 1), await app.Ledger.BalanceAsync(account));
         Assert.Single(await app.StatementRowsAsync(account), l => l.MovementKey == "k");
     }
+
+    [Fact]
+    public async Task A_hold_whose_answer_was_lost_while_another_instance_captured_from_it_is_still_applied()
+    {
+        var account = LedgerFactory.NewAccount();
+        await app.Ledger.CreditAsync(account, "c1", 100);
+        var direct = new StorageAccount(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [StorageAccount.ConnectionSetting] = await Azurite.ConnectionStringAsync(),
+            ["Storage:Prefix"] = app.Prefix,
+        }).Build(), app.Get<StorageCatalog>());
+        var other = new Ledger(direct, app.Get<Transitions>(), app.Time);
+        // The capture replaces the hold's movement row: the hold must still be known by the operation that stored it.
+        app.Proxy!.LoseAnswerTo(r =>
+        {
+            if (r.Method != "POST" || r.Path.Value != LedgerFactory.BatchPath)
+                return false;
+            Assert.Equal(MovementStatus.Applied, other.CaptureAsync(account, "h", "cap", 30).GetAwaiter().GetResult().Status);
+            return true;
+        });
+
+        var result = await app.Ledger.HoldAsync(account, "h", 40);
+
+        Assert.Equal(MovementStatus.Applied, result.Status);
+        Assert.Equal((60L, 40L), (result.Available, result.Held));
+        Assert.Equal(new LedgerBalance(60, 10, "INR", 3, 0), await app.Ledger.BalanceAsync(account));
+    }
 }

@@ -290,7 +290,9 @@ public static class TransitionSeam
         {
             if (other.Entity.PartitionKey != partitionKey)
                 throw new InvalidOperationException("Every row of one change must be in the same partition.");
-            if (other.Entity is IStampedRow stamped && other.ActionType != TableTransactionActionType.Delete)
+            // A row this change inserts is this operation's; one it replaces keeps the operation that made it (a
+            // hold drawn on by a capture must still be recognised by the call that stored it).
+            if (other.Entity is IStampedRow stamped && other.ActionType == TableTransactionActionType.Add)
                 stamped.OperationId = change.OperationId;
             actions.Add(other);
         }
