@@ -110,10 +110,14 @@ public sealed class PasswordChangeBudgetTests(SmallGuessBudgetFactory app) : ICl
             new { password = "another-password-1", current_password = PrintFactory.DefaultPassword }, token, clientIp: "10.1.2.1"));
         var signIn = await app.CreateClient().SendAsync(PrintFactory.Json(HttpMethod.Post, "/login",
             new { username, password = PrintFactory.DefaultPassword }, clientIp: "10.1.2.2"));
+        var delete = await app.CreateClient().SendAsync(PrintFactory.Json(HttpMethod.Delete, "/profile",
+            new { password = PrintFactory.DefaultPassword }, token, clientIp: "10.1.2.3"));
 
         Assert.Equal([HttpStatusCode.Forbidden, HttpStatusCode.Forbidden], statuses);
         Assert.Equal(HttpStatusCode.TooManyRequests, right.StatusCode);
         Assert.NotNull(right.Headers.RetryAfter);
         Assert.Equal(HttpStatusCode.TooManyRequests, signIn.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, delete.StatusCode);
+        Assert.NotNull(delete.Headers.RetryAfter);
     }
 }

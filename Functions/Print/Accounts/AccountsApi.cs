@@ -275,7 +275,8 @@ public static partial class AccountsApi
             return problem;
         if (session.Role == Roles.Admin)
             return ApiErrors.Result(new ApiError(403, "forbidden", "Admin accounts cannot be deleted through this endpoint."));
-        if (!throttle.TryAcquire("print-delete", session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        // The confirmation is a password guess: it spends the account's sign-in budget, like POST /login.
+        if (!throttle.TryAcquire(AccountThrottleScope, session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         if (await accounts.AccountOfAsync(session.Profile, context.RequestAborted) is not var (user, profile))
             return SessionEnded();
