@@ -112,7 +112,11 @@ public sealed class ECardTokenLimitTests(ECardTokenLimitFactory app) : IClassFix
             }));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
-        Assert.True(last.Headers.Contains("Retry-After"));
-        Assert.Equal("too_many_requests", (await Json(last)).GetProperty("error").GetString());
+        Assert.True(last.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, last.Headers.ToString());
+        var body = await Json(last);
+        // RFC 6749 §5.2 has no code for "too many requests": invalid_request, with the wait in the description.
+        Assert.Equal("invalid_request", body.GetProperty("error").GetString());
+        Assert.Contains("retry after", body.GetProperty("error_description").GetString());
+        Assert.Equal("no-store", last.Headers.CacheControl?.ToString());
     }
 }

@@ -135,11 +135,13 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         {
             "ASPNETCORE_ENVIRONMENT", "PublicBaseUrl", "Admin__Email", "Admin__Password", "Jwt__SigningKey",
             "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+            "RateLimits__Auth__PermitLimit", "RateLimits__Auth__Window",
         })
         {
             Assert.Contains($"'{name}'", settings);
         }
         Assert.Contains("'ASPNETCORE_ENVIRONMENT', 'Production'", settings);
+        Assert.Contains("'RateLimits__Auth__PermitLimit', '10'", settings);
     }
 
     [Fact]

@@ -405,10 +405,26 @@ public sealed class OAuthErrorShape : IErrorShape
 {
     public static readonly OAuthErrorShape Instance = new();
 
+    private static readonly HashSet<string> OAuthCodes =
+        ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"];
+
     public Task WriteAsync(HttpContext context, ApiError error)
     {
         context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(new { error = error.Code, error_description = error.Message }, (JsonSerializerOptions?)null,
+        return context.Response.WriteAsJsonAsync(new { error = OAuthCode(error), error_description = error.Message }, (JsonSerializerOptions?)null,
             "application/json", context.RequestAborted);
     }
+
+    /// <summary>
+    /// RFC 6749 §5.2's codes only, so a standard OAuth client understands every answer: the platform's own errors
+    /// (a 429 from a rate limit, a 415, a 413) become <c>invalid_request</c>, with the reason and wait in the description
+    /// and the wait in <c>Retry-After</c>; a 5xx becomes <c>server_error</c> or <c>temporarily_unavailable</c>.
+    /// </summary>
+    private static string OAuthCode(ApiError error) => error switch
+    {
+        { Code: var code } when OAuthCodes.Contains(code) => code,
+        { Status: 503 } => "temporarily_unavailable",
+        { Status: >= 500 } => "server_error",
+        _ => "invalid_request",
+    };
 }

@@ -99,7 +99,7 @@ public static class PlatformRegistration
         // HTTP conventions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
-        services.AddPlatformRateLimits(configuration);
+        services.AddPlatformRateLimits(configuration, builder.Environment);
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             // Under the host every request comes from the host on loopback; the client is in X-Forwarded-For.

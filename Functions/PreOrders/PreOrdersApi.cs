@@ -169,7 +169,7 @@ public static partial class PreOrdersApi
     public static async Task<Results<Created<MerchantResponse>, ErrorResult>> CreateMerchant(
         CreateMerchantRequest body, ApiClientDirectory clients, CancellationToken cancellationToken)
     {
-        var problem = Check.Length(body.Username, "username", 3, 64) ?? Check.Length(body.Password, "password", 12, 256)
+        var problem = Check.Length(body.Username, "username", 3, 64) ?? PasswordRule.Check(body.Password, minLength: 12)
                       ?? (body.Name is null ? null : Check.Required(body.Name, "name", 200));
         if (problem is not null)
             return problem;

@@ -164,6 +164,9 @@ var appSettings = {
   Admin__Email: adminEmail
   Admin__Password: '${keyVaultReferencePrefix}${secretNames.adminPassword})'
   Jwt__SigningKey: '${keyVaultReferencePrefix}${secretNames.jwtSigningKey})'
+  // The sign-in budget per client address and per account or identifier: strict in production.
+  RateLimits__Auth__PermitLimit: '10'
+  RateLimits__Auth__Window: '00:01:00'
   // An absent provider secret leaves its setting empty, which the app reads as "provider not configured".
   RAZORPAY_KEY_SECRET: hasRazorpayKeySecret ? '${keyVaultReferencePrefix}${secretNames.razorpayKeySecret})' : ''
   STRIPE_SECRET_KEY: hasStripeSecretKey ? '${keyVaultReferencePrefix}${secretNames.stripeSecretKey})' : ''

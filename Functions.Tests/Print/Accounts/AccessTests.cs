@@ -226,7 +226,7 @@ public sealed class AccessTests(AccessTests.AccessFactory app) : IClassFixture<A
         var old = app.Bearer(account);
         Assert.Equal(HttpStatusCode.OK, (await old.GetAsync("/profile")).StatusCode);
 
-        var changed = await old.SendAsync(PrintFactory.Json(HttpMethod.Put, "/profile", new { password = "new-password-123" }));
+        var changed = await old.SendAsync(PrintFactory.Json(HttpMethod.Put, "/profile", new { password = "new-password-123", current_password = account.Password }));
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
         var newToken = (await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
         Assert.False(string.IsNullOrEmpty(newToken));

@@ -91,7 +91,7 @@ public sealed class ProfileTests(PrintFactory app) : IClassFixture<PrintFactory>
     {
         var customer = await app.SignUpAsync();
         var otherDevice = app.Bearer(customer);
-        var response = await app.Bearer(customer).PutAsJsonAsync("/profile", new { password = "changed-password" });
+        var response = await app.Bearer(customer).PutAsJsonAsync("/profile", new { password = "changed-password", current_password = customer.Password });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
         Assert.Equal(HttpStatusCode.Unauthorized, (await otherDevice.GetAsync("/profile")).StatusCode);

@@ -164,7 +164,7 @@ public sealed class CsrfTests(PrintFactory app) : IClassFixture<PrintFactory>
         var (account, browser) = await BrowserAsync();
         await PrintFactory.AddCsrfTokenAsync(browser);
 
-        var changed = await browser.SendAsync(Put("/profile", new { password = "new-password-123" }));
+        var changed = await browser.SendAsync(Put("/profile", new { password = "new-password-123", current_password = account.Password }));
 
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
         var token = (await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;

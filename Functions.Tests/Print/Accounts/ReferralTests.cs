@@ -109,7 +109,7 @@ public sealed class ReferralTests(PrintFactory app) : IClassFixture<PrintFactory
     {
         var referrer = await app.SignUpAsync();
         var old = app.Bearer(referrer);
-        var changed = await old.SendAsync(PrintFactory.Json(HttpMethod.Put, "/profile", new { password = "new-password-123" }));
+        var changed = await old.SendAsync(PrintFactory.Json(HttpMethod.Put, "/profile", new { password = "new-password-123", current_password = referrer.Password }));
         var fresh = app.WithToken((await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!);
         var friend = app.Unique("friend") + "@example.test";
 

@@ -85,6 +85,9 @@ public static class ApiErrors
     public static Task WriteAsync(HttpContext context, ApiError error)
     {
         context.Response.StatusCode = error.Status;
+        // Every 429 says when to come back; limits set their own wait, this covers one that forgot.
+        if (error.Status == StatusCodes.Status429TooManyRequests && !context.Response.Headers.ContainsKey("Retry-After"))
+            context.Response.Headers.RetryAfter = "60";
         if (HttpMethods.IsHead(context.Request.Method))
             return Task.CompletedTask;
         var shape = context.GetEndpoint()?.Metadata.GetMetadata<IErrorShape>() ?? ProblemDetailsShape.Instance;

@@ -19,9 +19,16 @@ public static class RateLimitPolicies
     /// <summary>Everything else: a generous budget per caller (token subject, else client IP).</summary>
     public const string PerCaller = "per-caller";
 
-    public static IServiceCollection AddPlatformRateLimits(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>The sign-in budget per address and per identifier in production: a guesser gets 10 a minute.</summary>
+    public const int ProductionAuthPermits = 10;
+
+    /// <summary>Development's default budget: a person trying the API by hand never meets it.</summary>
+    public const int DevelopmentAuthPermits = 1000;
+
+    public static IServiceCollection AddPlatformRateLimits(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        var auth = RateLimitSettings.From(configuration, "RateLimits:Auth", permits: 10, window: TimeSpan.FromMinutes(1));
+        var auth = RateLimitSettings.From(configuration, "RateLimits:Auth",
+            permits: environment.IsDevelopment() ? DevelopmentAuthPermits : ProductionAuthPermits, window: TimeSpan.FromMinutes(1));
         var perCaller = RateLimitSettings.From(configuration, "RateLimits:PerCaller", permits: 600, window: TimeSpan.FromMinutes(1));
         services.AddSingleton(new IdentifierThrottle(auth));
         services.AddRateLimiter(options =>
@@ -40,9 +47,23 @@ public static class RateLimitPolicies
     /// <summary>A 429 result for a handler's own limit; sets Retry-After.</summary>
     public static ErrorResult TooManyRequests(HttpContext context, TimeSpan retryAfter)
     {
+        var seconds = SetRetryAfter(context, retryAfter);
+        return ApiErrors.Result(new ApiError(429, "too_many_requests", $"Too many requests; retry after {seconds} seconds."));
+    }
+
+    /// <summary>A 429 with a surface's own code and message (an invite budget); sets Retry-After.</summary>
+    public static ErrorResult TooManyRequests(HttpContext context, TimeSpan retryAfter, string code, string message)
+    {
+        SetRetryAfter(context, retryAfter);
+        return ApiErrors.Result(new ApiError(429, code, message));
+    }
+
+    /// <summary>Sets Retry-After to the wait in whole seconds, at least one; returns the seconds.</summary>
+    public static int SetRetryAfter(HttpContext context, TimeSpan retryAfter)
+    {
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return ApiErrors.Result(new ApiError(429, "too_many_requests", $"Too many requests; retry after {seconds} seconds."));
+        return seconds;
     }
 
     public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";

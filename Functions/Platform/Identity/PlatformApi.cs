@@ -50,7 +50,7 @@ public static class PlatformApi
         var problem = (body.Username is null ? null : Check.Length(body.Username, "username", 3, 64))
                       ?? Check.Email(body.Email, "email")
                       ?? (body.Phone is null ? null : Check.Length(body.Phone, "phone", 7, 20))
-                      ?? Check.Length(body.Password, "password", 8, 128);
+                      ?? PasswordRule.Check(body.Password);
         if (problem is not null)
             return problem;
         if (body.Roles is null || body.Roles.Count == 0)

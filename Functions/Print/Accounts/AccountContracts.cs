@@ -83,7 +83,8 @@ public sealed record UpdateProfileRequest(
     [property: JsonPropertyName("password")] string? Password = null,
     [property: JsonPropertyName("shop_name")] string? ShopName = null,
     [property: JsonPropertyName("lat")] double? Lat = null,
-    [property: JsonPropertyName("long")] double? Long = null);
+    [property: JsonPropertyName("long")] double? Long = null,
+    [property: JsonPropertyName("current_password")] string? CurrentPassword = null);
 
 public sealed record DeleteProfileRequest([property: JsonPropertyName("password")] string Password);
 

@@ -41,7 +41,7 @@ public static partial class AccountsApi
         var profile = app.MapGroup("/profile").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         profile.MapGet("/", GetProfile).WithName("PrintGetProfile");
-        profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile");
+        profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile").WithDescription(UpdateProfileDescription);
         profile.MapDelete("/", DeleteProfile).WithName("PrintDeleteProfile");
     }
 
@@ -222,8 +222,16 @@ public static partial class AccountsApi
         return profile is null ? SessionEnded() : TypedResults.Ok(View(profile, settings));
     }
 
+    public const string UpdateProfileDescription =
+        "Changes the signed-in user's profile. A new `password` needs the account's `current_password`: without it the answer is " +
+        "400 `validation_error` naming `current_password`; a wrong one is 403 `{\"error\":\"The current password is incorrect.\"," +
+        "\"code\":\"invalid_current_password\"}` and changes nothing. Every attempt spends one of the account's sign-in guesses " +
+        "(shared with `POST /login`); past the budget the answer is 429 with `Retry-After`. A changed password ends every other " +
+        "session and the response carries a fresh `token`.";
+
     public static async Task<Results<Ok<ProfileResponse>, ContentHttpResult, ErrorResult>> UpdateProfile(
-        UpdateProfileRequest body, PrintSession session, PrintAccounts accounts, PrintSettings settings, TokenService tokens, HttpContext context)
+        UpdateProfileRequest body, PrintSession session, PrintAccounts accounts, PrintSettings settings, TokenService tokens,
+        IdentifierThrottle throttle, HttpContext context)
     {
         var isShop = session.Role == PrintRoles.Shopkeeper;
         var problem = (body.FullName is null ? null : Check.Required(body.FullName, "full_name", 100))
@@ -233,15 +241,23 @@ public static partial class AccountsApi
                       ?? (body.Address is { Length: > 300 } ? ApiErrors.BadRequest("'address' must be at most 300 characters.", "validation_error") : null)
                       ?? (!isShop && (body.ShopName ?? (object?)body.Lat ?? body.Long) is not null
                           ? ApiErrors.BadRequest("Only shopkeepers have shop details (shop_name, lat, long).", "validation_error") : null)
-                      ?? (isShop ? CheckShop(body.ShopName, body.Lat, body.Long, required: false) : null);
+                      ?? (isShop ? CheckShop(body.ShopName, body.Lat, body.Long, required: false) : null)
+                      ?? (body.Password is not null && string.IsNullOrEmpty(body.CurrentPassword)
+                          ? ApiErrors.BadRequest("'current_password' is required to change the password.", "validation_error") : null)
+                      ?? (body.CurrentPassword is { Length: > 256 } ? ApiErrors.BadRequest("'current_password' must be at most 256 characters.", "validation_error") : null);
         if (problem is not null)
             return problem;
+        // A current-password check is a password guess: it spends the same per-account budget as POST /login.
+        if (body.Password is not null && !throttle.TryAcquire(AccountThrottleScope, session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            return RateLimitPolicies.TooManyRequests(context, throttle.Window);
 
         var result = await accounts.UpdateAsync(session.Profile, new ProfileChanges(
             body.FullName?.Trim(), body.Username?.Trim(), body.Email, Blank(body.Phone), body.Address?.Trim(), body.Password,
-            body.ShopName?.Trim(), body.Lat, body.Long), context.RequestAborted);
+            body.ShopName?.Trim(), body.Lat, body.Long, body.CurrentPassword), context.RequestAborted);
         if (result is null)
             return SessionEnded();
+        if (result.WrongCurrentPassword)
+            return ApiErrors.Result(new ApiError(403, "invalid_current_password", "The current password is incorrect."));
         if (result.EmailChange)
             return ApiErrors.BadRequest("The email address cannot be changed: it is the verified address of this account.", "email_immutable");
         if (result.TakenFields.Count > 0)
@@ -259,7 +275,8 @@ public static partial class AccountsApi
             return problem;
         if (session.Role == Roles.Admin)
             return ApiErrors.Result(new ApiError(403, "forbidden", "Admin accounts cannot be deleted through this endpoint."));
-        if (!throttle.TryAcquire("print-delete", session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        // The confirmation is a password guess: it spends the account's sign-in budget, like POST /login.
+        if (!throttle.TryAcquire(AccountThrottleScope, session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         if (await accounts.AccountOfAsync(session.Profile, context.RequestAborted) is not var (user, profile))
             return SessionEnded();
@@ -335,8 +352,8 @@ public static partial class AccountsApi
         ?? (UsernamePattern().IsMatch(username!.Trim()) ? null
             : ApiErrors.BadRequest("'username' must be 3 to 30 characters: letters, digits, '.', '_' or '-', starting with a letter.", "validation_error"));
 
-    private static ErrorResult? CheckPassword(string? password) =>
-        password is { Length: >= 8 and <= 128 } ? null : ApiErrors.BadRequest("'password' must be 8 to 128 characters.", "validation_error");
+    /// <summary>The document's "'password' must be 8 to 128 characters.", counted as <see cref="PasswordRule"/> counts.</summary>
+    private static ErrorResult? CheckPassword(string? password) => PasswordRule.Check(password);
 
     private static ErrorResult? CheckPhone(string? phone)
     {

@@ -13,13 +13,18 @@ public sealed record Registration(
 
 public sealed record RegistrationResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields, bool UnknownReferralCode = false);
 
-/// <summary>What <c>PUT /profile</c> may change; null leaves a field as it is. The email may only be sent unchanged.</summary>
+/// <summary>
+/// What <c>PUT /profile</c> may change; null leaves a field as it is. The email may only be sent unchanged, and a new
+/// password only with the account's current one.
+/// </summary>
 public sealed record ProfileChanges(
-    string? FullName, string? Username, string? Email, string? Phone, string? Address, string? Password, string? ShopName, double? Lat, double? Long);
+    string? FullName, string? Username, string? Email, string? Phone, string? Address, string? Password, string? ShopName, double? Lat, double? Long,
+    string? CurrentPassword = null);
 
 public sealed record SignInOutcome((UserAccount User, PrintProfile Profile)? Account, bool Throttled);
 
-public sealed record ProfileUpdateResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields, bool EmailChange = false);
+public sealed record ProfileUpdateResult(UserAccount? User, PrintProfile? Profile, IReadOnlyList<string> TakenFields, bool EmailChange = false,
+    bool WrongCurrentPassword = false);
 
 /// <summary>
 /// Lets later parts of the print-shop platform (files, payouts, payment records) remove or anonymise what an
@@ -189,6 +194,9 @@ public sealed class PrintAccounts(
             return null;
         if (changes.Email is { } email && !string.Equals(email.Trim(), user.Email, StringComparison.OrdinalIgnoreCase))
             return new ProfileUpdateResult(null, null, [], EmailChange: true);
+        // Checked against the account row this update is conditional on, so a concurrent change cannot slip past it.
+        if (changes.Password is not null && !Secrets.Verify(user.PasswordHash, changes.CurrentPassword ?? ""))
+            return new ProfileUpdateResult(null, null, [], WrongCurrentPassword: true);
         var passwordChanged = changes.Password is not null;
         var updatedUser = user with
         {

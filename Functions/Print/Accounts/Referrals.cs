@@ -120,11 +120,8 @@ public static class ReferralsApi
             return ApiErrors.BadRequest("You cannot invite yourself: send the invite to a friend's email.", "validation_error");
         var (allowed, _, retryAfter) = await referrals.TakeInviteAsync(session.UserId, context.RequestAborted);
         if (!allowed)
-        {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            return ApiErrors.Result(new ApiError(429, "too_many_invites",
-                $"You can send {settings.InvitesPerDay} invites per 24 hours; try again later."));
-        }
+            return RateLimitPolicies.TooManyRequests(context, retryAfter, "too_many_invites",
+                $"You can send {settings.InvitesPerDay} invites per 24 hours; try again later.");
         await mailer.EnqueueAsync(AccountEmails.Invite(settings, email, profile.FullName, profile.ReferralCode), cancellationToken: context.RequestAborted);
         return TypedResults.Ok(new InviteResponse(true, "Invite sent."));
     }
