@@ -205,3 +205,29 @@ public sealed class SessionRevocationTests(SessionRevocationTests.RevocationFact
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(token, "/v1/balance"));
     }
 }
+
+/// <summary>Token lifetimes come from settings per audience (<c>Jwt__Lifetimes__*</c>).</summary>
+public sealed class TokenLifetimeTests(TokenLifetimeTests.ShortLivedFactory app) : IClassFixture<TokenLifetimeTests.ShortLivedFactory>
+{
+    public sealed class ShortLivedFactory : PlatformFactory
+    {
+        public ShortLivedFactory()
+        {
+            With("Jwt:Lifetimes:Platform", "00:10:00");
+        }
+    }
+
+    [Fact]
+    public async Task A_platform_token_lives_as_long_as_its_setting_says()
+    {
+        var response = await app.CreateClient().PostAsJsonAsync("/platform/auth/token",
+            new { login = PlatformFactory.AdminEmail, password = PlatformFactory.AdminPassword });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var client = app.WithToken(body.GetProperty("access_token").GetString()!);
+
+        Assert.Equal(600, body.GetProperty("expires_in").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/platform/me")).StatusCode);
+        app.Time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/platform/me")).StatusCode);
+    }
+}

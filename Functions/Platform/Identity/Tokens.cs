@@ -52,12 +52,23 @@ public sealed record TokenAudience(string Name, string Key, TimeSpan DefaultLife
 /// <summary>Every audience the app issues tokens for; adding a surface is one line here.</summary>
 public static class TokenAudiences
 {
-    public static readonly TokenAudience Platform = new("platform", "Platform", TimeSpan.FromHours(1));
-    public static readonly TokenAudience PreOrders = new("pre-orders", "PreOrders", TimeSpan.FromSeconds(3600));
-    public static readonly TokenAudience ECards = new("e-cards", "ECards", TimeSpan.FromSeconds(3600));
-    public static readonly TokenAudience Print = new("print", "Print", TimeSpan.FromDays(7));
+    private static readonly List<TokenAudience> Declared = [];
 
-    public static readonly IReadOnlyList<TokenAudience> All = [Platform, PreOrders, ECards, Print];
+    public static readonly TokenAudience Platform = Declare("platform", "Platform", TimeSpan.FromHours(1));
+    public static readonly TokenAudience PreOrders = Declare("pre-orders", "PreOrders", TimeSpan.FromSeconds(3600));
+    public static readonly TokenAudience ECards = Declare("e-cards", "ECards", TimeSpan.FromSeconds(3600));
+    // Print's sign-in passes its own lifetime, Print__SessionLifetime (7 days).
+    public static readonly TokenAudience Print = Declare("print", "Print", TimeSpan.FromDays(7));
+
+    /// <summary>Every declared audience; each gets its JwtBearer scheme.</summary>
+    public static IReadOnlyList<TokenAudience> All => Declared;
+
+    private static TokenAudience Declare(string name, string key, TimeSpan defaultLifetime)
+    {
+        var audience = new TokenAudience(name, key, defaultLifetime);
+        Declared.Add(audience);
+        return audience;
+    }
 
     public static TokenAudience? ForScheme(string? scheme) => All.FirstOrDefault(a => a.Scheme == scheme);
 }
