@@ -174,6 +174,35 @@ public sealed class SessionRevocationTests(SessionRevocationTests.RevocationFact
     }
 
     [Fact]
+    public async Task A_password_reset_ends_the_users_platform_tokens_as_well_as_the_print_ones()
+    {
+        var customer = await app.SignUpAsync();
+        var platformToken = await PlatformAdminTokenAsync(customer.Email, customer.Password);
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(platformToken, "/platform/me"));
+
+        await app.CreateClient().PostAsJsonAsync("/forgot-password", new { email = customer.Email });
+        var mail = await app.Get<Serverless.Platform.Email.Outbox>().LatestAsync(customer.Email);
+        var token = Uri.UnescapeDataString(System.Text.RegularExpressions.Regex.Match(mail!.Text!, @"token=(\S+)").Groups[1].Value);
+        var reset = await app.CreateClient().PostAsJsonAsync("/reset-password", new { token, password = "reset-password-789" });
+        Assert.True(reset.IsSuccessStatusCode, await reset.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(platformToken, "/platform/me"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(customer.Token, "/profile"));
+    }
+
+    [Fact]
+    public async Task Deleting_the_account_ends_its_platform_tokens()
+    {
+        var customer = await app.SignUpAsync();
+        var platformToken = await PlatformAdminTokenAsync(customer.Email, customer.Password);
+
+        var deleted = await app.WithToken(customer.Token).SendAsync(PrintFactory.Json(HttpMethod.Delete, "/profile", new { password = customer.Password }));
+        Assert.True(deleted.IsSuccessStatusCode, await deleted.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(platformToken, "/platform/me"));
+    }
+
+    [Fact]
     public async Task A_disabled_merchants_token_is_refused_at_once()
     {
         var id = app.Unique("merchant");
