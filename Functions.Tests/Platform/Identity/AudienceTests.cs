@@ -103,6 +103,22 @@ public sealed class AudienceTests(AudienceTests.SurfacesFactory app) : IClassFix
     }
 
     [Fact]
+    public async Task The_print_sign_in_cookie_carries_print_tokens_only()
+    {
+        var tokens = await TokensAsync();
+
+        foreach (var audience in new[] { "platform", "pre-orders", "e-cards" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/profile");
+            request.Headers.Add("Cookie", "token=" + tokens[audience]);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().SendAsync(request)).StatusCode);
+        }
+        using var own = new HttpRequestMessage(HttpMethod.Get, "/profile");
+        own.Headers.Add("Cookie", "token=" + tokens["print"]);
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().SendAsync(own)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_print_sign_in_with_the_platform_admins_password_opens_no_platform_endpoint()
     {
         var printToken = await app.AdminTokenAsync();
