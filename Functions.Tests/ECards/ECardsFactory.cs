@@ -13,6 +13,8 @@ namespace Serverless.Tests.ECards;
 /// </summary>
 public class ECardsFactory : PlatformFactory
 {
+    public override TokenAudience Audience => TokenAudiences.ECards;
+
     public const string Partner = "acme-partner";
     public const string OtherPartner = "other-partner";
     public const string Secret = "partner-secret-for-tests";

@@ -134,6 +134,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         foreach (var name in new[]
         {
             "ASPNETCORE_ENVIRONMENT", "PublicBaseUrl", "Admin__Email", "Admin__Password", "Jwt__SigningKey",
+            "Jwt__Lifetimes__Platform", "Jwt__Lifetimes__PreOrders", "Jwt__Lifetimes__ECards",
             "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
             "RateLimits__Auth__PermitLimit", "RateLimits__Auth__Window",
         })

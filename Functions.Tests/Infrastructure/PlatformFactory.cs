@@ -88,17 +88,47 @@ public class PlatformFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return await host.PostAsync("/" + function, new StringContent(payload, System.Text.Encoding.UTF8, "application/json"));
     }
 
-    /// <summary>A client authenticated as a user with these roles.</summary>
+    /// <summary>
+    /// The audience of the surface a test class exercises: <see cref="CreateClientFor"/> and a non-admin
+    /// <see cref="CreateClientAs"/> mint tokens for it, so role and kind checks inside the surface are what they meet.
+    /// </summary>
+    public virtual TokenAudience Audience => TokenAudiences.Platform;
+
+    /// <summary>
+    /// A client authenticated as a user with these roles: an admin gets a platform token (the operator APIs take
+    /// those), anyone else one of <see cref="Audience"/>. For a platform token the account row is stored when
+    /// missing, as a sign-in would have found it, so the per-request session check passes.
+    /// </summary>
     public HttpClient CreateClientAs(long userId, params string[] roles)
     {
-        var token = Get<TokenService>().IssueForUser(userId, "user" + userId, roles).Token;
-        return WithToken(token);
+        var audience = roles.Contains(Roles.Admin) ? TokenAudiences.Platform : Audience;
+        var sessionVersion = audience == TokenAudiences.Platform ? EnsureAccount(userId, roles).SessionVersion : 0;
+        return WithToken(IssueForUser(audience, userId, roles, sessionVersion));
     }
 
-    /// <summary>A client authenticated as an API client of this kind.</summary>
+    /// <summary>A platform token for this user, as <c>POST /platform/auth/token</c> issues it.</summary>
+    public string IssueForUser(TokenAudience audience, long userId, string[] roles, int sessionVersion = 0) =>
+        Get<TokenService>().IssueForUser(audience, userId, "user" + userId, roles, sessionVersion).Token;
+
+    private UserAccount EnsureAccount(long userId, string[] roles)
+    {
+        var table = Get<StorageAccount>().Table(UserDirectory.TableName);
+        var existing = table.GetEntityIfExists<UserAccount>(UserDirectory.PartitionOf(userId), UserDirectory.AccountRow);
+        if (existing.HasValue && existing.Value is { } account)
+            return account;
+        var created = new UserAccount
+        {
+            PartitionKey = UserDirectory.PartitionOf(userId), Id = userId, Username = "user" + userId,
+            Roles = string.Join(',', roles), CreatedAt = Time.GetUtcNow(),
+        };
+        table.UpsertEntity(created);
+        return created;
+    }
+
+    /// <summary>A client authenticated as an API client of this kind, with a token of <see cref="Audience"/>.</summary>
     public HttpClient CreateClientFor(string clientId, string clientKind)
     {
-        var token = Get<TokenService>().IssueForClient(clientId, clientId, clientKind).Token;
+        var token = Get<TokenService>().IssueForClient(Audience, clientId, clientId, clientKind).Token;
         return WithToken(token);
     }
 

@@ -72,7 +72,7 @@ public sealed class IdempotencyTests(PlatformFactory app) : IClassFixture<Platfo
         var rotated = app.WithWebHostBuilder(b => b.UseSetting("Jwt:SigningKey", "another-signing-key-that-is-long-enough-9876543210"));
         var admin = rotated.CreateClient();
         admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
-            rotated.Services.GetRequiredService<TokenService>().IssueForUser(7011, "user7011", [Roles.Admin]).Token);
+            rotated.Services.GetRequiredService<TokenService>().IssueForUser(TokenAudiences.Platform, 7011, "user7011", [Roles.Admin], 0).Token);
 
         var replay = await admin.SendAsync(Create("key-rotated", body));
 

@@ -17,6 +17,8 @@ namespace Serverless.Tests.PreOrders;
 /// </summary>
 public class PreOrdersFactory : WebhookFactory
 {
+    public override TokenAudience Audience => TokenAudiences.PreOrders;
+
     public const string Merchant = "acme-shop";
     public const string OtherMerchant = "other-shop";
     public const string Password = "merchant-password-1";

@@ -1,3 +1,4 @@
+using Serverless.Platform.Identity;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -23,6 +24,8 @@ public sealed record PrintAccount(long Id, string Username, string Email, string
 /// </summary>
 public class PrintFactory : PlatformFactory
 {
+    public override TokenAudience Audience => TokenAudiences.Print;
+
     public const string TestClientIpHeader = "X-Test-Client-IP";
     public const string DefaultPassword = "print-password-1";
     public const string WebUrl = "https://qprint.example.test";

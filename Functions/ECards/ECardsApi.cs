@@ -22,7 +22,6 @@ public static partial class ECardsApi
     public const int MaxLines = 20;
     public const int MaxCertificatesPerOrder = 200;
     public const string Scope = "external-api";
-    public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(1);
 
     public static void MapECards(this IEndpointRouteBuilder app)
     {
@@ -82,7 +81,7 @@ public static partial class ECardsApi
         var client = await clients.AuthenticateAsync(clientId, secret, context.RequestAborted);
         if (client is not { Kind: ClientKinds.Partner })
             return OAuthError(401, "invalid_client", "Unknown client or wrong secret.");
-        var token = tokens.IssueForClient(client.ClientId, client.Name, ClientKinds.Partner, TokenLifetime);
+        var token = tokens.IssueForClient(TokenAudiences.ECards, client.ClientId, client.Name, ClientKinds.Partner);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new AccessTokenResponse(token.Token, token.ExpiresIn, "Bearer", Scope));
 

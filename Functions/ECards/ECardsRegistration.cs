@@ -23,7 +23,8 @@ public static class ECardsRegistration
         services.AddTimerTrigger(FulfilmentSweep, "0 */5 * * * *",
             invocation => invocation.Services.GetRequiredService<ECardFulfilment>().RunPendingAsync(invocation.CancellationToken));
         services.AddAuthorizationBuilder().AddPolicy(ECardsApi.PartnerPolicy,
-            p => p.RequireAuthenticatedUser().RequireClaim(PlatformClaims.ClientKind, ClientKinds.Partner));
+            p => p.AddAuthenticationSchemes(TokenAudiences.ECards.Scheme).RequireAuthenticatedUser()
+                .RequireClaim(PlatformClaims.ClientKind, ClientKinds.Partner));
         services.AddSingleton<IDevelopmentSeed, ECardsSeed>();
         return services;
     }

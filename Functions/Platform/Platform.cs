@@ -79,9 +79,13 @@ public static class PlatformRegistration
         services.AddSingleton<TokenService>();
         services.AddSingleton<StoredResponseCipher>();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        var authentication = services.AddAuthentication(TokenAudiences.Platform.Scheme);
+        foreach (var audience in TokenAudiences.All)
+            authentication.AddJwtBearer(audience.Scheme);
         services.AddAuthorizationBuilder()
-            .AddPolicy(PlatformApi.AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim(PlatformClaims.Role, Roles.Admin));
+            .AddPolicy(PlatformApi.UserPolicy, p => p.AddAuthenticationSchemes(TokenAudiences.Platform.Scheme).RequireAuthenticatedUser())
+            .AddPolicy(PlatformApi.AdminPolicy, p => p.AddAuthenticationSchemes(TokenAudiences.Platform.Scheme).RequireAuthenticatedUser()
+                .RequireClaim(PlatformClaims.Kind, PlatformClaims.UserKind).RequireClaim(PlatformClaims.Role, Roles.Admin));
         services.AddScoped<CurrentUser>();
         services.AddUserRoles(Roles.Admin, Roles.User, Roles.SuperAdmin, Roles.Integration);
         services.AddSingleton<UserRoles>();
@@ -141,6 +145,7 @@ public static class PlatformRegistration
         app.UseMiddleware<RequestSizeMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<SessionCheckMiddleware>();
         app.UseRateLimiter();
 
         app.MapHealth();

@@ -54,7 +54,7 @@ public static partial class PreOrdersApi
             return ApiErrors.Result(new ApiError(401, "invalid_credentials", "Invalid or non-existent credentials."));
         if (client!.Kind != ClientKinds.Merchant || client.Disabled)
             return ApiErrors.Result(new ApiError(403, "forbidden", "These credentials have no access to the pre-orders API."));
-        var token = tokens.IssueForClient(client.ClientId, client.Name, ClientKinds.Merchant, TimeSpan.FromSeconds(3600));
+        var token = tokens.IssueForClient(TokenAudiences.PreOrders, client.ClientId, client.Name, ClientKinds.Merchant);
         return TypedResults.Ok(new LoginResponse(token.Token, token.ExpiresIn));
     }
 

@@ -14,7 +14,8 @@ public static class PreOrdersRegistration
         services.AddDeadlineHandler(PreOrderService.ExpiryDeadline,
             invocation => invocation.Services.GetRequiredService<PreOrderService>().ExpireAsync(invocation.Key, invocation.CancellationToken));
         services.AddAuthorizationBuilder().AddPolicy(PreOrdersApi.MerchantPolicy,
-            p => p.RequireAuthenticatedUser().RequireClaim(PlatformClaims.ClientKind, ClientKinds.Merchant));
+            p => p.AddAuthenticationSchemes(TokenAudiences.PreOrders.Scheme).RequireAuthenticatedUser()
+                .RequireClaim(PlatformClaims.ClientKind, ClientKinds.Merchant));
         services.AddSingleton<IDevelopmentSeed, PreOrdersSeed>();
         return services;
     }

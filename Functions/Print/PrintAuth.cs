@@ -27,7 +27,7 @@ public static class PrintAuth
     public const string AdminPolicy = "print-admin";
 
     /// <summary>The session version claim: a token whose version is behind the account's was revoked.</summary>
-    public const string SessionVersionClaim = "sv";
+    public const string SessionVersionClaim = PlatformClaims.SessionVersion;
 
     public static readonly IReadOnlySet<string> AccountRoles = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -39,7 +39,7 @@ public static class PrintAuth
         services.AddAuthentication()
             .AddJwtBearer(CookieScheme)
             .AddPolicyScheme(Scheme, "Bearer token or sign-in cookie", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.Authorization.Count > 0 ? JwtBearerDefaults.AuthenticationScheme : CookieScheme);
+                context.Request.Headers.Authorization.Count > 0 ? TokenAudiences.Print.Scheme : CookieScheme);
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, ReadTokenFromCookie>();
         services.AddAuthorizationBuilder()
             .AddPolicy(UserPolicy, p => Account(p).RequireClaim(PlatformClaims.Role, AccountRoles))
@@ -66,12 +66,14 @@ public static class PrintAuth
     public static void ClearSessionCookie(HttpContext context) =>
         context.Response.Cookies.Delete(CookieName, BrowserCookies.Options(context));
 
-    private sealed class ReadTokenFromCookie : IPostConfigureOptions<JwtBearerOptions>
+    /// <summary>The cookie carries a print token: the same audience as the bearer scheme's.</summary>
+    private sealed class ReadTokenFromCookie(IOptions<JwtOptions> jwt) : IPostConfigureOptions<JwtBearerOptions>
     {
         public void PostConfigure(string? name, JwtBearerOptions options)
         {
             if (name != CookieScheme)
                 return;
+            options.TokenValidationParameters.ValidAudience = jwt.Value.AudienceValue(TokenAudiences.Print);
             options.Events = new JwtBearerEvents
             {
                 OnMessageReceived = context =>
@@ -85,7 +87,7 @@ public static class PrintAuth
 }
 
 /// <summary>Marks an endpoint whose caller must be a live print-shop account (see <see cref="PrintSessionMiddleware"/>).</summary>
-public sealed class PrintAccountRequired
+public sealed class PrintAccountRequired : ISurfaceSessionCheck
 {
     public static readonly PrintAccountRequired Instance = new();
 }

@@ -167,6 +167,10 @@ var appSettings = {
   // The sign-in budget per client address and per account or identifier: strict in production.
   RateLimits__Auth__PermitLimit: '10'
   RateLimits__Auth__Window: '00:01:00'
+  // How long each surface's tokens live (print's sign-in: Print__SessionLifetime, 7 days by default).
+  Jwt__Lifetimes__Platform: '01:00:00'
+  Jwt__Lifetimes__PreOrders: '01:00:00'
+  Jwt__Lifetimes__ECards: '01:00:00'
   // An absent provider secret leaves its setting empty, which the app reads as "provider not configured".
   RAZORPAY_KEY_SECRET: hasRazorpayKeySecret ? '${keyVaultReferencePrefix}${secretNames.razorpayKeySecret})' : ''
   STRIPE_SECRET_KEY: hasStripeSecretKey ? '${keyVaultReferencePrefix}${secretNames.stripeSecretKey})' : ''

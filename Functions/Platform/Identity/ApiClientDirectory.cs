@@ -120,7 +120,10 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
         return clients.OrderBy(c => c.CreatedAt).ToList();
     }
 
-    /// <summary>Disables a client: its secret stops working at once; tokens already issued expire on their own.</summary>
+    /// <summary>
+    /// Disables a client: its secret stops working at once, and so do tokens already issued, since every request
+    /// reads the client row (<see cref="SessionCheckMiddleware"/>).
+    /// </summary>
     public Task<ApiClient?> DisableAsync(string clientId, CancellationToken cancellationToken = default) =>
         Table.TransitionAsync<ApiClient>(Partition, IdKey(clientId), c => c.Disabled ? null : c with { Disabled = true }, cancellationToken);
 }

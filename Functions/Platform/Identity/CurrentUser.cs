@@ -25,6 +25,9 @@ public sealed class CurrentUser(IHttpContextAccessor accessor)
 
     public bool IsInRole(string role) => Principal.HasClaim(PlatformClaims.Role, role);
 
+    /// <summary>The session version a user's token was issued under (0 when it carries none).</summary>
+    public int SessionVersion => int.TryParse(Principal.FindFirstValue(PlatformClaims.SessionVersion), out var version) ? version : 0;
+
     /// <summary>The numeric user id, for a signed-in user.</summary>
     public long? UserId => !IsClient && long.TryParse(Id, out var id) ? id : null;
 

@@ -11,12 +11,15 @@ public static class PlatformApi
 {
     public const string AdminPolicy = "platform-admin";
 
+    /// <summary>Any caller with a platform token.</summary>
+    public const string UserPolicy = "platform-user";
+
     public static void MapPlatformApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/platform").WithTags("Platform");
 
         api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
-        api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").RequireAuthorization();
+        api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").RequireAuthorization(UserPolicy);
         api.MapPost("/users", CreateUser).WithName("PlatformCreateUser").RequireAuthorization(AdminPolicy).WithIdempotency();
         api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").RequireAuthorization(AdminPolicy).WithIdempotency(storesSecrets: true);
         api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").RequireAuthorization(AdminPolicy);
@@ -34,7 +37,7 @@ public static class PlatformApi
         var user = await users.SignInAsync(body.Login, body.Password, context.RequestAborted);
         if (user is null)
             return ApiErrors.Result(new ApiError(401, "invalid_credentials", "Invalid login or password."));
-        var token = tokens.IssueForUser(user.Id, user.DisplayName, user.RoleList);
+        var token = tokens.IssueForUser(TokenAudiences.Platform, user.Id, user.DisplayName, user.RoleList, user.SessionVersion);
         return TypedResults.Ok(new TokenResponse(token.Token, "Bearer", token.ExpiresIn, user.RoleList));
     }
 

@@ -65,6 +65,9 @@ public static class PlatformClaims
     /// <summary>For API clients: merchant, partner, store or integration.</summary>
     public const string ClientKind = "client_kind";
 
+    /// <summary>For users: the account's session version when the token was issued.</summary>
+    public const string SessionVersion = "sv";
+
     public const string UserKind = "user";
     public const string ClientKindValue = "client";
 }

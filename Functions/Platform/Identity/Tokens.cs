@@ -16,9 +16,17 @@ public sealed class JwtOptions
 
     public string Issuer { get; set; } = "serverless";
 
+    /// <summary>The prefix of every token's <c>aud</c>: <c>{Audience}/{audience name}</c>.</summary>
     public string Audience { get; set; } = "serverless-api";
 
-    public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>Token lifetimes by audience key (<c>Jwt__Lifetimes__Platform</c>); an audience not listed keeps its default.</summary>
+    public Dictionary<string, TimeSpan> Lifetimes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public TimeSpan LifetimeOf(TokenAudience audience) =>
+        Lifetimes.TryGetValue(audience.Key, out var lifetime) && lifetime > TimeSpan.Zero ? lifetime : audience.DefaultLifetime;
+
+    /// <summary>The <c>aud</c> value of this audience's tokens.</summary>
+    public string AudienceValue(TokenAudience audience) => $"{Audience}/{audience.Name}";
 
     internal SymmetricSecurityKey Key()
     {
@@ -29,6 +37,42 @@ public sealed class JwtOptions
     }
 }
 
+/// <summary>
+/// Who a token is for: one surface's client-facing API. A surface accepts only tokens of its own audience; the
+/// platform's operator APIs (under <c>/platform</c> and each surface's admin routes) take <see cref="TokenAudiences.Platform"/>.
+/// </summary>
+/// <param name="Name">The <c>aud</c> suffix and the authentication scheme's name.</param>
+/// <param name="Key">The settings key of its lifetime: <c>Jwt__Lifetimes__{Key}</c>.</param>
+public sealed record TokenAudience(string Name, string Key, TimeSpan DefaultLifetime)
+{
+    /// <summary>The JwtBearer scheme that accepts this audience's tokens, and only them.</summary>
+    public string Scheme => "jwt-" + Name;
+}
+
+/// <summary>Every audience the app issues tokens for; adding a surface is one line here.</summary>
+public static class TokenAudiences
+{
+    private static readonly List<TokenAudience> Declared = [];
+
+    public static readonly TokenAudience Platform = Declare("platform", "Platform", TimeSpan.FromHours(1));
+    public static readonly TokenAudience PreOrders = Declare("pre-orders", "PreOrders", TimeSpan.FromSeconds(3600));
+    public static readonly TokenAudience ECards = Declare("e-cards", "ECards", TimeSpan.FromSeconds(3600));
+    // Print's sign-in passes its own lifetime, Print__SessionLifetime (7 days).
+    public static readonly TokenAudience Print = Declare("print", "Print", TimeSpan.FromDays(7));
+
+    /// <summary>Every declared audience; each gets its JwtBearer scheme.</summary>
+    public static IReadOnlyList<TokenAudience> All => Declared;
+
+    private static TokenAudience Declare(string name, string key, TimeSpan defaultLifetime)
+    {
+        var audience = new TokenAudience(name, key, defaultLifetime);
+        Declared.Add(audience);
+        return audience;
+    }
+
+    public static TokenAudience? ForScheme(string? scheme) => All.FirstOrDefault(a => a.Scheme == scheme);
+}
+
 /// <summary>An issued token and how long it lives.</summary>
 public sealed record IssuedToken(string Token, int ExpiresIn, DateTimeOffset ExpiresAt);
 
@@ -37,20 +81,24 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider time
 {
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    public IssuedToken IssueForUser(long userId, string name, IEnumerable<string> roles, TimeSpan? lifetime = null,
-        IDictionary<string, object>? extraClaims = null) =>
-        Issue(userId.ToString(System.Globalization.CultureInfo.InvariantCulture), name, PlatformClaims.UserKind, null, roles, lifetime, extraClaims);
+    /// <summary>
+    /// A token for a user, carrying the session version it was issued under (<see cref="PlatformClaims.SessionVersion"/>):
+    /// once the account's version moves past it, <see cref="SessionCheckMiddleware"/> (or the surface's own check) refuses it.
+    /// </summary>
+    public IssuedToken IssueForUser(TokenAudience audience, long userId, string name, IEnumerable<string> roles, int sessionVersion,
+        TimeSpan? lifetime = null) =>
+        Issue(audience, userId.ToString(System.Globalization.CultureInfo.InvariantCulture), name, PlatformClaims.UserKind, null, roles,
+            lifetime, new Dictionary<string, object> { [PlatformClaims.SessionVersion] = sessionVersion });
 
-    public IssuedToken IssueForClient(string clientId, string name, string clientKind, TimeSpan? lifetime = null,
-        IDictionary<string, object>? extraClaims = null) =>
-        Issue(clientId, name, PlatformClaims.ClientKindValue, clientKind, [], lifetime, extraClaims);
+    public IssuedToken IssueForClient(TokenAudience audience, string clientId, string name, string clientKind, TimeSpan? lifetime = null) =>
+        Issue(audience, clientId, name, PlatformClaims.ClientKindValue, clientKind, [], lifetime, null);
 
-    private IssuedToken Issue(string subject, string name, string kind, string? clientKind, IEnumerable<string> roles,
+    private IssuedToken Issue(TokenAudience audience, string subject, string name, string kind, string? clientKind, IEnumerable<string> roles,
         TimeSpan? lifetime, IDictionary<string, object>? extraClaims)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        var expires = now + (lifetime ?? settings.Lifetime);
+        var expires = now + (lifetime ?? settings.LifetimeOf(audience));
         var claims = new Dictionary<string, object>(extraClaims ?? new Dictionary<string, object>())
         {
             [PlatformClaims.Subject] = subject,
@@ -66,7 +114,7 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider time
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = settings.Issuer,
-            Audience = settings.Audience,
+            Audience = settings.AudienceValue(audience),
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
@@ -77,7 +125,11 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider time
     }
 }
 
-/// <summary>JwtBearer validation of our own tokens, on the app's clock so expiry tests can move time.</summary>
+/// <summary>
+/// JwtBearer validation of our own tokens, on the app's clock so expiry tests can move time. Each audience's scheme
+/// (<see cref="TokenAudience.Scheme"/>) accepts that audience only; a scheme that is no audience's (a surface's
+/// cookie scheme) is given its audience by the surface.
+/// </summary>
 public sealed class ConfigureJwtBearer(IOptions<JwtOptions> options, TimeProvider time) : IConfigureNamedOptions<JwtBearerOptions>
 {
     public void Configure(string? name, JwtBearerOptions bearer)
@@ -88,7 +140,8 @@ public sealed class ConfigureJwtBearer(IOptions<JwtOptions> options, TimeProvide
         bearer.TokenValidationParameters = new TokenValidationParameters
         {
             ValidIssuer = settings.Issuer,
-            ValidAudience = settings.Audience,
+            ValidAudience = TokenAudiences.ForScheme(name) is { } audience ? settings.AudienceValue(audience) : null,
+            ValidateAudience = true,
             IssuerSigningKey = settings.Key(),
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
             NameClaimType = PlatformClaims.Name,

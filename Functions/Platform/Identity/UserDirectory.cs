@@ -24,6 +24,12 @@ public sealed record UserAccount : ITableEntity
     public DateTimeOffset CreatedAt { get; set; }
     public bool Disabled { get; set; }
 
+    /// <summary>
+    /// Raised to end every token issued before (a password change or reset, a role change, disabling the account);
+    /// checked on every authenticated request (<see cref="SessionCheckMiddleware"/>).
+    /// </summary>
+    public int SessionVersion { get; set; }
+
     [System.Runtime.Serialization.IgnoreDataMember]
     public IReadOnlyList<string> RoleList => Roles.Split(',', StringSplitOptions.RemoveEmptyEntries);
 
@@ -349,7 +355,7 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
     public async Task<UserAccount?> SetPasswordAsync(long id, string newPassword, CancellationToken cancellationToken = default)
     {
         var hash = Secrets.HashPassword(newPassword);
-        return await Table.TransitionAsync<UserAccount>(PartitionOf(id), AccountRow, u => u with { PasswordHash = hash }, cancellationToken);
+        return await Table.TransitionAsync<UserAccount>(PartitionOf(id), AccountRow, u => u with { PasswordHash = hash, SessionVersion = u.SessionVersion + 1 }, cancellationToken);
     }
 
     /// <summary>The timer that finishes changes of claims cut short (see <see cref="SweepAsync"/>).</summary>

@@ -303,8 +303,8 @@ public static partial class AccountsApi
     private static string StartSession(HttpContext context, TokenService tokens, PrintSettings settings, UserAccount user, PrintProfile profile,
         bool setCookie = true)
     {
-        var token = tokens.IssueForUser(user.Id, user.Username ?? user.DisplayName, [profile.Role], settings.SessionLifetime,
-            new Dictionary<string, object> { [PrintAuth.SessionVersionClaim] = profile.SessionVersion }).Token;
+        var token = tokens.IssueForUser(TokenAudiences.Print, user.Id, user.Username ?? user.DisplayName, [profile.Role],
+            profile.SessionVersion, settings.SessionLifetime).Token;
         if (setCookie)
             PrintAuth.SetSessionCookie(context, token, settings.SessionLifetime);
         return token;

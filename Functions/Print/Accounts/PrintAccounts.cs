@@ -203,6 +203,8 @@ public sealed class PrintAccounts(
             Username = changes.Username ?? user.Username,
             Phone = changes.Phone ?? user.Phone,
             PasswordHash = changes.Password is { } password ? Secrets.HashPassword(password) : user.PasswordHash,
+            // The platform's check reads the account's version, print's the profile's: both move in this transaction.
+            SessionVersion = passwordChanged ? user.SessionVersion + 1 : user.SessionVersion,
         };
         var isShop = profile.Role == PrintRoles.Shopkeeper;
         var updatedProfile = profile with
@@ -282,7 +284,7 @@ public sealed class PrintAccounts(
             return false;
         if (await FindAsync(userId, cancellationToken) is not var (user, profile) || profile.ETag == default)
             return false;
-        var updatedUser = user with { PasswordHash = Secrets.HashPassword(newPassword) };
+        var updatedUser = user with { PasswordHash = Secrets.HashPassword(newPassword), SessionVersion = user.SessionVersion + 1 };
         var updatedProfile = profile with { SessionVersion = profile.SessionVersion + 1 };
         try
         {
