@@ -100,7 +100,8 @@ public sealed class LedgerPropertyTests(LossyLedgerFactory app, ITestOutputHelpe
         output.WriteLine($"Seed {seed:X}: {Iterations} runs, {app.Proxy.Lost - lostBefore} answers lost; " +
                          string.Join(", ", totals.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key} {t.Value}")));
         // The runs must have exercised what they claim to.
-        Assert.True(app.Proxy.Lost - lostBefore >= Iterations, "too few answers were lost");
+        // How many batches there are depends on the interleaving, so only "some" is certain for any seed.
+        Assert.True(app.Proxy.Lost - lostBefore > 0, "no answer was lost");
         foreach (var status in new[] { MovementStatus.Applied, MovementStatus.AlreadyApplied, MovementStatus.KeyConflict, MovementStatus.InsufficientFunds,
                      MovementStatus.ExceedsReference, MovementStatus.UnknownReference })
             Assert.True(totals.ContainsKey(status.ToString()), $"no {status} in any run");
