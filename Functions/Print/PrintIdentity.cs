@@ -27,3 +27,19 @@ public sealed class IndianMobileNumbers : IPhoneNumberCanonicalizer
         };
     }
 }
+
+/// <summary>
+/// Print checks its sessions against the profile's copy of the session version (one read per request): when the
+/// platform ends an account's sessions (an operator disables it or resets its password), the profile's version is
+/// raised in the same transaction, so print tokens stop working at once too.
+/// </summary>
+public sealed class PrintSessionRows : IUserSessionRows
+{
+    public async Task<IReadOnlyList<Azure.Data.Tables.ITableEntity>> EndSessionsAsync(Azure.Data.Tables.TableClient table, string partitionKey,
+        CancellationToken cancellationToken)
+    {
+        var profile = await Platform.Storage.TableTransitions.FindAsync<Accounts.PrintProfile>(table, partitionKey, Accounts.AccountKeys.Profile,
+            cancellationToken);
+        return profile is null ? [] : [profile with { SessionVersion = profile.SessionVersion + 1 }];
+    }
+}

@@ -14,6 +14,7 @@ public static class PrintRegistration
         services.AddSingleton<OneTimeCodes>();
         services.AddUserRoles(PrintRoles.Customer, PrintRoles.Shopkeeper);
         services.AddSingleton<IPhoneNumberCanonicalizer, IndianMobileNumbers>();
+        services.AddSingleton<IUserSessionRows, PrintSessionRows>();
         services.AddSingleton<ILegacyUserRowMap, LegacyPrintRows>();
         services.AddSingleton<PrintSettings>();
         services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<PrintSettings>());

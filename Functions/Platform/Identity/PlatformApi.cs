@@ -24,7 +24,41 @@ public static class PlatformApi
         api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").RequireAuthorization(AdminPolicy).WithIdempotency(storesSecrets: true);
         api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").RequireAuthorization(AdminPolicy);
         api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").RequireAuthorization(AdminPolicy);
+        api.MapPost("/users/{id:long}/disable", DisableUser).WithName("PlatformDisableUser").RequireAuthorization(AdminPolicy);
+        api.MapPost("/users/{id:long}/password", ResetUserPassword).WithName("PlatformResetUserPassword").RequireAuthorization(AdminPolicy);
     }
+
+    /// <summary>An operator disables an account: it can no longer sign in, and its sessions end on every surface at once.</summary>
+    public static async Task<Results<Ok<UserStateResponse>, ErrorResult>> DisableUser(
+        long id, UserDirectory users, CurrentUser caller, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        if (caller.UserId == id)
+            return ApiErrors.BadRequest("An admin cannot disable their own account.", "validation_error");
+        if (await users.DisableAsync(id, cancellationToken) is not { } user)
+            return ApiErrors.NotFound($"No user has id {id}.");
+        logs.CreateLogger(AuditLog).LogWarning("Admin {AdminId} disabled user {UserId}", caller.UserId, id);
+        return TypedResults.Ok(new UserStateResponse(user.Id, user.Disabled));
+    }
+
+    /// <summary>
+    /// An operator sets another user's password (the user's own change goes through their surface and needs the
+    /// current password): every session of the account ends, and the action is logged.
+    /// </summary>
+    public static async Task<Results<Ok<UserStateResponse>, ErrorResult>> ResetUserPassword(
+        long id, ResetUserPasswordRequest body, UserDirectory users, CurrentUser caller, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        if (PasswordRule.Check(body.Password) is { } problem)
+            return problem;
+        if (caller.UserId == id)
+            return ApiErrors.BadRequest("Change your own password through your profile, with your current password.", "validation_error");
+        if (await users.SetPasswordAsync(id, body.Password, cancellationToken) is not { } user)
+            return ApiErrors.NotFound($"No user has id {id}.");
+        logs.CreateLogger(AuditLog).LogWarning("Admin {AdminId} reset the password of user {UserId}", caller.UserId, id);
+        return TypedResults.Ok(new UserStateResponse(user.Id, user.Disabled));
+    }
+
+    /// <summary>The log category of operators' actions on accounts.</summary>
+    public const string AuditLog = "Serverless.Platform.Identity.Audit";
 
     public static async Task<Results<Ok<TokenResponse>, ErrorResult>> SignIn(
         SignInRequest body, UserDirectory users, TokenService tokens, IdentifierThrottle throttle, HttpContext context)

@@ -34,6 +34,12 @@ public sealed record UserResponse(
     [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
 
+public sealed record ResetUserPasswordRequest([property: JsonPropertyName("password")] string Password);
+
+public sealed record UserStateResponse(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("disabled")] bool Disabled);
+
 public sealed record CreateApiClientRequest(
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("name")] string Name,

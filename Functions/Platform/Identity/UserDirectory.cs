@@ -6,6 +6,17 @@ using Serverless.Platform.Storage;
 
 namespace Serverless.Platform.Identity;
 
+/// <summary>
+/// A surface that checks its sessions against a row of its own in the user's partition (a copy of the session
+/// version, read per request anyway) gives the platform those rows, changed so that the account's current tokens of
+/// that surface stop working; the platform writes them in the transaction that ends the account's sessions.
+/// </summary>
+public interface IUserSessionRows
+{
+    /// <summary>The surface's rows of the partition as read (with their ETags), changed; none when the user has none.</summary>
+    Task<IReadOnlyList<ITableEntity>> EndSessionsAsync(TableClient table, string partitionKey, CancellationToken cancellationToken);
+}
+
 /// <summary>A person who signs in with a password. Surfaces keep their own rows in the user's partition, keyed by <see cref="Id"/>.</summary>
 public sealed record UserAccount : ITableEntity
 {
@@ -106,7 +117,8 @@ public sealed record UpdateUserResult(UserAccount? User, IReadOnlyList<string> T
 /// A sign-up writes its intent, claims its identifiers one by one (a taken one releases the others), then writes the
 /// account; sign-in is two point reads.
 /// </summary>
-public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, TimeProvider time, UserRoles roles, IPhoneNumberCanonicalizer phones)
+public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, TimeProvider time, UserRoles roles, IPhoneNumberCanonicalizer phones,
+    IEnumerable<IUserSessionRows> sessionRows)
 {
     public const string TableName = "users";
     public const string AccountRow = "account";
@@ -352,10 +364,37 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
         return ok ? user : null;
     }
 
-    public async Task<UserAccount?> SetPasswordAsync(long id, string newPassword, CancellationToken cancellationToken = default)
+    /// <summary>Sets a new password for the user (an operator's reset) and ends every session of the account. Null when there is no such user.</summary>
+    public Task<UserAccount?> SetPasswordAsync(long id, string newPassword, CancellationToken cancellationToken = default)
     {
         var hash = Secrets.HashPassword(newPassword);
-        return await Table.TransitionAsync<UserAccount>(PartitionOf(id), AccountRow, u => u with { PasswordHash = hash, SessionVersion = u.SessionVersion + 1 }, cancellationToken);
+        return EndSessionsAsync(id, u => u with { PasswordHash = hash }, cancellationToken);
+    }
+
+    /// <summary>Disables the account: it cannot sign in, and every session ends at once. Null when there is no such user.</summary>
+    public Task<UserAccount?> DisableAsync(long id, CancellationToken cancellationToken = default) =>
+        EndSessionsAsync(id, u => u with { Disabled = true }, cancellationToken);
+
+    /// <summary>
+    /// Changes the account and raises its session version, together with the rows surfaces check their sessions
+    /// against (<see cref="IUserSessionRows"/>), in one transaction of the user's partition: every token of the
+    /// account, on every surface, stops working with it.
+    /// </summary>
+    private async Task<UserAccount?> EndSessionsAsync(long id, Func<UserAccount, UserAccount> change, CancellationToken cancellationToken)
+    {
+        var ended = await TransitionSeam.ApplyAsync<UserAccount, bool>(Table, PartitionOf(id), AccountRow, null, async decision =>
+        {
+            if (decision.Current is not { } account)
+                return false;
+            decision.Write(change(account) with { SessionVersion = account.SessionVersion + 1 });
+            foreach (var surface in sessionRows)
+            {
+                foreach (var row in await surface.EndSessionsAsync(Table, account.PartitionKey, cancellationToken))
+                    decision.Replace(row);
+            }
+            return true;
+        }, null, cancellationToken);
+        return ended.Outcome ? ended.Row : null;
     }
 
     /// <summary>The timer that finishes changes of claims cut short (see <see cref="SweepAsync"/>).</summary>
