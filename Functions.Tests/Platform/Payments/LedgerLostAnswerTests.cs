@@ -91,13 +91,7 @@ public sealed class LedgerLostAnswerTests(LossyLedgerFactory app) : IClassFixtur
     {
         var account = LedgerFactory.NewAccount();
         await app.Ledger.CreditAsync(account, "c1", 100);
-        // Another instance that reaches storage directly, and moves money while this instance waits for its answer.
-        var direct = new StorageAccount(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            [StorageAccount.ConnectionSetting] = await Azurite.ConnectionStringAsync(),
-            ["Storage:Prefix"] = app.Prefix,
-        }).Build(), app.Get<StorageCatalog>());
-        var other = new Ledger(direct, app.Get<Transitions>(), app.Time);
+        var other = await OtherInstanceAsync();
         app.Proxy!.LoseAnswerTo(r =>
         {
             if (r.Method != "POST" || r.Path.Value != LedgerFactory.BatchPath)
@@ -119,12 +113,7 @@ public sealed class LedgerLostAnswerTests(LossyLedgerFactory app) : IClassFixtur
     {
         var account = LedgerFactory.NewAccount();
         await app.Ledger.CreditAsync(account, "c1", 100);
-        var direct = new StorageAccount(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            [StorageAccount.ConnectionSetting] = await Azurite.ConnectionStringAsync(),
-            ["Storage:Prefix"] = app.Prefix,
-        }).Build(), app.Get<StorageCatalog>());
-        var other = new Ledger(direct, app.Get<Transitions>(), app.Time);
+        var other = await OtherInstanceAsync();
         // The capture replaces the hold's movement row: the hold must still be known by the operation that stored it.
         app.Proxy!.LoseAnswerTo(r =>
         {
@@ -139,5 +128,16 @@ public sealed class LedgerLostAnswerTests(LossyLedgerFactory app) : IClassFixtur
         Assert.Equal(MovementStatus.Applied, result.Status);
         Assert.Equal((60L, 40L), (result.Available, result.Held));
         Assert.Equal(new LedgerBalance(60, 10, "INR", 3, 0), await app.Ledger.BalanceAsync(account));
+    }
+
+    /// <summary>Another instance that reaches storage directly (not through the lossy proxy), to move money while this one waits for its answer.</summary>
+    private async Task<Ledger> OtherInstanceAsync()
+    {
+        var direct = new StorageAccount(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [StorageAccount.ConnectionSetting] = await Azurite.ConnectionStringAsync(),
+            ["Storage:Prefix"] = app.Prefix,
+        }).Build(), app.Get<StorageCatalog>());
+        return new Ledger(direct, app.Get<Transitions>(), app.Time);
     }
 }
