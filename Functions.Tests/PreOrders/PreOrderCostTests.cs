@@ -29,14 +29,17 @@ public sealed class PreOrderCostTests(PreOrdersFactory app, ITestOutputHelper ou
         Assert.Equal((CreateCost, CancelCost, PayCost), (Count(create), Count(cancel), Count(pay)));
     }
 
-    /// <summary>The merchant's client row (the session check); link insert, pre-order insert, deadline row and message.</summary>
-    private const int CreateCost = 5;
+    /// <summary>
+    /// Link insert, pre-order insert, deadline row and message. The merchant's client row (the session check) was read
+    /// by the request before, and is read again at most every few seconds.
+    /// </summary>
+    private const int CreateCost = 4;
 
     /// <summary>
-    /// The merchant's client row (the session check); read; the outbox's recovery message; one transaction of the row and its outbox row; the webhook (endpoint read,
+    /// Read; the outbox's recovery message; one transaction of the row and its outbox row; the webhook (endpoint read,
     /// event and delivery transaction, queue message); deleting the outbox row and the recovery message.
     /// </summary>
-    private const int CancelCost = 9;
+    private const int CancelCost = 8;
 
     /// <summary>As a cancel, plus the payment attempt recorded before the gateway is called (the read is the page's).</summary>
     private const int PayCost = 9;

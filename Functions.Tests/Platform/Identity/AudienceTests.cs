@@ -249,6 +249,26 @@ public sealed class SessionRevocationTests(SessionRevocationTests.RevocationFact
 
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(token, "/v1/balance"));
     }
+
+    [Fact]
+    public async Task A_client_disabled_by_another_instance_is_refused_here_once_the_session_view_lifetime_has_passed()
+    {
+        var id = app.Unique("partner");
+        await app.Get<ApiClientDirectory>().CreateAsync(ClientKinds.Partner, "Disabled Elsewhere", id, Secret);
+        var issued = await app.CreateClient().PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = id, ["client_secret"] = Secret,
+        }));
+        var token = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(token, "/v1/balance"));
+
+        // Another instance of the app disables it: this one has the client row it read a moment ago.
+        await new ApiClientDirectory(app.Get<Serverless.Platform.Storage.StorageAccount>(), app.Time).DisableAsync(id);
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(token, "/v1/balance"));
+        app.Time.Advance(ApiClientDirectory.SessionViewLifetime);
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(token, "/v1/balance"));
+    }
 }
 
 /// <summary>Token lifetimes come from settings per audience (<c>Jwt__Lifetimes__*</c>).</summary>

@@ -84,6 +84,30 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
     public Task<ApiClient?> FindAsync(string clientId, CancellationToken cancellationToken = default) =>
         Table.FindAsync<ApiClient>(Partition, IdKey(clientId), cancellationToken);
 
+    /// <summary>How long an instance may answer the session check from the client row it read last.</summary>
+    public static readonly TimeSpan SessionViewLifetime = TimeSpan.FromSeconds(5);
+
+    private const int SessionViewCapacity = 10_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ApiClient? Client, DateTimeOffset ReadAt)> _sessionView =
+        new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The client as the session check sees it: the row read at most once per <see cref="SessionViewLifetime"/> per
+    /// instance, so API traffic does not read the one clients partition on every request. Disabling a client through
+    /// this instance ends its tokens here at once; other instances follow within that lifetime.
+    /// </summary>
+    public async Task<ApiClient?> FindForSessionAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        if (_sessionView.TryGetValue(clientId, out var seen) && now >= seen.ReadAt && now - seen.ReadAt < SessionViewLifetime)
+            return seen.Client;
+        var client = await FindAsync(clientId, cancellationToken);
+        if (_sessionView.Count >= SessionViewCapacity)
+            _sessionView.Clear();
+        _sessionView[clientId] = (client, now);
+        return client;
+    }
+
     /// <summary>The enabled client whose id and secret match, or null; constant-time comparison.</summary>
     public async Task<ApiClient?> AuthenticateAsync(string clientId, string secret, CancellationToken cancellationToken = default)
     {
@@ -121,9 +145,14 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
     }
 
     /// <summary>
-    /// Disables a client: its secret stops working at once, and so do tokens already issued, since every request
-    /// reads the client row (<see cref="SessionCheckMiddleware"/>).
+    /// Disables a client: its secret stops working at once, and so do tokens already issued: at once on this
+    /// instance, within <see cref="SessionViewLifetime"/> on the others (<see cref="SessionCheckMiddleware"/>).
     /// </summary>
-    public Task<ApiClient?> DisableAsync(string clientId, CancellationToken cancellationToken = default) =>
-        Table.TransitionAsync<ApiClient>(Partition, IdKey(clientId), c => c.Disabled ? null : c with { Disabled = true }, cancellationToken);
+    public async Task<ApiClient?> DisableAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        var disabled = await Table.TransitionAsync<ApiClient>(Partition, IdKey(clientId), c => c.Disabled ? null : c with { Disabled = true },
+            cancellationToken);
+        _sessionView.TryRemove(clientId, out _);
+        return disabled;
+    }
 }

@@ -13,7 +13,8 @@ public interface ISurfaceSessionCheck;
 /// Runs after authorization on every endpoint that requires it: a user's token must name an account that still
 /// exists, is enabled, holds the token's roles and whose session version is the token's (a password change or
 /// reset, a role change or disabling raises it); an API client's token must name a client that is still enabled.
-/// One point read per request: the account row (<c>user-&lt;id&gt;</c>) or the client row. Anonymous endpoints and
+/// One point read per request at most: the account row (<c>user-&lt;id&gt;</c>), or the client row, which an instance
+/// reads at most every <see cref="ApiClientDirectory.SessionViewLifetime"/> per client. Anonymous endpoints and
 /// surfaces that check for themselves (<see cref="ISurfaceSessionCheck"/>) read nothing here.
 /// </summary>
 public sealed class SessionCheckMiddleware(RequestDelegate next)
@@ -30,7 +31,7 @@ public sealed class SessionCheckMiddleware(RequestDelegate next)
             return;
         }
         var live = caller.IsClient
-            ? caller.Id is { } clientId && await clients.FindAsync(clientId, context.RequestAborted) is { Disabled: false }
+            ? caller.Id is { } clientId && await clients.FindForSessionAsync(clientId, context.RequestAborted) is { Disabled: false }
             : caller.UserId is { } userId && IsLive(await users.FindByIdAsync(userId, context.RequestAborted), caller);
         if (!live)
         {
