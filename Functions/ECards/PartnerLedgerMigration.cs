@@ -89,19 +89,23 @@ public sealed class PartnerLedgerMigration(StorageAccount storage, TimeProvider 
         _migrated[partition] = true;
     }
 
-    /// <summary>Migrates one partner; safe to run again and on several instances at once.</summary>
+    /// <summary>
+    /// Migrates one partner; safe to run again and on several instances at once. A transition on the ledger's balance
+    /// row: it inserts that row and deletes the old balance row (with the ETag read) in one transaction, so it commits
+    /// once however many instances race, and a race lost is decided again on what is there then.
+    /// </summary>
     public async Task MigratePartitionAsync(string partition, CancellationToken cancellationToken = default)
     {
-        for (var attempt = 1; ; attempt++)
+        await Table.ApplyAsync<LedgerBalanceRow, bool>(partition, LedgerBalanceRow.Key, async change =>
         {
             var old = await Table.FindAsync<PartnerBalanceRow>(partition, PartnerBalanceRow.Key, cancellationToken);
             if (old is null)
-                return;
-            if (await Table.FindAsync<LedgerBalanceRow>(partition, LedgerBalanceRow.Key, cancellationToken) is not null)
+                return false;
+            if (change.Current is not null)
             {
                 // Only an instance of the old code writing after the migration can leave both: left for a person to look at.
                 logger.LogError("E-card partner partition {Partition} has both an old balance row and a ledger balance row; the ledger's is used", partition);
-                return;
+                return false;
             }
             var history = new List<PartnerLedgerRow>();
             await foreach (var row in Table.QueryAsync<PartnerLedgerRow>(
@@ -109,44 +113,15 @@ public sealed class PartnerLedgerMigration(StorageAccount storage, TimeProvider 
                                cancellationToken: cancellationToken))
                 history.Add(row);
             var (rows, balance) = Replay(partition, old, history);
-
-            var final = new List<TableTransactionAction>
-            {
-                new(TableTransactionActionType.Add, balance),
-                new(TableTransactionActionType.Delete, old, old.ETag),
-            };
-            if (rows.Count + final.Count <= MaxActions)
-                final.InsertRange(0, rows.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
+            // A small history goes into the same transaction; a large one first, in its own (the rows are the same
+            // whoever writes them, so an instance racing this one writes nothing different).
+            if (rows.Count + 2 <= MaxActions)
+                rows.ForEach(r => change.Insert(r));
             else
-                await InsertAllAsync(rows, cancellationToken);
-            try
-            {
-                await Table.SubmitTransactionAsync(final, cancellationToken);
-                return;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < 5)
-            {
-                // Another instance finished first (the next look finds no old balance row), or the old row changed
-                // under an instance of the old code: replay what is there now.
-            }
-        }
-    }
-
-    /// <summary>Inserts rows in transactions of up to 100; a transaction that meets a row already there goes one row at a time.</summary>
-    private async Task InsertAllAsync(IReadOnlyList<ITableEntity> rows, CancellationToken cancellationToken)
-    {
-        foreach (var chunk in rows.Chunk(MaxActions))
-        {
-            try
-            {
-                await Table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)), cancellationToken);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 409)
-            {
-                foreach (var row in chunk)
-                    await Table.TryAddAsync(row, cancellationToken);
-            }
-        }
+                await Table.AddAllOnceAsync(rows, cancellationToken);
+            change.Write(balance).Remove(old);
+            return true;
+        }, cancellationToken);
     }
 
     /// <summary>

@@ -43,6 +43,32 @@ public static class TableTransitions
         where T : class, ITableEntity =>
         TransitionSeam.ApplyAsync(table, partitionKey, rowKey, null, decide, null, cancellationToken);
 
+    /// <summary>The same with a decision that reads the rows it depends on (again after every lost race).</summary>
+    public static Task<Transitioned<T, TOutcome>> ApplyAsync<T, TOutcome>(this TableClient table, string partitionKey, string rowKey,
+        Func<Change<T>, ValueTask<TOutcome>> decide, CancellationToken cancellationToken = default)
+        where T : class, ITableEntity =>
+        TransitionSeam.ApplyAsync(table, partitionKey, rowKey, null, decide, null, cancellationToken);
+
+    /// <summary>
+    /// Inserts rows whose content is the same whoever writes them (rows replayed by a migration), up to 100 to a
+    /// transaction; a transaction that meets a row already there goes on one row at a time, leaving that row as it is.
+    /// </summary>
+    public static async Task AddAllOnceAsync(this TableClient table, IReadOnlyCollection<ITableEntity> rows, CancellationToken cancellationToken = default)
+    {
+        foreach (var chunk in rows.Chunk(100))
+        {
+            try
+            {
+                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)), cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 409)
+            {
+                foreach (var row in chunk)
+                    await table.TryAddAsync(row, cancellationToken);
+            }
+        }
+    }
+
     /// <summary>
     /// Deletes rows nobody decides on any more (spent tokens, a deleted account's leftovers), whatever their ETag,
     /// 100 to a transaction; rows of one partition only. A row already gone is no error.
