@@ -84,8 +84,6 @@ public sealed class LedgerStep
 
     public DateTimeOffset At { get; }
 
-    public string OperationId => _change.OperationId;
-
     public LedgerStep Insert(ITableEntity row) => Do(() => _change.Insert(row));
 
     public LedgerStep Replace(ITableEntity row) => Do(() => _change.Replace(row));
