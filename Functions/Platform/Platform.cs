@@ -155,6 +155,7 @@ public static class PlatformRegistration
         app.MapPlatformApi();
         app.MapEmailApi();
         app.MapWebhooksApi();
+        app.MapPaymentsApi();
         if (mode.IsFunctionsHost)
             app.MapHostInvocations();
         return app;

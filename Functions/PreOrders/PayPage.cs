@@ -14,7 +14,7 @@ public static class PayPage
 {
     public static async Task<IResult> Render(string id, [AsParameters] PayPageServices services)
     {
-        var (orders, settings, gateways, time, context) = services;
+        var (orders, settings, intents, time, context) = services;
         var order = await orders.FindPublicAsync(id, context.RequestAborted);
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         context.Response.Headers.ContentSecurityPolicy =
@@ -27,7 +27,7 @@ public static class PayPage
 
         var now = time.GetUtcNow();
         var status = order.EffectiveStatus(now);
-        var sandbox = gateways.Any(g => g.IsSandbox);
+        var provider = intents.DefaultProvider;
         var amount = order.Amount.ToString("N" + Currencies.MinorDigits(order.Currency), CultureInfo.InvariantCulture);
         var qr = PreOrdersApi.QrDataUri(settings.PaymentUrl(order.Id));
         string E(string s) => WebUtility.HtmlEncode(s);
@@ -38,9 +38,12 @@ public static class PayPage
               <img id="qr" alt="QR code of this payment page" src="{{qr}}" width="220" height="220">
               <p>Status: <strong id="status" data-status="{{status}}">{{status}}</strong></p>
               <p id="countdown-line">Expires in <span id="countdown" data-expires="{{PreOrderViews.Time(order.ExpiresAt)}}"></span></p>
-              {{(sandbox
-                  ? """<button id="pay" type="button">Pay (sandbox)</button><p class="note">Sandbox mode: no money moves.</p>"""
-                  : """<p id="unavailable">Online payment is not available for this pre-order yet.</p>""")}}
+              {{(provider switch
+                  {
+                      null => """<p id="unavailable">Online payment is not available for this pre-order yet.</p>""",
+                      SandboxProvider.ProviderName => """<button id="pay" type="button">Pay (sandbox)</button><p class="note">Sandbox mode: no money moves.</p>""",
+                      _ => """<button id="pay" type="button">Pay</button>""",
+                  })}}
               <p id="message" role="status"></p>
             </main>
             """;
@@ -84,7 +87,7 @@ public static class PayPage
               message.textContent = 'Processing...';
               let response;
               try {
-                response = await fetch('/pay/' + encodeURIComponent(id) + '/sandbox', { method: 'POST' });
+                response = await fetch('/pay/' + encodeURIComponent(id) + '/checkout', { method: 'POST' });
               } catch (e) {
                 // No answer: the customer may try again (a payment that did go through shows up with the next poll).
                 if (settled) return;
@@ -94,7 +97,7 @@ public static class PayPage
               }
               const body = await response.json().catch(() => ({}));
               if (settled) return; // a poll already showed the outcome
-              if (response.ok) show(body.status);
+              if (response.ok && body.checkout_url) { message.textContent = 'Opening the payment page...'; window.location.assign(body.checkout_url); }
               else { message.textContent = (body.error && body.error.message) || 'Payment failed.'; payButton.disabled = false; refresh(); }
             });
             const ticking = setInterval(tick, 1000);

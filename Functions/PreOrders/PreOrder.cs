@@ -45,12 +45,6 @@ public sealed record PreOrder : IStampedRow, IStatefulRow
     public DateTimeOffset? PaidAt { get; set; }
     public DateTimeOffset? ClosedAt { get; set; }
 
-    /// <summary>
-    /// The payment attempt under way, recorded before any gateway is called: concurrent clicks share it, and the
-    /// gateway's idempotency key is derived from it, so one pre-order is charged at most once.
-    /// </summary>
-    public string? PaymentAttemptId { get; set; }
-
     /// <summary>The operation that last wrote this row (see <see cref="IStampedRow"/>).</summary>
     public string? OperationId { get; set; }
 
@@ -70,13 +64,13 @@ public sealed record PreOrder : IStampedRow, IStatefulRow
     /// <summary>Pending and not yet expired: the only state that can be paid or cancelled.</summary>
     public bool IsOpen(DateTimeOffset now) => EffectiveStatus(now) == PreOrderStatus.Pending;
 
-    /// <summary>Pending → paid by <paramref name="payment"/>.</summary>
-    public PreOrder Paid(GatewayPayment payment) => Move(PreOrderStatus.Paid) with
+    /// <summary>Pending → paid by the provider's payment <paramref name="transactionId"/>.</summary>
+    public PreOrder Paid(string transactionId, string paymentMethod, DateTimeOffset paidAt) => Move(PreOrderStatus.Paid) with
     {
-        TransactionId = payment.TransactionId,
-        PaymentMethod = payment.PaymentMethod,
-        PaidAt = payment.PaidAt,
-        ClosedAt = payment.PaidAt,
+        TransactionId = transactionId,
+        PaymentMethod = paymentMethod,
+        PaidAt = paidAt,
+        ClosedAt = paidAt,
     };
 
     /// <summary>Pending → cancelled at <paramref name="now"/>.</summary>
@@ -84,9 +78,6 @@ public sealed record PreOrder : IStampedRow, IStatefulRow
 
     /// <summary>Pending → expired, closed at its expiry time.</summary>
     public PreOrder Expired() => Move(PreOrderStatus.Expired) with { ClosedAt = ExpiresAt };
-
-    /// <summary>Records a payment attempt (no move: the pre-order stays pending until the payment is confirmed).</summary>
-    public PreOrder Attempting(string attemptId) => this with { PaymentAttemptId = attemptId };
 
     private PreOrder Move(string to)
     {

@@ -81,3 +81,9 @@ public sealed record MerchantResponse(
     [property: JsonPropertyName("username")] string Username,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("created_at")] string CreatedAt);
+
+/// <summary>Where the customer pays a pre-order: a path of this app (the sandbox or Razorpay checkout page) or the provider's URL.</summary>
+public sealed record PayCheckoutResponse(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("checkout_url")] string CheckoutUrl);

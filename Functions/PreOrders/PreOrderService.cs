@@ -12,23 +12,18 @@ using Serverless.Platform.Webhooks;
 
 namespace Serverless.PreOrders;
 
-/// <summary>What a payment attempt came to.</summary>
-public enum PaymentOutcome
-{
-    Paid,
-    AlreadyPaid,
-    NotFound,
-    NotPayable,
-}
-
 /// <summary>
 /// The pre-order lifecycle: create (and schedule its expiry), read, list, cancel, pay, expire. Every transition goes
 /// through the transition seam, so pay, cancel and expire racing for one pre-order end with exactly one winner, and
 /// a write whose answer was lost is recognised by its operation id. Each publishes its webhook through the outbox in
 /// the same transaction, under an event key, so no event is lost between a state change and its webhook.
 /// </summary>
-public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler deadlines, Transitions transitions, TimeProvider time)
+public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler deadlines, Transitions transitions, PaymentIntents intents,
+    TimeProvider time)
 {
+    /// <summary>The surface name its payment intents carry.</summary>
+    public const string PaymentSurface = "pre-orders";
+
     public const string TableName = "preorders";
     public const string LinkTableName = "preorderlinks";
     public const string ExpiryDeadline = "pre-order-expiry";
@@ -153,52 +148,53 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
             change.Write(next).Publish(Event(next, "pre_order.cancelled"));
             return true;
         }, cancellationToken);
-        return cancelled.Row is null ? null : (cancelled.Row, cancelled.Outcome);
+        if (cancelled.Row is null)
+            return null;
+        // Then no payment can be started for it; one already under way is refunded when it arrives (see OnPaymentAsync).
+        if (cancelled.Row.Status == PreOrderStatus.Cancelled)
+            await intents.CloseAsync(PaymentSurface, PaymentReference(cancelled.Row), IntentStatus.Cancelled, cancellationToken);
+        return (cancelled.Row, cancelled.Outcome);
     }
 
     /// <summary>
-    /// Records a payment attempt on the pre-order before any gateway is called: the first click stamps a new attempt
-    /// id, clicks racing it (or repeating it) join that attempt, so they all charge under one idempotency key.
-    /// Returns the row as stored (null when there is no such pre-order) and the attempt, null unless the pre-order is
-    /// open at this moment.
+    /// Opens (or joins) the pre-order's payment intent: every click of the pay page and every retry meets the same
+    /// intent and the same provider order. The pre-order becomes paid only from its intent's confirmed payment
+    /// (<see cref="OnPaymentAsync"/>).
     /// </summary>
-    public async Task<(PreOrder? Order, PaymentAttempt? Attempt)> BeginPaymentAsync(PreOrder read,
-        CancellationToken cancellationToken)
-    {
-        // The row as the caller read it: the first decision costs no read; a 412 re-reads.
-        var begun = await transitions.ApplyAsync<PreOrder, string?>(Orders, read, change =>
-        {
-            if (change.Current is not { } order || !order.IsOpen(time.GetUtcNow()))
-                return null;
-            if (order.PaymentAttemptId is { } joined)
-                return joined;
-            change.Write(order.Attempting(change.OperationId));
-            return change.OperationId;
-        }, cancellationToken);
-        return (begun.Row, begun.Row is not null && begun.Outcome is { } attemptId ? new PaymentAttempt(begun.Row.Id, attemptId) : null);
-    }
+    public Task<IntentCheckout> CheckoutAsync(PreOrder order, string pageUrl, CancellationToken cancellationToken) =>
+        intents.CheckoutAsync(new IntentRequest(PaymentSurface, PaymentReference(order), order.AmountMinor, order.Currency,
+            order.Description.Length > 0 ? order.Description : "Pre-order " + order.Id, pageUrl, pageUrl, order.ExpiresAt,
+            order.CustomerEmail.Length > 0 ? order.CustomerEmail : null), cancellationToken);
+
+    /// <summary>What a pre-order's intent is keyed by: where the row is (merchant partition and id).</summary>
+    public static string PaymentReference(PreOrder order) => order.PartitionKey + "|" + order.RowKey;
 
     /// <summary>
-    /// Records the payment the gateway made for <paramref name="attempt"/>, with its <c>pre_order.paid</c> event.
-    /// Refused (never marks paid) unless the pre-order is open at this moment; a pre-order another request already
-    /// confirmed with this payment is <see cref="PaymentOutcome.AlreadyPaid"/>.
+    /// A move of a pre-order's payment intent. A success pays the pre-order if it is still open (with its
+    /// <c>pre_order.paid</c> event) and is refused otherwise (the platform refunds it); the same payment confirmed
+    /// twice is accepted once. Other moves change nothing here.
     /// </summary>
-    public async Task<(PaymentOutcome Outcome, PreOrder? Order)> ConfirmPaymentAsync(PreOrder read, PaymentAttempt attempt,
-        GatewayPayment payment, CancellationToken cancellationToken)
+    public async Task<bool> OnPaymentAsync(PaymentIntentEvent change, CancellationToken cancellationToken)
     {
-        var confirmed = await transitions.ApplyAsync<PreOrder, PaymentOutcome>(Orders, read, change =>
+        if (change.Status != IntentStatus.Succeeded || change.PaymentId is not { } paymentId)
+            return true;
+        var separator = change.Reference.IndexOf('|', StringComparison.Ordinal);
+        if (separator <= 0)
+            return false;
+        var paid = await transitions.ApplyAsync<PreOrder, bool>(Orders, change.Reference[..separator], change.Reference[(separator + 1)..], row =>
         {
-            if (change.Current is not { } order)
-                return PaymentOutcome.NotFound;
+            if (row.Current is not { } order)
+                return false;
             if (order.Status == PreOrderStatus.Paid)
-                return order.TransactionId == payment.TransactionId ? PaymentOutcome.AlreadyPaid : PaymentOutcome.NotPayable;
-            if (!order.IsOpen(time.GetUtcNow()) || order.PaymentAttemptId != attempt.Id)
-                return PaymentOutcome.NotPayable;
-            var next = order.Paid(payment);
-            change.Write(next).Publish(Event(next, "pre_order.paid"));
-            return PaymentOutcome.Paid;
+                return order.TransactionId == paymentId;
+            if (!order.IsOpen(time.GetUtcNow()))
+                return false;
+            // The document's method is the QR payment page, whichever way the provider took the money.
+            var next = order.Paid(paymentId, "qr", change.PaidAt ?? time.GetUtcNow());
+            row.Write(next).Publish(Event(next, "pre_order.paid"));
+            return true;
         }, cancellationToken);
-        return confirmed.Row is null ? (PaymentOutcome.NotFound, null) : (confirmed.Outcome, confirmed.Row);
+        return paid.Outcome;
     }
 
     /// <summary>
@@ -213,7 +209,7 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
             return;
         var partition = deadlineKey[..separator];
         var id = deadlineKey[(separator + 1)..];
-        await transitions.ApplyAsync<PreOrder, bool>(Orders, partition, id, change =>
+        var expired = await transitions.ApplyAsync<PreOrder, bool>(Orders, partition, id, change =>
         {
             if (change.Current is not { Status: PreOrderStatus.Pending } order || time.GetUtcNow() < order.ExpiresAt)
                 return false;
@@ -221,6 +217,8 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
             change.Write(next).Publish(Event(next, "pre_order.expired"));
             return true;
         }, cancellationToken);
+        if (expired.Row is { Status: PreOrderStatus.Expired } closed)
+            await intents.CloseAsync(PaymentSurface, PaymentReference(closed), IntentStatus.Expired, cancellationToken);
     }
 
     private static string DeadlineKey(PreOrder order) => order.PartitionKey + "|" + order.RowKey;
@@ -236,15 +234,13 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
     }
 }
 
-/// <summary>
-/// A payment attempt recorded on its pre-order; every gateway call for it carries <see cref="IdempotencyKey"/>, so
-/// however many requests share the attempt, the gateway makes one payment.
-/// </summary>
-public sealed record PaymentAttempt(string PreOrderId, string Id)
+/// <summary>The pre-orders' side of their payment intents.</summary>
+public sealed class PreOrderPayments(PreOrderService orders) : IPaymentIntentHandler
 {
-    public string IdempotencyKey => "pre-order-payment:" + PreOrderId + ":" + Id;
-}
+    public string Surface => PreOrderService.PaymentSurface;
 
+    public Task<bool> OnChangedAsync(PaymentIntentEvent change, CancellationToken cancellationToken) => orders.OnPaymentAsync(change, cancellationToken);
+}
 /// <summary>Entity to document shapes.</summary>
 public static class PreOrderViews
 {

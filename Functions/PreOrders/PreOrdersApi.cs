@@ -38,7 +38,7 @@ public static partial class PreOrdersApi
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
         pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage");
         pay.MapGet("/{id}/status", PayStatus).WithName("PreOrderPayStatus");
-        pay.MapPost("/{id}/sandbox", PaySandbox).WithName("PreOrderPaySandbox");
+        pay.MapPost("/{id}/checkout", Checkout).WithName("PreOrderPayCheckout");
     }
 
     public static async Task<Results<Ok<LoginResponse>, ErrorResult>> Login(
@@ -136,34 +136,34 @@ public static partial class PreOrdersApi
     }
 
     /// <summary>
-    /// The sandbox's "Pay" button: the attempt is recorded on the pre-order first (clicks racing it share it), then
-    /// the gateway charges under the attempt's idempotency key, then the pre-order is paid if still open. Only the
-    /// request that marks it paid answers 200; the others see a pre-order that can no longer be paid.
+    /// The page's "Pay" button: opens (or joins) the pre-order's payment intent and answers where the customer pays
+    /// it (the sandbox page, Razorpay Checkout or Stripe Checkout). Concurrent clicks share one intent and one
+    /// provider order; the pre-order becomes paid only when the provider confirms the payment.
     /// </summary>
-    public static async Task<Results<Ok<PayPageStatus>, ErrorResult>> PaySandbox(string id, [AsParameters] PayPageServices services)
+    public static async Task<Results<Ok<PayCheckoutResponse>, ErrorResult>> Checkout(string id, [AsParameters] PayPageServices services)
     {
-        var (orders, _, gateways, time, context) = services;
-        var gateway = gateways.FirstOrDefault(g => g.IsSandbox);
-        if (gateway is null)
-            return NotFound(id);
+        var (orders, settings, intents, time, context) = services;
         var order = await orders.FindPublicAsync(id, context.RequestAborted);
         if (order is null)
             return NotFound(id);
+        if (!intents.Available)
+            return ApiErrors.Result(new ApiError(503, "payments_unavailable", "Online payment is not available for this pre-order yet."));
         if (!order.IsOpen(time.GetUtcNow()))
             return NotPayable(order, time.GetUtcNow());
-        var (attempting, attempt) = await orders.BeginPaymentAsync(order, context.RequestAborted);
-        if (attempting is null)
-            return NotFound(id);
-        if (attempt is null)
-            return NotPayable(attempting, time.GetUtcNow());
-        var payment = await gateway.ChargeAsync(
-            new GatewayCharge(order.Id, attempting.AmountMinor, attempting.Currency, "qr", attempt.IdempotencyKey), context.RequestAborted);
-        var (outcome, paid) = await orders.ConfirmPaymentAsync(attempting, attempt, payment, context.RequestAborted);
-        if (outcome == PaymentOutcome.NotFound || paid is null)
-            return NotFound(id);
-        if (outcome != PaymentOutcome.Paid)
-            return NotPayable(paid, time.GetUtcNow());
-        return TypedResults.Ok(new PayPageStatus(paid.Id, paid.Status, PreOrderViews.Time(paid.ExpiresAt), PreOrderViews.Time(paid.PaidAt!.Value)));
+        IntentCheckout checkout;
+        try
+        {
+            checkout = await orders.CheckoutAsync(order, settings.PaymentUrl(order.Id), context.RequestAborted);
+        }
+        catch (PaymentProviderException ex)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return ApiErrors.Result(new ApiError(ex.Transient ? 503 : 502, "payment_provider_unavailable",
+                "The payment provider could not open this payment; try again in a moment."));
+        }
+        if (checkout.CheckoutUrl is null)
+            return NotPayable(await orders.FindPublicAsync(id, context.RequestAborted) ?? order, time.GetUtcNow());
+        return TypedResults.Ok(new PayCheckoutResponse(order.Id, order.EffectiveStatus(time.GetUtcNow()), checkout.CheckoutUrl));
     }
 
     public static async Task<Results<Created<MerchantResponse>, ErrorResult>> CreateMerchant(
@@ -248,7 +248,7 @@ public sealed record PreOrderServices(
 
 /// <summary>What the payment page's handlers take (<c>[AsParameters]</c>).</summary>
 public sealed record PayPageServices(
-    PreOrderService Orders, PreOrderSettings Settings, IEnumerable<IPaymentGateway> Gateways, TimeProvider Time, HttpContext Context);
+    PreOrderService Orders, PreOrderSettings Settings, PaymentIntents Intents, TimeProvider Time, HttpContext Context);
 
 /// <summary>What setting a merchant's webhook endpoint takes (<c>[AsParameters]</c>).</summary>
 public sealed record MerchantWebhookServices(

@@ -11,6 +11,7 @@ public static class PreOrdersRegistration
         services.AddStorage(s => s.Table(PreOrderService.TableName).Table(PreOrderService.LinkTableName));
         services.AddSingleton<PreOrderService>();
         services.AddSingleton<PreOrderSettings>();
+        services.AddSingleton<Platform.Payments.IPaymentIntentHandler, PreOrderPayments>();
         services.AddDeadlineHandler(PreOrderService.ExpiryDeadline,
             invocation => invocation.Services.GetRequiredService<PreOrderService>().ExpireAsync(invocation.Key, invocation.CancellationToken));
         services.AddAuthorizationBuilder().AddPolicy(PreOrdersApi.MerchantPolicy,
