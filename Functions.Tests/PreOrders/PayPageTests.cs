@@ -35,7 +35,7 @@ public sealed class PayPageTests(PreOrdersFactory app) : IClassFixture<PreOrders
         var id = (await app.CreateAsync(merchant, TimeSpan.FromHours(1))).GetProperty("id").GetString();
 
         var before = await app.CreateClient().GetFromJsonAsync<JsonElement>($"/pay/{id}/status");
-        await app.CreateClient().PostAsync($"/pay/{id}/sandbox", null);
+        await app.PayAsync(id!);
         var after = await app.CreateClient().GetFromJsonAsync<JsonElement>($"/pay/{id}/status");
 
         Assert.Equal("pending", before.GetProperty("status").GetString());
@@ -50,7 +50,7 @@ public sealed class PayPageTests(PreOrdersFactory app) : IClassFixture<PreOrders
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("Payment not found", await response.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.NotFound, (await app.CreateClient().PostAsync("/pay/pre_order_00000000000000000000000000/sandbox", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.CreateClient().PostAsync("/pay/pre_order_00000000000000000000000000/checkout", null)).StatusCode);
     }
 }
 

@@ -20,13 +20,17 @@ public sealed class PreOrderCostTests(PreOrdersFactory app, ITestOutputHelper ou
         var cancelled = (await create.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
         var cancel = await merchant.PostAsync($"/api/pre-orders/{cancelled}/cancel", null);
         var paid = (await app.CreateAsync(merchant, TimeSpan.FromDays(1))).GetProperty("id").GetString();
-        var pay = await app.CreateClient().PostAsync($"/pay/{paid}/sandbox", null);
+        var pay = await app.CreateClient().PostAsync($"/pay/{paid}/checkout", null);
+        var checkoutUrl = (await pay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checkout_url").GetString();
+        var confirm = await app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false })
+            .PostAsync(checkoutUrl, new FormUrlEncodedContent(new Dictionary<string, string> { ["outcome"] = "pay", ["method"] = "upi" }));
 
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         Assert.Equal(HttpStatusCode.OK, pay.StatusCode);
-        output.WriteLine($"create {Count(create)}, cancel {Count(cancel)}, pay {Count(pay)}");
-        Assert.Equal((CreateCost, CancelCost, PayCost), (Count(create), Count(cancel), Count(pay)));
+        Assert.Equal(HttpStatusCode.Redirect, confirm.StatusCode);
+        output.WriteLine($"create {Count(create)}, cancel {Count(cancel)}, checkout {Count(pay)}, sandbox confirmation {Count(confirm)}");
+        Assert.Equal((CreateCost, CancelCost, CheckoutCost, ConfirmCost), (Count(create), Count(cancel), Count(pay), Count(confirm)));
     }
 
     /// <summary>
@@ -37,10 +41,24 @@ public sealed class PreOrderCostTests(PreOrdersFactory app, ITestOutputHelper ou
 
     /// <summary>
     /// Read; the outbox's recovery message; one transaction of the row and its outbox row; the webhook (endpoint read,
-    /// event and delivery transaction, queue message); deleting the outbox row and the recovery message.
+    /// event and delivery transaction, queue message); deleting the outbox row and the recovery message; then the
+    /// pre-order's payment intent is closed (one read when no payment was ever started).
     /// </summary>
-    private const int CancelCost = 8;
+    private const int CancelCost = 9;
 
-    /// <summary>As a cancel, plus the payment attempt recorded before the gateway is called (the read is the page's).</summary>
-    private const int PayCost = 9;
+    /// <summary>
+    /// The pay button: the page's read of the pre-order, the intent row written with the right to ask the provider
+    /// (read, insert), the sandbox's order (insert), the order index (upsert), the intent's move to pending with its
+    /// callback (read, recovery message, transaction, forward: deleting the outbox row and the message), and its
+    /// reconciliation deadline (row, message).
+    /// </summary>
+    private const int CheckoutCost = 12;
+
+    /// <summary>
+    /// The sandbox page's "Pay": the sandbox order (read, read and write), then the inbound path: the event stored
+    /// (read, recovery message, transaction), processed (event read, intent read, the intent's success with its
+    /// callback, which pays the pre-order with its webhook, each a read, a recovery message, a transaction, and the
+    /// tidying of its outbox row and message), and marked processed (read, write), and the event's own outbox tidied.
+    /// </summary>
+    private const int ConfirmCost = 25;
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Serverless.Platform.Deadlines;
+using Serverless.Platform.Payments;
 using Serverless.PreOrders;
 using Serverless.Tests.Platform.Webhooks;
 
@@ -18,7 +19,7 @@ public sealed class PreOrderLifecycleTests(PreOrdersFactory app) : IClassFixture
         return (merchant, id);
     }
 
-    private Task<HttpResponseMessage> PayAsync(string id) => app.CreateClient().PostAsync($"/pay/{id}/sandbox", null);
+    private Task<HttpResponseMessage> PayAsync(string id) => app.PayAsync(id);
 
     private async Task DeliverWebhooksAsync() => await app.DrainAsync();
 
@@ -36,7 +37,7 @@ public sealed class PreOrderLifecycleTests(PreOrdersFactory app) : IClassFixture
         var order = await merchant.GetFromJsonAsync<JsonElement>($"/api/pre-orders/{id}");
         Assert.Equal("paid", order.GetProperty("status").GetString());
         var details = order.GetProperty("payment_details");
-        Assert.StartsWith("txn_", details.GetProperty("transaction_id").GetString());
+        Assert.StartsWith("sbpay_", details.GetProperty("transaction_id").GetString());
         Assert.Equal("qr", details.GetProperty("payment_method").GetString());
         Assert.Equal(app.Time.GetUtcNow(), DateTimeOffset.Parse(details.GetProperty("paid_at").GetString()!));
 
@@ -119,15 +120,31 @@ public sealed class PreOrderLifecycleTests(PreOrdersFactory app) : IClassFixture
         {
             var (merchant, id) = await NewPreOrderAsync(TimeSpan.FromDays(1));
 
-            var attempts = Enumerable.Range(0, 8).Select(i => i % 2 == 0 ? PayAsync(id) : merchant.PostAsync($"/api/pre-orders/{id}/cancel", null));
-            var responses = await Task.WhenAll(attempts);
+            var pays = Enumerable.Range(0, 4).Select(_ => PayAsync(id)).ToList();
+            var cancels = Enumerable.Range(0, 4).Select(_ => merchant.PostAsync($"/api/pre-orders/{id}/cancel", null)).ToList();
+            await Task.WhenAll(pays.Concat(cancels));
             await DeliverWebhooksAsync();
 
-            Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
-            Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
             var status = (await merchant.GetFromJsonAsync<JsonElement>($"/api/pre-orders/{id}")).GetProperty("status").GetString();
             var evt = Assert.Single(app.EventsFor(id));
             Assert.Equal("pre_order." + status, evt.GetProperty("event").GetString());
+            var cancelled = cancels.Select(c => c.Result.StatusCode).ToList();
+            Assert.All(cancelled, c => Assert.Contains(c, new[] { HttpStatusCode.OK, HttpStatusCode.Conflict }));
+            var intent = await app.Get<PaymentIntents>().FindAsync(PreOrderService.PaymentSurface, PreOrderService.Partition(PreOrdersFactory.Merchant) + "|" + id, default);
+            if (status == "paid")
+            {
+                Assert.DoesNotContain(HttpStatusCode.OK, cancelled);
+                Assert.Equal(IntentStatus.Succeeded, intent!.Status);
+            }
+            else
+            {
+                Assert.Equal("cancelled", status);
+                Assert.Single(cancelled, c => c == HttpStatusCode.OK);
+                // A payment that got through before the intent closed is refunded, never kept.
+                Assert.True(intent is null || intent.Status is IntentStatus.Cancelled or IntentStatus.Refunded, intent?.Status);
+                if (intent?.Status == IntentStatus.Refunded)
+                    Assert.All(await app.Get<PaymentIntents>().RefundsAsync(intent.Id, default), r => Assert.Equal(RefundStatus.Processed, r.Status));
+            }
         }
     }
 

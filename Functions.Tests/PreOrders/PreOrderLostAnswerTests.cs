@@ -5,6 +5,7 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http;
 using Serverless.Platform.Deadlines;
+using Serverless.Platform.Payments;
 using Serverless.Platform.Storage;
 using Serverless.PreOrders;
 using Serverless.Tests.Infrastructure;
@@ -126,25 +127,33 @@ public sealed class PreOrderLostAnswerTests(PreOrderLostAnswerTests.Factory app)
     }
 
     [Theory]
-    [InlineData("PUT")] // the payment attempt recorded before the gateway is called
-    [InlineData("$batch")] // the confirmation, with its event
-    public async Task A_payment_whose_write_was_stored_but_not_answered_answers_200_and_sends_one_paid_event(string write)
+    [InlineData(PaymentIntents.TableName, "\"Status\":\"pending\"")] // the intent records the provider's order
+    [InlineData(InboundEvents.TableName, "\"Status\":\"received\"")] // the provider's event is stored
+    [InlineData(PaymentIntents.TableName, "\"Status\":\"succeeded\"")] // the intent is paid, with its callback
+    [InlineData(PreOrderService.TableName, "\"Status\":\"paid\"")] // the pre-order is paid, with its webhook
+    public async Task A_payment_whose_write_was_stored_but_not_answered_pays_once_and_sends_one_paid_event(string table, string content)
     {
         var (merchant, id) = await NewPreOrderAsync(TimeSpan.FromDays(1));
         var lost = app.Proxy!.Lost;
-        app.Proxy.LoseAnswerTo(PreOrderWrite(write));
+        var name = app.Get<StorageAccount>().TableName(table);
+        app.Proxy.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch"
+                                    && LossyStorageProxy.BodyOf(r) is var body && body.Contains(name, StringComparison.Ordinal)
+                                    && body.Contains(content, StringComparison.Ordinal));
 
-        var response = await app.CreateClient().PostAsync($"/pay/{id}/sandbox", null);
+        var response = await app.PayAsync(id);
         await app.DrainAsync();
 
         Assert.Equal(lost + 1, app.Proxy.Lost);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("paid", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         var order = await merchant.GetFromJsonAsync<JsonElement>($"/api/pre-orders/{id}");
+        Assert.Equal("paid", order.GetProperty("status").GetString());
         var paid = Assert.Single(app.EventsFor(id));
         Assert.Equal("pre_order.paid", paid.GetProperty("event").GetString());
         Assert.Equal(order.GetProperty("payment_details").GetProperty("transaction_id").GetString(),
             paid.GetProperty("data").GetProperty("payment_details").GetProperty("transaction_id").GetString());
+        var intent = await app.Get<PaymentIntents>().FindAsync(PreOrderService.PaymentSurface, PreOrderService.Partition(PreOrdersFactory.Merchant) + "|" + id, default);
+        Assert.Equal(IntentStatus.Succeeded, intent!.Status);
+        Assert.Equal(2, intent.Sequence); // pending, succeeded: each move once
     }
 
     [Fact]

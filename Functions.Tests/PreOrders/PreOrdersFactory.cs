@@ -77,23 +77,20 @@ public class PreOrdersFactory : WebhookFactory
     }
 
     /// <summary>
-    /// Runs the deadline pump until no deadline due by the fake clock is left. Deadlines still in the future keep
-    /// coming back (visibility is off in tests), so "the queue is empty" is not the end condition here.
+    /// A customer's whole payment in the sandbox: the pay page's button (<c>POST /pay/{id}/checkout</c>), then
+    /// <paramref name="outcome"/> (<c>pay</c> or <c>fail</c>) on the sandbox's checkout page, whose signed event goes
+    /// through the inbound webhook path. Answers the button's response (200 when a checkout was opened).
     /// </summary>
-    public async Task RunDeadlinesAsync()
+    public async Task<HttpResponseMessage> PayAsync(string id, string outcome = "pay")
     {
-        var table = Get<StorageAccount>().Table(DeadlineScheduler.TableName);
-        var pump = Get<StandalonePumps>().CreatePump(DeadlineRegistration.DueFunction);
-        for (var batch = 0; batch < 100; batch++)
-        {
-            var now = Time.GetUtcNow();
-            var due = table.QueryAsync<DeadlineRow>(TableClient.CreateQueryFilter($"DueAt le {now}"), maxPerPage: 1);
-            await using var rows = due.GetAsyncEnumerator();
-            if (!await rows.MoveNextAsync())
-                return;
-            await pump.RunOnceAsync(CancellationToken.None);
-        }
-        throw new TimeoutException("Deadlines that are due were not handled after 100 batches.");
+        var checkout = await CreateClient().PostAsync($"/pay/{id}/checkout", null);
+        if (checkout.StatusCode != System.Net.HttpStatusCode.OK)
+            return checkout;
+        var url = (await checkout.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checkout_url").GetString()!;
+        var submit = await CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false })
+            .PostAsync(url, new FormUrlEncodedContent(new Dictionary<string, string> { ["outcome"] = outcome, ["method"] = "upi" }));
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, submit.StatusCode);
+        return checkout;
     }
 
     /// <summary>Every webhook the merchant's receiver got, as parsed bodies.</summary>

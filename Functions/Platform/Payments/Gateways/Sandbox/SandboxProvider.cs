@@ -41,11 +41,11 @@ public sealed record SandboxOrder : IStampedRow
     public long RefundedMinor { get; set; }
 }
 
-/// <summary>A refund the sandbox made: PK = <c>refund|&lt;id&gt;</c> (<c>sbr_…</c>, from its idempotency key).</summary>
+/// <summary>A refund the sandbox made, in its order's partition: RK = <c>refund|sbr_…</c> (from the order and the idempotency key).</summary>
 public sealed record SandboxRefund : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "refund";
+    public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
     public string PaymentId { get; set; } = "";
@@ -148,28 +148,37 @@ public sealed class SandboxProvider(StorageAccount storage, IOptions<JwtOptions>
 
     public async Task<ProviderRefund> RefundAsync(RefundRequest request, CancellationToken cancellationToken)
     {
-        var id = "sbr_" + Hash(request.IdempotencyKey)[..24];
-        var existing = await Table.FindAsync<SandboxRefund>("refund|" + id, "refund", cancellationToken);
-        if (existing is not null)
-            return new ProviderRefund(id, ProviderRefundState.Processed, existing.PaymentId, existing.AmountMinor, existing.Reference);
         var orderId = OrderOfPayment(request.PaymentId);
-        var refunded = await Table.TransitionAsync<SandboxOrder>(orderId, SandboxOrder.Row, order =>
-            order.PaymentId == request.PaymentId && order.RefundedMinor + request.AmountMinor <= order.AmountMinor
-                ? order with { RefundedMinor = order.RefundedMinor + request.AmountMinor }
-                : null, cancellationToken);
-        if (refunded is null)
-            throw new PaymentProviderException(Name, $"Payment '{request.PaymentId}' cannot be refunded {request.AmountMinor}.", transient: false, status: 400);
-        await Table.TryAddAsync(new SandboxRefund
+        if (orderId.Length == 0)
+            throw new PaymentProviderException(Name, $"No payment '{request.PaymentId}'.", transient: false, status: 404);
+        // The refund's id names its order and its key; the refund row and the order's total are one transaction.
+        var id = "sbr_" + orderId[4..] + "_" + Hash(request.IdempotencyKey)[..16];
+        var refunded = await Table.ApplyAsync<SandboxOrder, SandboxRefund?>(orderId, SandboxOrder.Row, async change =>
         {
-            PartitionKey = "refund|" + id, PaymentId = request.PaymentId, Reference = request.RefundId, AmountMinor = request.AmountMinor,
+            var existing = await Table.FindAsync<SandboxRefund>(orderId, "refund|" + id);
+            if (existing is not null)
+                return existing;
+            if (change.Current is not { } order || order.PaymentId != request.PaymentId || order.RefundedMinor + request.AmountMinor > order.AmountMinor)
+                return null;
+            var refund = new SandboxRefund
+            {
+                PartitionKey = orderId, RowKey = "refund|" + id, PaymentId = request.PaymentId, Reference = request.RefundId, AmountMinor = request.AmountMinor,
+            };
+            change.Write(order with { RefundedMinor = order.RefundedMinor + request.AmountMinor }).Insert(refund);
+            return refund;
         }, cancellationToken);
-        return new ProviderRefund(id, ProviderRefundState.Processed, request.PaymentId, request.AmountMinor, request.RefundId);
+        if (refunded.Outcome is not { } made)
+            throw new PaymentProviderException(Name, $"Payment '{request.PaymentId}' cannot be refunded {request.AmountMinor}.", transient: false, status: 400);
+        return new ProviderRefund(id, ProviderRefundState.Processed, made.PaymentId, made.AmountMinor, made.Reference);
     }
 
     public async Task<ProviderRefund> FetchRefundAsync(string providerRefundId, CancellationToken cancellationToken)
     {
-        var refund = await Table.FindAsync<SandboxRefund>("refund|" + providerRefundId, "refund", cancellationToken)
-                     ?? throw new PaymentProviderException(Name, $"No refund '{providerRefundId}'.", transient: false, status: 404);
+        var refund = providerRefundId.Length == 45 && providerRefundId.StartsWith("sbr_", StringComparison.Ordinal)
+            ? await Table.FindAsync<SandboxRefund>("sbo_" + providerRefundId[4..28], "refund|" + providerRefundId, cancellationToken)
+            : null;
+        if (refund is null)
+            throw new PaymentProviderException(Name, $"No refund '{providerRefundId}'.", transient: false, status: 404);
         return new ProviderRefund(providerRefundId, ProviderRefundState.Processed, refund.PaymentId, refund.AmountMinor, refund.Reference);
     }
 
