@@ -45,12 +45,22 @@ public sealed class RazorpayCheckoutPageTests
     {
         const string hostile = "</script><script>alert('x')</script>\"<b>";
         var html = RazorpayCheckoutPage.Render(FakeRazorpay.KeyId, "order_" + hostile, 100, "INR", hostile,
-            "https://shop.example.test/cb?" + hostile, "javascript:alert(1)\" onclick=\"x");
+            "https://shop.example.test/cb?" + hostile, "/cancel?x=\" onclick=\"x");
 
         Assert.DoesNotContain("<script>alert", html);
         Assert.DoesNotContain("<b>", html);
         Assert.DoesNotContain("\" onclick=\"", html);
         Assert.Equal(2, html.Split("</script>").Length - 1);
+    }
+
+    [Theory]
+    [InlineData("javascript:alert(1)")]
+    [InlineData("//evil.example/cancel")]
+    [InlineData("data:text/html,hi")]
+    public void Links_that_are_not_web_addresses_are_refused(string cancelUrl)
+    {
+        Assert.Throws<ArgumentException>(() => RazorpayCheckoutPage.Render(FakeRazorpay.KeyId, "order_IluGWxBm9U8zJ8", 100, "INR", "x",
+            "https://shop.example.test/cb", cancelUrl));
     }
 
     [Fact]

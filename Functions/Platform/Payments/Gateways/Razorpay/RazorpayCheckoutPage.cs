@@ -18,6 +18,8 @@ public static class RazorpayCheckoutPage
 
     public static string Render(string keyId, string orderId, long amountMinor, string currency, string description, string callbackUrl, string cancelUrl)
     {
+        RequireWebAddress(callbackUrl, nameof(callbackUrl));
+        RequireWebAddress(cancelUrl, nameof(cancelUrl));
         var html = HtmlEncoder.Default;
         var checkout = JsonSerializer.Serialize(new Dictionary<string, object>
         {
@@ -60,6 +62,14 @@ public static class RazorpayCheckoutPage
             </body>
             </html>
             """;
+    }
+
+    /// <summary>Encoding keeps markup out, not a <c>javascript:</c> link: only http(s) URLs and paths of this site are allowed.</summary>
+    private static void RequireWebAddress(string url, string name)
+    {
+        var isPath = url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
+        if (!isPath && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"))
+            throw new ArgumentException("Must be an http(s) URL or a path of this site.", name);
     }
 
     private static string Amount(long amountMinor, string currency) =>
