@@ -44,7 +44,8 @@ public sealed class StripeFailureTests : IAsyncLifetime
 
         Assert.Equal(1, _bed.Fake.SessionCount);
         Assert.Equal("open", _bed.Fake.Session(checkout.OrderId).Status);
-        Assert.Equal(4, _bed.Fake.CallsTo("POST", Sessions).Count(c => c.Replayed));
+        // Three attempts by the library (the first did the work), then the platform's call, answered from the record.
+        Assert.Equal([false, true, true, true], _bed.Fake.CallsTo("POST", Sessions).Select(c => c.Replayed));
     }
 
     [Fact]

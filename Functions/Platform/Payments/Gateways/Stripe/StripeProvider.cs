@@ -238,7 +238,10 @@ public sealed class StripeProvider(IHttpClientFactory clients, IOptions<StripeOp
         {
             { Status: "complete", PaymentStatus: "paid" } => (ProviderPaymentState.Succeeded, null),
             { Status: "expired" } => (ProviderPaymentState.Expired, null),
-            // Completed with a delayed method (bank debit, some wallets): paid later, or async_payment_failed.
+            // Completed with a delayed method (bank debit, some wallets) whose money did not come: async_payment_failed.
+            { Status: "complete", PaymentIntent.Status: "requires_payment_method" or "canceled" } =>
+                (ProviderPaymentState.Failed, session.PaymentIntent.LastPaymentError?.Message ?? "The customer's delayed payment failed."),
+            // Completed with a delayed method, the money still on its way.
             { Status: "complete" } => (ProviderPaymentState.Open, null),
             { Status: "open", PaymentIntent.LastPaymentError: { } error } =>
                 (ProviderPaymentState.Failed, error.Message ?? error.Code ?? "The payment attempt failed."),
