@@ -61,6 +61,8 @@ public static class PaymentRegistration
         services.AddDeadlineHandler(Payouts.ReconcileDeadline,
             invocation => invocation.Services.GetRequiredService<Payouts>().ReconcileAsync(invocation.Key, invocation.CancellationToken));
 
+        services.AddRazorpay(configuration);
+        services.AddStripe(configuration);
         var gateway = configuration["Payments:Gateway"];
         if (string.Equals(gateway, SandboxProvider.ProviderName, StringComparison.OrdinalIgnoreCase) || (gateway is null && !environment.IsProduction())
             || configuration.GetValue<bool>("Payments:Sandbox:Enabled"))

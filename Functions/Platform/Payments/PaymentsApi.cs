@@ -81,6 +81,11 @@ public static class PaymentsApi
         payments.MapPost("/sandbox/{orderId}", SandboxCheckoutPage.Submit).WithName("SandboxCheckoutSubmit").RequireRateLimiting(RateLimitPolicies.PerCaller)
             .WithMetadata(new RequestSizeLimitAttribute(4096)).ExcludeFromDescription();
 
+        payments.MapGet("/razorpay/checkout/{orderId}", RazorpayCheckoutEndpoints.Page).WithName("RazorpayCheckoutPage")
+            .RequireRateLimiting(RateLimitPolicies.PerCaller).ExcludeFromDescription();
+        payments.MapPost("/razorpay/callback", RazorpayCheckoutEndpoints.Callback).WithName("RazorpayCheckoutCallback")
+            .RequireRateLimiting(RateLimitPolicies.PerCaller).WithMetadata(new RequestSizeLimitAttribute(8192)).ExcludeFromDescription();
+
         var ops = app.MapGroup("/platform/payments").WithTags("Payments").RequireAuthorization(PlatformApi.AdminPolicy)
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
         ops.MapGet("/intents/{intentId}", GetIntent).WithName("PlatformGetPaymentIntent");

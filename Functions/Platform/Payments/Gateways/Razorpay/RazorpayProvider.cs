@@ -14,7 +14,7 @@ namespace Serverless.Platform.Payments;
 /// Basic auth with the key id and secret. Orders take no idempotency key, so an order is looked up by its receipt
 /// (the intent id) before one is created; refunds and payouts carry Razorpay's idempotency headers.
 /// </summary>
-public sealed partial class RazorpayProvider(HttpClient http, IOptions<RazorpayOptions> options, ILogger<RazorpayProvider> logger)
+public sealed partial class RazorpayProvider(IHttpClientFactory clients, IOptions<RazorpayOptions> options, ILogger<RazorpayProvider> logger)
     : IPaymentProvider, IPayoutProvider
 {
     public const string ProviderName = "razorpay";
@@ -23,6 +23,8 @@ public sealed partial class RazorpayProvider(HttpClient http, IOptions<RazorpayO
     public const string PayoutIdempotencyHeader = "X-Payout-Idempotency";
     public const string RefundIdempotencyHeader = "X-Refund-Idempotency";
     public const string CheckoutPathPrefix = "/payments/razorpay/checkout/";
+
+    public const string HttpClientName = "razorpay";
 
     /// <summary>Razorpay's limit on receipts (orders and refunds).</summary>
     private const int MaxReceiptLength = 40;
@@ -218,7 +220,8 @@ public sealed partial class RazorpayProvider(HttpClient http, IOptions<RazorpayO
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            // A client per call from the factory: its handlers rotate, so a provider held for the app's life follows DNS changes.
+            response = await clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

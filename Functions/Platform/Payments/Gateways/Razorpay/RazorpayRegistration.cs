@@ -66,7 +66,7 @@ public static class RazorpayRegistration
             .ValidateOnStart();
         services.AddSingleton<IValidatedSettings>(sp => sp.GetRequiredService<IOptions<RazorpayOptions>>().Value);
 
-        services.AddHttpClient<RazorpayProvider>((sp, client) =>
+        services.AddHttpClient(RazorpayProvider.HttpClientName, (sp, client) =>
             {
                 var o = sp.GetRequiredService<IOptions<RazorpayOptions>>().Value;
                 client.BaseAddress = new Uri(o.BaseUrl.TrimEnd('/') + "/");
@@ -93,8 +93,9 @@ public static class RazorpayRegistration
                     });
                 pipeline.AddTimeout(o.Timeout);
             });
-        services.AddTransient<IPaymentProvider>(sp => sp.GetRequiredService<RazorpayProvider>());
-        services.AddTransient<IPayoutProvider>(sp => sp.GetRequiredService<RazorpayProvider>());
+        services.AddSingleton<RazorpayProvider>();
+        services.AddSingleton<IPaymentProvider>(sp => sp.GetRequiredService<RazorpayProvider>());
+        services.AddSingleton<IPayoutProvider>(sp => sp.GetRequiredService<RazorpayProvider>());
         return services;
     }
 
