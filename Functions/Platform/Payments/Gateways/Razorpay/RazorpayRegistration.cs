@@ -79,6 +79,8 @@ public static class RazorpayRegistration
             .AddResilienceHandler("razorpay", (pipeline, context) =>
             {
                 var o = context.ServiceProvider.GetRequiredService<IOptions<RazorpayOptions>>().Value;
+                // A network wait is wall-clock time, whatever clock the app's business rules run on.
+                pipeline.TimeProvider = TimeProvider.System;
                 if (o.Retries > 0)
                     pipeline.AddRetry(new HttpRetryStrategyOptions
                     {

@@ -14,9 +14,11 @@ public static class SandboxCheckoutPage
 {
     private static readonly string[] Methods = ["card", "upi", "netbanking", "wallet"];
 
-    public static async Task<IResult> Render(string orderId, SandboxProvider sandbox, HttpContext context, string? result = null)
+    public static async Task<IResult> Render(string orderId, HttpContext context, string? result = null)
     {
-        var order = await sandbox.FindOrderAsync(orderId, context.RequestAborted);
+        // Only where the sandbox is configured (never by default in Production).
+        var sandbox = context.RequestServices.GetService<SandboxProvider>();
+        var order = sandbox is null ? null : await sandbox.FindOrderAsync(orderId, context.RequestAborted);
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         Secure(context, nonce, order?.ReturnUrl, order?.CancelUrl);
         if (order is null)
@@ -50,8 +52,10 @@ public static class SandboxCheckoutPage
     }
 
     /// <summary>The customer's answer: the sandbox records it and delivers its signed event through the inbound path, then sends the customer on.</summary>
-    public static async Task<IResult> Submit(string orderId, SandboxProvider sandbox, InboundEvents inbound, HttpContext context)
+    public static async Task<IResult> Submit(string orderId, InboundEvents inbound, HttpContext context)
     {
+        if (context.RequestServices.GetService<SandboxProvider>() is not { } sandbox)
+            return Results.Problem(statusCode: 404, title: $"No sandbox order '{orderId}'.");
         var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : null;
         var outcome = form?["outcome"].ToString();
         var method = form?["method"].ToString() is { Length: > 0 } m ? m : "card";
