@@ -36,6 +36,29 @@ param razorpayKeySecret string = ''
 @secure()
 param stripeSecretKey string = ''
 
+@description('Razorpay webhook secret (signs the webhooks Razorpay sends); leave empty when not used.')
+@secure()
+param razorpayWebhookSecret string = ''
+
+@description('RazorpayX account number payouts are made from; leave empty when not used.')
+@secure()
+param razorpayPayoutAccountNumber string = ''
+
+@description('Stripe webhook signing secret (whsec_...); leave empty when not used.')
+@secure()
+param stripeWebhookSecret string = ''
+
+@description('The payment provider new payments use: razorpay, stripe, or empty for none (the sandbox is for development only).')
+@allowed([
+  ''
+  'razorpay'
+  'stripe'
+])
+param paymentsGateway string = ''
+
+@description('Razorpay key id (rzp_live_...); not a secret, shown to customers by Razorpay Checkout.')
+param razorpayKeyId string = ''
+
 @description('Resend API key; leave empty to deploy without e-mail delivery.')
 @secure()
 param resendApiKey string = ''
@@ -89,6 +112,9 @@ var secretNames = {
   adminPassword: 'admin-password'
   razorpayKeySecret: 'razorpay-key-secret'
   stripeSecretKey: 'stripe-secret-key'
+  razorpayWebhookSecret: 'razorpay-webhook-secret'
+  razorpayPayoutAccountNumber: 'razorpay-payout-account-number'
+  stripeWebhookSecret: 'stripe-webhook-secret'
   resendApiKey: 'resend-api-key'
 }
 
@@ -131,6 +157,9 @@ module keyVault 'modules/keyvault.bicep' = {
     adminPassword: adminPassword
     razorpayKeySecret: razorpayKeySecret
     stripeSecretKey: stripeSecretKey
+    razorpayWebhookSecret: razorpayWebhookSecret
+    razorpayPayoutAccountNumber: razorpayPayoutAccountNumber
+    stripeWebhookSecret: stripeWebhookSecret
     resendApiKey: resendApiKey
   }
 }
@@ -167,6 +196,11 @@ module functionApp 'modules/functionapp.bicep' = {
     secretNames: secretNames
     hasRazorpayKeySecret: !empty(razorpayKeySecret)
     hasStripeSecretKey: !empty(stripeSecretKey)
+    hasRazorpayWebhookSecret: !empty(razorpayWebhookSecret)
+    hasRazorpayPayoutAccountNumber: !empty(razorpayPayoutAccountNumber)
+    hasStripeWebhookSecret: !empty(stripeWebhookSecret)
+    paymentsGateway: paymentsGateway
+    razorpayKeyId: razorpayKeyId
     hasResendApiKey: !empty(resendApiKey)
     publicBaseUrl: publicBaseUrl
     adminEmail: adminEmail

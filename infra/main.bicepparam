@@ -19,9 +19,21 @@ param razorpayKeySecret = readEnvironmentVariable('RAZORPAY_KEY_SECRET', '')
 
 param stripeSecretKey = readEnvironmentVariable('STRIPE_SECRET_KEY', '')
 
+param razorpayWebhookSecret = readEnvironmentVariable('RAZORPAY_WEBHOOK_SECRET', '')
+
+param razorpayPayoutAccountNumber = readEnvironmentVariable('RAZORPAY_PAYOUT_ACCOUNT_NUMBER', '')
+
+param stripeWebhookSecret = readEnvironmentVariable('STRIPE_WEBHOOK_SECRET', '')
+
+// razorpay or stripe; empty deploys with no way to pay (the sandbox never runs in Production unless asked).
+param paymentsGateway = ''
+
+// Razorpay's key id (rzp_live_...): not a secret; empty deploys without Razorpay.
+param razorpayKeyId = ''
+
 param resendApiKey = readEnvironmentVariable('RESEND_API_KEY', '')
 
-// Non-secret settings the app reads besides the ones main.bicep sets, e.g. { RAZORPAY_KEY_ID: 'rzp_live_...' }.
+// Non-secret settings the app reads besides the ones main.bicep sets, e.g. { Print__Referral__ReferrerBonus: '50' }.
 param additionalAppSettings = {}
 
 param maximumInstanceCount = 100

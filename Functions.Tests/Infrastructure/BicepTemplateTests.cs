@@ -46,7 +46,11 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         var template = infra.Template;
         var parameters = template.GetProperty("parameters");
 
-        foreach (var name in new[] { "jwtSigningKey", "adminPassword", "razorpayKeySecret", "stripeSecretKey", "resendApiKey" })
+        foreach (var name in new[]
+                 {
+                     "jwtSigningKey", "adminPassword", "razorpayKeySecret", "razorpayWebhookSecret", "razorpayPayoutAccountNumber",
+                     "stripeSecretKey", "stripeWebhookSecret", "resendApiKey",
+                 })
         {
             Assert.Equal("securestring", parameters.GetProperty(name).GetProperty("type").GetString());
         }
@@ -137,6 +141,8 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
             "Jwt__Lifetimes__Platform", "Jwt__Lifetimes__PreOrders", "Jwt__Lifetimes__ECards",
             "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
             "RateLimits__Auth__PermitLimit", "RateLimits__Auth__Window",
+            "Payments__Gateway", "Payments__Razorpay__KeyId", "Payments__Razorpay__KeySecret", "Payments__Razorpay__WebhookSecret",
+            "Payments__Stripe__SecretKey", "Payments__Stripe__WebhookSecret",
         })
         {
             Assert.Contains($"'{name}'", settings);

@@ -39,6 +39,21 @@ param hasRazorpayKeySecret bool
 @description('Whether the vault holds a Stripe secret key.')
 param hasStripeSecretKey bool
 
+@description('Whether the vault holds the razorpay webhook secret (signs the webhooks Razorpay sends).')
+param hasRazorpayWebhookSecret bool
+
+@description('Whether the vault holds the razorpayX account number payouts are made from.')
+param hasRazorpayPayoutAccountNumber bool
+
+@description('Whether the vault holds the stripe webhook signing secret (whsec_...).')
+param hasStripeWebhookSecret bool
+
+@description('The payment provider new payments use (razorpay, stripe) or empty for none.')
+param paymentsGateway string
+
+@description('Razorpay key id; empty deploys without Razorpay.')
+param razorpayKeyId string
+
 @description('Whether the vault holds a Resend API key.')
 param hasResendApiKey bool
 
@@ -171,9 +186,14 @@ var appSettings = {
   Jwt__Lifetimes__Platform: '01:00:00'
   Jwt__Lifetimes__PreOrders: '01:00:00'
   Jwt__Lifetimes__ECards: '01:00:00'
-  // An absent provider secret leaves its setting empty, which the app reads as "provider not configured".
-  RAZORPAY_KEY_SECRET: hasRazorpayKeySecret ? '${keyVaultReferencePrefix}${secretNames.razorpayKeySecret})' : ''
-  STRIPE_SECRET_KEY: hasStripeSecretKey ? '${keyVaultReferencePrefix}${secretNames.stripeSecretKey})' : ''
+  // Payments: an empty key id or secret key leaves that provider out; an absent secret leaves its setting empty.
+  Payments__Gateway: paymentsGateway
+  Payments__Razorpay__KeyId: razorpayKeyId
+  Payments__Razorpay__KeySecret: hasRazorpayKeySecret ? '${keyVaultReferencePrefix}${secretNames.razorpayKeySecret})' : ''
+  Payments__Razorpay__WebhookSecret: hasRazorpayWebhookSecret ? '${keyVaultReferencePrefix}${secretNames.razorpayWebhookSecret})' : ''
+  Payments__Razorpay__PayoutAccountNumber: hasRazorpayPayoutAccountNumber ? '${keyVaultReferencePrefix}${secretNames.razorpayPayoutAccountNumber})' : ''
+  Payments__Stripe__SecretKey: hasStripeSecretKey ? '${keyVaultReferencePrefix}${secretNames.stripeSecretKey})' : ''
+  Payments__Stripe__WebhookSecret: hasStripeWebhookSecret ? '${keyVaultReferencePrefix}${secretNames.stripeWebhookSecret})' : ''
   RESEND_API_KEY: hasResendApiKey ? '${keyVaultReferencePrefix}${secretNames.resendApiKey})' : ''
 }
 

@@ -35,6 +35,18 @@ param razorpayKeySecret string = ''
 @secure()
 param stripeSecretKey string = ''
 
+@description('Razorpay webhook secret (signs the webhooks Razorpay sends); no secret is created when empty.')
+@secure()
+param razorpayWebhookSecret string = ''
+
+@description('RazorpayX account number payouts are made from; no secret is created when empty.')
+@secure()
+param razorpayPayoutAccountNumber string = ''
+
+@description('Stripe webhook signing secret (whsec_...); no secret is created when empty.')
+@secure()
+param stripeWebhookSecret string = ''
+
 @description('Resend API key; no secret is created when empty.')
 @secure()
 param resendApiKey string = ''
@@ -93,6 +105,33 @@ resource stripeSecretKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = 
   name: secretNames.stripeSecretKey
   properties: {
     value: stripeSecretKey
+    contentType: 'text/plain'
+  }
+}
+
+resource razorpayWebhookSecretSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(razorpayWebhookSecret)) {
+  parent: keyVault
+  name: secretNames.razorpayWebhookSecret
+  properties: {
+    value: razorpayWebhookSecret
+    contentType: 'text/plain'
+  }
+}
+
+resource razorpayPayoutAccountNumberSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(razorpayPayoutAccountNumber)) {
+  parent: keyVault
+  name: secretNames.razorpayPayoutAccountNumber
+  properties: {
+    value: razorpayPayoutAccountNumber
+    contentType: 'text/plain'
+  }
+}
+
+resource stripeWebhookSecretSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(stripeWebhookSecret)) {
+  parent: keyVault
+  name: secretNames.stripeWebhookSecret
+  properties: {
+    value: stripeWebhookSecret
     contentType: 'text/plain'
   }
 }
