@@ -79,7 +79,7 @@ public sealed class StartupTests
         });
 
         Assert.Equal(1, exitCode);
-        Assert.Contains("Payments__Gateway 'paypall' is not supported", output);
+        Assert.Contains("Payments__Gateway 'paypall' is not configured", output);
         Assert.DoesNotContain("   at ", output);
     }
 }

@@ -133,6 +133,7 @@ public static class BenchRun
             }
             // The ledger: no endpoint spends from one yet, so the product's Ledger runs in this process against the
             // same Azurite (the app idle meanwhile), with the same concurrency and durations as the wrk scenarios.
+            rows.Add(await PaymentRun.RunAsync("sandbox intent round trip", token, Connections, warmup, duration));
             rows.Add(await LedgerRun.RunAsync($"ledger: {Connections} spenders, one wallet", 1, Connections, warmup, duration));
             rows.Add(await LedgerRun.RunAsync($"ledger: {Connections} spenders, {Connections} wallets", Connections, Connections, warmup, duration));
             result["scenarios"] = rows;
@@ -216,6 +217,12 @@ public static class BenchRun
                 // A ledger row: movements/s, the mean storage requests per movement (its range), and the ETag loop as (b).
                 var range = r["storage_requests_min"]!.ToString() == r["storage_requests_max"]!.ToString() ? "" : $" ({F("storage_requests_min")}–{F("storage_requests_max")})";
                 sb.AppendLine($"| {F("scenario")} | {F("rps")} | {F("p50_ms")} | {F("p99_ms")} | {F("max_ms")} | {F("errors")} | {F("storage_requests_per_request")}{range} | – | {F("etag_loop_rps")} (ETag loop) | – | {F("ratio_to_etag_loop")} | – |");
+                continue;
+            }
+            if (r["storage_requests_checkout"] is not null)
+            {
+                // The payment row: round trips/s, latency of checkout + confirmation, storage of the two requests.
+                sb.AppendLine($"| {F("scenario")} | {F("rps")} | {F("p50_ms")} | {F("p99_ms")} | {F("max_ms")} | {F("errors")} | {F("storage_requests_per_request")} ({F("storage_requests_checkout")} + {F("storage_requests_confirmation")}) | – | – | – | – | – |");
                 continue;
             }
             var samples = r["storage_requests_samples"]?.AsArray().Select(x => x!.GetValue<int>()).ToList() ?? [];
