@@ -49,16 +49,17 @@ public sealed class PreOrderCostTests(PreOrdersFactory app, ITestOutputHelper ou
     /// <summary>
     /// The pay button: the page's read of the pre-order, the intent row written with the right to ask the provider
     /// (read, insert), the sandbox's order (insert), the order index (upsert), the intent's move to pending with its
-    /// callback (read, recovery message, transaction, forward: deleting the outbox row and the message), and its
+    /// callback (recovery message, transaction, forward: deleting the outbox row and the message), and its
     /// reconciliation deadline (row, message).
     /// </summary>
-    private const int CheckoutCost = 12;
+    private const int CheckoutCost = 11;
 
     /// <summary>
-    /// The sandbox page's "Pay": the sandbox order (read, read and write), then the inbound path: the event stored
-    /// (read, recovery message, transaction), processed (event read, intent read, the intent's success with its
-    /// callback, which pays the pre-order with its webhook, each a read, a recovery message, a transaction, and the
-    /// tidying of its outbox row and message), and marked processed (read, write), and the event's own outbox tidied.
+    /// The sandbox page's "Pay": the sandbox order (read, write), then the inbound path: the event stored (read,
+    /// recovery message, transaction); processed: event read, intent read, the intent's success (recovery message,
+    /// transaction) whose callback pays the pre-order (read, recovery message, transaction, the webhook: endpoint read,
+    /// event transaction, queue message, then its outbox row and message deleted), the intent's outbox row and message
+    /// deleted, the event marked processed (write); and the event's own outbox row and message deleted.
     /// </summary>
-    private const int ConfirmCost = 25;
+    private const int ConfirmCost = 23;
 }

@@ -128,7 +128,8 @@ public sealed class InboundEvents(
         };
         if (status == InboundStatus.Unmatched)
             logger.LogWarning("Event {Event} ({Type}) of {Provider} matches nothing of ours: {Note}", row.EventId, parsed.Type, row.Provider, note);
-        await Table.TransitionAsync<InboundEventRow>(partition, InboundEventRow.Row, current => current.Status != InboundStatus.Received
+        // From the row as read: no second read unless another delivery wrote it meanwhile.
+        await Table.TransitionAsync(row, current => current.Status != InboundStatus.Received
             ? null
             : current with { Status = status, Type = parsed.Type, IntentId = intentId, Note = note, ProcessedAt = time.GetUtcNow() }, cancellationToken);
     }

@@ -230,7 +230,8 @@ public sealed class PaymentIntents(
             PartitionKey = IntentOrderIndex.PartitionFor(provider.Name, checkout.OrderId), RowKey = "", IntentId = opening.Id,
         }, TableUpdateMode.Replace, cancellationToken);
 
-        var opened = await transitions.ApplyAsync<PaymentIntent, bool>(Table, opening.Id, PaymentIntent.Row, change =>
+        // From the row this request wrote (its ETag): no read unless someone wrote it since.
+        var opened = await transitions.ApplyAsync<PaymentIntent, bool>(Table, opening, change =>
         {
             if (change.Current is not { Status: IntentStatus.Created } intent || intent.CheckoutAttempt != opening.CheckoutAttempt)
                 return false;

@@ -193,7 +193,7 @@ public sealed class SandboxProvider(StorageAccount storage, IOptions<JwtOptions>
         if (order is null)
             return (null, null);
         var now = time.GetUtcNow();
-        var after = await Table.TransitionAsync<SandboxOrder>(orderId, SandboxOrder.Row, current =>
+        var after = await Table.TransitionAsync(order, current =>
         {
             if (current.Status != "open")
                 return null;
