@@ -3,12 +3,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using EventUtility = Stripe.EventUtility;
 using StripeConfiguration = Stripe.StripeConfiguration;
 
@@ -107,13 +103,7 @@ public sealed class FakeStripe(TimeProvider? clock = null) : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        _app = builder.Build();
-        _app.Map("/{**path}", HandleAsync);
-        await _app.StartAsync();
-        Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        (_app, Url) = await Serverless.Tests.Infrastructure.LoopbackServer.StartAsync(app => app.Map("/{**path}", HandleAsync));
     }
 
     // ---- The customer, and Stripe's side of a payment ----
