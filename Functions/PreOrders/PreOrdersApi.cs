@@ -38,7 +38,11 @@ public static partial class PreOrdersApi
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
         pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage");
         pay.MapGet("/{id}/status", PayStatus).WithName("PreOrderPayStatus");
-        pay.MapPost("/{id}/checkout", Checkout).WithName("PreOrderPayCheckout");
+        pay.MapPost("/{id}/checkout", Checkout).WithName("PreOrderPayCheckout")
+            .WithSummary("Open (or join) the pre-order's payment and get where the customer pays it")
+            .WithDescription("The pay page's button. Concurrent clicks share one payment intent and one provider order. 409 not_payable " +
+                             "unless the pre-order is pending; 503 payments_unavailable without a configured provider; 502/503 " +
+                             "payment_provider_unavailable (with Retry-After) when the provider does not answer.");
     }
 
     public static async Task<Results<Ok<LoginResponse>, ErrorResult>> Login(

@@ -75,6 +75,10 @@ public static class PaymentsApi
     {
         var payments = app.MapGroup("/payments").WithTags("Payments").AllowAnonymous();
         payments.MapPost("/webhooks/{provider}", ReceiveWebhook).WithName("PaymentProviderWebhook")
+            .WithSummary("A payment provider's webhook (razorpay, stripe, sandbox)")
+            .WithDescription("Public; the provider's signature of the raw body is checked first (X-Razorpay-Signature, Stripe-Signature, " +
+                             "X-Sandbox-Signature): 400 invalid_signature when it does not hold. The event is stored once per provider " +
+                             "event id and answered 200 (status stored, or duplicate for a repeat); processing continues from the stored event.")
             .WithMetadata(new RequestSizeLimitAttribute(InboundEvents.MaxBodyBytes));
         payments.MapGet("/sandbox/{orderId}", SandboxCheckoutPage.Render).WithName("SandboxCheckoutPage").RequireRateLimiting(RateLimitPolicies.PerCaller)
             .ExcludeFromDescription();
@@ -88,10 +92,16 @@ public static class PaymentsApi
 
         var ops = app.MapGroup("/platform/payments").WithTags("Payments").RequireAuthorization(PlatformApi.AdminPolicy)
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
-        ops.MapGet("/intents/{intentId}", GetIntent).WithName("PlatformGetPaymentIntent");
-        ops.MapPost("/intents/{intentId}/refresh", RefreshIntent).WithName("PlatformRefreshPaymentIntent");
-        ops.MapPost("/intents/{intentId}/refunds", RefundIntent).WithName("PlatformRefundPaymentIntent");
-        ops.MapGet("/events/{provider}/{eventId}", GetEvent).WithName("PlatformGetPaymentEvent");
+        ops.MapGet("/intents/{intentId}", GetIntent).WithName("PlatformGetPaymentIntent").WithSummary("A payment intent with its refunds (platform admin)");
+        ops.MapPost("/intents/{intentId}/refresh", RefreshIntent).WithName("PlatformRefreshPaymentIntent")
+            .WithSummary("Ask the provider for an open intent's newest state and apply it (platform admin)")
+            .WithDescription("502/503 payment_provider_unavailable with Retry-After when the provider does not answer.");
+        ops.MapPost("/intents/{intentId}/refunds", RefundIntent).WithName("PlatformRefundPaymentIntent")
+            .WithSummary("Refund a paid intent in full or in part (platform admin)")
+            .WithDescription("The Idempotency-Key header is required and is the refund's key: the same key again is the same refund " +
+                             "(409 idempotency_key_reused for another amount). 409 invalid_state unless paid, 409 exceeds_refundable beyond " +
+                             "what is left. amount_minor omitted refunds all that is left.");
+        ops.MapGet("/events/{provider}/{eventId}", GetEvent).WithName("PlatformGetPaymentEvent").WithSummary("A stored inbound provider event: received, processed, unmatched or ignored (platform admin)");
     }
 
     /// <summary>
