@@ -305,6 +305,29 @@ public sealed class PreOrderStripeTests(StripePreOrdersFactory app) : IClassFixt
     }
 
     [Fact]
+    public async Task A_delayed_payment_that_failed_ends_its_session_and_the_customer_pays_on_a_new_one()
+    {
+        var (merchant, id) = await GatewayTestSteps.NewPreOrderAsync(app, TimeSpan.FromDays(1));
+        var first = await GatewayTestSteps.CheckoutUrlAsync(app, id);
+        var firstSession = await SessionOfAsync(app, id);
+        Stripe.CompleteAsync(firstSession);
+        Stripe.AsyncFail(firstSession);
+        await DeliverAsync(Stripe.Event("checkout.session.async_payment_failed", firstSession));
+        Assert.Equal(IntentStatus.Failed, (await GatewayTestSteps.IntentAsync(app, id))!.Status);
+
+        var second = await GatewayTestSteps.CheckoutUrlAsync(app, id);
+        var secondSession = await SessionOfAsync(app, id);
+        Stripe.Complete(secondSession);
+        await DeliverAsync(Stripe.Event("checkout.session.completed", secondSession));
+
+        Assert.NotEqual(first, second);
+        Assert.NotEqual(firstSession, secondSession);
+        Assert.Equal("paid", (await GatewayTestSteps.PreOrderAsync(merchant, id)).GetProperty("status").GetString());
+        Assert.Equal(Stripe.Session(secondSession).PaymentIntentId,
+            (await GatewayTestSteps.PreOrderAsync(merchant, id)).GetProperty("payment_details").GetProperty("transaction_id").GetString());
+    }
+
+    [Fact]
     public async Task A_pre_order_expiring_before_Stripe_allows_a_session_to_expire_has_its_session_expired_at_its_own_deadline()
     {
         var (merchant, id) = await GatewayTestSteps.NewPreOrderAsync(app, TimeSpan.FromMinutes(9));

@@ -47,6 +47,8 @@ public enum ProviderPaymentState
 /// <summary>
 /// A payment's state as a webhook or a fetch reports it. <see cref="OrderId"/> is the provider order it belongs to;
 /// <see cref="IntentId"/> is ours when the provider echoes it back (receipt, metadata, client reference).
+/// <see cref="OrderClosed"/>: a failure that also ends the order (a Stripe session whose delayed payment failed), so a
+/// new one must be opened for the customer to try again.
 /// </summary>
 public sealed record ProviderPayment(
     string OrderId,
@@ -57,7 +59,8 @@ public sealed record ProviderPayment(
     string? Method = null,
     string? FailureReason = null,
     DateTimeOffset? At = null,
-    string? IntentId = null);
+    string? IntentId = null,
+    bool OrderClosed = false);
 
 public sealed record RefundRequest(string RefundId, string IdempotencyKey, string PaymentId, long AmountMinor, string Currency, string Reason);
 

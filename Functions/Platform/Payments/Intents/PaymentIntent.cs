@@ -32,6 +32,9 @@ public static class IntentStatus
 
     public static bool IsOpen(string status) => status is Created or Pending or Failed;
 
+    /// <summary>Open, with no provider order the customer could pay: the next checkout asks the provider for one.</summary>
+    public static bool NeedsOrder(PaymentIntent intent) => intent.Status is Created || (intent.Status is Failed && intent.ProviderOrderId is null);
+
     public static bool IsPaid(string status) => status is Succeeded or PartiallyRefunded or Refunded;
 }
 
@@ -56,6 +59,8 @@ public sealed record PaymentIntent : IStampedRow, IStatefulRow
         // The provider's checkout expired before the surface's deadline: a new one may be opened.
         (IntentStatus.Pending, IntentStatus.Created),
         (IntentStatus.Failed, IntentStatus.Succeeded),
+        // The failure ended the provider's order: the customer's retry opens a new one.
+        (IntentStatus.Failed, IntentStatus.Pending),
         (IntentStatus.Failed, IntentStatus.Created),
         (IntentStatus.Failed, IntentStatus.Expired),
         (IntentStatus.Failed, IntentStatus.Cancelled),

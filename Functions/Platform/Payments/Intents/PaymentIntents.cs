@@ -144,7 +144,7 @@ public sealed class PaymentIntents(
                 }
                 if (intent.AmountMinor != request.AmountMinor || intent.Currency != request.Currency)
                     return OpenStep.Mismatch;
-                if (intent.Status != IntentStatus.Created)
+                if (!IntentStatus.NeedsOrder(intent))
                     return OpenStep.Done;
                 if (now >= intent.ExpiresAt)
                 {
@@ -233,7 +233,7 @@ public sealed class PaymentIntents(
         // From the row this request wrote (its ETag): no read unless someone wrote it since.
         var opened = await transitions.ApplyAsync<PaymentIntent, bool>(Table, opening, change =>
         {
-            if (change.Current is not { Status: IntentStatus.Created } intent || intent.CheckoutAttempt != opening.CheckoutAttempt)
+            if (change.Current is not { } intent || !IntentStatus.NeedsOrder(intent) || intent.CheckoutAttempt != opening.CheckoutAttempt)
                 return false;
             var pending = intent.Moved(IntentStatus.Pending, time.GetUtcNow()) with
             {
@@ -322,6 +322,8 @@ public sealed class PaymentIntents(
                 var failed = intent.Status == IntentStatus.Failed
                     ? intent with { FailureReason = payment.FailureReason ?? intent.FailureReason, UpdatedAt = now }
                     : intent.Moved(IntentStatus.Failed, now) with { FailureReason = payment.FailureReason ?? "payment_failed" };
+                if (payment.OrderClosed && payment.OrderId == intent.ProviderOrderId)
+                    failed = failed with { ProviderOrderId = null, CheckoutUrl = null, CheckoutAttempt = intent.CheckoutAttempt + 1 };
                 change.Write(failed);
                 if (failed.Status != intent.Status)
                     change.Publish(Event(failed, intent.Status));

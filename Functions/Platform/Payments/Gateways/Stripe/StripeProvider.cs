@@ -260,6 +260,8 @@ public sealed class StripeProvider(IHttpClientFactory clients, IOptions<StripeOp
             ?? (session.PaymentMethodTypes is [var only] ? only : null),
         FailureReason: failure,
         At: at,
+        // A completed session takes no other attempt: the customer's retry needs a new one.
+        OrderClosed: state == ProviderPaymentState.Failed && session.Status == "complete",
         IntentId: session.Metadata?.GetValueOrDefault(IntentIdKey) ?? session.ClientReferenceId);
 
     private static ProviderRefund ToRefund(Refund refund) => new(
