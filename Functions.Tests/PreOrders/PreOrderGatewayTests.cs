@@ -222,6 +222,30 @@ public sealed class PreOrderRazorpayTests(RazorpayPreOrdersFactory app) : IClass
     }
 
     [Fact]
+    public async Task A_refund_Razorpay_leaves_pending_is_confirmed_by_a_fetch_when_its_webhook_never_comes()
+    {
+        var (_, id) = await GatewayTestSteps.NewPreOrderAsync(app, TimeSpan.FromDays(1));
+        var orderId = OrderOf(await GatewayTestSteps.CheckoutUrlAsync(app, id));
+        var paymentId = Razorpay.Pay(orderId);
+        await DeliverAsync(Razorpay.Webhook("payment.captured", paymentId, orderId));
+        var intent = await GatewayTestSteps.IntentAsync(app, id);
+
+        var refund = await app.Get<PaymentIntents>().RefundAsync(intent!.Id, "goodwill", 40_00, "goodwill", default);
+        var again = await app.Get<PaymentIntents>().RefundAsync(intent.Id, "goodwill", 40_00, "goodwill", default);
+        Assert.Equal((RefundStatus.Pending, RefundStatus.Pending), (refund.Refund!.Status, again.Refund!.Status));
+        var atRazorpay = Assert.Single(Razorpay.Refunds, r => (string)r["payment_id"]! == paymentId);
+        Razorpay.ProcessRefund((string)atRazorpay["id"]!);
+
+        app.Time.Advance(TimeSpan.FromMinutes(5));
+        await app.RunDeadlinesAsync();
+
+        var after = await GatewayTestSteps.IntentAsync(app, id);
+        Assert.Equal((IntentStatus.PartiallyRefunded, 40_00L), (after!.Status, after.RefundedMinor));
+        var recorded = Assert.Single(await app.Get<PaymentIntents>().RefundsAsync(intent.Id, default));
+        Assert.Equal((RefundStatus.Processed, (string)atRazorpay["id"]!), (recorded.Status, recorded.ProviderRefundId));
+    }
+
+    [Fact]
     public async Task Razorpay_timing_out_on_order_creation_and_the_customer_clicking_again_makes_one_order()
     {
         var (_, id) = await GatewayTestSteps.NewPreOrderAsync(app, TimeSpan.FromDays(1));

@@ -394,13 +394,29 @@ public sealed class PaymentIntents(
     /// <summary>The reconciliation deadline: fetch, and while the intent stays open, look again later (sooner while it is young).</summary>
     public async Task ReconcileAsync(string intentId, CancellationToken cancellationToken)
     {
-        var intent = await RefreshAsync(intentId, cancellationToken);
+        PaymentIntent? intent;
+        try
+        {
+            intent = await RefreshAsync(intentId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is PaymentProviderException or InvalidOperationException)
+        {
+            // The provider is down, refuses, or is no longer configured: look again later rather than give up.
+            logger.LogWarning("Reconciling payment intent {Intent} failed ({Error}); it is tried again in {Delay}", intentId, ex.Message, FirstReconcile);
+            await deadlines.ScheduleAsync(ReconcileDeadline, intentId, time.GetUtcNow() + FirstReconcile, cancellationToken);
+            return;
+        }
         if (intent is null || !IntentStatus.IsOpen(intent.Status))
             return;
         var now = time.GetUtcNow();
-        var age = now - intent.CreatedAt;
-        var gap = age < FirstReconcile ? FirstReconcile : age > LongestReconcileGap ? LongestReconcileGap : age;
-        await deadlines.ScheduleAsync(ReconcileDeadline, intent.Id, Min(now + gap, intent.ExpiresAt), cancellationToken);
+        await deadlines.ScheduleAsync(ReconcileDeadline, intent.Id, Min(now + NextLookAfter(intent.CreatedAt), intent.ExpiresAt), cancellationToken);
+    }
+
+    /// <summary>How long until something started at <paramref name="since"/> is looked at again: as long as it has been going, 5 min to 6 h.</summary>
+    private TimeSpan NextLookAfter(DateTimeOffset since)
+    {
+        var age = time.GetUtcNow() - since;
+        return age < FirstReconcile ? FirstReconcile : age > LongestReconcileGap ? LongestReconcileGap : age;
     }
 
     /// <summary>
@@ -467,7 +483,7 @@ public sealed class PaymentIntents(
     {
         if (RefundStatus.IsFinal(refund.Status))
             return (intent, refund);
-        await deadlines.ScheduleAsync(RefundDeadline, intent.Id + "|" + refund.RowKey, time.GetUtcNow() + FirstReconcile, cancellationToken);
+        await deadlines.ScheduleAsync(RefundDeadline, intent.Id + "|" + refund.RowKey, time.GetUtcNow() + NextLookAfter(refund.CreatedAt), cancellationToken);
         ProviderRefund answer;
         try
         {
@@ -543,6 +559,13 @@ public sealed class PaymentIntents(
         var refund = intent is null ? null : await Table.FindAsync<IntentRefund>(intent.PartitionKey, key[(separator + 1)..], cancellationToken);
         if (intent is null || refund is null || RefundStatus.IsFinal(refund.Status))
             return;
+        if (providers.Find(intent.Provider) is null)
+        {
+            logger.LogError("Refund {Refund} of {Intent} waits: provider {Provider} is not configured", refund.RefundId, intent.Id, intent.Provider);
+            await deadlines.ScheduleAsync(RefundDeadline, key, time.GetUtcNow() + LongestReconcileGap, cancellationToken);
+            return;
+        }
+        // Scheduled again by the attempt itself (before it asks), so a refund stays looked after until it is final.
         await ExecuteRefundAsync(intent, refund, cancellationToken);
     }
 
