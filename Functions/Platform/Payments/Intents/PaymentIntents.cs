@@ -154,7 +154,8 @@ public sealed class PaymentIntents(
                 }
                 if (intent.OpeningBy is { } holder && holder != change.OperationId && intent.OpeningUntil > now)
                     return OpenStep.Wait;
-                change.Write(intent with { OpeningBy = change.OperationId, OpeningUntil = now + OpeningLease });
+                // The order about to be made is the configured provider's, whichever one an earlier order was made with.
+                change.Write(intent with { Provider = provider.Name, OpeningBy = change.OperationId, OpeningUntil = now + OpeningLease });
                 return OpenStep.Open;
             }, cancellationToken);
 
