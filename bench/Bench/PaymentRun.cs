@@ -17,6 +17,25 @@ public static class PaymentRun
 {
     sealed record Trip(bool Ok, double CheckoutMs, double ConfirmMs, int CheckoutStorage, int ConfirmStorage, string? Error);
 
+    /// <summary>Only this scenario, one customer and then 32 (<c>Bench payments</c>): for looking into the round trip itself.</summary>
+    public static async Task<int> RunAloneAsync(bool smoke)
+    {
+        Infra.EnsurePortsFree();
+        await using var infra = new Infra(Infra.FindRoot());
+        await infra.StartAzuriteAsync(null);
+        await infra.StartAppAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(Infra.AppUrl), Timeout = TimeSpan.FromSeconds(30) };
+        var token = await BenchRun.Login(http);
+        var rows = new[]
+        {
+            await RunAsync("sandbox intent round trip, 1 customer", token, 1, smoke ? 1 : 3, smoke ? 2 : 10),
+            await RunAsync("sandbox intent round trip, 32 customers", token, 32, smoke ? 1 : 5, smoke ? 2 : 15),
+        };
+        foreach (var row in rows)
+            Console.WriteLine(row.ToJsonString());
+        return rows.Sum(r => r["errors"]!.GetValue<long>()) == 0 ? 0 : 1;
+    }
+
     public static async Task<JsonObject> RunAsync(string name, string token, int connections, int warmupSeconds, int durationSeconds)
     {
         using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = connections * 2 })
@@ -48,14 +67,14 @@ public static class PaymentRun
             ["scenario"] = name,
             ["driver"] = "HTTP: create a pre-order (untimed), POST /pay/{id}/checkout, POST the sandbox checkout form, check the pre-order is paid",
             ["connections"] = connections,
-            ["requests"] = trips.Length,
+            ["requests"] = (long)trips.Length,
             ["rps"] = Math.Round(ok.Length / elapsed, 1),
             ["p50_ms"] = Math.Round(Percentile(roundTrip, 0.5), 2),
             ["p99_ms"] = Math.Round(Percentile(roundTrip, 0.99), 2),
             ["max_ms"] = Math.Round(roundTrip.DefaultIfEmpty().Max(), 2),
             ["checkout_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.CheckoutMs), 0.5), 2),
             ["confirmation_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.ConfirmMs), 0.5), 2),
-            ["errors"] = failed,
+            ["errors"] = (long)failed,
             ["storage_requests_per_request"] = checkoutStorage + confirmStorage,
             ["storage_requests_checkout"] = checkoutStorage,
             ["storage_requests_confirmation"] = confirmStorage,

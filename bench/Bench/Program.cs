@@ -10,6 +10,7 @@ try
     {
         "bench" => await BenchRun.RunAsync(smoke),
         "faults" => await FaultsRun.RunAsync(smoke, args.Contains("--stock-azurite")),
+        "payments" => await PaymentRun.RunAloneAsync(smoke),
         _ => Usage(),
     };
 }
@@ -22,6 +23,6 @@ catch (Exception e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose]");
     return 2;
 }
