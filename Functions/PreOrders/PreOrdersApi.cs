@@ -154,17 +154,8 @@ public static partial class PreOrdersApi
             return ApiErrors.Result(new ApiError(503, "payments_unavailable", "Online payment is not available for this pre-order yet."));
         if (!order.IsOpen(time.GetUtcNow()))
             return NotPayable(order, time.GetUtcNow());
-        IntentCheckout checkout;
-        try
-        {
-            checkout = await orders.CheckoutAsync(order, settings.PaymentUrl(order.Id), context.RequestAborted);
-        }
-        catch (PaymentProviderException ex)
-        {
-            context.Response.Headers.RetryAfter = "5";
-            return ApiErrors.Result(new ApiError(ex.Transient ? 503 : 502, "payment_provider_unavailable",
-                "The payment provider could not open this payment; try again in a moment."));
-        }
+        // A provider that does not answer is 502/503 payment_provider_unavailable with Retry-After (the platform's error handling).
+        var checkout = await orders.CheckoutAsync(order, settings.PaymentUrl(order.Id), context.RequestAborted);
         if (checkout.CheckoutUrl is null)
             return NotPayable(await orders.FindPublicAsync(id, context.RequestAborted) ?? order, time.GetUtcNow());
         return TypedResults.Ok(new PayCheckoutResponse(order.Id, order.EffectiveStatus(time.GetUtcNow()), checkout.CheckoutUrl));

@@ -56,6 +56,12 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Storag
                 return DescribeBadRequest(bad, context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType);
             case ConcurrencyConflictException conflict:
                 return ApiError.Conflict(conflict.Message, "concurrent_update");
+            case Serverless.Platform.Payments.PaymentProviderException provider:
+                // A surface that did not expect the provider to fail: the provider's answer, never a 500 (no detail: it may name accounts).
+                logger.LogWarning("Payment provider {Provider} failed while serving {Path}: {Reason}", provider.Provider, context.Request.Path, provider.Message);
+                context.Response.Headers.RetryAfter = "5";
+                return new ApiError(provider.Transient ? 503 : 502, "payment_provider_unavailable",
+                    "The payment provider did not answer as expected; try again in a moment.");
         }
         if (StorageFailure.IsUnavailable(ex))
         {

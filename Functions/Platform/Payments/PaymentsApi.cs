@@ -132,15 +132,8 @@ public static class PaymentsApi
     /// <summary>Asks the provider for the newest state of an open intent now and applies it.</summary>
     public static async Task<Results<Ok<IntentView>, ErrorResult>> RefreshIntent(string intentId, PaymentIntents intents, HttpContext context)
     {
-        PaymentIntent? intent;
-        try
-        {
-            intent = await intents.RefreshAsync(intentId, context.RequestAborted);
-        }
-        catch (PaymentProviderException ex)
-        {
-            return ProviderUnavailable(context, ex);
-        }
+        // A provider that does not answer is 502/503 payment_provider_unavailable (the platform's error handling).
+        var intent = await intents.RefreshAsync(intentId, context.RequestAborted);
         return intent is null ? NoIntent(intentId) : TypedResults.Ok(IntentView.From(intent, await intents.RefundsAsync(intent.Id, context.RequestAborted)));
     }
 
@@ -179,13 +172,6 @@ public static class PaymentsApi
         return row is null
             ? ApiErrors.NotFound($"No event '{eventId}' of '{provider}'.")
             : TypedResults.Ok(new InboundEventView(row.Provider, row.EventId, row.Status, row.Type, row.IntentId, row.Note, row.ReceivedAt, row.ProcessedAt));
-    }
-
-    internal static ErrorResult ProviderUnavailable(HttpContext context, PaymentProviderException ex)
-    {
-        context.Response.Headers.RetryAfter = "5";
-        return ApiErrors.Result(new ApiError(ex.Transient ? 503 : 502, "payment_provider_unavailable",
-            "The payment provider did not answer as expected; try again in a moment."));
     }
 
     private static ErrorResult NoIntent(string intentId) => ApiErrors.NotFound($"No payment intent '{intentId}'.");
