@@ -118,6 +118,38 @@ public sealed class IdempotencyTests(PlatformFactory app) : IClassFixture<Platfo
     }
 
     [Fact]
+    public async Task Stored_fingerprints_are_keyed_and_records_stored_with_a_plain_hash_are_still_honoured()
+    {
+        var admin = app.CreateClientAs(7020, Roles.Admin);
+        var body = new { kind = "merchant", name = "Fingerprint Merchant" };
+        var bodyBytes = await JsonContent.Create(body).ReadAsByteArrayAsync();
+        var plain = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            [.. System.Text.Encoding.UTF8.GetBytes("POST /platform/api-clients\n"), .. bodyBytes]));
+
+        var first = await admin.SendAsync(Create("key-fingerprint", body));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        // A guess at the body cannot be checked against the table: what is stored is an HMAC, not the plain hash.
+        Assert.False(await IdempotencyStore.HoldsAsync(app, plain));
+        var table = new TableServiceClient(app.ConnectionString).GetTableClient(app.Prefix + IdempotencyMiddleware.TableName);
+        var partition = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("user:7020\nkey-fingerprint")));
+        var mine = (await table.GetEntityAsync<TableEntity>(partition, "")).Value;
+        Assert.StartsWith("h1:", mine.GetString("Fingerprint"));
+        Assert.DoesNotContain(plain, mine.GetString("Fingerprint"));
+
+        // A record written before fingerprints were keyed holds the plain hash: the same request still replays.
+        mine["Fingerprint"] = plain;
+        await table.UpdateEntityAsync(mine, mine.ETag, TableUpdateMode.Merge);
+        var replay = await admin.SendAsync(Create("key-fingerprint", body));
+        var changed = await admin.SendAsync(Create("key-fingerprint", new { kind = "merchant", name = "Another Merchant" }));
+
+        Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(HttpStatusCode.Conflict, changed.StatusCode);
+        Assert.Equal(1, await CountClientsAsync("Fingerprint Merchant"));
+    }
+
+    [Fact]
     public async Task The_same_key_with_a_different_body_is_a_409()
     {
         var admin = app.CreateClientAs(7002, Roles.Admin);

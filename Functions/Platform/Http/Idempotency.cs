@@ -52,9 +52,22 @@ public sealed class StoredResponseCipher
     private const int TagSize = 16;
     private readonly byte[] _key;
 
-    public StoredResponseCipher(IOptions<JwtOptions> jwt) =>
-        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(jwt.Value.SigningKey), 32,
-            salt: [], info: "idempotency-stored-responses"u8.ToArray());
+    public StoredResponseCipher(IOptions<JwtOptions> jwt)
+    {
+        var signingKey = Encoding.UTF8.GetBytes(jwt.Value.SigningKey);
+        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, signingKey, 32, salt: [], info: "idempotency-stored-responses"u8.ToArray());
+        FingerprintKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, signingKey, 32, salt: [], info: "idempotency-request-fingerprints"u8.ToArray());
+        FingerprintKeyId = Convert.ToHexStringLower(SHA256.HashData(FingerprintKey))[..8];
+    }
+
+    /// <summary>Names <see cref="FingerprintKey"/> in stored fingerprints, so one made under a replaced key is known as such.</summary>
+    public string FingerprintKeyId { get; }
+
+    /// <summary>
+    /// The key of request fingerprints: a stored fingerprint of a body that carries a password cannot be tested
+    /// against guesses by whoever reads the table.
+    /// </summary>
+    public byte[] FingerprintKey { get; }
 
     /// <summary>Version byte, nonce, tag, then the ciphertext.</summary>
     public byte[] Seal(ReadOnlySpan<byte> plaintext, string rowKey)
@@ -128,7 +141,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
 
         var claim = new IdempotencyRecord
         {
-            PartitionKey = rowKey, RowKey = "", Fingerprint = fingerprint, ClaimedAt = now, ExpiresAt = now + Retention,
+            PartitionKey = rowKey, RowKey = "", Fingerprint = fingerprint.Keyed, ClaimedAt = now, ExpiresAt = now + Retention,
             ClaimId = Guid.NewGuid().ToString("N"),
         };
         // The common case is a new key: claim it with one insert, and read only when someone had it already.
@@ -145,7 +158,14 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
             {
                 if (existing is not null && existing.ExpiresAt > now)
                 {
-                    if (!string.Equals(existing.Fingerprint, fingerprint, StringComparison.Ordinal))
+                    var same = SameRequest(existing.Fingerprint, fingerprint);
+                    if (same is null)
+                    {
+                        // Made under a signing key since replaced: whether this is the same request cannot be told.
+                        await ApiErrors.WriteAsync(context, ResponseUnavailable);
+                        return;
+                    }
+                    if (same == false)
                     {
                         await ApiErrors.WriteAsync(context, ApiError.Conflict(
                             $"This {HeaderName} was already used with a different request.", "idempotency_key_reused"));
@@ -285,8 +305,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
             if (cipher.Open(body, record.PartitionKey) is not { } opened)
             {
                 // Sealed under a signing key since replaced: the secret it held cannot be shown again.
-                await ApiErrors.WriteAsync(context, ApiError.Conflict(
-                    $"The response to this {HeaderName} can no longer be replayed; send the request with a new key.", "idempotency_response_unavailable"));
+                await ApiErrors.WriteAsync(context, ResponseUnavailable);
                 return;
             }
             body = opened;
@@ -300,18 +319,44 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
-    /// <summary>What makes two requests "the same": method, path, query and body bytes.</summary>
-    private static async Task<string> FingerprintAsync(HttpContext context)
+    private static readonly ApiError ResponseUnavailable = ApiError.Conflict(
+        $"The response to this {HeaderName} can no longer be replayed; send the request with a new key.", "idempotency_response_unavailable");
+
+    /// <summary>Prefix of keyed fingerprints; a stored one without it is the plain SHA-256 earlier versions wrote.</summary>
+    private const string KeyedFingerprint = "h1:";
+
+    /// <summary>
+    /// What makes two requests "the same": method, path, query and body bytes, as an HMAC-SHA256 under
+    /// <see cref="StoredResponseCipher.FingerprintKey"/> (and, for records stored before fingerprints were keyed,
+    /// the plain SHA-256 they hold, computed in the same pass).
+    /// </summary>
+    private async Task<(string Keyed, string Legacy)> FingerprintAsync(HttpContext context)
     {
         context.Request.EnableBuffering();
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}\n"));
+        using var keyed = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, cipher.FingerprintKey);
+        using var legacy = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var head = Encoding.UTF8.GetBytes($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}\n");
+        keyed.AppendData(head);
+        legacy.AppendData(head);
         var buffer = new byte[16 * 1024];
         int read;
         while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
-            hash.AppendData(buffer, 0, read);
+        {
+            keyed.AppendData(buffer, 0, read);
+            legacy.AppendData(buffer, 0, read);
+        }
         context.Request.Body.Position = 0;
-        return Convert.ToHexString(hash.GetHashAndReset());
+        return (KeyedFingerprint + cipher.FingerprintKeyId + ":" + Convert.ToHexString(keyed.GetHashAndReset()), Convert.ToHexString(legacy.GetHashAndReset()));
+    }
+
+    /// <summary>Whether a stored fingerprint is this request's: yes, no, or null when it was keyed with a signing key since replaced.</summary>
+    private bool? SameRequest(string stored, (string Keyed, string Legacy) fingerprint)
+    {
+        if (!stored.StartsWith(KeyedFingerprint, StringComparison.Ordinal))
+            return string.Equals(stored, fingerprint.Legacy, StringComparison.Ordinal);
+        if (!stored.AsSpan(KeyedFingerprint.Length).StartsWith(cipher.FingerprintKeyId + ":", StringComparison.Ordinal))
+            return null;
+        return string.Equals(stored, fingerprint.Keyed, StringComparison.Ordinal);
     }
 
     private static string RowKeyFor(string scope, string key) =>
