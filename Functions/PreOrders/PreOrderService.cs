@@ -150,9 +150,9 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
         }, cancellationToken);
         if (cancelled.Row is null)
             return null;
-        // Then no payment can be started for it; one already under way is refunded when it arrives (see OnPaymentAsync).
+        // Then no payment can be started for it; one that already succeeded, or is under way, is refunded (see OnPaymentAsync).
         if (cancelled.Row.Status == PreOrderStatus.Cancelled)
-            await intents.CloseAsync(PaymentSurface, PaymentReference(cancelled.Row), IntentStatus.Cancelled, cancellationToken);
+            await intents.AbandonAsync(PaymentSurface, PaymentReference(cancelled.Row), IntentStatus.Cancelled, cancellationToken);
         return (cancelled.Row, cancelled.Outcome);
     }
 
@@ -218,7 +218,7 @@ public sealed class PreOrderService(StorageAccount storage, DeadlineScheduler de
             return true;
         }, cancellationToken);
         if (expired.Row is { Status: PreOrderStatus.Expired } closed)
-            await intents.CloseAsync(PaymentSurface, PaymentReference(closed), IntentStatus.Expired, cancellationToken);
+            await intents.AbandonAsync(PaymentSurface, PaymentReference(closed), IntentStatus.Expired, cancellationToken);
     }
 
     private static string DeadlineKey(PreOrder order) => order.PartitionKey + "|" + order.RowKey;

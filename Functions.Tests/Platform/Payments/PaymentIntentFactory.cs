@@ -19,8 +19,13 @@ public sealed class RecordingSurface : IPaymentIntentHandler
 
     public string Surface => Name;
 
+    /// <summary>References whose callbacks fail (the surface's storage is down for them).</summary>
+    public ConcurrentDictionary<string, bool> Broken { get; } = new();
+
     public Task<bool> OnChangedAsync(PaymentIntentEvent change, CancellationToken cancellationToken)
     {
+        if (Broken.ContainsKey(change.Reference))
+            throw new InvalidOperationException("The surface could not apply the move.");
         Changes.Enqueue(change);
         return Task.FromResult(!Refused.ContainsKey(change.Reference));
     }

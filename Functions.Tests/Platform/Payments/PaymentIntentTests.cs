@@ -174,6 +174,32 @@ public sealed class PaymentIntentTests(PaymentIntentFactory app) : IClassFixture
     }
 
     [Fact]
+    public async Task A_success_whose_callback_failed_is_refunded_once_when_the_surface_abandons_it_and_again_when_the_callback_comes()
+    {
+        var reference = PaymentIntentFactory.NewReference();
+        var intent = await app.OpenAsync(reference);
+        app.Surface.Broken[reference] = true;
+        await app.DeliverAsync(await app.CustomerAsync(intent));
+        Assert.Equal(IntentStatus.Succeeded, (await app.IntentAsync(intent.Id)).Status);
+
+        // The surface's order expired meanwhile: it abandons the payment, which has succeeded, so it is refunded.
+        var abandoned = await app.Intents.AbandonAsync(RecordingSurface.Name, reference, IntentStatus.Expired, CancellationToken.None);
+        // Then the callback is forwarded at last (the outbox's recovery), and the surface refuses it.
+        app.Surface.Broken.TryRemove(reference, out _);
+        app.Surface.Refused[reference] = true;
+        var outbox = app.Get<Outbox>();
+        var table = app.Get<StorageAccount>().Table(PaymentIntents.TableName);
+        foreach (var operation in (await outbox.PendingAsync(table, intent.Id)).Select(r => r.RowKey[OutboxRow.Prefix.Length..r.RowKey.LastIndexOf('|')]).Distinct())
+            await outbox.RecoverAsync(new OutboxRecoveryMessage(table.Name, intent.Id, operation), CancellationToken.None);
+
+        Assert.Equal(IntentStatus.Refunded, abandoned!.Status);
+        var refund = Assert.Single(await app.RefundsAsync(intent.Id));
+        Assert.Equal((RefundStatus.Processed, intent.AmountMinor), (refund.Status, refund.AmountMinor));
+        Assert.Equal(intent.AmountMinor, (await app.SandboxOrdersAsync(intent.Id)).Single().RefundedMinor);
+        Assert.Empty(await outbox.PendingAsync(table, intent.Id));
+    }
+
+    [Fact]
     public async Task A_refund_asked_twice_with_one_key_and_concurrently_is_one_refund()
     {
         var intent = await app.OpenAsync(PaymentIntentFactory.NewReference(), amountMinor: 100_00);

@@ -185,7 +185,7 @@ public sealed class PaymentIntentChannel(IServiceProvider services, ILogger<Paym
         }
         var accepted = await handler.OnChangedAsync(change, cancellationToken);
         if (!accepted && change.Status == IntentStatus.Succeeded)
-            await services.GetRequiredService<PaymentIntents>().RefundAsync(change.IntentId, "refused:" + change.PaymentId, null,
+            await services.GetRequiredService<PaymentIntents>().RefundAsync(change.IntentId, PaymentIntents.RefusedKey(change.PaymentId), null,
                 "refused_by_" + change.Surface, cancellationToken);
     }
 }

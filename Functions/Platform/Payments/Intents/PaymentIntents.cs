@@ -367,6 +367,26 @@ public sealed class PaymentIntents(
     }
 
     /// <summary>
+    /// The surface's thing can no longer be had (its order was cancelled or expired): closes the intent if it is open,
+    /// and if a payment already succeeded for it (its callback not yet applied, or lost), refunds it in full. The
+    /// refund's key is the one a refused callback uses, so however the two meet, the payment is refunded once.
+    /// </summary>
+    public async Task<PaymentIntent?> AbandonAsync(string surface, string reference, string status, CancellationToken cancellationToken)
+    {
+        var intent = await CloseAsync(surface, reference, status, cancellationToken);
+        if (intent is { Status: IntentStatus.Succeeded or IntentStatus.PartiallyRefunded, PaymentId: { } paymentId } && intent.Refundable > 0)
+        {
+            logger.LogWarning("Intent {Intent} was paid ({Payment}) for {Surface} '{Reference}', which is {Status}: refunding it", intent.Id, paymentId,
+                surface, reference, status);
+            return (await RefundAsync(intent.Id, RefusedKey(paymentId), null, "refused_by_" + surface, cancellationToken)).Intent ?? intent;
+        }
+        return intent;
+    }
+
+    /// <summary>The refund key of a payment its surface does not want.</summary>
+    internal static string RefusedKey(string? paymentId) => "refused:" + paymentId;
+
+    /// <summary>
     /// Asks the provider for the newest state of an open intent's payment and applies it (a surface's "fetch newest
     /// status", and the reconciliation deadline). Past its deadline, an intent still unpaid is closed at the
     /// provider and expired.
