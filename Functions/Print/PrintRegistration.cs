@@ -19,6 +19,9 @@ public static class PrintRegistration
         services.AddSingleton<PrintSettings>();
         services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<PrintSettings>());
         services.AddSingleton<PrintAccounts>();
+        services.AddSingleton<Wallet.PrintMoneySettings>();
+        services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<Wallet.PrintMoneySettings>());
+        services.AddSingleton<Wallet.PrintWallets>();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
