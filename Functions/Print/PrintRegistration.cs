@@ -1,3 +1,4 @@
+using Serverless.Platform.Deadlines;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
@@ -22,6 +23,15 @@ public static class PrintRegistration
         services.AddSingleton<Wallet.PrintMoneySettings>();
         services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<Wallet.PrintMoneySettings>());
         services.AddSingleton<Wallet.PrintWallets>();
+        services.AddSingleton<Payments.PaymentOrders>();
+        services.AddSingleton<Platform.Payments.IPaymentIntentHandler, Payments.PrintPaymentHandler>();
+        services.AddDeadlineHandler(Payments.PaymentOrders.ExpiryDeadline, invocation =>
+        {
+            var key = invocation.Key.Split('|');
+            return key.Length == 2 && long.TryParse(key[0], out var userId) && long.TryParse(key[1], out var id)
+                ? invocation.Services.GetRequiredService<Payments.PaymentOrders>().ExpireAsync(userId, id, force: false, invocation.CancellationToken)
+                : Task.CompletedTask;
+        });
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -42,6 +52,7 @@ public static class PrintRegistration
         app.MapPrintPublicPages();
         app.MapPrintAccounts();
         app.MapPrintReferrals();
+        Payments.PrintPaymentsApi.MapPrintPayments(app);
     }
 }
 

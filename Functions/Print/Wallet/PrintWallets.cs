@@ -115,3 +115,40 @@ public sealed class PrintWallets(Ledger ledger)
     public Task<LedgerBalance> BalanceAsync(long userId, CancellationToken cancellationToken = default) =>
         ledger.BalanceAsync(Account(userId), cancellationToken);
 }
+
+/// <summary>The document's wallet transaction view of the ledger's statement rows (the balance shown is what can be spent).</summary>
+public static class WalletTransactions
+{
+    public static Payments.WalletTransactionView View(LedgerStatementRow row)
+    {
+        // What the movement did to the spendable balance: holds take, releases give back, captures spend what was held.
+        var delta = row.Kind switch
+        {
+            MovementKinds.Debit or MovementKinds.Hold => -row.Amount,
+            MovementKinds.Capture => 0,
+            _ => row.Amount,
+        };
+        var type = WalletKeys.TypeOf(row.MovementKey);
+        var description = row.Kind switch
+        {
+            MovementKinds.Hold => (row.Memo ?? "Amount reserved") + " (reserved)",
+            MovementKinds.Capture => (row.Memo ?? "Reserved amount") + " (paid out)",
+            MovementKinds.Release => row.Memo ?? "Reserved amount released",
+            _ => row.Memo ?? type,
+        };
+        return new Payments.WalletTransactionView(row.Version, type, PrintMoney.Rupees(delta), PrintMoney.Rupees(row.AvailableAfter - delta),
+            PrintMoney.Rupees(row.AvailableAfter), "completed", description, OrderIdOf(row.MovementKey), Payments.PrintPaymentsApi.Time(row.At));
+    }
+
+    /// <summary>The payment order a movement belongs to (<c>order-12</c>, <c>refund-order-12</c>), if any.</summary>
+    private static long? OrderIdOf(string key)
+    {
+        var at = key.IndexOf("order-", StringComparison.Ordinal);
+        if (at < 0)
+            return null;
+        var digits = key.AsSpan(at + "order-".Length);
+        var end = digits.IndexOfAnyExceptInRange('0', '9');
+        return long.TryParse(end < 0 ? digits : digits[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? id : null;
+    }
+}
