@@ -90,17 +90,18 @@ public sealed record PaymentOrderRef : Azure.Data.Tables.ITableEntity
     public long Id { get; set; }
 }
 
+/// <summary>The document's request: <c>amount</c> and <c>print_type</c> required, the rest optional with its defaults.</summary>
 public sealed record CreatePaymentOrderRequest(
     [property: JsonPropertyName("amount")] decimal? Amount,
-    [property: JsonPropertyName("use_wallet")] bool? UseWallet,
     [property: JsonPropertyName("print_type")] string? PrintType,
-    [property: JsonPropertyName("copies")] int? Copies,
-    [property: JsonPropertyName("print_mode")] string? PrintMode,
-    [property: JsonPropertyName("color_mode")] string? ColorMode,
-    [property: JsonPropertyName("paper_size")] string? PaperSize,
-    [property: JsonPropertyName("shopkeeper_id")] long? ShopkeeperId,
-    [property: JsonPropertyName("comment")] string? Comment,
-    [property: JsonPropertyName("platform_commission")] decimal? PlatformCommission);
+    [property: JsonPropertyName("use_wallet")] bool? UseWallet = null,
+    [property: JsonPropertyName("copies")] int? Copies = null,
+    [property: JsonPropertyName("print_mode")] string? PrintMode = null,
+    [property: JsonPropertyName("color_mode")] string? ColorMode = null,
+    [property: JsonPropertyName("paper_size")] string? PaperSize = null,
+    [property: JsonPropertyName("shopkeeper_id")] long? ShopkeeperId = null,
+    [property: JsonPropertyName("comment")] string? Comment = null,
+    [property: JsonPropertyName("platform_commission")] decimal? PlatformCommission = null);
 
 public sealed record CreatePaymentOrderResponse(
     [property: JsonPropertyName("id")] long Id,

@@ -121,13 +121,9 @@ public static class WalletTransactions
 {
     public static Payments.WalletTransactionView View(LedgerStatementRow row)
     {
-        // What the movement did to the spendable balance: holds take, releases give back, captures spend what was held.
-        var delta = row.Kind switch
-        {
-            MovementKinds.Debit or MovementKinds.Hold => -row.Amount,
-            MovementKinds.Capture => 0,
-            _ => row.Amount,
-        };
+        // The statement row's amount is what the movement did to the spendable balance (holds take, releases give back,
+        // captures spend what was held and leave it as it is).
+        var delta = row.Amount;
         var type = WalletKeys.TypeOf(row.MovementKey);
         var description = row.Kind switch
         {
