@@ -122,6 +122,8 @@ public sealed class PrintPaymentOrderTests(PrintMoneyFactory app) : IClassFixtur
         await app.FundAsync(customer, 30);
         var order = await CreateAsync(customer, Order(50));
         var id = order.GetProperty("id").GetInt64();
+        // The customer pays at the last moment; the provider's webhook arrives only after the order expired.
+        var (_, late) = await app.Get<SandboxProvider>().PayAsync(order.GetProperty("order_id").GetString()!, true, "upi", default);
 
         app.Time.Advance(TimeSpan.FromMinutes(30));
         await app.RunDeadlinesAsync();
@@ -135,6 +137,14 @@ public sealed class PrintPaymentOrderTests(PrintMoneyFactory app) : IClassFixtur
         // Running the expiry again changes nothing.
         await app.Get<PaymentOrders>().ExpireAsync(customer.Id, id, force: true, default);
         Assert.Equal(30m, await app.BalanceAsync(customer));
+        var request = new HttpRequestMessage(HttpMethod.Post, "/payments/webhooks/sandbox") { Content = new ByteArrayContent(late!.Body) };
+        request.Headers.Add(SandboxProvider.SignatureHeader, late.Signature);
+        request.Headers.Add(SandboxProvider.EventIdHeader, late.EventId);
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().SendAsync(request)).StatusCode);
+        var intent = await app.Get<PaymentIntents>().FindAsync(PaymentOrders.Surface, PaymentOrderRow.IntentReference(customer.Id, id), default);
+        Assert.Equal(IntentStatus.Refunded, intent!.Status);
+        Assert.Equal(RefundStatus.Processed, Assert.Single(await app.Get<PaymentIntents>().RefundsAsync(intent.Id, default)).Status);
+        Assert.Equal("expired", (await app.Bearer(customer).GetFromJsonAsync<JsonElement>($"/payment-order/{id}/status")).GetProperty("status").GetString());
     }
 
     [Fact]
