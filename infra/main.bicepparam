@@ -33,8 +33,19 @@ param razorpayKeyId = ''
 
 param resendApiKey = readEnvironmentVariable('RESEND_API_KEY', '')
 
-// Non-secret settings the app reads besides the ones main.bicep sets, e.g. { Print__Referral__ReferrerBonus: '50' }.
-param additionalAppSettings = {}
+// Non-secret settings the app reads besides the ones main.bicep sets: the print shop's prices and money rules.
+param additionalAppSettings = {
+  COST_PER_PAGE_BW: '1'
+  COST_PER_PAGE_COLOR: '10'
+  PLATFORM_COMMISSION: '0'
+  Print__Wallet__TopupMin: '10'
+  Print__Wallet__TopupMax: '10000'
+  Print__Wallet__BalanceCeiling: '50000'
+  Print__Wallet__WithdrawMin: '100'
+  Print__PaymentOrders__Lifetime: '00:30:00'
+  Print__Referral__WelcomeBonus: '25'
+  Print__Payouts__Minimum: '100'
+}
 
 param maximumInstanceCount = 100
 
