@@ -52,7 +52,7 @@ public static class BenchRun
             var sdk = new SdkCeiling(Infra.ConnectionString);
             await sdk.SetupAsync();
             var ceilingB = new Dictionary<string, double>();
-            foreach (var kind in new[] { "health", "create", "get", "login", "profile" })
+            foreach (var kind in new[] { "health", "create", "get", "login", "profile", "balance", "walletpay" })
             {
                 await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(warmup));
                 ceilingB[kind] = await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(duration));
@@ -75,6 +75,8 @@ public static class BenchRun
 
             var createBody = JsonSerializer.Serialize(CreateBody());
             var loginBody = JsonSerializer.Serialize(new { username = "demo-merchant", password = "demo-merchant-password" });
+            // One paisa a time from the seeded ₹500: a full run spends a few tens of rupees, always scenario A.
+            var walletPayBody = JsonSerializer.Serialize(new { amount = 0.01m, use_wallet = true, print_type = "private" });
             var scenarios = new List<Scenario>
             {
                 new("minimal GET / (ceiling a)", "GET", "/", null, null, "none"),
@@ -83,6 +85,8 @@ public static class BenchRun
                 new("pre-order get", "GET", $"/api/pre-orders/{seededId}", null, token, "get"),
                 new("login", "POST", "/api/auth/login", loginBody, null, "login"),
                 new("print profile get", "GET", "/profile", null, customerToken, "profile"),
+                new("print wallet payment (scenario A)", "POST", "/create-payment-order", walletPayBody, customerToken, "walletpay"),
+                new("print wallet balance", "GET", "/wallet/balance", null, customerToken, "balance"),
             };
 
             var rows = new JsonArray();
@@ -439,6 +443,8 @@ public sealed class SdkCeiling(string connectionString)
         "get" => "one table point read",
         "login" => "one table point read (the client row; no password hashing)",
         "profile" => "one table point read (the profile row, which the session check reads and the answer is made from)",
+        "balance" => "two table point reads (the profile row for the session check, then the wallet's balance row)",
+        "walletpay" => "two point reads (profile, wallet balance row) + one entity-group transaction in the wallet's one partition (balance row, statement, movement and order rows)",
         _ => kind,
     };
 
@@ -510,6 +516,21 @@ public sealed class SdkCeiling(string connectionString)
                 break;
             case "health":
                 await Task.WhenAll(MissingRow(), queue.GetPropertiesAsync());
+                break;
+            case "balance":
+                await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
+                await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
+                break;
+            case "walletpay":
+                await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
+                await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
+                await users.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("wallet", "balance") { ["Available"] = 1L, ["Version"] = 1L }),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("wallet", "stmt|" + id) { ["Amount"] = -1L }),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("wallet", "move|" + id) { ["Amount"] = 1L }),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("wallet", "order|" + id) { ["AmountMinor"] = 1L }),
+                ]);
                 break;
         }
     }
