@@ -24,6 +24,8 @@ public static class PrintRegistration
         services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<Wallet.PrintMoneySettings>());
         services.AddSingleton<Wallet.PrintWallets>();
         services.AddSingleton<Payments.PaymentOrders>();
+        services.AddStorage(s => s.Table(Payments.PaymentOrderArchive.TableName));
+        services.AddSingleton<IPrintAccountCleanup, Payments.PaymentOrderArchive>();
         services.AddSingleton<Platform.Payments.IPaymentIntentHandler, Payments.PrintPaymentHandler>();
         services.AddDeadlineHandler(Payments.PaymentOrders.ExpiryDeadline, invocation =>
         {

@@ -201,6 +201,25 @@ public sealed class PrintPaymentOrderTests(PrintMoneyFactory app) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_deleted_account_leaves_its_payment_orders_as_records_without_the_user()
+    {
+        var customer = await app.SignUpAsync();
+        await app.FundAsync(customer, 40);
+        var order = await CreateAsync(customer, Order(40));
+
+        var delete = await app.Bearer(customer).SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/profile")
+        {
+            Content = JsonContent.Create(new { password = customer.Password }),
+        });
+
+        Assert.True(delete.IsSuccessStatusCode, await delete.Content.ReadAsStringAsync());
+        var archived = await app.Get<Serverless.Platform.Storage.StorageAccount>().Table(PaymentOrderArchive.TableName)
+            .GetEntityAsync<PaymentOrderRow>(PaymentOrderArchive.Partition, PaymentOrderRow.Prefix + order.GetProperty("id").GetInt64().ToString("D19"));
+        Assert.Equal((0L, 40_00L, "paid"), (archived.Value.UserId, archived.Value.AmountMinor, archived.Value.Status));
+        Assert.Empty(await app.Get<PaymentOrders>().ListAsync(customer.Id, 10, 0, default) is var (page, _) ? page : []);
+    }
+
+    [Fact]
     public async Task Only_a_signed_in_customer_pays_or_reads_a_wallet()
     {
         var shop = await app.SignUpAsync(role: "shopkeeper");
