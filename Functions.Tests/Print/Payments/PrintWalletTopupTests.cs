@@ -56,6 +56,20 @@ public sealed class PrintWalletTopupTests(PrintMoneyFactory app) : IClassFixture
     }
 
     [Fact]
+    public async Task A_confirmed_top_up_is_credited_even_when_the_wallet_reached_its_ceiling_meanwhile()
+    {
+        var customer = await app.SignUpAsync();
+        await app.FundAsync(customer, 40_000);
+        var topup = await TopupAsync(customer, 10_000);
+        await app.FundAsync(customer, 5_000); // the ceiling is reached before the payment is confirmed
+        var url = topup.GetProperty("checkout_url").GetString()!;
+
+        await app.SandboxAsync(url);
+
+        Assert.Equal(55_000m, await app.BalanceAsync(customer));
+    }
+
+    [Fact]
     public async Task A_top_up_racing_a_wallet_payment_ends_with_both_counted_exactly()
     {
         var customer = await app.SignUpAsync();
