@@ -61,6 +61,38 @@ public sealed class ReferralCreditTests(PrintFactory app) : IClassFixture<PrintF
     }
 
     [Fact]
+    public async Task A_retry_after_the_referrer_was_credited_completes_the_welcome_credit()
+    {
+        var (referrer, friend) = await ReferredPairAsync();
+        var row = await ReferralRowOf(referrer);
+        // A first call credited the referrer and marked the row, then failed before the welcome credit.
+        var first = await Ledger.CreditIfAsync(PrintWallets.Account(referrer.Id), WalletKeys.ReferralBonus + row.Id, 5000, step =>
+        {
+            step.Replace(row with { Status = ReferralStatus.Credited, CreditedAt = step.At });
+            return ValueTask.FromResult(true);
+        });
+        Assert.Equal(MovementStatus.Applied, first.Status);
+
+        var retry = await app.Get<ReferralCredits>().OnQualifyingActionAsync(friend.Id);
+
+        Assert.Equal(new ReferralCredit(row.Id, referrer.Id, friend.Id, 5000, 2500, CreditedNow: false), retry);
+        Assert.Equal((5000L, 1L), ((await app.Get<PrintWallets>().BalanceAsync(referrer.Id)).Available, (await app.Get<PrintWallets>().BalanceAsync(referrer.Id)).Movements));
+        Assert.Equal((2500L, 1L), ((await app.Get<PrintWallets>().BalanceAsync(friend.Id)).Available, (await app.Get<PrintWallets>().BalanceAsync(friend.Id)).Movements));
+    }
+
+    [Fact]
+    public async Task A_referrer_credited_with_a_bonus_cannot_delete_the_account_until_it_is_withdrawn()
+    {
+        var (referrer, friend) = await ReferredPairAsync();
+        await app.Get<ReferralCredits>().OnQualifyingActionAsync(friend.Id);
+
+        var refused = await app.Bearer(referrer).SendAsync(PrintFactory.Json(HttpMethod.Delete, "/profile", new { password = referrer.Password }));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.StartsWith("Your wallet still holds ₹50.", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task Ten_parallel_qualifying_actions_credit_each_wallet_once()
     {
         var (referrer, friend) = await ReferredPairAsync();
