@@ -34,6 +34,10 @@ public static class PrintRegistration
                 ? invocation.Services.GetRequiredService<Payments.PaymentOrders>().ExpireAsync(userId, id, force: false, invocation.CancellationToken)
                 : Task.CompletedTask;
         });
+        services.AddSingleton<Wallet.ReferralCredits>();
+        services.AddSingleton<IPrintAccountDeletionCheck, Wallet.WalletDeletionCheck>();
+        services.AddSingleton<IPrintAccountCleanup, Wallet.WalletCleanup>();
+        services.AddSingleton<Payments.IPrintQualifyingAction, Payments.ReferralOnQualifyingAction>();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -60,13 +64,17 @@ public static class PrintRegistration
 
 /// <summary>
 /// Development seed: customer <c>demo-customer</c> and shopkeeper <c>demo-shop</c> (shop "Demo Print Shop" in
-/// Bengaluru, open), both with the password <c>demo-password</c>.
+/// Bengaluru, open), both with the password <c>demo-password</c>. The demo customer's wallet holds ₹500, credited
+/// through the ledger under one movement key, so every start credits it once.
 /// </summary>
 public sealed class PrintSeed : IDevelopmentSeed
 {
     public const string Customer = "demo-customer";
     public const string Shopkeeper = "demo-shop";
     public const string Password = "demo-password";
+
+    public const string WalletSeedKey = Wallet.WalletKeys.Seed + "demo";
+    public const long CustomerWalletMinor = 50_000;
 
     public IEnumerable<string> Credentials =>
     [
@@ -84,5 +92,13 @@ public sealed class PrintSeed : IDevelopmentSeed
         if (await users.FindByLoginAsync(Shopkeeper, cancellationToken) is null)
             await accounts.RegisterAsync(new Registration("Demo Shopkeeper", Shopkeeper, "demo-shop@example.com", "9000000002", Password,
                 PrintRoles.Shopkeeper, "Demo Print Shop", 12.9716, 77.5946, "MG Road, Bengaluru", null), cancellationToken);
+        if (await users.FindByLoginAsync(Customer, cancellationToken) is { } customer)
+        {
+            var wallets = services.GetRequiredService<Wallet.PrintWallets>();
+            var credited = await wallets.Ledger.CreditAsync(Wallet.PrintWallets.Account(customer.Id), WalletSeedKey, CustomerWalletMinor,
+                memo: "Demo wallet balance", cancellationToken: cancellationToken);
+            if (!credited.Moved)
+                throw new InvalidOperationException($"The demo customer's wallet could not be seeded: {credited.Status}.");
+        }
     }
 }

@@ -70,6 +70,25 @@ public sealed class PrintWalletTopupTests(PrintMoneyFactory app) : IClassFixture
     }
 
     [Fact]
+    public async Task A_referred_customers_first_confirmed_top_up_credits_the_referrer_and_the_customer_once()
+    {
+        var referrer = await app.SignUpAsync();
+        var code = (await app.Bearer(referrer).GetFromJsonAsync<JsonElement>("/profile")).GetProperty("referral_code").GetString();
+        var friend = await app.SignUpAsync(referralCode: code);
+
+        await app.SandboxAsync((await TopupAsync(friend, 100)).GetProperty("checkout_url").GetString()!);
+        await app.SandboxAsync((await TopupAsync(friend, 100)).GetProperty("checkout_url").GetString()!);
+
+        Assert.Equal(50m, await app.BalanceAsync(referrer));
+        Assert.Equal(225m, await app.BalanceAsync(friend));
+        var types = (await app.Bearer(friend).GetFromJsonAsync<JsonElement>("/wallet/transactions")).GetProperty("transactions")
+            .EnumerateArray().Select(t => t.GetProperty("type").GetString()).ToList();
+        Assert.Equal(["topup", "referral_welcome", "topup"], types);
+        var summary = await app.Bearer(referrer).GetFromJsonAsync<JsonElement>("/referral/summary");
+        Assert.Contains("50", summary.GetRawText());
+    }
+
+    [Fact]
     public async Task A_top_up_racing_a_wallet_payment_ends_with_both_counted_exactly()
     {
         var customer = await app.SignUpAsync();

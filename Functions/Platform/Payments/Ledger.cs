@@ -152,6 +152,17 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
         MoveAsync(account, new Movement(MovementKinds.Refund, key, amount, ofKey, memo), alsoWrite, cancellationToken);
 
     /// <summary>
+    /// A credit that happens only if <paramref name="condition"/> agrees: like <see cref="RefundIfAsync"/>, the condition
+    /// is called on every attempt, once the credit is decided, to read the caller's rows of the partition afresh, add
+    /// them to the step, or decline (<see cref="MovementStatus.Declined"/>, nothing written). A key found used before deciding answers
+    /// <see cref="MovementStatus.AlreadyApplied"/> without calling it; a condition that declines because of a parallel
+    /// call's write may be looking at that call's movement (see <see cref="FindMovementAsync"/>).
+    /// </summary>
+    public Task<MovementResult> CreditIfAsync(LedgerAccount account, string key, long amount,
+        Func<LedgerStep, ValueTask<bool>> condition, string? memo = null, CancellationToken cancellationToken = default) =>
+        MoveAsync(account, new Movement(MovementKinds.Credit, key, amount, null, memo), condition, cancellationToken);
+
+    /// <summary>
     /// A refund that happens only if <paramref name="condition"/> agrees. It is called on every attempt, once the refund is
     /// decided and before anything is written, so it can read the caller's own rows afresh (the order being cancelled),
     /// add them to the step, or decline with false (<see cref="MovementStatus.Declined"/>, nothing written). A row

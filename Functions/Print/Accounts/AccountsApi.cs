@@ -282,7 +282,8 @@ public static partial class AccountsApi
             return SessionEnded();
         if (!Secrets.Verify(user.PasswordHash, body.Password))
             return ApiErrors.BadRequest("The password is incorrect.", "invalid_password");
-        await accounts.DeleteAsync(user, profile, context.RequestAborted);
+        if (await accounts.DeleteAsync(user, profile, context.RequestAborted) is { } refusal)
+            return ApiErrors.BadRequest(refusal.Message, refusal.Code);
         PrintAuth.ClearSessionCookie(context);
         return TypedResults.Ok(new MessageResponse("Account deleted successfully"));
     }

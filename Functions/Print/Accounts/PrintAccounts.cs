@@ -36,10 +36,23 @@ public interface IPrintAccountCleanup
     Task RemoveAsync(long userId, CancellationToken cancellationToken);
 }
 
+/// <summary>Why an account cannot be deleted now: an error code and a message that tells the user what to do first.</summary>
+public sealed record DeletionRefusal(string Code, string Message);
+
+/// <summary>
+/// Lets a part of the print-shop platform refuse an account's deletion (a wallet that still holds money). Every check
+/// is consulted before anything is removed; the first refusal stops the deletion with nothing deleted.
+/// </summary>
+public interface IPrintAccountDeletionCheck
+{
+    /// <summary>Null when this part does not keep the account from being deleted.</summary>
+    Task<DeletionRefusal?> RefusalAsync(long userId, CancellationToken cancellationToken);
+}
+
 /// <summary>Print-shop accounts: registration, sign-in, profiles, password resets and deletion. Keys: see <see cref="AccountKeys"/>.</summary>
 public sealed class PrintAccounts(
     UserDirectory users, StorageAccount storage, IdBlockAllocator ids, PrintSettings settings, TimeProvider time,
-    IEnumerable<IPrintAccountCleanup> cleanups)
+    IEnumerable<IPrintAccountCleanup> cleanups, IEnumerable<IPrintAccountDeletionCheck> deletionChecks)
 {
     private const string ReferralSequence = "print-referrals";
     private const string CodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -231,10 +244,18 @@ public sealed class PrintAccounts(
     /// (<see cref="IPrintAccountCleanup"/>), then its reset tokens, invite budget and referral history, then, in one
     /// transaction in its partition, the account and profile; after that its identifiers and referral code are
     /// released and the pending referral that named it leaves the referrer's history (a deleted friend can never
-    /// qualify). A referral already credited stays there: it is a money record.
+    /// qualify). A referral already credited stays there: it is a money record. Before any of it, every
+    /// <see cref="IPrintAccountDeletionCheck"/> is asked: the first refusal is returned and nothing is deleted; null
+    /// when the account was deleted.
     /// </summary>
-    public async Task DeleteAsync(UserAccount user, PrintProfile profile, CancellationToken cancellationToken = default)
+    public async Task<DeletionRefusal?> DeleteAsync(UserAccount user, PrintProfile profile, CancellationToken cancellationToken = default)
     {
+        foreach (var check in deletionChecks)
+        {
+            if (await check.RefusalAsync(user.Id, cancellationToken) is { } refusal)
+                return refusal;
+        }
+
         foreach (var cleanup in cleanups)
             await cleanup.RemoveAsync(user.Id, cancellationToken);
 
@@ -252,6 +273,7 @@ public sealed class PrintAccounts(
                 elsewhere.Add(referral);
         }
         await users.DeleteAsync(user, companions, claims, elsewhere, cancellationToken);
+        return null;
     }
 
     /// <summary>A new single-use password-reset token for the account: <c>{user id}.{secret}</c>. Only its hash is stored.</summary>

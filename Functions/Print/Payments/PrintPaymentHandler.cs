@@ -54,3 +54,9 @@ public sealed class PrintPaymentHandler(
         }
     }
 }
+
+/// <summary>A first top-up (or, from the files issue, a first print) qualifies a referred customer's referral.</summary>
+public sealed class ReferralOnQualifyingAction(ReferralCredits referrals) : IPrintQualifyingAction
+{
+    public Task OnQualifyingActionAsync(long userId, CancellationToken cancellationToken) => referrals.OnQualifyingActionAsync(userId, cancellationToken);
+}

@@ -46,7 +46,10 @@ public sealed class PrintMoneySettings : Platform.IValidatedSettings
         long Paise(string key, decimal fallback, string name)
         {
             var rupees = configuration.GetValue(key, fallback);
-            if (rupees >= 0 && Currencies.TryToMinor(rupees, PrintMoney.Currency, out var paise))
+            // Zero is a setting (no welcome bonus, say), though not an amount the currency conversion accepts.
+            if (rupees == 0)
+                return 0;
+            if (rupees > 0 && Currencies.TryToMinor(rupees, PrintMoney.Currency, out var paise))
                 return paise;
             problems.Add($"{name} must be an amount of rupees with at most 2 decimals, not negative; '{rupees}' is not.");
             return 0;
