@@ -1,6 +1,7 @@
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Payouts;
 
 namespace Serverless.Print;
 
@@ -22,6 +23,7 @@ public static class PrintRegistration
         services.AddSingleton<Wallet.PrintMoneySettings>();
         services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<Wallet.PrintMoneySettings>());
         services.AddSingleton<Wallet.PrintWallets>();
+        services.AddPrintPayouts();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -42,6 +44,7 @@ public static class PrintRegistration
         app.MapPrintPublicPages();
         app.MapPrintAccounts();
         app.MapPrintReferrals();
+        app.MapPrintPayouts();
     }
 }
 
