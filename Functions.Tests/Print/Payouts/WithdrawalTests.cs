@@ -123,6 +123,20 @@ public sealed class WithdrawalTests(PrintPayoutFactory app) : IClassFixture<Prin
     }
 
     [Fact]
+    public async Task Concurrent_withdrawals_never_take_more_than_the_balance()
+    {
+        var customer = await FundedCustomerAsync(400_00);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => app.WithdrawAsync(customer, PrintPayoutFactory.Body(150m))));
+
+        Assert.Equal(2, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(2, responses.Count(r => r.StatusCode == HttpStatusCode.BadRequest));
+        var balance = await app.WalletAsync(customer.Id);
+        Assert.Equal((100_00L, 0L), (balance.Available, balance.Held));
+        Assert.Equal(2, (await StatementAsync(customer.Id)).Count(s => s.Kind == MovementKinds.Hold));
+    }
+
+    [Fact]
     public async Task A_payout_the_provider_refuses_releases_the_hold()
     {
         var customer = await FundedCustomerAsync(300_00);
