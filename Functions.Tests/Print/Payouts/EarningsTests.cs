@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Serverless.Platform.Hosting;
 using Serverless.Platform.Payments;
 using Serverless.Print.Payouts;
 
@@ -77,6 +78,25 @@ public sealed class EarningsTests(PrintPayoutFactory app) : IClassFixture<PrintP
         Assert.Equal(102_00, Assert.Single(next, p => p.ShopkeeperId == poor).AmountMinor);
         Assert.DoesNotContain(next, p => p.ShopkeeperId == rich);
         Assert.Single(await earnings.PayoutsAsync(rich));
+    }
+
+    [Fact]
+    public async Task The_daily_PrintPayoutRun_timer_pays_out_for_its_scheduled_day()
+    {
+        var timer = app.Get<TriggerRegistry>().FindTimer(PrintEarnings.RunFunction);
+        Assert.NotNull(timer);
+        Assert.Equal("0 0 2 * * *", timer.Schedule);
+        var earnings = app.Get<PrintEarnings>();
+        var shop = NewShopId();
+        await earnings.CreditJobAsync("t-" + shop, shop, 500_00);
+
+        var at = new DateTimeOffset(2026, 12, 10, 2, 0, 0, TimeSpan.Zero);
+        await app.Get<TriggerInvoker>().InvokeAsync(timer, at, false, CancellationToken.None);
+        await app.Get<TriggerInvoker>().InvokeAsync(timer, at, true, CancellationToken.None);
+
+        var payout = Assert.Single(await earnings.PayoutsAsync(shop));
+        Assert.Equal((425_00L, "2026-12-10"), (payout.AmountMinor, payout.Day));
+        Assert.Equal(0, (await earnings.EarningsAsync(shop)).Available);
     }
 
     [Fact]
