@@ -2,6 +2,7 @@ using Serverless.Platform.Deadlines;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Payouts;
 
 namespace Serverless.Print;
 
@@ -38,6 +39,7 @@ public static class PrintRegistration
         services.AddSingleton<IPrintAccountDeletionCheck, Wallet.WalletDeletionCheck>();
         services.AddSingleton<IPrintAccountCleanup, Wallet.WalletCleanup>();
         services.AddSingleton<Payments.IPrintQualifyingAction, Payments.ReferralOnQualifyingAction>();
+        services.AddPrintPayouts();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -59,6 +61,7 @@ public static class PrintRegistration
         app.MapPrintAccounts();
         app.MapPrintReferrals();
         Payments.PrintPaymentsApi.MapPrintPayments(app);
+        app.MapPrintPayouts();
     }
 }
 

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Http;
+using Serverless.Platform.Payments;
+using Serverless.Platform.Storage;
+using Serverless.Print.Accounts;
+using Serverless.Print.Wallet;
+
+namespace Serverless.Print.Payouts;
+
+public sealed record WithdrawRequest(
+    [property: JsonPropertyName("amount")] decimal? Amount,
+    [property: JsonPropertyName("bank_account")] string? BankAccount,
+    [property: JsonPropertyName("ifsc_code")] string? IfscCode,
+    [property: JsonPropertyName("account_holder_name")] string? AccountHolderName);
+
+public sealed record WithdrawResponse(
+    [property: JsonPropertyName("withdrawal_id")] long WithdrawalId,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("amount")] decimal Amount,
+    [property: JsonPropertyName("processing_time")] string ProcessingTime);
+
+public sealed record ShopPayoutView(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("amount")] decimal Amount,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("reference")] string? Reference,
+    [property: JsonPropertyName("created_at")] string CreatedAt,
+    [property: JsonPropertyName("paid_at")] string? PaidAt);
+
+public sealed record ShopPayoutsResponse(
+    [property: JsonPropertyName("payouts")] IReadOnlyList<ShopPayoutView> Payouts,
+    [property: JsonPropertyName("unpaid_earnings")] decimal UnpaidEarnings);
+
+/// <summary><c>POST /wallet/withdraw</c> (customers) and <c>GET /shopkeeper/payouts</c> (shopkeepers).</summary>
+public static partial class PayoutsApi
+{
+    public const string ProcessingTime = "2-3 business days";
+
+    public static void MapPrintPayouts(this IEndpointRouteBuilder app)
+    {
+        var wallet = app.MapGroup("/wallet").WithTags("Print-shop wallet").WithErrorShape(PrintErrorShape.Instance)
+            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        // The body holds a bank account: a stored response is kept as a secret.
+        wallet.MapPost("/withdraw", Withdraw).WithName("PrintWalletWithdraw").WithIdempotency(storesSecrets: true)
+            .WithDescription("Withdraws wallet money to a bank account: the amount is held at once and paid out in 2-3 business days.");
+
+        var shop = app.MapGroup("/shopkeeper").WithTags("Print-shop payouts").WithErrorShape(PrintErrorShape.Instance)
+            .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        shop.MapGet("/payouts", ShopPayouts).WithName("PrintShopkeeperPayouts");
+    }
+
+    public static async Task<Results<Ok<WithdrawResponse>, ErrorResult>> Withdraw(
+        WithdrawRequest body, PrintSession session, Withdrawals withdrawals, PrintMoneySettings money, HttpContext context)
+    {
+        var account = body.BankAccount?.Trim() ?? "";
+        var ifsc = body.IfscCode?.Trim().ToUpperInvariant() ?? "";
+        var name = body.AccountHolderName?.Trim() ?? "";
+        long amountMinor = 0;
+        var problem =
+            (body.Amount is not { } amount || !Currencies.TryToMinor(amount, PrintMoney.Currency, out amountMinor)
+                ? ApiErrors.BadRequest("'amount' must be a positive amount of rupees with at most 2 decimals.", "validation_error") : null)
+            ?? (amountMinor < money.WithdrawMinMinor
+                ? ApiErrors.BadRequest($"The minimum withdrawal is ₹{PrintMoney.Rupees(money.WithdrawMinMinor).ToString(CultureInfo.InvariantCulture)}.", "validation_error")
+                : null)
+            ?? (AccountNumber().IsMatch(account) ? null
+                : ApiErrors.BadRequest("'bank_account' must be an account number of 9 to 18 digits.", "validation_error"))
+            ?? (Ifsc().IsMatch(ifsc) ? null
+                : ApiErrors.BadRequest("'ifsc_code' must be an IFSC code such as BANK0001234 (4 letters, 0, then 6 letters or digits).", "validation_error"))
+            ?? Check.Required(name, "account_holder_name", 100);
+        if (problem is not null)
+            return problem;
+
+        var (outcome, withdrawal) = await withdrawals.WithdrawAsync(
+            new WithdrawalRequest(session.UserId, amountMinor, account, ifsc, name, session.Profile.Email), context.RequestAborted);
+        return outcome switch
+        {
+            WithdrawOutcome.InsufficientBalance => ApiErrors.BadRequest("Insufficient wallet balance for this withdrawal.", "insufficient_balance"),
+            WithdrawOutcome.Unavailable => ApiErrors.Result(new ApiError(503, "payouts_unavailable",
+                "Withdrawals are not available right now; nothing was taken from your wallet.")),
+            // Accepted: the bank transfer itself takes its time, whatever the payout says at this moment.
+            _ => TypedResults.Ok(new WithdrawResponse(withdrawal!.Id, WithdrawalStatus.Pending, PrintMoney.Rupees(amountMinor), ProcessingTime)),
+        };
+    }
+
+    public static async Task<Ok<ShopPayoutsResponse>> ShopPayouts(PrintSession session, PrintEarnings earnings, CancellationToken cancellationToken)
+    {
+        var payouts = await earnings.PayoutsAsync(session.UserId, cancellationToken: cancellationToken);
+        var balance = await earnings.EarningsAsync(session.UserId, cancellationToken);
+        return TypedResults.Ok(new ShopPayoutsResponse(payouts.Select(View).ToList(), PrintMoney.Rupees(balance.Available)));
+    }
+
+    public static ShopPayoutView View(ShopPayoutRow row) => new(row.Id, PrintMoney.Rupees(row.AmountMinor), row.Status, row.Reference,
+        Time(row.CreatedAt), row.PaidAt is { } paid ? Time(paid) : null);
+
+    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    [GeneratedRegex("^[0-9]{9,18}$")]
+    private static partial Regex AccountNumber();
+
+    [GeneratedRegex("^[A-Z]{4}0[A-Z0-9]{6}$")]
+    private static partial Regex Ifsc();
+}
+
+/// <summary>Registers withdrawals, shop earnings and the daily payout run.</summary>
+public static class PayoutsRegistration
+{
+    public static IServiceCollection AddPrintPayouts(this IServiceCollection services)
+    {
+        services.AddStorage(s => s.Table(PrintEarnings.TableName));
+        services.AddSingleton<Withdrawals>();
+        services.AddSingleton<IPayoutHandler, WithdrawalPayoutHandler>();
+        services.AddSingleton<PrintEarnings>();
+        services.AddTimerTrigger(PrintEarnings.RunFunction, PrintEarnings.RunSchedule, invocation =>
+            invocation.Services.GetRequiredService<PrintEarnings>().RunPayoutsAsync(
+                DateOnly.FromDateTime(invocation.ScheduledAt.UtcDateTime), invocation.CancellationToken));
+        return services;
+    }
+}
