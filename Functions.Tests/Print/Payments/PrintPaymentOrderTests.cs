@@ -163,6 +163,28 @@ public sealed class PrintPaymentOrderTests(PrintMoneyFactory app) : IClassFixtur
         Assert.Equal("refunded", status.GetProperty("status").GetString());
     }
 
+    [Theory]
+    [InlineData(false)] // the online part back through the provider
+    [InlineData(true)] // everything to the wallet, as the customer chose
+    public async Task A_paid_hybrid_order_is_refunded_once_split_as_it_was_paid(bool toWallet)
+    {
+        var customer = await app.SignUpAsync();
+        await app.FundAsync(customer, 30);
+        var order = await CreateAsync(customer, Order(50));
+        await app.SandboxAsync(order.GetProperty("checkout_url").GetString()!);
+        var id = order.GetProperty("id").GetInt64();
+        var orders = app.Get<PaymentOrders>();
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => orders.RefundAsync(customer.Id, id, toWallet, default)));
+
+        Assert.Single(outcomes, o => o == OrderRefundOutcome.Refunded);
+        Assert.Equal(toWallet ? 50m : 30m, await app.BalanceAsync(customer));
+        var intent = await app.Get<PaymentIntents>().FindAsync(PaymentOrders.Surface, PaymentOrderRow.IntentReference(customer.Id, id), default);
+        Assert.Equal(toWallet ? IntentStatus.Succeeded : IntentStatus.Refunded, intent!.Status);
+        Assert.Equal(toWallet ? 0 : 20_00, (await app.Get<PaymentIntents>().RefundsAsync(intent.Id, default)).Sum(r => r.AmountMinor));
+        Assert.Equal("refunded", (await app.Bearer(customer).GetFromJsonAsync<JsonElement>($"/payment-order/{id}/status")).GetProperty("status").GetString());
+    }
+
     [Fact]
     public async Task Orders_are_validated_and_queue_prints_need_a_shopkeeper()
     {
