@@ -29,8 +29,6 @@ public sealed class ReferralCredits(
     public const string BonusMemo = "Referral bonus";
     public const string WelcomeMemo = "Referral welcome bonus";
 
-    private const int MaxMarkAttempts = 10;
-
     private TableClient Table => storage.Table(UserDirectory.TableName);
 
     /// <summary>
@@ -116,33 +114,22 @@ public sealed class ReferralCredits(
         }
     }
 
-    /// <summary>A zero bonus: no money moves, the row is marked credited with its ETag (a parallel call's mark wins once).</summary>
+    /// <summary>A zero bonus: no money moves, the row is marked credited through the transition seam (a parallel call's mark wins once).</summary>
     private async Task<(long Bonus, bool CreditedNow)?> MarkCreditedAsync(ReferralRow row, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var marked = await Table.ApplyAsync<ReferralRow, (long Bonus, bool CreditedNow)?>(row.PartitionKey, row.RowKey, change =>
         {
-            try
+            switch (change.Current)
             {
-                await Table.UpdateEntityAsync(row with { Status = ReferralStatus.Credited, AmountMinor = 0, CreditedAt = time.GetUtcNow() },
-                    row.ETag, TableUpdateMode.Replace, cancellationToken);
-                return (0, true);
+                case { Status: ReferralStatus.Credited } credited:
+                    return (credited.AmountMinor, false);
+                case { Status: ReferralStatus.Pending } pending:
+                    change.Write(pending with { Status = ReferralStatus.Credited, AmountMinor = 0, CreditedAt = time.GetUtcNow() });
+                    return (0L, true);
+                default:
+                    return null;
             }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-            {
-                var current = await Table.FindAsync<ReferralRow>(row.PartitionKey, row.RowKey, cancellationToken);
-                switch (current?.Status)
-                {
-                    case null:
-                        return null;
-                    case ReferralStatus.Credited:
-                        return (current.AmountMinor, false);
-                    case ReferralStatus.Pending when attempt < MaxMarkAttempts:
-                        row = current;
-                        break;
-                    default:
-                        throw new ConcurrencyConflictException($"Referral {row.Id} was changed by other requests; try again.", ex);
-                }
-            }
-        }
+        }, cancellationToken);
+        return marked.Outcome;
     }
 }
