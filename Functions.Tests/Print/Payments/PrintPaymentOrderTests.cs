@@ -80,6 +80,20 @@ public sealed class PrintPaymentOrderTests(PrintMoneyFactory app) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_wallet_payment_costs_three_storage_requests()
+    {
+        var customer = await app.SignUpAsync();
+        await app.FundAsync(customer, 100);
+        await CreateAsync(customer, Order(1)); // the first order of a run reserves a block of 32 ids, which serves this class
+
+        var response = await app.Bearer(customer).PostAsJsonAsync("/create-payment-order", Order(1));
+
+        // The session's profile row, the wallet's balance row, and one transaction of the debit with the paid order.
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("3", response.Headers.GetValues("X-Storage-Requests").Single());
+    }
+
+    [Fact]
     public async Task Without_the_wallet_the_whole_amount_goes_through_the_provider_and_the_order_is_paid_by_its_confirmation()
     {
         var customer = await app.SignUpAsync();

@@ -49,8 +49,12 @@ public sealed class PaymentOrders(
     public async Task<bool> IsShopkeeperAsync(long userId, CancellationToken cancellationToken) =>
         await Table.FindAsync<PrintProfile>(AccountKeys.Partition(userId), AccountKeys.Profile, cancellationToken) is { Role: PrintRoles.Shopkeeper };
 
+    /// <summary>
+    /// Makes the order; <paramref name="knownAvailable"/> is the wallet's spendable balance when the caller just read it
+    /// (a balance that fell since is met by the ledger, which never lets the wallet go negative).
+    /// </summary>
     public async Task<CreatedOrder> CreateAsync(long userId, string? email, long amountMinor, bool useWallet, PaymentOrderRow details,
-        string returnUrl, CancellationToken cancellationToken)
+        string returnUrl, CancellationToken cancellationToken, long? knownAvailable = null)
     {
         var id = await ids.NextAsync(Sequence, cancellationToken);
         var now = time.GetUtcNow();
@@ -61,7 +65,7 @@ public sealed class PaymentOrders(
             CreatedAt = now, ExpiresAt = now + money.PaymentOrderLifetime,
         };
         var account = PrintWallets.Account(userId);
-        var balance = useWallet ? (await wallets.BalanceAsync(userId, cancellationToken)).Available : 0;
+        var balance = useWallet ? knownAvailable ?? (await wallets.BalanceAsync(userId, cancellationToken)).Available : 0;
 
         if (useWallet && balance >= amountMinor)
         {

@@ -58,7 +58,9 @@ public static class PrintPaymentsApi
             return Invalid("'shopkeeper_id' is required for queue prints.");
         if (body.ShopkeeperId is { } shop && !await orders.IsShopkeeperAsync(shop, context.RequestAborted))
             return Invalid($"'shopkeeper_id' {shop} is not a shopkeeper.");
-        var needsProvider = body.UseWallet != true || (await wallets.BalanceAsync(session.Profile.UserId, context.RequestAborted)).Available < amountMinor;
+        // Read once: what decides the scenario here is what the order is made from.
+        long? available = body.UseWallet == true ? (await wallets.BalanceAsync(session.Profile.UserId, context.RequestAborted)).Available : null;
+        var needsProvider = available is null || available < amountMinor;
         if (needsProvider && !intents.Available)
             return ApiErrors.Result(new ApiError(503, "payments_unavailable", "Online payment is not available; pay from the wallet instead."));
         var details = new PaymentOrderRow
@@ -68,7 +70,7 @@ public static class PrintPaymentsApi
         };
         // The commission is the server's (PLATFORM_COMMISSION); a client's platform_commission is accepted and ignored.
         var created = await orders.CreateAsync(session.Profile.UserId, session.Profile.Email, amountMinor, body.UseWallet == true, details,
-            settings.PublicWebUrl + "/orders", context.RequestAborted);
+            settings.PublicWebUrl + "/orders", context.RequestAborted, available);
         var order = created.Order;
         return TypedResults.Created($"/payment-order/{order.Id}/status", new CreatePaymentOrderResponse(order.Id, order.OrderId,
             PrintMoney.Rupees(order.AmountMinor), order.Status, order.PaymentMethod, PrintMoney.Rupees(order.WalletAmountMinor),
