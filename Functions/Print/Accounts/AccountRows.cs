@@ -153,6 +153,12 @@ public sealed record InviteWindowRow : IStampedRow
     public string? OperationId { get; set; }
 }
 
+/// <summary>Times as the print-shop document shows them: UTC to the second, with a Z.</summary>
+public static class PrintTimes
+{
+    public static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}
+
 /// <summary>Print-shop money is INR: paise (minor units) everywhere, rupees only at the API edge, through <see cref="Currencies"/>.</summary>
 public static class PrintMoney
 {

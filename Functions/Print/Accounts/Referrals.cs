@@ -78,9 +78,8 @@ public sealed class Referrals(StorageAccount storage, PrintSettings settings, Ti
     }
 
     public static ReferralView View(ReferralRow row) => new(row.Id, row.Status, PrintMoney.Rupees(row.AmountMinor),
-        row.CreditedAt is { } at ? Time(at) : null, Time(row.CreatedAt));
+        row.CreditedAt is { } at ? PrintTimes.Format(at) : null, PrintTimes.Format(row.CreatedAt));
 
-    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }
 
 /// <summary>Referral endpoints: customers only.</summary>

@@ -139,9 +139,8 @@ public static class PrintPaymentsApi
 
     private static PaymentOrderStatusResponse View(PaymentOrderRow o) => new(o.Id, o.UserId, o.OrderId, o.PaymentId, PrintMoney.Rupees(o.AmountMinor),
         o.Status, o.PaymentMethod, PrintMoney.Rupees(o.WalletAmountMinor), PrintMoney.Rupees(o.RazorpayAmountMinor), o.PrintType, o.ShopkeeperId,
-        PrintMoney.Rupees(o.ShopkeeperAmountMinor), Time(o.CreatedAt), o.PaidAt is { } paid ? Time(paid) : null);
+        PrintMoney.Rupees(o.ShopkeeperAmountMinor), PrintTimes.Format(o.CreatedAt), o.PaidAt is { } paid ? PrintTimes.Format(paid) : null);
 
-    internal static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static ErrorResult Invalid(string message) => ApiErrors.BadRequest(message, "validation_error");
 

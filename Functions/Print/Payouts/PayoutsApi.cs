@@ -94,9 +94,8 @@ public static partial class PayoutsApi
     }
 
     public static ShopPayoutView View(ShopPayoutRow row) => new(row.Id, PrintMoney.Rupees(row.AmountMinor), row.Status, row.Reference,
-        Time(row.CreatedAt), row.PaidAt is { } paid ? Time(paid) : null);
+        PrintTimes.Format(row.CreatedAt), row.PaidAt is { } paid ? PrintTimes.Format(paid) : null);
 
-    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     [GeneratedRegex("^[0-9]{9,18}$")]
     private static partial Regex AccountNumber();

@@ -136,7 +136,7 @@ public static class WalletTransactions
             _ => row.Memo ?? type,
         };
         return new Payments.WalletTransactionView(row.Version, type, PrintMoney.Rupees(delta), PrintMoney.Rupees(row.AvailableAfter - delta),
-            PrintMoney.Rupees(row.AvailableAfter), "completed", description, OrderIdOf(row.MovementKey), Payments.PrintPaymentsApi.Time(row.At));
+            PrintMoney.Rupees(row.AvailableAfter), "completed", description, OrderIdOf(row.MovementKey), PrintTimes.Format(row.At));
     }
 
     /// <summary>The payment order a movement belongs to (<c>order-12</c>, <c>refund-order-12</c>), if any.</summary>
