@@ -28,6 +28,7 @@ public static class PrintRegistration
         services.AddStorage(s => s.Table(Payments.PaymentOrderArchive.TableName));
         services.AddSingleton<IPrintAccountCleanup, Payments.PaymentOrderArchive>();
         services.AddSingleton<Platform.Payments.IPaymentIntentHandler, Payments.PrintPaymentHandler>();
+        services.AddSingleton<IOutboxChannel, Payments.PrintRefundChannel>();
         services.AddDeadlineHandler(Payments.PaymentOrders.ExpiryDeadline, invocation =>
         {
             var key = invocation.Key.Split('|');

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
 using Azure;
 using Serverless.Platform.Storage;
@@ -69,6 +70,29 @@ public sealed record PaymentOrderRow : IStampedRow, IStatefulRow
     public DateTimeOffset? PaidAt { get; set; }
     public DateTimeOffset? RefundedAt { get; set; }
     public string? RefundedTo { get; set; }
+
+    /// <summary>When an upload used this order (an order pays for one upload), and which upload (its first file id).</summary>
+    public DateTimeOffset? ConsumedAt { get; set; }
+    public long? ConsumedBy { get; set; }
+
+    /// <summary>What the upload cost; the rest of the amount went back to the wallet when it was used.</summary>
+    public long ConsumedMinor { get; set; }
+    public long ExcessReturnedMinor { get; set; }
+
+    /// <summary>Refunded so far, by where the money came from: the wallet part, and the provider part.</summary>
+    public long RefundedWalletPartMinor { get; set; }
+    public long RefundedProviderPartMinor { get; set; }
+
+    /// <summary>The excess went back to the wallet from the wallet part first, then from the provider part.</summary>
+    [IgnoreDataMember]
+    public long WalletPartLeftMinor => WalletAmountMinor - Math.Min(ExcessReturnedMinor, WalletAmountMinor) - RefundedWalletPartMinor;
+
+    [IgnoreDataMember]
+    public long ProviderPartLeftMinor => RazorpayAmountMinor - Math.Max(0, ExcessReturnedMinor - WalletAmountMinor) - RefundedProviderPartMinor;
+
+    /// <summary>What can still be refunded.</summary>
+    [IgnoreDataMember]
+    public long RefundableMinor => WalletPartLeftMinor + ProviderPartLeftMinor;
 
     StateMachine IStatefulRow.Moves => PaymentOrderStatus.Machine;
 

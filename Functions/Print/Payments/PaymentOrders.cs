@@ -26,7 +26,7 @@ public enum OrderRefundOutcome
 /// <see cref="PrintMoneySettings.PaymentOrderLifetime"/>; its wallet part then goes back to the wallet, so a wallet
 /// is never charged for an order that was not paid. The provider part is a payment intent of surface <c>print</c>.
 /// </summary>
-public sealed class PaymentOrders(
+public sealed partial class PaymentOrders(
     StorageAccount storage,
     Transitions transitions,
     IdBlockAllocator ids,
@@ -196,50 +196,5 @@ public sealed class PaymentOrders(
             await Table.TransitionAsync<PaymentOrderRow>(partition, order.RowKey,
                 row => row.Status == PaymentOrderStatus.Created ? row with { Status = PaymentOrderStatus.Expired } : null, cancellationToken);
         await intents.AbandonAsync(Surface, PaymentOrderRow.IntentReference(userId, id), IntentStatus.Expired, cancellationToken);
-    }
-
-    /// <summary>
-    /// Refunds a paid order once, whatever retries or races: its wallet part to the wallet at once; its provider part
-    /// through a provider refund, or to the wallet at once when <paramref name="toWallet"/>. The files issue's
-    /// withdrawals and shop cancellations call this.
-    /// </summary>
-    public async Task<OrderRefundOutcome> RefundAsync(long userId, long id, bool toWallet, CancellationToken cancellationToken)
-    {
-        var partition = AccountKeys.Partition(userId);
-        var order = await Table.FindAsync<PaymentOrderRow>(partition, PaymentOrderRow.RowKeyFor(id), cancellationToken);
-        if (order is null)
-            return OrderRefundOutcome.NotFound;
-        if (order.Status == PaymentOrderStatus.Refunded)
-            return OrderRefundOutcome.AlreadyRefunded;
-        if (order.Status != PaymentOrderStatus.Paid)
-            return OrderRefundOutcome.NotPaid;
-        var toWalletMinor = order.WalletAmountMinor + (toWallet ? order.RazorpayAmountMinor : 0);
-        var now = time.GetUtcNow();
-        var refundedTo = toWallet || order.RazorpayAmountMinor == 0 ? "wallet" : order.WalletAmountMinor > 0 ? "wallet+razorpay" : "razorpay";
-        var mine = false;
-        if (toWalletMinor > 0)
-        {
-            // The wallet money and the order's refunded mark are one transaction: refunded at most once.
-            var result = await Ledger.CreditAsync(PrintWallets.Account(userId), WalletKeys.Refund + "order-" + id, toWalletMinor, step =>
-            {
-                step.Replace(order with { Status = PaymentOrderStatus.Refunded, RefundedAt = now, RefundedTo = refundedTo });
-            }, "Refund of print payment", cancellationToken);
-            mine = result.Status == MovementStatus.Applied;
-        }
-        else
-        {
-            var marked = await transitions.ApplyAsync<PaymentOrderRow, bool>(Table, order, row =>
-            {
-                if (row.Current is not { Status: PaymentOrderStatus.Paid } current)
-                    return false;
-                row.Write(current with { Status = PaymentOrderStatus.Refunded, RefundedAt = now, RefundedTo = refundedTo });
-                return true;
-            }, cancellationToken);
-            mine = marked.Outcome;
-        }
-        if (!toWallet && order.RazorpayAmountMinor > 0 && order.IntentId is { } intentId)
-            // Keyed by the order: asked again (a retry, a race) it is the same provider refund.
-            await intents.RefundAsync(intentId, "order-" + id, order.RazorpayAmountMinor, "print_refund", cancellationToken);
-        return mine ? OrderRefundOutcome.Refunded : OrderRefundOutcome.AlreadyRefunded;
     }
 }
