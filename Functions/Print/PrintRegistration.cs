@@ -2,6 +2,7 @@ using Serverless.Platform.Deadlines;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Files;
 using Serverless.Print.Payouts;
 
 namespace Serverless.Print;
@@ -41,6 +42,7 @@ public static class PrintRegistration
         services.AddSingleton<IPrintAccountCleanup, Wallet.WalletCleanup>();
         services.AddSingleton<Payments.IPrintQualifyingAction, Payments.ReferralOnQualifyingAction>();
         services.AddPrintPayouts();
+        services.AddPrintFiles();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -63,6 +65,7 @@ public static class PrintRegistration
         app.MapPrintReferrals();
         Payments.PrintPaymentsApi.MapPrintPayments(app);
         app.MapPrintPayouts();
+        app.MapPrintFiles();
     }
 }
 

@@ -37,8 +37,8 @@ public static class PrintTypes
 /// <summary>
 /// Key design of print files. A file lives in its customer's partition of the users table (beside the wallet and the
 /// payment order that paid it, so an upload, a withdrawal or a shop's cancellation is one entity-group transaction
-/// with the money it moves): RK = <c>print-file|{payment order id}|{file id}</c>, so the files of one payment order
-/// (the queue's "order group") are one range read. Pointers in partitions of their own find a file by its id
+/// with the money it moves): RK = <c>print-file|{payment order id, counted down}|{file id}</c>, so the files of one payment
+/// order (the queue's "order group") are one range read and a customer's files come newest first. Pointers in partitions of their own find a file by its id
 /// (<c>printfile-{id}</c>) or its code (<c>printcode-{CODE}</c>) with one point read. A queue order is indexed in its
 /// shop's partition (<c>print-queue|{order id}</c>, oldest first), and a confirmed print in the shop's history
 /// (<c>print-history|{newest first}|{file id}</c>); both are written from the outbox, so they follow the file
@@ -51,9 +51,10 @@ public static class FileKeys
     public const string HistoryPrefix = "print-history|";
     public const string PointerRow = "";
 
-    public static string File(long orderId, long fileId) => FilePrefix + TableKeys.Number(orderId) + "|" + TableKeys.Number(fileId);
+    public static string File(long orderId, long fileId) => OrderFiles(orderId) + TableKeys.Number(fileId);
 
-    public static string OrderFiles(long orderId) => FilePrefix + TableKeys.Number(orderId) + "|";
+    /// <summary>The key prefix of one payment order's files; newest orders first.</summary>
+    public static string OrderFiles(long orderId) => FilePrefix + TableKeys.Number(long.MaxValue - orderId) + "|";
 
     public static string ById(long fileId) => "printfile-" + TableKeys.Number(fileId);
 
