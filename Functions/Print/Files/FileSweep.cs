@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Serverless.Platform.Hosting;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
@@ -98,7 +99,7 @@ public sealed class FileContentCleanup(PrintFiles files) : IPrintAccountCleanup
 {
     public async Task RemoveAsync(long userId, CancellationToken cancellationToken)
     {
-        await foreach (var blob in files.Blobs.GetBlobsAsync(prefix: FileKeys.CustomerBlobPrefix(userId), cancellationToken: cancellationToken))
+        await foreach (var blob in files.Blobs.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, FileKeys.CustomerBlobPrefix(userId), cancellationToken))
             await files.Blobs.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken);
     }
 }
