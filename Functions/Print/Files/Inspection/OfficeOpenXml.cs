@@ -24,6 +24,23 @@ internal static class OfficeOpenXml
     private const string PresentationNamespace = "http://schemas.openxmlformats.org/presentationml/2006/main";
     private const string RelationshipsNamespace = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
+    // The SDK opens any package and follows its officeDocument relationship, whatever that part is; the content type tells.
+    private static readonly HashSet<string> WordMainContentTypes =
+    [
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+        "application/vnd.ms-word.document.macroEnabled.main+xml",
+        "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+    ];
+    private static readonly HashSet<string> PresentationMainContentTypes =
+    [
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+        "application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml",
+        "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
+        "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+        "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
+    ];
+
     private static readonly OpenSettings ReadOnlySettings = new() { MaxCharactersInPart = MaxPartCharacters, AutoSave = false };
 
     /// <summary>Null when the archive is safe to open; otherwise why it is refused.</summary>
@@ -77,7 +94,7 @@ internal static class OfficeOpenXml
     {
         content.Position = 0;
         using var document = WordprocessingDocument.Open(content, false, ReadOnlySettings);
-        if (document.MainDocumentPart is null)
+        if (document.MainDocumentPart is not { } main || !WordMainContentTypes.Contains(main.ContentType))
             return new WordPages(IsWordDocument: false, Pages: null);
         var pages = document.ExtendedFilePropertiesPart is { } properties
             ? ReadInt(properties, ExtendedPropertiesNamespace, "Pages")
@@ -92,7 +109,7 @@ internal static class OfficeOpenXml
     {
         content.Position = 0;
         using var document = PresentationDocument.Open(content, false, ReadOnlySettings);
-        if (document.PresentationPart is not { } presentation)
+        if (document.PresentationPart is not { } presentation || !PresentationMainContentTypes.Contains(presentation.ContentType))
             return null;
 
         var slideIds = new HashSet<string>(StringComparer.Ordinal);
