@@ -18,6 +18,7 @@ public class PrintFilesFactory : PrintFactory
         With("Print:Files:MaxFileMegabytes", "1");
         With("Print:Files:MaxUploadMegabytes", "2");
         With("Print:Files:MaxFilesPerUpload", "5");
+        With("Print:Files:Retention", "1.00:00:00");
     }
 
     public async Task FundAsync(PrintAccount customer, decimal rupees) =>

@@ -312,10 +312,10 @@ public sealed class PrintFiles(
         }, "Refund for withdrawal", cancellationToken);
         if (refund.Outcome == OrderRefundOutcome.Refunded)
             return (withdrawn, refund, null);
+        if (refusal is not null)
+            return (null, null, refusal);
         var now = await Users.FindAsync<PrintFileRow>(known.PartitionKey, known.RowKey, cancellationToken);
-        if (now is { Status: FileStatus.Withdrawn })
-            return (now, refund, null);
-        return (null, null, refusal ?? (now is null ? new ApiError(404, "file_not_found", "File not found.") : FinalStatus(now)));
+        return (null, null, now is null ? new ApiError(404, "file_not_found", "File not found.") : FinalStatus(now));
     }
 
     /// <summary>
@@ -356,10 +356,9 @@ public sealed class PrintFiles(
             return (cancelled, refund, null);
         if (refusal is not null)
             return (null, null, refusal);
-        var files = (await OrderFilesAsync(customerId, orderId, cancellationToken)).Where(f => f.ShopId == shopId).ToList();
-        return files.Count > 0 && files.Any(f => f.Status == FileStatus.Cancelled) && refund.Outcome == OrderRefundOutcome.AlreadyRefunded
-            ? (files, refund, null)
-            : (null, null, new ApiError(409, "order_closed", "Nothing in this order is waiting to be printed."));
+        // Refunded before under this key: the order was cancelled already.
+        return (null, null, new ApiError(409, "order_closed", refund.Outcome == OrderRefundOutcome.AlreadyRefunded
+            ? "This order was cancelled already." : "Nothing in this order is waiting to be printed."));
     }
 
     // ---- The shop's queue and history ----
