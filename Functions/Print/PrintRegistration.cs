@@ -2,6 +2,7 @@ using Serverless.Platform.Deadlines;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Notifications;
 using Serverless.Print.Payouts;
 
 namespace Serverless.Print;
@@ -40,6 +41,7 @@ public static class PrintRegistration
         services.AddSingleton<IPrintAccountCleanup, Wallet.WalletCleanup>();
         services.AddSingleton<Payments.IPrintQualifyingAction, Payments.ReferralOnQualifyingAction>();
         services.AddPrintPayouts();
+        services.AddPrintNotifications();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -62,6 +64,7 @@ public static class PrintRegistration
         app.MapPrintReferrals();
         Payments.PrintPaymentsApi.MapPrintPayments(app);
         app.MapPrintPayouts();
+        app.MapPrintNotifications();
     }
 }
 
