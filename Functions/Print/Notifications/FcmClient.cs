@@ -73,7 +73,7 @@ public sealed class FcmClient : IPushSender
             // Token requests go through the app's handler pool; their expiry is judged on the app's clock.
             HttpClientFactory = new HttpClientFromMessageHandlerFactory(_ =>
                 new HttpClientFromMessageHandlerFactory.ConfiguredHttpMessageHandler(
-                    handlers.CreateHandler(TokenHttpClientName), false, true)),
+                    handlers.CreateHandler(TokenHttpClientName), false, false)),
             Clock = new TimeProviderClock(time),
         }.FromPrivateKey(key.PrivateKey));
     }

@@ -33,7 +33,9 @@ public static class NotificationsRegistration
             : sp.GetRequiredService<PushOutbox>());
         services.AddSingleton<PrintNotifications>();
 
-        services.AddHttpClient(FcmClient.TokenHttpClientName);
+        // Google.Apis.Auth follows redirects and decompresses itself: the handler it is given must do neither.
+        services.AddHttpClient(FcmClient.TokenHttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = System.Net.DecompressionMethods.None });
         services.AddHttpClient(FcmClient.HttpClientName, (sp, client) =>
             {
                 client.BaseAddress = new Uri(sp.GetRequiredService<IOptions<FcmOptions>>().Value.BaseUrl.TrimEnd('/') + "/");

@@ -85,15 +85,9 @@ public sealed class PrintDevices(StorageAccount storage, TimeProvider time) : IP
     /// <summary>Forgets the device this token names; false when the user has no such device.</summary>
     public async Task<bool> RemoveAsync(long userId, string token, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await Table.DeleteEntityAsync(UserDirectory.PartitionOf(userId), RowKeyOf(token), ETag.All, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return false;
-        }
+        // The SDK answers a missing row with its 404 response rather than an exception.
+        var response = await Table.DeleteEntityAsync(UserDirectory.PartitionOf(userId), RowKeyOf(token), ETag.All, cancellationToken);
+        return response.Status != 404;
     }
 
     /// <summary>Account deletion: every device of the user goes.</summary>

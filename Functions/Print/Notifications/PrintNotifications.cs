@@ -40,7 +40,8 @@ public sealed class PrintNotifications(
         var orderId = paymentOrderId.ToString(CultureInfo.InvariantCulture);
         var message = new PushMessage(
             "Order cancelled",
-            $"{shopName} cancelled your order #{orderId}: {Shorten(reason, MaxPushReasonLength)}" + RefundSentence(refundRupees),
+            $"{shopName} cancelled your order #{orderId}" + (refundRupees > 0 ? $" and refunded {Rupees(refundRupees)}" : "")
+            + $": {Shorten(reason, MaxPushReasonLength)}",
             new Dictionary<string, string> { ["type"] = OrderCancelledType, ["order_id"] = orderId, ["reason"] = Shorten(reason, MaxPushReasonLength) });
         await PushToDevicesAsync(customerId, message, ct);
     }
@@ -66,9 +67,6 @@ public sealed class PrintNotifications(
         if (unavailable is not null)
             throw new PushUnavailableException($"{failed} device(s) of user {userId} could not be reached now: {unavailable.Message}", unavailable);
     }
-
-    internal static string RefundSentence(decimal refundRupees) =>
-        refundRupees > 0 ? $" A refund of {Rupees(refundRupees)} has been issued." : "";
 
     internal static string Rupees(decimal rupees) => "₹" + rupees.ToString("0.##", CultureInfo.InvariantCulture);
 
