@@ -25,8 +25,9 @@ public sealed class PrintNotifications(
     public async Task NotifyOrderCancelledAsync(long customerId, long paymentOrderId, string shopName, string reason, decimal refundRupees,
         CancellationToken ct)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(shopName);
-        ArgumentNullException.ThrowIfNull(reason);
+        // Never refuse: the caller retries what throws, and a missing name or reason cannot get better by retrying.
+        shopName = string.IsNullOrWhiteSpace(shopName) ? "The shop" : shopName.Trim();
+        reason = string.IsNullOrWhiteSpace(reason) ? "No reason was given." : reason.Trim();
         var profile = await accounts.FindProfileAsync(customerId, ct);
         if (profile is null)
         {
