@@ -63,6 +63,13 @@ param razorpayKeyId string = ''
 @secure()
 param resendApiKey string = ''
 
+@description('Firebase service account JSON key that sends print-shop push notifications (FCM); leave empty to deploy without push.')
+@secure()
+param fcmServiceAccountJson string = ''
+
+@description('Firebase project id the print-shop apps receive push notifications from; not a secret. Needed with fcmServiceAccountJson.')
+param fcmProjectId string = ''
+
 @description('Further non-secret app settings, e.g. provider key ids and prices.')
 param additionalAppSettings object = {}
 
@@ -116,6 +123,7 @@ var secretNames = {
   razorpayPayoutAccountNumber: 'razorpay-payout-account-number'
   stripeWebhookSecret: 'stripe-webhook-secret'
   resendApiKey: 'resend-api-key'
+  fcmServiceAccountJson: 'fcm-service-account-json'
 }
 
 // Created before the app so its roles are in place (and propagating) before the host first starts.
@@ -161,6 +169,7 @@ module keyVault 'modules/keyvault.bicep' = {
     razorpayPayoutAccountNumber: razorpayPayoutAccountNumber
     stripeWebhookSecret: stripeWebhookSecret
     resendApiKey: resendApiKey
+    fcmServiceAccountJson: fcmServiceAccountJson
   }
 }
 
@@ -202,6 +211,8 @@ module functionApp 'modules/functionapp.bicep' = {
     paymentsGateway: paymentsGateway
     razorpayKeyId: razorpayKeyId
     hasResendApiKey: !empty(resendApiKey)
+    hasFcmServiceAccountJson: !empty(fcmServiceAccountJson)
+    fcmProjectId: fcmProjectId
     publicBaseUrl: publicBaseUrl
     adminEmail: adminEmail
     maximumInstanceCount: maximumInstanceCount

@@ -33,6 +33,11 @@ param razorpayKeyId = ''
 
 param resendApiKey = readEnvironmentVariable('RESEND_API_KEY', '')
 
+// Print-shop push notifications (FCM): the Firebase project id and its service account's JSON key; empty deploys without push.
+param fcmProjectId = readEnvironmentVariable('FCM_PROJECT_ID', '')
+
+param fcmServiceAccountJson = readEnvironmentVariable('FCM_SERVICE_ACCOUNT_JSON', '')
+
 // Non-secret settings the app reads besides the ones main.bicep sets: the print shop's prices and money rules.
 param additionalAppSettings = {
   COST_PER_PAGE_BW: '1'

@@ -49,7 +49,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         foreach (var name in new[]
                  {
                      "jwtSigningKey", "adminPassword", "razorpayKeySecret", "razorpayWebhookSecret", "razorpayPayoutAccountNumber",
-                     "stripeSecretKey", "stripeWebhookSecret", "resendApiKey",
+                     "stripeSecretKey", "stripeWebhookSecret", "resendApiKey", "fcmServiceAccountJson",
                  })
         {
             Assert.Equal("securestring", parameters.GetProperty(name).GetProperty("type").GetString());

@@ -3,6 +3,7 @@ using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
 using Serverless.Print.Files;
+using Serverless.Print.Notifications;
 using Serverless.Print.Payouts;
 
 namespace Serverless.Print;
@@ -43,6 +44,7 @@ public static class PrintRegistration
         services.AddSingleton<Payments.IPrintQualifyingAction, Payments.ReferralOnQualifyingAction>();
         services.AddPrintPayouts();
         services.AddPrintFiles();
+        services.AddPrintNotifications();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -66,6 +68,7 @@ public static class PrintRegistration
         Payments.PrintPaymentsApi.MapPrintPayments(app);
         app.MapPrintPayouts();
         app.MapPrintFiles();
+        app.MapPrintNotifications();
     }
 }
 

@@ -57,6 +57,12 @@ param razorpayKeyId string
 @description('Whether the vault holds a Resend API key.')
 param hasResendApiKey bool
 
+@description('Whether the vault holds the Firebase service account JSON key (FCM push).')
+param hasFcmServiceAccountJson bool
+
+@description('Firebase project id for FCM push; empty deploys without push (pushes are kept, not sent).')
+param fcmProjectId string
+
 @description('Public https base URL of the app; empty means the app\'s default host name.')
 param publicBaseUrl string
 
@@ -195,6 +201,9 @@ var appSettings = {
   Payments__Stripe__SecretKey: hasStripeSecretKey ? '${keyVaultReferencePrefix}${secretNames.stripeSecretKey})' : ''
   Payments__Stripe__WebhookSecret: hasStripeWebhookSecret ? '${keyVaultReferencePrefix}${secretNames.stripeWebhookSecret})' : ''
   RESEND_API_KEY: hasResendApiKey ? '${keyVaultReferencePrefix}${secretNames.resendApiKey})' : ''
+  // Print-shop push notifications: both set, or neither.
+  Print__Fcm__ProjectId: hasFcmServiceAccountJson ? fcmProjectId : ''
+  Print__Fcm__ServiceAccountJson: hasFcmServiceAccountJson && !empty(fcmProjectId) ? '${keyVaultReferencePrefix}${secretNames.fcmServiceAccountJson})' : ''
 }
 
 // A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.

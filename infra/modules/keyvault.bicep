@@ -51,6 +51,10 @@ param stripeWebhookSecret string = ''
 @secure()
 param resendApiKey string = ''
 
+@description('Firebase service account JSON key (FCM push); no secret is created when empty.')
+@secure()
+param fcmServiceAccountJson string = ''
+
 resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: keyVaultName
   location: location
@@ -142,6 +146,15 @@ resource resendApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if 
   properties: {
     value: resendApiKey
     contentType: 'text/plain'
+  }
+}
+
+resource fcmServiceAccountJsonSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(fcmServiceAccountJson)) {
+  parent: keyVault
+  name: secretNames.fcmServiceAccountJson
+  properties: {
+    value: fcmServiceAccountJson
+    contentType: 'application/json'
   }
 }
 

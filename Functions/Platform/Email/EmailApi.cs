@@ -24,17 +24,21 @@ public static class EmailApi
 
     public static void MapEmailApi(this IEndpointRouteBuilder app)
     {
-        var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
-        var environment = app.ServiceProvider.GetRequiredService<IHostEnvironment>();
-        var expose = string.IsNullOrWhiteSpace(configuration[ExposeOutboxSetting])
-            ? environment.IsDevelopment()
-            : configuration.GetValue<bool>(ExposeOutboxSetting);
-        if (!expose)
+        if (!ExposesOutbox(app.ServiceProvider))
             return;
 
         var dev = app.MapGroup("/dev").WithTags("Development");
 
         dev.MapGet("/outbox", ListOutbox).WithName("DevOutbox");
+    }
+
+    /// <summary>Whether development outboxes are served (<c>Email:ExposeOutbox</c>; by default, in Development only).</summary>
+    public static bool ExposesOutbox(IServiceProvider services)
+    {
+        var configuration = services.GetRequiredService<IConfiguration>();
+        return string.IsNullOrWhiteSpace(configuration[ExposeOutboxSetting])
+            ? services.GetRequiredService<IHostEnvironment>().IsDevelopment()
+            : configuration.GetValue<bool>(ExposeOutboxSetting);
     }
 
     public static async Task<Results<Ok<List<OutboxEmailResponse>>, ErrorResult>> ListOutbox(
