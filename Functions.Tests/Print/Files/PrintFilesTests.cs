@@ -136,6 +136,7 @@ public sealed class PrintFilesTests(PrintFilesFactory app) : IClassFixture<Print
         var shop = await app.SignUpAsync(role: "shopkeeper");
         var other = await app.SignUpAsync(role: "shopkeeper");
         var orderId = await app.PaidOrderAsync(customer, 20, "queue", shop.Id);
+        Assert.Equal(HttpStatusCode.Created, (await app.Bearer(customer).PostAsJsonAsync("/devices", new { fcm_token = "device-" + customer.Id })).StatusCode);
 
         var (status, upload) = await app.UploadAsync(customer, [Pdf(2, "a.pdf"), Pdf(3, "b.pdf")], new { print_type = "queue", shop_id = shop.Id });
         Assert.True(status == HttpStatusCode.Created, upload.ToString());
@@ -160,6 +161,11 @@ public sealed class PrintFilesTests(PrintFilesFactory app) : IClassFixture<Print
         Assert.True(cancel.StatusCode == HttpStatusCode.OK, cancelled.ToString());
         Assert.Equal((5m, 2), (cancelled.GetProperty("refund_amount").GetDecimal(), cancelled.GetProperty("cancelled_files").GetArrayLength()));
         Assert.Equal(20m, await app.BalanceAsync(customer));
+        // The customer is told by email and on the registered device (the development push outbox without FCM settings).
+        var email = await app.Get<Serverless.Platform.Email.Outbox>().LatestAsync(customer.Email);
+        Assert.Contains($"#{orderId}", email?.Subject);
+        var push = Assert.Single(await app.Get<Serverless.Print.Notifications.PushOutbox>().ListAsync(customer.Id));
+        Assert.Contains("Printer out of order", push.Body);
 
         var fileStatus = await app.Bearer(customer).GetFromJsonAsync<JsonElement>($"/file/{upload.GetProperty("code").GetString()}/status");
         Assert.Equal(("cancelled", "Printer out of order. Please try another shop."), (fileStatus.GetProperty("status").GetString(),

@@ -3,16 +3,11 @@ using Azure.Data.Tables;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Notifications;
 using Serverless.Print.Payments;
 using Serverless.Print.Payouts;
 
 namespace Serverless.Print.Files;
-
-/// <summary>Tells the customer that a shop cancelled their queue order (email, and a push to their devices).</summary>
-public interface IPrintOrderCancelledNotifier
-{
-    Task NotifyAsync(long customerId, long orderId, long shopId, string reason, long refundMinor, CancellationToken cancellationToken);
-}
 
 /// <summary>
 /// What follows a file's change outside the customer's partition, delivered from the outbox (so it happens however
@@ -56,8 +51,9 @@ public sealed class PrintFileChannel(IServiceProvider services, StorageAccount s
                     await CloseIfDoneAsync(files, shop, body.CustomerId, body.OrderId, cancellationToken);
                 break;
             case "cancelled":
-                foreach (var notifier in services.GetServices<IPrintOrderCancelledNotifier>())
-                    await notifier.NotifyAsync(body.CustomerId, body.OrderId, body.ShopId!.Value, body.Reason ?? "", body.RefundMinor, cancellationToken);
+                var shopProfile = await services.GetRequiredService<PrintAccounts>().FindProfileAsync(body.ShopId!.Value, cancellationToken);
+                await services.GetRequiredService<PrintNotifications>().NotifyOrderCancelledAsync(body.CustomerId, body.OrderId,
+                    shopProfile?.ShopName ?? "The shop", body.Reason ?? "", PrintMoney.Rupees(body.RefundMinor), cancellationToken);
                 break;
             default:
                 logger.LogWarning("Print file event {Key} of unknown type {Type} ignored.", message.Key, message.Type);
