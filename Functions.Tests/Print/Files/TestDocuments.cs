@@ -35,11 +35,13 @@ public static class TestDocuments
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>");
 
-    /// <summary>A PDF whose page tree lists itself as its own kid.</summary>
+    /// <summary>A PDF whose inner page tree node lists itself among its kids.</summary>
     public static byte[] PageTreeLoopPdf() =>
         RawPdf(
             "<< /Type /Catalog /Pages 2 0 R >>",
-            "<< /Type /Pages /Kids [2 0 R] /Count 1 >>");
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Pages /Parent 2 0 R /Kids [4 0 R 3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] >>");
 
     /// <summary>A well-formed PDF with no pages at all.</summary>
     public static byte[] EmptyPagesPdf() =>

@@ -287,6 +287,19 @@ public sealed class InspectionTests : IDisposable
             await RefusedAsync(CompoundFileBuilder.WithDirectoryLoop(TestDocuments.Doc(2)), "letter.doc"));
 
     [Fact]
+    public async Task A_doc_whose_summary_stream_chain_loops_in_the_mini_stream_is_refused() =>
+        Assert.Equal("'letter.doc' is not a valid DOC file: it could not be read.",
+            await RefusedAsync(CompoundFileBuilder.WithMiniFatEntry(TestDocuments.Doc(2), miniSector: 0, next: 0), "letter.doc"));
+
+    [Theory]
+    [InlineData(48, 0x00FFFFFFu)]
+    [InlineData(44, 0x7FFFFFFFu)]
+    [InlineData(60, 0x00FFFFFFu)]
+    public async Task A_ppt_pointing_outside_itself_is_refused(int headerOffset, uint value) =>
+        Assert.Equal("'slides.ppt' is not a valid PPT file: it could not be read.",
+            await RefusedAsync(CompoundFileBuilder.WithHeaderField(TestDocuments.Ppt(4), headerOffset, value), "slides.ppt"));
+
+    [Fact]
     public async Task A_truncated_doc_is_refused() =>
         Assert.Equal("'letter.doc' is not a valid DOC file: it could not be read.",
             await RefusedAsync(TestDocuments.Doc(2)[..1024], "letter.doc"));
