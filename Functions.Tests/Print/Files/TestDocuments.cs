@@ -199,6 +199,20 @@ public static class TestDocuments
     /// <summary>A Word document whose one part unpacks from a few kilobytes to 2 MB of zeros.</summary>
     public static byte[] ZipBombDocx() => WithExtraEntries(Docx(1), [("word/media/padding.bin", new byte[2 * 1024 * 1024])]);
 
+    /// <summary>A Word document whose central directory declares its first part unpacks to 250 MB (the data is unchanged).</summary>
+    public static byte[] OversizedDocx()
+    {
+        var docx = Docx(1);
+        for (var at = docx.Length - 46; at >= 0; at--)
+        {
+            if (BinaryPrimitives.ReadUInt32LittleEndian(docx.AsSpan(at)) != 0x02014B50)
+                continue;
+            BinaryPrimitives.WriteUInt32LittleEndian(docx.AsSpan(at + 24), 250u * 1024 * 1024);
+            return docx;
+        }
+        throw new InvalidOperationException("The archive has no central directory.");
+    }
+
     /// <summary>A Word document with <paramref name="extra"/> more (empty) entries in its archive.</summary>
     public static byte[] CrowdedDocx(int extra) =>
         WithExtraEntries(Docx(1), Enumerable.Range(0, extra).Select(i => ($"customXml/item{i}.bin", Array.Empty<byte>())).ToArray());

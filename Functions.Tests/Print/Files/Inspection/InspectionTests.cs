@@ -270,6 +270,21 @@ public sealed class InspectionTests : IDisposable
             await RefusedAsync(TestDocuments.ZipBombDocx(), "letter.docx"));
 
     [Fact]
+    public async Task A_docx_declaring_more_than_200_MB_unpacked_is_refused() =>
+        Assert.Equal("'letter.docx' is not a valid DOCX file: its archive unpacks to more than 200 MB.",
+            await RefusedAsync(TestDocuments.OversizedDocx(), "letter.docx"));
+
+    [Fact]
+    public async Task A_docx_of_two_thousand_entries_is_accepted() =>
+        Assert.Equal(1, (await AcceptedAsync(TestDocuments.CrowdedDocx(2000 - EntriesOf(TestDocuments.Docx(1))), "letter.docx")).Pages);
+
+    private static int EntriesOf(byte[] zip)
+    {
+        using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(zip));
+        return archive.Entries.Count;
+    }
+
+    [Fact]
     public async Task A_docx_of_more_than_two_thousand_entries_is_refused() =>
         Assert.Equal("'letter.docx' is not a valid DOCX file: its archive has too many entries.",
             await RefusedAsync(TestDocuments.CrowdedDocx(2000), "letter.docx"));
