@@ -121,7 +121,9 @@ public static class PrintFileInspector
 
     private static string DisplayName(string fileName)
     {
-        var name = Path.GetFileName(fileName ?? "");
+        // Some browsers send the client's full path, with either separator, whatever the server's platform.
+        var name = fileName ?? "";
+        name = name[(name.LastIndexOfAny(['/', '\\']) + 1)..];
         name = new string(name.Where(c => !char.IsControl(c)).ToArray());
         if (name.Length == 0)
             return "file";
