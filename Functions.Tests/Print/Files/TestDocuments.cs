@@ -213,6 +213,14 @@ public static class TestDocuments
         throw new InvalidOperationException("The archive has no central directory.");
     }
 
+    /// <summary>A Word document carrying a 5 MB relationships part (incompressible, so no bomb), which packaging would read whole.</summary>
+    public static byte[] DocxWithHugeRelationships()
+    {
+        var noise = new byte[3_750_000];
+        new Random(7).NextBytes(noise);
+        return WithExtraEntries(Docx(1), [("customXml/_rels/item1.xml.rels", Encoding.ASCII.GetBytes(Convert.ToBase64String(noise)))]);
+    }
+
     /// <summary>A Word document with <paramref name="extra"/> more (empty) entries in its archive.</summary>
     public static byte[] CrowdedDocx(int extra) =>
         WithExtraEntries(Docx(1), Enumerable.Range(0, extra).Select(i => ($"customXml/item{i}.bin", Array.Empty<byte>())).ToArray());

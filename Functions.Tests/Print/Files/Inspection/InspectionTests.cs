@@ -277,6 +277,11 @@ public sealed class InspectionTests : IDisposable
             await RefusedAsync(TestDocuments.OversizedDocx(), "letter.docx"));
 
     [Fact]
+    public async Task A_docx_with_oversized_package_relationships_is_refused() =>
+        Assert.Equal("'letter.docx' is not a valid DOCX file: its package relationships are too large.",
+            await RefusedAsync(TestDocuments.DocxWithHugeRelationships(), "letter.docx"));
+
+    [Fact]
     public async Task A_docx_of_two_thousand_entries_is_accepted() =>
         Assert.Equal(1, (await AcceptedAsync(TestDocuments.CrowdedDocx(2000 - EntriesOf(TestDocuments.Docx(1))), "letter.docx")).Pages);
 

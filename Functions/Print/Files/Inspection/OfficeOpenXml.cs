@@ -19,6 +19,7 @@ internal static class OfficeOpenXml
     // Real central directories are a few kilobytes; this cap keeps a forged one from costing more than a little memory.
     private const long MaxCentralDirectoryBytes = 4 * 1024 * 1024;
     private const long MaxPartCharacters = 16 * 1024 * 1024;
+    private const long MaxPackagingPartBytes = 4 * 1024 * 1024;
 
     private const string ExtendedPropertiesNamespace = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties";
     private const string PresentationNamespace = "http://schemas.openxmlformats.org/presentationml/2006/main";
@@ -61,6 +62,10 @@ internal static class OfficeOpenXml
                 return "its archive unpacks to more than 200 MB";
             if (entry.Length > RatioCheckedAbove && entry.Length > (long)MaxCompressionRatio * entry.CompressedLength)
                 return "its archive contains a part compressed beyond any real document (a zip bomb)";
+            // The packaging layer reads these whole when the SDK opens the file, before any of our caps apply.
+            if (entry.Length > MaxPackagingPartBytes && (entry.FullName.EndsWith(".rels", StringComparison.OrdinalIgnoreCase)
+                                                         || entry.FullName == "[Content_Types].xml"))
+                return "its package relationships are too large";
         }
         return null;
     }
