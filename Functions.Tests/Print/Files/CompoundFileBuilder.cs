@@ -117,6 +117,23 @@ public static class CompoundFileBuilder
         return copy;
     }
 
+    /// <summary>Sets mini FAT entry <paramref name="miniSector"/> (the first mini FAT sector only) to <paramref name="next"/>.</summary>
+    public static byte[] WithMiniFatEntry(byte[] file, int miniSector, uint next)
+    {
+        var copy = (byte[])file.Clone();
+        var miniFatStart = BinaryPrimitives.ReadUInt32LittleEndian(copy.AsSpan(60));
+        BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan((int)(miniFatStart + 1) * SectorSize + miniSector * 4), next);
+        return copy;
+    }
+
+    /// <summary>Overwrites a 32-bit field of the header, such as the first directory sector (48) or the FAT sector count (44).</summary>
+    public static byte[] WithHeaderField(byte[] file, int offset, uint value)
+    {
+        var copy = (byte[])file.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(offset), value);
+        return copy;
+    }
+
     private static void WriteEntry(Span<byte> entry, string name, byte type, uint left, uint right, uint child, uint start, ulong size)
     {
         var encoded = Encoding.Unicode.GetBytes(name);

@@ -35,11 +35,13 @@ public static class TestDocuments
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>");
 
-    /// <summary>A PDF whose page tree lists itself as its own kid.</summary>
+    /// <summary>A PDF whose inner page tree node lists itself among its kids.</summary>
     public static byte[] PageTreeLoopPdf() =>
         RawPdf(
             "<< /Type /Catalog /Pages 2 0 R >>",
-            "<< /Type /Pages /Kids [2 0 R] /Count 1 >>");
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Pages /Parent 2 0 R /Kids [4 0 R 3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] >>");
 
     /// <summary>A well-formed PDF with no pages at all.</summary>
     public static byte[] EmptyPagesPdf() =>
@@ -196,6 +198,28 @@ public static class TestDocuments
 
     /// <summary>A Word document whose one part unpacks from a few kilobytes to 2 MB of zeros.</summary>
     public static byte[] ZipBombDocx() => WithExtraEntries(Docx(1), [("word/media/padding.bin", new byte[2 * 1024 * 1024])]);
+
+    /// <summary>A Word document whose central directory declares its first part unpacks to 250 MB (the data is unchanged).</summary>
+    public static byte[] OversizedDocx()
+    {
+        var docx = Docx(1);
+        for (var at = docx.Length - 46; at >= 0; at--)
+        {
+            if (BinaryPrimitives.ReadUInt32LittleEndian(docx.AsSpan(at)) != 0x02014B50)
+                continue;
+            BinaryPrimitives.WriteUInt32LittleEndian(docx.AsSpan(at + 24), 250u * 1024 * 1024);
+            return docx;
+        }
+        throw new InvalidOperationException("The archive has no central directory.");
+    }
+
+    /// <summary>A Word document carrying a 5 MB relationships part (incompressible, so no bomb), which packaging would read whole.</summary>
+    public static byte[] DocxWithHugeRelationships()
+    {
+        var noise = new byte[3_750_000];
+        new Random(7).NextBytes(noise);
+        return WithExtraEntries(Docx(1), [("customXml/_rels/item1.xml.rels", Encoding.ASCII.GetBytes(Convert.ToBase64String(noise)))]);
+    }
 
     /// <summary>A Word document with <paramref name="extra"/> more (empty) entries in its archive.</summary>
     public static byte[] CrowdedDocx(int extra) =>

@@ -195,9 +195,11 @@ public sealed class InspectionTests : IDisposable
         Assert.Equal("'photo.png' is not a valid PNG file: its content does not match its extension.", await RefusedAsync(png, "photo.png"));
     }
 
-    [Fact]
-    public async Task The_problem_names_the_file_without_its_folder() =>
-        Assert.Equal("'report.pdf' is empty.", await RefusedAsync([], "C:\\Users\\me\\report.pdf".Replace('\\', Path.DirectorySeparatorChar)));
+    [Theory]
+    [InlineData("C:\\Users\\me\\report.pdf")]
+    [InlineData("/home/me/report.pdf")]
+    public async Task The_problem_names_the_file_without_its_folder(string fileName) =>
+        Assert.Equal("'report.pdf' is empty.", await RefusedAsync([], fileName));
 
     // Page counts that cannot be known
 
@@ -270,6 +272,26 @@ public sealed class InspectionTests : IDisposable
             await RefusedAsync(TestDocuments.ZipBombDocx(), "letter.docx"));
 
     [Fact]
+    public async Task A_docx_declaring_more_than_200_MB_unpacked_is_refused() =>
+        Assert.Equal("'letter.docx' is not a valid DOCX file: its archive unpacks to more than 200 MB.",
+            await RefusedAsync(TestDocuments.OversizedDocx(), "letter.docx"));
+
+    [Fact]
+    public async Task A_docx_with_oversized_package_relationships_is_refused() =>
+        Assert.Equal("'letter.docx' is not a valid DOCX file: its package relationships are too large.",
+            await RefusedAsync(TestDocuments.DocxWithHugeRelationships(), "letter.docx"));
+
+    [Fact]
+    public async Task A_docx_of_two_thousand_entries_is_accepted() =>
+        Assert.Equal(1, (await AcceptedAsync(TestDocuments.CrowdedDocx(2000 - EntriesOf(TestDocuments.Docx(1))), "letter.docx")).Pages);
+
+    private static int EntriesOf(byte[] zip)
+    {
+        using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(zip));
+        return archive.Entries.Count;
+    }
+
+    [Fact]
     public async Task A_docx_of_more_than_two_thousand_entries_is_refused() =>
         Assert.Equal("'letter.docx' is not a valid DOCX file: its archive has too many entries.",
             await RefusedAsync(TestDocuments.CrowdedDocx(2000), "letter.docx"));
@@ -278,13 +300,26 @@ public sealed class InspectionTests : IDisposable
     public async Task A_truncated_docx_is_refused()
     {
         var docx = TestDocuments.Docx(2);
-        Assert.StartsWith("'letter.docx' is not a valid DOCX file: ", await RefusedAsync(docx[..(docx.Length - 30)], "letter.docx"));
+        Assert.Equal("'letter.docx' is not a valid DOCX file: its archive is damaged.", await RefusedAsync(docx[..(docx.Length - 30)], "letter.docx"));
     }
 
     [Fact]
     public async Task A_doc_whose_directory_chain_loops_is_refused() =>
         Assert.Equal("'letter.doc' is not a valid DOC file: it could not be read.",
             await RefusedAsync(CompoundFileBuilder.WithDirectoryLoop(TestDocuments.Doc(2)), "letter.doc"));
+
+    [Fact]
+    public async Task A_doc_whose_summary_stream_chain_loops_in_the_mini_stream_is_refused() =>
+        Assert.Equal("'letter.doc' is not a valid DOC file: it could not be read.",
+            await RefusedAsync(CompoundFileBuilder.WithMiniFatEntry(TestDocuments.Doc(2), miniSector: 0, next: 0), "letter.doc"));
+
+    [Theory]
+    [InlineData(48, 0x00FFFFFFu)]
+    [InlineData(44, 0x7FFFFFFFu)]
+    [InlineData(60, 0x00FFFFFFu)]
+    public async Task A_ppt_pointing_outside_itself_is_refused(int headerOffset, uint value) =>
+        Assert.Equal("'slides.ppt' is not a valid PPT file: it could not be read.",
+            await RefusedAsync(CompoundFileBuilder.WithHeaderField(TestDocuments.Ppt(4), headerOffset, value), "slides.ppt"));
 
     [Fact]
     public async Task A_truncated_doc_is_refused() =>

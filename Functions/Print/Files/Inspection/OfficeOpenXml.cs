@@ -19,6 +19,7 @@ internal static class OfficeOpenXml
     // Real central directories are a few kilobytes; this cap keeps a forged one from costing more than a little memory.
     private const long MaxCentralDirectoryBytes = 4 * 1024 * 1024;
     private const long MaxPartCharacters = 16 * 1024 * 1024;
+    private const long MaxPackagingPartBytes = 4 * 1024 * 1024;
 
     private const string ExtendedPropertiesNamespace = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties";
     private const string PresentationNamespace = "http://schemas.openxmlformats.org/presentationml/2006/main";
@@ -46,10 +47,8 @@ internal static class OfficeOpenXml
     /// <summary>Null when the archive is safe to open; otherwise why it is refused.</summary>
     public static string? ArchiveProblem(Stream content)
     {
-        if (!CentralDirectoryIsSmall(content, out var entryCount))
-            return "its archive is malformed or has too many entries";
-        if (entryCount > MaxEntries)
-            return "its archive has too many entries";
+        if (CentralDirectoryProblem(content) is { } problem)
+            return problem;
 
         content.Position = 0;
         using var archive = new ZipArchive(content, ZipArchiveMode.Read, leaveOpen: true);
@@ -63,30 +62,35 @@ internal static class OfficeOpenXml
                 return "its archive unpacks to more than 200 MB";
             if (entry.Length > RatioCheckedAbove && entry.Length > (long)MaxCompressionRatio * entry.CompressedLength)
                 return "its archive contains a part compressed beyond any real document (a zip bomb)";
+            // The packaging layer reads these whole when the SDK opens the file, before any of our caps apply.
+            if (entry.Length > MaxPackagingPartBytes && (entry.FullName.EndsWith(".rels", StringComparison.OrdinalIgnoreCase)
+                                                         || entry.FullName == "[Content_Types].xml"))
+                return "its package relationships are too large";
         }
         return null;
     }
 
-    /// <summary>Reads the end of central directory record: the entry count and the directory size, without trusting either.</summary>
-    private static bool CentralDirectoryIsSmall(Stream content, out int entryCount)
+    /// <summary>Reads the end of central directory record, so a forged directory is refused before .NET reads it whole.</summary>
+    private static string? CentralDirectoryProblem(Stream content)
     {
-        entryCount = 0;
         const int recordSize = 22;
         var tailLength = (int)Math.Min(content.Length, recordSize + ushort.MaxValue);
         var tail = new byte[tailLength];
         content.Position = content.Length - tailLength;
         if (content.ReadAtLeast(tail, tailLength, throwOnEndOfStream: false) < tailLength)
-            return false;
+            return "its archive is damaged";
         for (var at = tailLength - recordSize; at >= 0; at--)
         {
             if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(at)) != 0x06054B50)
                 continue;
-            entryCount = BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(at + 10));
-            var directorySize = BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(at + 12));
             // 0xFFFF entries announces ZIP64, which no document of a believable size needs.
-            return entryCount != ushort.MaxValue && directorySize <= MaxCentralDirectoryBytes;
+            if (BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(at + 10)) > MaxEntries)
+                return "its archive has too many entries";
+            if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(at + 12)) > MaxCentralDirectoryBytes)
+                return "its archive directory is too large";
+            return null;
         }
-        return false;
+        return "its archive is damaged";
     }
 
     /// <summary>The page count a word processor stored in docProps/app.xml, or null when the document is not a Word document.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using DocumentFormat.OpenXml.Packaging;
 using UglyToad.PdfPig;
+using UglyToad.PdfPig.Exceptions;
 
 namespace Serverless.Print.Files.Inspection;
 
@@ -120,7 +121,9 @@ public static class PrintFileInspector
 
     private static string DisplayName(string fileName)
     {
-        var name = Path.GetFileName(fileName ?? "");
+        // Some browsers send the client's full path, with either separator, whatever the server's platform.
+        var name = fileName ?? "";
+        name = name[(name.LastIndexOfAny(['/', '\\']) + 1)..];
         name = new string(name.Where(c => !char.IsControl(c)).ToArray());
         if (name.Length == 0)
             return "file";
@@ -204,11 +207,22 @@ public static class PrintFileInspector
             SkipMissingFonts = true,
             MaxStackDepth = MaxPdfNesting,
         };
-        using var document = PdfDocument.Open(content, options);
-        if (document.IsEncrypted)
-            return Inspection.Refused($"'{name}' is encrypted. {PageCountUnavailable}");
-        return Counted(name, PrintFileKind.Pdf, document.NumberOfPages, "page");
+        try
+        {
+            using var document = PdfDocument.Open(content, options);
+            // Even an encryption with an empty user password may forbid printing; the shop must be able to print it.
+            if (document.IsEncrypted)
+                return Encrypted(name);
+            return Counted(name, PrintFileKind.Pdf, document.NumberOfPages, "page");
+        }
+        catch (PdfDocumentEncryptedException)
+        {
+            return Encrypted(name);
+        }
     }
+
+    private static Inspection Encrypted(string name) =>
+        Inspection.Refused($"'{name}' is password-protected or encrypted. Please upload an unprotected copy.");
 
     private static Inspection WordPages(Stream content, string name)
     {
