@@ -3,6 +3,7 @@ using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
 using Serverless.Print.Payouts;
+using Serverless.Print.Shops;
 
 namespace Serverless.Print;
 
@@ -40,6 +41,7 @@ public static class PrintRegistration
         services.AddSingleton<IPrintAccountCleanup, Wallet.WalletCleanup>();
         services.AddSingleton<Payments.IPrintQualifyingAction, Payments.ReferralOnQualifyingAction>();
         services.AddPrintPayouts();
+        services.AddPrintShops();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -62,6 +64,7 @@ public static class PrintRegistration
         app.MapPrintReferrals();
         Payments.PrintPaymentsApi.MapPrintPayments(app);
         app.MapPrintPayouts();
+        app.MapPrintShops();
     }
 }
 
