@@ -85,7 +85,7 @@ public sealed class ShopIndex(StorageAccount storage, ILogger<ShopIndex> logger)
             return;
         var id = profile.UserId;
         var cellsRow = await Table.FindAsync<ShopCellsRow>(ShopKeys.CellsPartition(id), ShopKeys.CellsRow, cancellationToken);
-        var known = cellsRow?.CellList ?? [];
+        var known = cellsRow?.CellList() ?? [];
         var cell = profile is { Lat: { } lat, Long: { } lon } ? ShopKeys.Cell(lat, lon) : null;
         // The new cell is recorded before its listing is written, so a listing is never in a cell nobody knows of.
         if (cell is not null && !known.Contains(cell))
@@ -93,10 +93,7 @@ public sealed class ShopIndex(StorageAccount storage, ILogger<ShopIndex> logger)
 
         var writes = new List<Task>
         {
-            profile.IsOpen
-                ? Table.UpsertEntityAsync(new OpenShopRow { PartitionKey = ShopKeys.OpenPartition(id), RowKey = ShopKeys.Shop(id), ShopId = id },
-                    TableUpdateMode.Replace, cancellationToken)
-                : Table.DeleteEntityAsync(ShopKeys.OpenPartition(id), ShopKeys.Shop(id), ETag.All, cancellationToken),
+            profile.IsOpen ? MarkOpeningAsync(id, cancellationToken) : ForgetOpenAsync(id, cancellationToken),
         };
         if (cell is not null)
             writes.Add(Table.UpsertEntityAsync(Listing(profile, cell), TableUpdateMode.Replace, cancellationToken));
@@ -131,7 +128,7 @@ public sealed class ShopIndex(StorageAccount storage, ILogger<ShopIndex> logger)
     {
         var cellsRow = await Table.FindAsync<ShopCellsRow>(ShopKeys.CellsPartition(userId), ShopKeys.CellsRow, cancellationToken);
         if (cellsRow is not null)
-            await Task.WhenAll(cellsRow.CellList.Select(c => Table.DeleteEntityAsync(c, ShopKeys.Shop(userId), ETag.All, cancellationToken)));
+            await Task.WhenAll(cellsRow.CellList().Select(c => Table.DeleteEntityAsync(c, ShopKeys.Shop(userId), ETag.All, cancellationToken)));
         await Table.DeleteEntityAsync(ShopKeys.OpenPartition(userId), ShopKeys.Shop(userId), ETag.All, cancellationToken);
         if (cellsRow is not null)
             await Table.DeleteEntityAsync(ShopKeys.CellsPartition(userId), ShopKeys.CellsRow, ETag.All, cancellationToken);
@@ -147,7 +144,7 @@ public sealed class ShopIndex(StorageAccount storage, ILogger<ShopIndex> logger)
         return ids;
     }
 
-    /// <summary>Removes an open-shops row whose shop is gone (its account deleted half-way).</summary>
+    /// <summary>Removes the shop from the open-shops list (a row already gone is no error).</summary>
     public Task ForgetOpenAsync(long shopId, CancellationToken cancellationToken) =>
         Table.DeleteEntityAsync(ShopKeys.OpenPartition(shopId), ShopKeys.Shop(shopId), ETag.All, cancellationToken);
 

@@ -73,5 +73,5 @@ public sealed record ShopCellsRow : ITableEntity
     public ETag ETag { get; set; }
     public string Cells { get; set; } = "";
 
-    public IReadOnlyList<string> CellList => Cells.Split(',', StringSplitOptions.RemoveEmptyEntries);
+    public IReadOnlyList<string> CellList() => Cells.Split(',', StringSplitOptions.RemoveEmptyEntries);
 }
