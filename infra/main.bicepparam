@@ -50,6 +50,7 @@ param additionalAppSettings = {
   Print__PaymentOrders__Lifetime: '00:30:00'
   Print__Referral__WelcomeBonus: '25'
   Print__Payouts__Minimum: '100'
+  Print__Shops__StaleAfter: '00:05:00'
 }
 
 param maximumInstanceCount = 100

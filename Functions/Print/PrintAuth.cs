@@ -130,7 +130,8 @@ public sealed class PrintSessionMiddleware(RequestDelegate next)
     /// <summary>The answer for a token whose account is gone or whose sessions were revoked.</summary>
     public static readonly ApiError SessionEnded = new(401, "session_ended", "This session has ended; sign in again.");
 
-    public async Task InvokeAsync(HttpContext context, CurrentUser user, PrintAccounts accounts, PrintSession session, CsrfTokens csrf, PrintSettings settings)
+    public async Task InvokeAsync(HttpContext context, CurrentUser user, PrintAccounts accounts, PrintSession session, CsrfTokens csrf, PrintSettings settings,
+        Shops.ShopPresence shops)
     {
         var endpoint = context.GetEndpoint();
         if (endpoint?.Metadata.GetMetadata<PrintAccountRequired>() is null || context.User.Identity?.IsAuthenticated != true)
@@ -158,6 +159,11 @@ public sealed class PrintSessionMiddleware(RequestDelegate next)
             return;
         }
         session.Set(profile, byCookie);
+        // A shopkeeper's request is web activity: recorded when due (at most once a minute), and the session then
+        // holds the profile as stored, so a handler that writes it goes on from the current ETag.
+        if (endpoint.Metadata.GetMetadata<Shops.AppHeartbeatEndpoint>() is null
+            && await shops.NoteWebActivityAsync(profile, context.RequestAborted) is { } noted)
+            session.Set(noted, byCookie);
         await next(context);
     }
 }

@@ -5,6 +5,7 @@ using Serverless.Print.Accounts;
 using Serverless.Print.Files;
 using Serverless.Print.Notifications;
 using Serverless.Print.Payouts;
+using Serverless.Print.Shops;
 
 namespace Serverless.Print;
 
@@ -45,6 +46,7 @@ public static class PrintRegistration
         services.AddPrintPayouts();
         services.AddPrintFiles();
         services.AddPrintNotifications();
+        services.AddPrintShops();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -69,6 +71,7 @@ public static class PrintRegistration
         app.MapPrintPayouts();
         app.MapPrintFiles();
         app.MapPrintNotifications();
+        app.MapPrintShops();
     }
 }
 

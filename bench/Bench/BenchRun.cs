@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
+using Serverless.Print.Shops;
 
 namespace Serverless.Bench;
 
@@ -52,7 +53,7 @@ public static class BenchRun
             var sdk = new SdkCeiling(Infra.ConnectionString);
             await sdk.SetupAsync();
             var ceilingB = new Dictionary<string, double>();
-            foreach (var kind in new[] { "health", "create", "get", "login", "profile", "balance", "walletpay" })
+            foreach (var kind in new[] { "health", "create", "get", "login", "profile", "balance", "walletpay", "shops" })
             {
                 await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(warmup));
                 ceilingB[kind] = await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(duration));
@@ -72,6 +73,8 @@ public static class BenchRun
             var token = await Login(http);
             var seededId = await CreatePreOrder(http, token);
             var customerToken = await PrintLogin(http);
+            Console.WriteLine($"Seeding {ShopsBench.Count:N0} shops into the shop index ({ShopsBench.Near} within 3 km of the point searched)...");
+            await ShopsBench.SeedAsync(new TableServiceClient(Infra.ConnectionString).GetTableClient(ShopKeys.TableName));
 
             var createBody = JsonSerializer.Serialize(CreateBody());
             var loginBody = JsonSerializer.Serialize(new { username = "demo-merchant", password = "demo-merchant-password" });
@@ -87,6 +90,7 @@ public static class BenchRun
                 new("print profile get", "GET", "/profile", null, customerToken, "profile"),
                 new("print wallet payment (scenario A)", "POST", "/create-payment-order", walletPayBody, customerToken, "walletpay"),
                 new("print wallet balance", "GET", "/wallet/balance", null, customerToken, "balance"),
+                new("print shops near a point", "GET", ShopsBench.Path, null, customerToken, "shops"),
             };
 
             var rows = new JsonArray();
@@ -432,7 +436,7 @@ public sealed class SdkCeiling(string connectionString)
     readonly TableServiceClient tables = new(connectionString);
     readonly QueueServiceClient queues = new(connectionString);
     readonly Azure.Storage.Blobs.BlobServiceClient blobs = new(connectionString);
-    TableClient orders = null!, links = null!, deadlines = null!, clients = null!, users = null!;
+    TableClient orders = null!, links = null!, deadlines = null!, clients = null!, users = null!, shops = null!;
     QueueClient queue = null!;
     Azure.Storage.Blobs.BlobContainerClient container = null!;
 
@@ -444,6 +448,7 @@ public sealed class SdkCeiling(string connectionString)
         "login" => "one table point read (the client row; no password hashing)",
         "profile" => "one table point read (the profile row, which the session check reads and the answer is made from)",
         "balance" => "two table point reads (the profile row for the session check, then the wallet's balance row)",
+        "shops" => $"one table point read (the profile row) + {ShopsBench.Ranges.Count} range queries in parallel over {ShopsBench.Count:N0} shops (the cells around the point)",
         "walletpay" => "two point reads (profile, wallet balance row) + one entity-group transaction in the wallet's one partition (balance row, statement, movement and order rows)",
         _ => kind,
     };
@@ -467,6 +472,8 @@ public sealed class SdkCeiling(string connectionString)
             ["Role"] = "customer", ["FullName"] = "Bench Customer", ["Username"] = "bench", ["Email"] = "bench@example.com",
             ["Phone"] = "9000000001", ["ReferralCode"] = "ABCDEFGH", ["SessionVersion"] = 0,
         });
+        shops = tables.GetTableClient("benchceilshops");
+        await ShopsBench.SeedAsync(shops);
         await clients.UpsertEntityAsync(new TableEntity("demo-merchant", "") { ["SecretHash"] = new string('h', 120), ["Kind"] = "merchant", ["Name"] = "Demo" });
     }
 
@@ -520,6 +527,10 @@ public sealed class SdkCeiling(string connectionString)
             case "balance":
                 await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
                 await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
+                break;
+            case "shops":
+                await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
+                await ShopsBench.QueryAsync(shops);
                 break;
             case "walletpay":
                 await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");

@@ -94,6 +94,11 @@ public sealed record PrintProfile : ITableEntity
     public string? Address { get; set; }
     public bool IsOpen { get; set; }
 
+    /// <summary>A shop's liveness (see <c>Print/Shops</c>): when it last opened, the app's last heartbeat, the last web activity.</summary>
+    public DateTimeOffset? OpenedAt { get; set; }
+    public DateTimeOffset? LastHeartbeatAt { get; set; }
+    public DateTimeOffset? LastWebActivityAt { get; set; }
+
     /// <summary>A customer's own code for inviting friends.</summary>
     public string? ReferralCode { get; set; }
 

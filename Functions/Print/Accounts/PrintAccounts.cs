@@ -36,6 +36,15 @@ public interface IPrintAccountCleanup
     Task RemoveAsync(long userId, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Told after registration or a profile update stored a profile (the shop index follows shop profiles). The profile
+/// is written by then: a listener absorbs its own failures, and must make its work repairable by a later call.
+/// </summary>
+public interface IPrintProfileListener
+{
+    Task ProfileStoredAsync(PrintProfile profile, CancellationToken cancellationToken);
+}
+
 /// <summary>Why an account cannot be deleted now: an error code and a message that tells the user what to do first.</summary>
 public sealed record DeletionRefusal(string Code, string Message);
 
@@ -52,7 +61,8 @@ public interface IPrintAccountDeletionCheck
 /// <summary>Print-shop accounts: registration, sign-in, profiles, password resets and deletion. Keys: see <see cref="AccountKeys"/>.</summary>
 public sealed class PrintAccounts(
     UserDirectory users, StorageAccount storage, IdBlockAllocator ids, PrintSettings settings, TimeProvider time,
-    IEnumerable<IPrintAccountCleanup> cleanups, IEnumerable<IPrintAccountDeletionCheck> deletionChecks)
+    IEnumerable<IPrintAccountCleanup> cleanups, IEnumerable<IPrintAccountDeletionCheck> deletionChecks,
+    IEnumerable<IPrintProfileListener> profileListeners)
 {
     private const string ReferralSequence = "print-referrals";
     private const string CodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -190,7 +200,10 @@ public sealed class PrintAccounts(
                 return new UserRows([profile], code is null ? [] : [AccountKeys.ReferralCode(code)], referral is null ? [] : [referral]);
             }, cancellationToken);
             if (created.Created)
+            {
+                await ProfileStoredAsync(profile!, cancellationToken);
                 return new RegistrationResult(created.User, profile, []);
+            }
             if (created.TakenFields.Count > 0)
                 return new RegistrationResult(null, null, created.TakenFields);
         }
@@ -236,7 +249,16 @@ public sealed class PrintAccounts(
             ? new TableTransactionAction(TableTransactionActionType.Add, updatedProfile)
             : new TableTransactionAction(TableTransactionActionType.UpdateReplace, updatedProfile, profile.ETag);
         var result = await users.UpdateAsync(user, updatedUser, [profileAction], cancellationToken);
-        return result.Updated ? new ProfileUpdateResult(result.User, updatedProfile, []) : new ProfileUpdateResult(null, null, result.TakenFields);
+        if (!result.Updated)
+            return new ProfileUpdateResult(null, null, result.TakenFields);
+        await ProfileStoredAsync(updatedProfile, cancellationToken);
+        return new ProfileUpdateResult(result.User, updatedProfile, []);
+    }
+
+    private async Task ProfileStoredAsync(PrintProfile profile, CancellationToken cancellationToken)
+    {
+        foreach (var listener in profileListeners)
+            await listener.ProfileStoredAsync(profile, cancellationToken);
     }
 
     /// <summary>
