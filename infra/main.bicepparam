@@ -51,6 +51,14 @@ param additionalAppSettings = {
   Print__Referral__WelcomeBonus: '25'
   Print__Payouts__Minimum: '100'
   Print__Shops__StaleAfter: '00:05:00'
+  Print__Files__MaxFileMegabytes: '20'
+  Print__Files__MaxUploadMegabytes: '100'
+  Print__Files__MaxFilesPerUpload: '20'
+  Print__Files__Retention: '7.00:00:00'
+  Print__Files__CodeLookups__PermitLimit: '120'
+  Print__Files__CodeLookups__Window: '00:01:00'
+  // The Functions host refuses request bodies over 100 MB by default; an upload may be 100 MB of files plus its form.
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '106954752'
 }
 
 param maximumInstanceCount = 100

@@ -2,7 +2,6 @@ namespace Serverless.Tests.Print.Files.Inspection;
 
 // Inside this namespace the bare name Inspection would mean the namespace Serverless.Tests.Print.Files.Inspection.
 using Serverless.Print.Files.Inspection;
-using Inspection = Serverless.Print.Files.Inspection.Inspection;
 
 /// <summary>Every file is written to disk and inspected through a read-only FileStream, as the upload endpoint does.</summary>
 public sealed class InspectionTests : IDisposable
@@ -11,7 +10,7 @@ public sealed class InspectionTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private async Task<Inspection> InspectAsync(byte[] content, string fileName, TimeSpan? timeBound = null)
+    private async Task<FileInspection> InspectAsync(byte[] content, string fileName, TimeSpan? timeBound = null)
     {
         var path = Path.Combine(folder, Guid.NewGuid().ToString("N") + Path.GetExtension(fileName));
         await File.WriteAllBytesAsync(path, content);

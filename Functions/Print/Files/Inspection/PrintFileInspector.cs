@@ -10,10 +10,10 @@ public enum PrintFileKind { Pdf, Png, Jpeg, Doc, Docx, Ppt, Pptx }
 public sealed record InspectedFile(PrintFileKind Kind, string ContentType, int Pages);
 
 /// <summary>Either <see cref="File"/> or <see cref="Problem"/> is set. Problem is a user-facing message naming the file.</summary>
-public sealed record Inspection(InspectedFile? File, string? Problem)
+public sealed record FileInspection(InspectedFile? File, string? Problem)
 {
-    public static Inspection Of(PrintFileKind kind, int pages) => new(new InspectedFile(kind, PrintFileInspector.ContentTypeOf(kind), pages), null);
-    public static Inspection Refused(string problem) => new(null, problem);
+    public static FileInspection Of(PrintFileKind kind, int pages) => new(new InspectedFile(kind, PrintFileInspector.ContentTypeOf(kind), pages), null);
+    public static FileInspection Refused(string problem) => new(null, problem);
 }
 
 /// <summary>
@@ -68,24 +68,24 @@ public static class PrintFileInspector
     /// Never throws for bad content, only <see cref="OperationCanceledException"/>; a parse that overruns the time
     /// bound answers a problem. The caller disposes the stream afterwards, which also ends an overrunning parse.
     /// </summary>
-    public static Task<Inspection> InspectAsync(Stream content, string fileName, PrintFileKind kind, CancellationToken cancellationToken) =>
+    public static Task<FileInspection> InspectAsync(Stream content, string fileName, PrintFileKind kind, CancellationToken cancellationToken) =>
         InspectAsync(content, fileName, kind, ParseTimeBound, cancellationToken);
 
-    internal static async Task<Inspection> InspectAsync(Stream content, string fileName, PrintFileKind kind, TimeSpan timeBound,
+    internal static async Task<FileInspection> InspectAsync(Stream content, string fileName, PrintFileKind kind, TimeSpan timeBound,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(content);
         cancellationToken.ThrowIfCancellationRequested();
         var name = DisplayName(fileName);
 
-        Inspection? refused;
+        FileInspection? refused;
         try
         {
             refused = CheckSignature(content, name, kind);
         }
         catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException)
         {
-            refused = Inspection.Refused($"'{name}' could not be read.");
+            refused = FileInspection.Refused($"'{name}' could not be read.");
         }
         if (refused is not null)
             return refused;
@@ -97,14 +97,14 @@ public static class PrintFileInspector
         var first = await Task.WhenAny(deadline, parse).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (first == deadline)
-            return Inspection.Refused($"'{name}' is too complex to read in time. Please convert to PDF and upload.");
+            return FileInspection.Refused($"'{name}' is too complex to read in time. Please convert to PDF and upload.");
         await bound.CancelAsync().ConfigureAwait(false);
         return await parse.ConfigureAwait(false);
     }
 
-    private static Task<Inspection> RunOnParsingThread(Func<Inspection> parse)
+    private static Task<FileInspection> RunOnParsingThread(Func<FileInspection> parse)
     {
-        var result = new TaskCompletionSource<Inspection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var result = new TaskCompletionSource<FileInspection>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             // An exception escaping a thread would end the process; Parse answers problems, this is the last guard.
@@ -136,13 +136,13 @@ public static class PrintFileInspector
         _ => kind.ToString().ToUpperInvariant(),
     };
 
-    private static Inspection Mismatch(string name, PrintFileKind kind) =>
-        Inspection.Refused($"'{name}' is not a valid {Label(kind)} file: its content does not match its extension.");
+    private static FileInspection Mismatch(string name, PrintFileKind kind) =>
+        FileInspection.Refused($"'{name}' is not a valid {Label(kind)} file: its content does not match its extension.");
 
-    private static Inspection? CheckSignature(Stream content, string name, PrintFileKind kind)
+    private static FileInspection? CheckSignature(Stream content, string name, PrintFileKind kind)
     {
         if (content.Length == 0)
-            return Inspection.Refused($"'{name}' is empty.");
+            return FileInspection.Refused($"'{name}' is empty.");
         var head = new byte[1024];
         content.Position = 0;
         var length = content.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
@@ -163,13 +163,13 @@ public static class PrintFileInspector
         return matches ? null : Mismatch(name, kind);
     }
 
-    private static Inspection Parse(Stream content, string name, PrintFileKind kind)
+    private static FileInspection Parse(Stream content, string name, PrintFileKind kind)
     {
         try
         {
             return kind switch
             {
-                PrintFileKind.Png or PrintFileKind.Jpeg => Inspection.Of(kind, 1),
+                PrintFileKind.Png or PrintFileKind.Jpeg => FileInspection.Of(kind, 1),
                 PrintFileKind.Pdf => PdfPages(content, name),
                 PrintFileKind.Docx => WordPages(content, name),
                 PrintFileKind.Pptx => SlidePages(content, name),
@@ -184,21 +184,21 @@ public static class PrintFileInspector
         {
             // Any parser failure on hostile or damaged content (a forged length included) is the file's problem, not the server's.
             return kind == PrintFileKind.Pdf
-                ? Inspection.Refused($"'{name}' is not a readable PDF file.")
-                : Inspection.Refused($"'{name}' is not a valid {Label(kind)} file: it could not be read.");
+                ? FileInspection.Refused($"'{name}' is not a readable PDF file.")
+                : FileInspection.Refused($"'{name}' is not a valid {Label(kind)} file: it could not be read.");
         }
     }
 
-    private static Inspection Counted(string name, PrintFileKind kind, int pages, string unit)
+    private static FileInspection Counted(string name, PrintFileKind kind, int pages, string unit)
     {
         if (pages <= 0)
-            return Inspection.Refused($"'{name}' has no {unit}s.");
+            return FileInspection.Refused($"'{name}' has no {unit}s.");
         if (pages > MaxPages)
-            return Inspection.Refused($"'{name}' has {pages} {unit}s; at most {MaxPages} can be printed from one file.");
-        return Inspection.Of(kind, pages);
+            return FileInspection.Refused($"'{name}' has {pages} {unit}s; at most {MaxPages} can be printed from one file.");
+        return FileInspection.Of(kind, pages);
     }
 
-    private static Inspection PdfPages(Stream content, string name)
+    private static FileInspection PdfPages(Stream content, string name)
     {
         content.Position = 0;
         var options = new ParsingOptions
@@ -221,13 +221,13 @@ public static class PrintFileInspector
         }
     }
 
-    private static Inspection Encrypted(string name) =>
-        Inspection.Refused($"'{name}' is password-protected or encrypted. Please upload an unprotected copy.");
+    private static FileInspection Encrypted(string name) =>
+        FileInspection.Refused($"'{name}' is password-protected or encrypted. Please upload an unprotected copy.");
 
-    private static Inspection WordPages(Stream content, string name)
+    private static FileInspection WordPages(Stream content, string name)
     {
         if (OfficeOpenXml.ArchiveProblem(content) is { } problem)
-            return Inspection.Refused($"'{name}' is not a valid DOCX file: {problem}.");
+            return FileInspection.Refused($"'{name}' is not a valid DOCX file: {problem}.");
         OfficeOpenXml.WordPages counted;
         try
         {
@@ -239,13 +239,13 @@ public static class PrintFileInspector
         }
         if (!counted.IsWordDocument)
             return Mismatch(name, PrintFileKind.Docx);
-        return counted.Pages is > 0 ? Counted(name, PrintFileKind.Docx, counted.Pages.Value, "page") : Inspection.Refused(PageCountUnavailable);
+        return counted.Pages is > 0 ? Counted(name, PrintFileKind.Docx, counted.Pages.Value, "page") : FileInspection.Refused(PageCountUnavailable);
     }
 
-    private static Inspection SlidePages(Stream content, string name)
+    private static FileInspection SlidePages(Stream content, string name)
     {
         if (OfficeOpenXml.ArchiveProblem(content) is { } problem)
-            return Inspection.Refused($"'{name}' is not a valid PPTX file: {problem}.");
+            return FileInspection.Refused($"'{name}' is not a valid PPTX file: {problem}.");
         int? slides;
         try
         {
@@ -258,7 +258,7 @@ public static class PrintFileInspector
         return slides is null ? Mismatch(name, PrintFileKind.Pptx) : Counted(name, PrintFileKind.Pptx, slides.Value, "slide");
     }
 
-    private static Inspection CompoundPages(Stream content, string name, PrintFileKind kind, string mainStream, string propertyStream,
+    private static FileInspection CompoundPages(Stream content, string name, PrintFileKind kind, string mainStream, string propertyStream,
         Guid format, uint propertyId)
     {
         var file = CompoundFile.Open(content);
@@ -268,6 +268,6 @@ public static class PrintFileInspector
         var pages = properties is null ? null : PropertySets.ReadInt32(properties, format, propertyId);
         return pages is > 0
             ? Counted(name, kind, pages.Value, kind == PrintFileKind.Ppt ? "slide" : "page")
-            : Inspection.Refused(PageCountUnavailable);
+            : FileInspection.Refused(PageCountUnavailable);
     }
 }
