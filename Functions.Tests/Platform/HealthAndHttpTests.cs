@@ -18,8 +18,9 @@ public sealed class HealthAndHttpTests(PlatformFactory app) : IClassFixture<Plat
         Assert.Equal("healthy", body.GetProperty("status").GetString());
         Assert.Equal("ok", body.GetProperty("storage").GetProperty("tables").GetString());
         Assert.Equal("ok", body.GetProperty("storage").GetProperty("queues").GetString());
-        // One point read of a table and one queue's properties: what a health probe costs.
-        Assert.Equal("2", response.Headers.GetValues("X-Storage-Requests").Single());
+        Assert.Equal("ok", body.GetProperty("storage").GetProperty("blobs").GetString());
+        // One point read of a table, one queue's and one container's properties: what a health probe costs.
+        Assert.Equal("3", response.Headers.GetValues("X-Storage-Requests").Single());
     }
 
     [Fact]

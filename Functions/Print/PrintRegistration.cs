@@ -52,6 +52,7 @@ public static class PrintRegistration
         services.AddSingleton<AppDownloadsStore>();
         services.AddPrintAuth();
         services.AddSingleton<IDevelopmentSeed, PrintSeed>();
+        services.AddSingleton<IDevelopmentSeed, FilesSeed>();
         return services;
     }
 

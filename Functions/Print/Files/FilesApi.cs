@@ -32,12 +32,13 @@ public static class FilesApi
         var customer = Group(app, PrintAuth.CustomerPolicy);
         var user = Group(app, PrintAuth.UserPolicy);
         var shop = Group(app, PrintAuth.ShopkeeperPolicy);
-        var uploadLimit = new RequestSizeLimitAttribute(app.ServiceProvider.GetRequiredService<FileSettings>().MaxRequestBytes);
+        var settings = app.ServiceProvider.GetRequiredService<FileSettings>();
+        var uploadLimit = new RequestSizeLimitAttribute(settings.MaxRequestBytes);
 
-        customer.MapPost("/upload", Upload).WithName("PrintUpload").WithMetadata(uploadLimit).DisableAntiforgery().Accepts<IFormFile>("multipart/form-data")
+        customer.MapPost("/upload", Upload).WithName("PrintUpload").WithMetadata(uploadLimit).DisableAntiforgery().DocumentUploadForm(upload: true, settings)
             .WithSummary("Upload files to print; the upload uses a paid payment order of the caller's (payment_order_id, else the newest that covers it)");
         user.MapPost("/calculate-cost", CalculateCost).WithName("PrintCalculateCost").WithMetadata(uploadLimit).DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data").WithSummary("Pages per file and the cost: pages × copies × the price per page of the colour mode");
+            .DocumentUploadForm(upload: false, settings).WithSummary("Pages per file and the cost: pages × copies × the price per page of the colour mode");
         customer.MapGet("/my-files", MyFiles).WithName("PrintMyFiles").WithSummary("The caller's uploaded files, newest first");
         customer.MapPost("/withdraw/{fileId}", Withdraw).WithName("PrintWithdrawFile")
             .WithSummary("Withdraw a file that is waiting (uploaded) and get its cost back; 409 once the shop started printing it");
