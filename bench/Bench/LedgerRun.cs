@@ -128,7 +128,7 @@ public static class LedgerRun
     }
 
     /// <summary>The app's storage account, built as the app builds it (metering policy, retry settings) on the bench's Azurite.</summary>
-    static StorageAccount Storage()
+    internal static StorageAccount Storage()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {

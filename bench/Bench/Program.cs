@@ -11,6 +11,7 @@ try
         "bench" => await BenchRun.RunAsync(smoke),
         "faults" => await FaultsRun.RunAsync(smoke, args.Contains("--stock-azurite")),
         "payments" => await PaymentRun.RunAloneAsync(smoke),
+        "upload" => await UploadRun.RunAloneAsync(smoke),
         _ => Usage(),
     };
 }
@@ -23,6 +24,6 @@ catch (Exception e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose]");
     return 2;
 }
