@@ -311,6 +311,47 @@ public sealed class PrintFilesTests(PrintFilesFactory app) : IClassFixture<Print
     }
 
     [Fact]
+    public async Task A_shop_moves_a_file_only_along_the_documented_lifecycle()
+    {
+        var customer = await app.SignUpAsync();
+        var shop = await app.SignUpAsync(role: "shopkeeper");
+        var other = await app.SignUpAsync(role: "shopkeeper");
+        await app.PaidOrderAsync(customer, 1);
+        var (_, upload) = await app.UploadAsync(customer, [Pdf(1)]);
+        var code = upload.GetProperty("code").GetString();
+        async Task<(HttpStatusCode, string?)> Move(PrintAccount who, string move)
+        {
+            var response = await app.Bearer(who).PostAsync($"/file/{code}/{move}", null);
+            var body = await PrintFilesFactory.BodyAsync(response);
+            return (response.StatusCode, body.TryGetProperty("status", out var status) ? status.GetString() : body.GetProperty("code").GetString());
+        }
+
+        // Nothing to undo on a waiting file; a started print is another shop's to finish; a failed print waits again.
+        Assert.Equal((HttpStatusCode.OK, "uploaded"), await Move(shop, "print-failed"));
+        Assert.Equal((HttpStatusCode.OK, "printing"), await Move(shop, "print-started"));
+        Assert.Equal((HttpStatusCode.OK, "printing"), await Move(shop, "print-started"));
+        Assert.Equal((HttpStatusCode.Conflict, "file_taken"), await Move(other, "print-started"));
+        Assert.Equal((HttpStatusCode.Conflict, "file_taken"), await Move(other, "confirm"));
+        Assert.Equal((HttpStatusCode.OK, "uploaded"), await Move(shop, "print-failed"));
+        // Confirmed straight from uploaded; after that, no move but the same confirmation.
+        Assert.Equal((HttpStatusCode.OK, "downloaded"), await Move(other, "confirm"));
+        Assert.Equal((HttpStatusCode.Conflict, "file_taken"), await Move(shop, "print-started"));
+        Assert.Equal((HttpStatusCode.Conflict, "file_printed"), await Move(other, "print-started"));
+        Assert.Equal((HttpStatusCode.Conflict, "file_printed"), await Move(other, "print-failed"));
+
+        // A withdrawn file cannot be started, confirmed or withdrawn again.
+        await app.PaidOrderAsync(customer, 1);
+        (_, upload) = await app.UploadAsync(customer, [Pdf(1)]);
+        code = upload.GetProperty("code").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await app.Bearer(customer).PostAsync($"/withdraw/{upload.GetProperty("file_id").GetInt64()}", null)).StatusCode);
+        Assert.Equal((HttpStatusCode.Conflict, "file_withdrawn"), await Move(shop, "print-started"));
+        Assert.Equal((HttpStatusCode.Conflict, "file_withdrawn"), await Move(shop, "confirm"));
+        Assert.Equal(HttpStatusCode.Gone, (await app.Bearer(shop).GetAsync($"/file/{code}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().PostAsync("/calculate-cost", PrintFilesFactory.Form([Pdf(1)]))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().PostAsync("/upload", PrintFilesFactory.Form([Pdf(1)]))).StatusCode);
+    }
+
+    [Fact]
     public async Task A_file_nobody_printed_is_withdrawn_and_refunded_by_the_sweep_after_the_retention()
     {
         var customer = await app.SignUpAsync();

@@ -143,7 +143,7 @@ public sealed class PrintFiles(
                 step.Insert(file);
             if (options.PrintType == PrintTypes.Queue && options.ShopId is { } shop)
                 step.Publish(Event("queued", $"queued:{order.Id}", customerId, new FileEvent(customerId, order.Id, files[0].Id, shop, files.Count)));
-        }, cancellationToken);
+        }, cancellationToken, known: order);
         if (used.Status != UseStatus.Used)
         {
             await Task.WhenAll(files.Select(f => Blobs.DeleteBlobIfExistsAsync(f.BlobName, cancellationToken: CancellationToken.None)));

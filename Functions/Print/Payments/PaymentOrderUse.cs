@@ -67,11 +67,14 @@ public sealed partial class PaymentOrders
     /// racing for the same order is refused.
     /// </summary>
     public async Task<OrderUse> UseAsync(long userId, long orderId, long costMinor, long useId, Action<PaymentOrderRow, OrderStep> alsoWrite,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, PaymentOrderRow? known = null)
     {
         var partition = AccountKeys.Partition(userId);
         var rowKey = PaymentOrderRow.RowKeyFor(orderId);
-        var order = await Table.FindAsync<PaymentOrderRow>(partition, rowKey, cancellationToken);
+        // The order as the caller just read it (with its ETag) saves a read; a stale one costs a retry, never a wrong decision.
+        var order = known is { } read && read.PartitionKey == partition && read.RowKey == rowKey
+            ? read
+            : await Table.FindAsync<PaymentOrderRow>(partition, rowKey, cancellationToken);
         if (Refusal(order, costMinor, useId) is { } refused)
             return new OrderUse(refused, order, 0);
         var now = time.GetUtcNow();
