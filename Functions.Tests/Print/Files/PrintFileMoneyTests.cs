@@ -54,6 +54,29 @@ public sealed class PrintFileMoneyTests(PrintFilesFactory app) : IClassFixture<P
     }
 
     [Fact]
+    public async Task A_file_paid_online_only_is_refunded_through_the_provider_and_its_order_ends_refunded()
+    {
+        var customer = await app.SignUpAsync();
+        var response = await app.Bearer(customer).PostAsJsonAsync("/create-payment-order", new { amount = 3m, use_wallet = false, print_type = "private" });
+        var order = await PrintFilesFactory.BodyAsync(response);
+        Assert.Equal("razorpay", order.GetProperty("payment_method").GetString());
+        var paid = await app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }).PostAsync(
+            order.GetProperty("checkout_url").GetString(), new FormUrlEncodedContent(new Dictionary<string, string> { ["outcome"] = "pay", ["method"] = "upi" }));
+        Assert.Equal(HttpStatusCode.Redirect, paid.StatusCode);
+        var (_, upload) = await app.UploadAsync(customer, [("a.pdf", TestDocuments.Pdf(3))]);
+
+        var withdraw = await PrintFilesFactory.BodyAsync(await app.Bearer(customer).PostAsync($"/withdraw/{upload.GetProperty("file_id").GetInt64()}", null));
+
+        Assert.Equal((3m, 0m, 3m), (withdraw.GetProperty("refund_amount").GetDecimal(), withdraw.GetProperty("refunded_to_wallet").GetDecimal(),
+            withdraw.GetProperty("refunded_to_source").GetDecimal()));
+        Assert.Equal(0m, await app.BalanceAsync(customer));
+        var id = order.GetProperty("id").GetInt64();
+        var intent = await app.Get<PaymentIntents>().FindAsync(PaymentOrders.Surface, PaymentOrderRow.IntentReference(customer.Id, id), default);
+        Assert.Equal(3_00, (await app.Get<PaymentIntents>().RefundsAsync(intent!.Id, default)).Sum(r => r.AmountMinor));
+        Assert.Equal("refunded", (await app.Bearer(customer).GetFromJsonAsync<JsonElement>($"/payment-order/{id}/status")).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Uploads_racing_for_one_order_use_it_once_and_the_losers_leave_no_content()
     {
         var customer = await app.SignUpAsync();
