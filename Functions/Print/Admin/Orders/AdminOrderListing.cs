@@ -126,10 +126,13 @@ public sealed class AdminOrderListing(StorageAccount storage, TimeProvider time)
 
         public PaymentOrderIndexRow? Head => _next < _buffer.Count ? _buffer[_next] : null;
 
-        /// <summary>Makes <see cref="Head"/> the next row, reading further pages while they come back empty.</summary>
+        /// <summary>True when the next row is on a page not read yet.</summary>
+        public bool NeedsPage => Head is null && !_done;
+
+        /// <summary>Reads pages until one has rows (a filtered scan may answer empty pages) or there are none left.</summary>
         public async Task FillAsync()
         {
-            while (Head is null && !_done)
+            while (NeedsPage)
             {
                 if (await pages.MoveNextAsync())
                 {
@@ -141,11 +144,8 @@ public sealed class AdminOrderListing(StorageAccount storage, TimeProvider time)
             }
         }
 
-        public async Task AdvanceAsync()
-        {
-            _next++;
-            await FillAsync();
-        }
+        /// <summary>Moves past the head; the next page is read only when a row from it is needed.</summary>
+        public void Advance() => _next++;
 
         public ValueTask DisposeAsync() => pages.DisposeAsync();
     }
@@ -154,19 +154,14 @@ public sealed class AdminOrderListing(StorageAccount storage, TimeProvider time)
     private sealed class IndexMerge(IEnumerable<IndexCursor> cursors) : IAsyncDisposable
     {
         private readonly List<IndexCursor> _cursors = cursors.ToList();
-        private bool _started;
 
         public async Task<List<PaymentOrderIndexRow>> TakeAsync(int count)
         {
-            if (!_started)
-            {
-                // Every partition's first page at once: that is the one wait the listing cannot avoid.
-                await Task.WhenAll(_cursors.Select(c => c.FillAsync()));
-                _started = true;
-            }
             var taken = new List<PaymentOrderIndexRow>(count);
             while (taken.Count < count)
             {
+                // The first pages of every partition are read at once; later pages as each partition runs out.
+                await Task.WhenAll(_cursors.Where(c => c.NeedsPage).Select(c => c.FillAsync()));
                 IndexCursor? best = null;
                 foreach (var cursor in _cursors)
                 {
@@ -176,7 +171,7 @@ public sealed class AdminOrderListing(StorageAccount storage, TimeProvider time)
                 if (best is null)
                     break;
                 taken.Add(best.Head!);
-                await best.AdvanceAsync();
+                best.Advance();
             }
             return taken;
         }
