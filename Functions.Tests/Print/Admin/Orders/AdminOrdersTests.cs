@@ -3,7 +3,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Platform.Payments;
+using Serverless.Platform.Storage;
+using Serverless.Print.Admin.Orders;
 using Serverless.Print.Payments;
 using Serverless.Print.Wallet;
 
@@ -185,6 +188,41 @@ public sealed class AdminOrdersTests(AdminOrdersFactory app) : IClassFixture<Adm
             listed.GetProperty("payment_method").GetString(), listed.GetProperty("amount").GetDecimal()));
         Assert.False(listed.TryGetProperty("username", out _));
         Assert.Contains(order, (await app.ListAsync("?status=paid&method=wallet&limit=100")).Select(o => o.GetProperty("id").GetInt64()));
+        // The index forgets the user as the archive does.
+        var indexed = await app.Get<StorageAccount>().Table(PaymentOrderIndex.TableName).GetEntityAsync<PaymentOrderIndexRow>(
+            PaymentOrderIndex.PartitionFor(app.Time.GetUtcNow(), order), PaymentOrderIndex.RowKeyFor(order));
+        Assert.Equal((0L, order), (indexed.Value.UserId, indexed.Value.OrderId));
+    }
+
+    [Fact]
+    public async Task Orders_made_before_the_index_existed_are_indexed_once_at_start()
+    {
+        var customer = await app.SignUpAsync();
+        var gone = await app.SignUpAsync();
+        var order = await app.WalletOrderAsync(customer, 4);
+        var archived = await app.WalletOrderAsync(gone, 6);
+        var delete = await app.Bearer(gone).SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/profile")
+        {
+            Content = JsonContent.Create(new { password = gone.Password }),
+        });
+        Assert.True(delete.IsSuccessStatusCode, await delete.Content.ReadAsStringAsync());
+        // As before the index: neither row, and no marker.
+        var index = app.Get<StorageAccount>().Table(PaymentOrderIndex.TableName);
+        var now = app.Time.GetUtcNow();
+        await index.DeleteEntityAsync(PaymentOrderIndex.PartitionFor(now, order), PaymentOrderIndex.RowKeyFor(order));
+        await index.DeleteEntityAsync(PaymentOrderIndex.PartitionFor(now, archived), PaymentOrderIndex.RowKeyFor(archived));
+        await index.DeleteEntityAsync(PaymentOrderIndexBackfill.MarkerPartition, PaymentOrderIndexBackfill.MarkerKey);
+        Assert.DoesNotContain(order, (await app.ListAsync("?limit=100")).Select(o => o.GetProperty("id").GetInt64()));
+
+        var backfill = app.Services.GetServices<IStartupTask>().OfType<PaymentOrderIndexBackfill>().Single();
+        await backfill.RunAsync(app.Services, default);
+
+        var listed = (await app.ListAsync("?limit=100")).Select(o => (o.GetProperty("id").GetInt64(), o.GetProperty("user_id").GetInt64())).ToList();
+        Assert.Contains((order, customer.Id), listed);
+        Assert.Contains((archived, 0L), listed);
+        Assert.Equal(order, (await index.GetEntityAsync<PaymentOrderIndexRow>(PaymentOrderIndex.PartitionFor(now, order), PaymentOrderIndex.RowKeyFor(order))).Value.OrderId);
+        Assert.True((await index.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(PaymentOrderIndexBackfill.MarkerPartition,
+            PaymentOrderIndexBackfill.MarkerKey)).HasValue);
     }
 
     [Fact]
@@ -193,7 +231,7 @@ public sealed class AdminOrdersTests(AdminOrdersFactory app) : IClassFixture<Adm
         var customer = await app.SignUpAsync();
         var order = await app.WalletOrderAsync(customer, 3);
         // A create that stopped after its index row: the next id, indexed, with no order behind it.
-        await Serverless.Print.Admin.Orders.PaymentOrderIndex.AddAsync(app.Get<Serverless.Platform.Storage.StorageAccount>(), customer.Id, order + 1_000_000,
+        await PaymentOrderIndex.AddAsync(app.Get<StorageAccount>(), customer.Id, order + 1_000_000,
             app.Time.GetUtcNow(), default);
 
         Assert.Equal([order], await app.IdsOfAsync("?limit=100", customer));

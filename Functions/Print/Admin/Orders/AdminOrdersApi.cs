@@ -26,6 +26,7 @@ public static class AdminOrdersApi
     {
         services.AddStorage(s => s.Table(PaymentOrderIndex.TableName));
         services.AddSingleton<AdminOrderListing>();
+        services.AddSingleton<IStartupTask, PaymentOrderIndexBackfill>();
         return services;
     }
 
