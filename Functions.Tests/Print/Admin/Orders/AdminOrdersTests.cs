@@ -238,6 +238,22 @@ public sealed class AdminOrdersTests(AdminOrdersFactory app) : IClassFixture<Adm
         Assert.Equal(order, (await app.ListAsync("?limit=1")).Single().GetProperty("id").GetInt64());
     }
 
+    [Fact]
+    public async Task The_openapi_document_describes_the_listing()
+    {
+        var document = await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var get = document.GetProperty("paths").GetProperty("/admin/orders").GetProperty("get");
+        Assert.Contains("filters are applied to the orders after the index", get.GetProperty("summary").GetString());
+        Assert.Equal(["status", "method", "from", "to", "limit", "offset"], get.GetProperty("parameters").EnumerateArray()
+            .Select(p => p.GetProperty("name").GetString()));
+        Assert.True(get.GetProperty("responses").TryGetProperty("200", out _));
+        var view = document.GetProperty("components").GetProperty("schemas").GetProperty("AdminOrderView").GetProperty("properties");
+        foreach (var field in new[] { "id", "user_id", "username", "order_id", "payment_id", "amount", "status", "payment_method", "wallet_amount",
+                     "razorpay_amount", "print_type", "shopkeeper_id", "created_at", "paid_at", "used", "refunded_amount" })
+            Assert.True(view.TryGetProperty(field, out _), field);
+    }
+
     [Theory]
     [InlineData("?status=pending", "status")]
     [InlineData("?method=card", "method")]
