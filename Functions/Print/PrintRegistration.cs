@@ -47,6 +47,7 @@ public static class PrintRegistration
         services.AddPrintFiles();
         services.AddPrintNotifications();
         services.AddPrintShops();
+        Admin.Orders.AdminOrdersApi.AddPrintAdminOrders(services);
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -73,6 +74,7 @@ public static class PrintRegistration
         app.MapPrintFiles();
         app.MapPrintNotifications();
         app.MapPrintShops();
+        Admin.Orders.AdminOrdersApi.MapPrintAdminOrders(app);
     }
 }
 

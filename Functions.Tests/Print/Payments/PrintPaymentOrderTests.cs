@@ -80,7 +80,7 @@ public sealed class PrintPaymentOrderTests(PrintMoneyFactory app) : IClassFixtur
     }
 
     [Fact]
-    public async Task A_wallet_payment_costs_three_storage_requests()
+    public async Task A_wallet_payment_costs_four_storage_requests()
     {
         var customer = await app.SignUpAsync();
         await app.FundAsync(customer, 100);
@@ -88,9 +88,10 @@ public sealed class PrintPaymentOrderTests(PrintMoneyFactory app) : IClassFixtur
 
         var response = await app.Bearer(customer).PostAsJsonAsync("/create-payment-order", Order(1));
 
-        // The session's profile row, the wallet's balance row, and one transaction of the debit with the paid order.
+        // The session's profile row, the wallet's balance row, the admin listing's index row, and one transaction of the
+        // debit with the paid order.
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        Assert.Equal("3", response.Headers.GetValues("X-Storage-Requests").Single());
+        Assert.Equal("4", response.Headers.GetValues("X-Storage-Requests").Single());
     }
 
     [Fact]

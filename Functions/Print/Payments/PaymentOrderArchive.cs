@@ -27,6 +27,7 @@ public sealed class PaymentOrderArchive(StorageAccount storage) : IPrintAccountC
                 PartitionKey = Partition, RowKey = PaymentOrderRow.Prefix + order.Id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture),
                 UserId = 0, Comment = null, ETag = default,
             }, TableUpdateMode.Replace, cancellationToken);
+            await Admin.Orders.PaymentOrderIndex.AddAsync(storage, 0, order.Id, order.CreatedAt, cancellationToken); // the admin listing's index forgets the user too
             rows.Add(order);
         }
         await foreach (var reference in users.QueryAsync<PaymentOrderRef>(AccountKeys.StartsWith(userId, PaymentOrderRow.RefPrefix), cancellationToken: cancellationToken))

@@ -58,6 +58,7 @@ public sealed partial class PaymentOrders(
     {
         var id = await ids.NextAsync(Sequence, cancellationToken);
         var now = time.GetUtcNow();
+        await Admin.Orders.PaymentOrderIndex.AddAsync(storage, userId, id, now, cancellationToken); // before the order: every order is indexed
         var order = details with
         {
             PartitionKey = AccountKeys.Partition(userId), RowKey = PaymentOrderRow.RowKeyFor(id), Id = id, UserId = userId,
