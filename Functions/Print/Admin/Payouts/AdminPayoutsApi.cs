@@ -27,15 +27,15 @@ public sealed record AdminPayoutsResponse(
     [property: JsonPropertyName("total")] int Total);
 
 public sealed record UpdatePayoutRequest(
-    [property: JsonPropertyName("payout_id")] long? PayoutId,
-    [property: JsonPropertyName("status")] string? Status,
-    [property: JsonPropertyName("reference")] string? Reference,
-    [property: JsonPropertyName("note")] string? Note);
+    [property: JsonPropertyName("payout_id")] long? PayoutId = null,
+    [property: JsonPropertyName("status")] string? Status = null,
+    [property: JsonPropertyName("reference")] string? Reference = null,
+    [property: JsonPropertyName("note")] string? Note = null);
 
 public sealed record BulkUpdatePayoutsRequest(
-    [property: JsonPropertyName("payout_ids")] IReadOnlyList<long>? PayoutIds,
-    [property: JsonPropertyName("status")] string? Status,
-    [property: JsonPropertyName("reference")] string? Reference);
+    [property: JsonPropertyName("payout_ids")] IReadOnlyList<long>? PayoutIds = null,
+    [property: JsonPropertyName("status")] string? Status = null,
+    [property: JsonPropertyName("reference")] string? Reference = null);
 
 public sealed record BulkPayoutSucceeded(
     [property: JsonPropertyName("payout_id")] long PayoutId,
@@ -51,9 +51,9 @@ public sealed record BulkUpdatePayoutsResponse(
     [property: JsonPropertyName("failed")] IReadOnlyList<BulkPayoutFailed> Failed);
 
 public sealed record ShopBankAccountRequest(
-    [property: JsonPropertyName("bank_account")] string? BankAccount,
-    [property: JsonPropertyName("ifsc_code")] string? IfscCode,
-    [property: JsonPropertyName("account_holder_name")] string? AccountHolderName);
+    [property: JsonPropertyName("bank_account")] string? BankAccount = null,
+    [property: JsonPropertyName("ifsc_code")] string? IfscCode = null,
+    [property: JsonPropertyName("account_holder_name")] string? AccountHolderName = null);
 
 /// <summary>A shop's bank account as anyone sees it: the number masked but for its last four digits.</summary>
 public sealed record ShopBankAccountView(
