@@ -88,6 +88,26 @@ public sealed class AdminPayoutListTests(PrintPayoutFactory app) : IClassFixture
         Assert.Equal((0, 0), (none.GetProperty("total").GetInt32(), Ids(none).Length));
     }
 
+    [Fact]
+    public async Task A_repeated_run_of_a_day_puts_back_a_payout_missing_from_the_day_index()
+    {
+        var admin = await app.AdminTokenAsync();
+        var day = Today(app).AddDays(-400); // outside every window the other test reads
+        var (shop, _) = await ShopWithEarningsAsync(app, 200_00);
+        var payout = await PayoutOfAsync(app, day, shop);
+        var table = app.Get<Serverless.Platform.Storage.StorageAccount>().Table(PrintEarnings.TableName);
+        // As if the index write after the debit had been cut short.
+        await table.DeleteEntityAsync(PayoutKeys.PayoutsByMonth(day), PayoutKeys.PayoutsByDay(day, payout.Id));
+        var window = $"/admin/payouts?from={Date(day)}&to={Date(day)}";
+        Assert.Equal(0, (await OkJsonAsync(await SendAsync(app, HttpMethod.Get, window, null, admin))).GetProperty("total").GetInt32());
+
+        Assert.DoesNotContain(await app.Get<PrintEarnings>().RunPayoutsAsync(day), p => p.ShopkeeperId == shop.Id);
+
+        var listed = await OkJsonAsync(await SendAsync(app, HttpMethod.Get, window, null, admin));
+        Assert.Equal(new[] { payout.Id }, Ids(listed));
+        Assert.Equal(0, (await app.Get<PrintEarnings>().EarningsAsync(shop.Id)).Available);
+    }
+
     [Theory]
     [InlineData("status=done", "'status'")]
     [InlineData("limit=0", "'limit'")]

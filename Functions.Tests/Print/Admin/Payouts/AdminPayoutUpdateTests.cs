@@ -155,6 +155,22 @@ public sealed class AdminPayoutUpdateTests(PrintPayoutFactory app) : IClassFixtu
     }
 
     [Fact]
+    public async Task Admins_failing_one_payout_at_the_same_moment_return_its_money_once()
+    {
+        var admin = await app.AdminTokenAsync();
+        var payout = await PayoutAsync(500_00);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => i % 2 == 0
+            ? UpdateAsync(admin, new { payout_id = payout.Id, status = "failed" })
+            : BulkAsync(admin, new { payout_ids = new[] { payout.Id }, status = "failed" })));
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        var balance = await app.Get<PrintEarnings>().EarningsAsync(payout.ShopkeeperId);
+        Assert.Equal((425_00L, 3), (balance.Available, balance.Movements));
+        Assert.Equal(ShopPayoutStatus.Failed, (await app.Get<PrintEarnings>().FindPayoutAsync(payout.Id))!.Status);
+    }
+
+    [Fact]
     public async Task A_bulk_update_takes_one_to_a_hundred_distinct_ids()
     {
         var admin = await app.AdminTokenAsync();
