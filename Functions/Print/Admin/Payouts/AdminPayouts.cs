@@ -23,6 +23,9 @@ public sealed class AdminPayouts(PrintEarnings earnings, PrintAccounts accounts)
     /// <summary>Point reads in flight at once when reading a window's payouts.</summary>
     private const int Parallel = 8;
 
+    /// <summary>Payouts read per batch while exporting.</summary>
+    private const int ExportBatch = 64;
+
     public async Task<(IReadOnlyList<AdminPayout> Page, int Total)> ListAsync(PayoutQuery query, int limit, int offset,
         CancellationToken cancellationToken)
     {
@@ -52,11 +55,11 @@ public sealed class AdminPayouts(PrintEarnings earnings, PrintAccounts accounts)
     public async IAsyncEnumerable<AdminPayout> StreamAsync(PayoutQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var names = new Dictionary<long, string?>();
-        var batch = new List<PayoutByDayRow>(Parallel * 8);
+        var batch = new List<PayoutByDayRow>(ExportBatch);
         await foreach (var row in earnings.PayoutsByDayAsync(query.From, query.To, cancellationToken))
         {
             batch.Add(row);
-            if (batch.Count < batch.Capacity)
+            if (batch.Count < ExportBatch)
                 continue;
             foreach (var payout in await NamedAsync((await ReadAsync(batch, cancellationToken)).Where(r => Matches(r, query)).ToList(), names, cancellationToken))
                 yield return payout;
