@@ -44,6 +44,7 @@ public static class PrintRegistration
         services.AddSingleton<IPrintAccountCleanup, Wallet.WalletCleanup>();
         services.AddSingleton<Payments.IPrintQualifyingAction, Payments.ReferralOnQualifyingAction>();
         services.AddPrintPayouts();
+        Admin.Payouts.AdminPayoutsRegistration.AddPrintAdminPayouts(services);
         services.AddPrintFiles();
         services.AddPrintNotifications();
         services.AddPrintShops();
@@ -71,6 +72,7 @@ public static class PrintRegistration
         app.MapPrintReferrals();
         Payments.PrintPaymentsApi.MapPrintPayments(app);
         app.MapPrintPayouts();
+        Admin.Payouts.AdminPayoutsApi.MapPrintAdminPayouts(app);
         app.MapPrintFiles();
         app.MapPrintNotifications();
         app.MapPrintShops();

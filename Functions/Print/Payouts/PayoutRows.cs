@@ -17,7 +17,9 @@ namespace Serverless.Print.Payouts;
 /// (RK <c>payout-day|yyyy-MM-dd</c>, naming that day's payout id); the platform's commission in 8 ledger accounts
 /// (<c>commission-{0..7}</c>, by a stable hash of the job key); the shops that have earned (partition
 /// <c>shops-with-earnings</c>, RK the shop id, one row per shop); and where each payout is (partition
-/// <c>payout-ids</c>, RK the payout id, naming its shop).</item>
+/// <c>payout-ids</c>, RK the payout id, naming its shop); every shop's payouts by the run's day (partition
+/// <c>payouts-by-month|yyyy-MM</c>, RK <c>yyyy-MM-dd|{inverted id}</c>), so the admin reads a date window without
+/// visiting every shop.</item>
 /// </list>
 /// </summary>
 public static class PayoutKeys
@@ -34,6 +36,19 @@ public static class PayoutKeys
     public static string Shop(long shopkeeperId) => "shop-" + TableKeys.Number(shopkeeperId);
 
     public static string Payout(long payoutId) => PayoutPrefix + TableKeys.Number(long.MaxValue - payoutId);
+
+    public const string ByMonthPrefix = "payouts-by-month|";
+
+    /// <summary>The day index's partition of a month: a month of payout runs, all shops together.</summary>
+    public static string PayoutsByMonth(DateOnly day) => ByMonthPrefix + day.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    public static string PayoutsByDay(DateOnly day, long payoutId) =>
+        day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + TableKeys.Number(long.MaxValue - payoutId);
+
+    /// <summary>The first key of the day index at or after <paramref name="day"/> ('|' sorts before '}').</summary>
+    public static string PayoutsByDayStart(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|";
+
+    public static string PayoutsByDayEnd(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "}";
 
     public static string PayoutDay(DateOnly day) => "payout-day|" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -144,6 +159,9 @@ public sealed record ShopPayoutRow : IStampedRow, IStatefulRow
     public string Status { get; set; } = ShopPayoutStatus.Pending;
     public string? Reference { get; set; }
 
+    /// <summary>The admin's note on the payout (why it failed, what was agreed).</summary>
+    public string? Note { get; set; }
+
     /// <summary>The payout run's day (UTC) that made it.</summary>
     public string Day { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
@@ -182,4 +200,20 @@ public sealed record PayoutIdRow : ITableEntity
     public ETag ETag { get; set; }
     public long ShopkeeperId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// The day index: one row per payout made, in the partition of its run's month, written once the payout's debit
+/// is applied (and again by a repeated run of that day, which repairs one lost in between). It names the payout
+/// and its shop; the payout row itself holds its status.
+/// </summary>
+public sealed record PayoutByDayRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+    public long PayoutId { get; set; }
+    public long ShopkeeperId { get; set; }
+    public string Day { get; set; } = "";
 }

@@ -98,10 +98,10 @@ public static partial class PayoutsApi
 
 
     [GeneratedRegex("^[0-9]{9,18}$")]
-    private static partial Regex AccountNumber();
+    internal static partial Regex AccountNumber();
 
     [GeneratedRegex("^[A-Z]{4}0[A-Z0-9]{6}$")]
-    private static partial Regex Ifsc();
+    internal static partial Regex Ifsc();
 }
 
 /// <summary>Registers withdrawals, shop earnings and the daily payout run.</summary>

@@ -115,7 +115,10 @@ public sealed class PrintEarnings(
         var dayKey = PayoutKeys.PayoutDay(day);
         var claimed = await Table.FindAsync<PayoutDayRow>(partition, dayKey, cancellationToken);
         if (claimed is not null && await ledger.FindMovementAsync(account, PayoutKeys.PayoutMovement(claimed.PayoutId), cancellationToken) is not null)
+        {
+            await IndexByDayAsync(day, claimed.PayoutId, shopkeeperId, cancellationToken);
             return null;
+        }
         var balance = await ledger.BalanceAsync(account, cancellationToken);
         if (balance.Available < money.PayoutMinimumMinor)
             return null;
@@ -143,9 +146,13 @@ public sealed class PrintEarnings(
         switch (debit.Status)
         {
             case MovementStatus.Applied:
+                await IndexByDayAsync(day, payoutId, shopkeeperId, cancellationToken);
                 logger.LogInformation("Payout run {Day}: payout {Payout} of {Amount} paise for shop {Shop}", day, payoutId, payout.AmountMinor, shopkeeperId);
                 return payout;
-            case MovementStatus.AlreadyApplied or MovementStatus.KeyConflict:
+            case MovementStatus.AlreadyApplied:
+                await IndexByDayAsync(day, payoutId, shopkeeperId, cancellationToken);
+                return null;
+            case MovementStatus.KeyConflict:
                 return null;
             default:
                 // A withdrawal of earnings in between (a failed payout's return is a credit): try again next run.
@@ -153,6 +160,39 @@ public sealed class PrintEarnings(
                 return null;
         }
     }
+
+    /// <summary>Adds a payout to the day index (an upsert: a repeat writes the same row).</summary>
+    private Task IndexByDayAsync(DateOnly day, long payoutId, long shopkeeperId, CancellationToken cancellationToken) =>
+        Table.UpsertEntityAsync(new PayoutByDayRow
+        {
+            PartitionKey = PayoutKeys.PayoutsByMonth(day), RowKey = PayoutKeys.PayoutsByDay(day, payoutId), PayoutId = payoutId,
+            ShopkeeperId = shopkeeperId, Day = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>
+    /// The payouts of the runs from <paramref name="from"/> to <paramref name="to"/> (inclusive), all shops, newest
+    /// day first and, within a day, newest payout first: one range query per month of the window.
+    /// </summary>
+    public async IAsyncEnumerable<PayoutByDayRow> PayoutsByDayAsync(DateOnly from, DateOnly to,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (var month = new DateOnly(to.Year, to.Month, 1); month >= new DateOnly(from.Year, from.Month, 1); month = month.AddMonths(-1))
+        {
+            var filter = TableClient.CreateQueryFilter(
+                $"PartitionKey eq {PayoutKeys.PayoutsByMonth(month)} and RowKey ge {PayoutKeys.PayoutsByDayStart(from)} and RowKey lt {PayoutKeys.PayoutsByDayEnd(to)}");
+            var rows = new List<PayoutByDayRow>();
+            await foreach (var row in Table.QueryAsync<PayoutByDayRow>(filter, cancellationToken: cancellationToken))
+                rows.Add(row);
+            // Keys run oldest day first; within a day the inverted id already puts the newest first.
+            foreach (var day in rows.GroupBy(r => r.Day).OrderByDescending(g => g.Key, StringComparer.Ordinal))
+                foreach (var row in day)
+                    yield return row;
+        }
+    }
+
+    /// <summary>Reads a payout in its shop's partition (a point read).</summary>
+    public Task<ShopPayoutRow?> FindPayoutAsync(long shopkeeperId, long payoutId, CancellationToken cancellationToken = default) =>
+        Table.FindAsync<ShopPayoutRow>(PayoutKeys.Shop(shopkeeperId), PayoutKeys.Payout(payoutId), cancellationToken);
 
     /// <summary>Finds a payout by its id.</summary>
     public async Task<ShopPayoutRow?> FindPayoutAsync(long payoutId, CancellationToken cancellationToken = default)
@@ -167,7 +207,12 @@ public sealed class PrintEarnings(
     /// money back to the shop's earnings, under a key of its own, in the transaction that marks it). The same
     /// status again changes nothing; <paramref name="reference"/> (a bank transfer's reference) is kept when given.
     /// </summary>
-    public async Task<(PayoutMark Outcome, ShopPayoutRow? Payout)> MarkAsync(long payoutId, string status, string? reference,
+    public Task<(PayoutMark Outcome, ShopPayoutRow? Payout)> MarkAsync(long payoutId, string status, string? reference,
+        CancellationToken cancellationToken = default) =>
+        MarkAsync(payoutId, status, reference, note: null, cancellationToken);
+
+    /// <summary>As <see cref="MarkAsync(long, string, string?, CancellationToken)"/>, keeping the admin's <paramref name="note"/> when given.</summary>
+    public async Task<(PayoutMark Outcome, ShopPayoutRow? Payout)> MarkAsync(long payoutId, string status, string? reference, string? note,
         CancellationToken cancellationToken = default)
     {
         if (!ShopPayoutStatus.All.Contains(status))
@@ -196,7 +241,7 @@ public sealed class PrintEarnings(
                         outcome = current?.Status == status ? PayoutMark.Unchanged : PayoutMark.Illegal;
                         return false;
                     }
-                    written = current with { Status = status, Reference = reference ?? current.Reference, UpdatedAt = step.At };
+                    written = current with { Status = status, Reference = reference ?? current.Reference, Note = note ?? current.Note, UpdatedAt = step.At };
                     step.Replace(written);
                     outcome = PayoutMark.Updated;
                     return true;
@@ -219,7 +264,7 @@ public sealed class PrintEarnings(
             var now = time.GetUtcNow();
             change.Write(current with
             {
-                Status = status, Reference = reference ?? current.Reference, UpdatedAt = now,
+                Status = status, Reference = reference ?? current.Reference, Note = note ?? current.Note, UpdatedAt = now,
                 PaidAt = status == ShopPayoutStatus.Paid ? now : current.PaidAt,
             });
             return PayoutMark.Updated;

@@ -1,0 +1,279 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Serverless.Platform.Http;
+using Serverless.Print.Accounts;
+using Serverless.Print.Payouts;
+
+namespace Serverless.Print.Admin.Payouts;
+
+public sealed record AdminPayoutView(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("shop_id")] long ShopId,
+    [property: JsonPropertyName("shop_name")] string? ShopName,
+    [property: JsonPropertyName("amount")] decimal Amount,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("reference")] string? Reference,
+    [property: JsonPropertyName("note")] string? Note,
+    [property: JsonPropertyName("created_at")] string CreatedAt,
+    [property: JsonPropertyName("updated_at")] string UpdatedAt,
+    [property: JsonPropertyName("paid_at")] string? PaidAt);
+
+public sealed record AdminPayoutsResponse(
+    [property: JsonPropertyName("payouts")] IReadOnlyList<AdminPayoutView> Payouts,
+    [property: JsonPropertyName("total")] int Total);
+
+public sealed record UpdatePayoutRequest(
+    [property: JsonPropertyName("payout_id")] long? PayoutId = null,
+    [property: JsonPropertyName("status")] string? Status = null,
+    [property: JsonPropertyName("reference")] string? Reference = null,
+    [property: JsonPropertyName("note")] string? Note = null);
+
+public sealed record BulkUpdatePayoutsRequest(
+    [property: JsonPropertyName("payout_ids")] IReadOnlyList<long>? PayoutIds = null,
+    [property: JsonPropertyName("status")] string? Status = null,
+    [property: JsonPropertyName("reference")] string? Reference = null);
+
+public sealed record BulkPayoutSucceeded(
+    [property: JsonPropertyName("payout_id")] long PayoutId,
+    [property: JsonPropertyName("status")] string Status);
+
+public sealed record BulkPayoutFailed(
+    [property: JsonPropertyName("payout_id")] long PayoutId,
+    [property: JsonPropertyName("error")] string Error,
+    [property: JsonPropertyName("message")] string Message);
+
+public sealed record BulkUpdatePayoutsResponse(
+    [property: JsonPropertyName("succeeded")] IReadOnlyList<BulkPayoutSucceeded> Succeeded,
+    [property: JsonPropertyName("failed")] IReadOnlyList<BulkPayoutFailed> Failed);
+
+public sealed record ShopBankAccountRequest(
+    [property: JsonPropertyName("bank_account")] string? BankAccount = null,
+    [property: JsonPropertyName("ifsc_code")] string? IfscCode = null,
+    [property: JsonPropertyName("account_holder_name")] string? AccountHolderName = null);
+
+/// <summary>A shop's bank account as anyone sees it: the number masked but for its last four digits.</summary>
+public sealed record ShopBankAccountView(
+    [property: JsonPropertyName("bank_account")] string BankAccount,
+    [property: JsonPropertyName("ifsc_code")] string IfscCode,
+    [property: JsonPropertyName("account_holder_name")] string AccountHolderName,
+    [property: JsonPropertyName("updated_at")] string UpdatedAt);
+
+/// <summary>
+/// The admin's payouts (<c>GET /admin/payouts</c>, <c>PUT /admin/payouts/update</c>, <c>PUT /admin/payouts/bulk-update</c>,
+/// <c>GET /admin/payouts/export</c>) and the shop's bank account that the export needs (<c>PUT|GET /shop/bank-account</c>,
+/// not in the document).
+/// </summary>
+public static class AdminPayoutsApi
+{
+    public const int MaxLimit = 100;
+    public const int DefaultLimit = 50;
+    public const int MaxBulk = 100;
+    public const int MaxWindowDays = 366;
+
+    public static void MapPrintAdminPayouts(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin/payouts").WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
+            .RequireAuthorization(PrintAuth.AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
+            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+        admin.MapGet("", List).WithName("PrintAdminPayouts")
+            .WithSummary("Shops' payouts, newest first: by status, by shop, or all shops over a window of run days (default the last 90)");
+        admin.MapPut("/update", Update).WithName("PrintAdminPayoutUpdate")
+            .WithSummary("Move one payout on (pending → processing → paid, or to failed, which returns its money to the shop's earnings)");
+        admin.MapPut("/bulk-update", BulkUpdate).WithName("PrintAdminPayoutsBulkUpdate")
+            .WithSummary("Move up to 100 payouts to one status; each is reported on its own, a bad one never stops the rest");
+        admin.MapGet("/export", Export).WithName("PrintAdminPayoutsExport")
+            .WithSummary("The payouts of a window of run days as CSV, with each shop's masked bank account, for the bank transfers");
+
+        var shop = app.MapGroup("/shop").WithTags("Print-shop payouts").WithErrorShape(PrintErrorShape.Instance)
+            .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        shop.MapPut("/bank-account", SaveBankAccount).WithName("PrintShopSaveBankAccount")
+            .WithSummary("Set the bank account the shop's payouts go to (only its last four digits are kept)");
+        shop.MapGet("/bank-account", BankAccount).WithName("PrintShopBankAccount")
+            .WithSummary("The shop's bank account, masked but for its last four digits");
+    }
+
+    public static async Task<Results<Ok<AdminPayoutsResponse>, ErrorResult>> List(
+        [FromQuery(Name = "status")] string? status, [FromQuery(Name = "shop_id")] string? shopId, [FromQuery(Name = "limit")] string? limit,
+        [FromQuery(Name = "offset")] string? offset, [FromQuery(Name = "from")] string? from, [FromQuery(Name = "to")] string? to,
+        AdminPayouts payouts, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (query, problem) = Query(status, shopId, from, to, time);
+        int take = DefaultLimit, skip = 0;
+        problem ??= limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxLimit)
+            ? ApiErrors.BadRequest($"'limit' must be a whole number from 1 to {MaxLimit}.", "validation_error") : null;
+        problem ??= offset is not null && (!int.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out skip) || skip < 0)
+            ? ApiErrors.BadRequest("'offset' must be a whole number of 0 or more.", "validation_error") : null;
+        if (problem is not null)
+            return problem;
+        var (page, total) = await payouts.ListAsync(query!, take, skip, cancellationToken);
+        return TypedResults.Ok(new AdminPayoutsResponse(page.Select(View).ToList(), total));
+    }
+
+    public static async Task<Results<Ok<AdminPayoutView>, ErrorResult>> Update(
+        UpdatePayoutRequest body, PrintEarnings earnings, AdminPayouts payouts, CancellationToken cancellationToken)
+    {
+        var problem = (body.PayoutId is > 0 ? null : ApiErrors.BadRequest("'payout_id' must be a payout's id.", "validation_error"))
+                      ?? Status(body.Status) ?? Optional(body.Reference, "reference", 100) ?? Optional(body.Note, "note", 500);
+        if (problem is not null)
+            return problem;
+        var (outcome, payout) = await earnings.MarkAsync(body.PayoutId!.Value, body.Status!, Trimmed(body.Reference), Trimmed(body.Note), cancellationToken);
+        return outcome switch
+        {
+            PayoutMark.NotFound => ApiErrors.NotFound($"Payout {body.PayoutId} does not exist."),
+            PayoutMark.Illegal => ApiErrors.Conflict(IllegalMove(body.PayoutId.Value, payout?.Status, body.Status!), "illegal_transition"),
+            _ => TypedResults.Ok(View(await payouts.NamedAsync(payout!, cancellationToken))),
+        };
+    }
+
+    public static async Task<Results<Ok<BulkUpdatePayoutsResponse>, ErrorResult>> BulkUpdate(
+        BulkUpdatePayoutsRequest body, PrintEarnings earnings, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        var ids = body.PayoutIds ?? [];
+        var problem = (ids is { Count: >= 1 and <= MaxBulk } ? null
+                          : ApiErrors.BadRequest($"'payout_ids' must list 1 to {MaxBulk} payout ids.", "validation_error"))
+                      ?? (ids.Distinct().Count() == ids.Count ? null : ApiErrors.BadRequest("'payout_ids' must not repeat an id.", "validation_error"))
+                      ?? Status(body.Status) ?? Optional(body.Reference, "reference", 100);
+        if (problem is not null)
+            return problem;
+        var succeeded = new List<BulkPayoutSucceeded>();
+        var failed = new List<BulkPayoutFailed>();
+        foreach (var id in ids)
+        {
+            try
+            {
+                var (outcome, payout) = id > 0 ? await earnings.MarkAsync(id, body.Status!, Trimmed(body.Reference), cancellationToken) : (PayoutMark.NotFound, null);
+                switch (outcome)
+                {
+                    case PayoutMark.Updated or PayoutMark.Unchanged:
+                        succeeded.Add(new BulkPayoutSucceeded(id, payout!.Status));
+                        break;
+                    case PayoutMark.NotFound:
+                        failed.Add(new BulkPayoutFailed(id, "not_found", $"Payout {id} does not exist."));
+                        break;
+                    default:
+                        failed.Add(new BulkPayoutFailed(id, "illegal_transition", IllegalMove(id, payout?.Status, body.Status!)));
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One payout's trouble (storage refusing, a lost race) is reported for it alone; the rest go on.
+                logs.CreateLogger(typeof(AdminPayoutsApi)).LogError(ex, "Bulk payout update: payout {Payout} to {Status} failed", id, body.Status);
+                failed.Add(new BulkPayoutFailed(id, "unavailable", $"Payout {id} could not be updated just now; try it again."));
+            }
+        }
+        return TypedResults.Ok(new BulkUpdatePayoutsResponse(succeeded, failed));
+    }
+
+    public static Results<PayoutsCsvResult, ErrorResult> Export(
+        [FromQuery(Name = "status")] string? status, [FromQuery(Name = "from")] string? from, [FromQuery(Name = "to")] string? to,
+        TimeProvider time)
+    {
+        var (query, problem) = Query(status, null, from, to, time);
+        return problem is not null ? problem : new PayoutsCsvResult(query!);
+    }
+
+    public static async Task<Results<Ok<ShopBankAccountView>, ErrorResult>> SaveBankAccount(
+        ShopBankAccountRequest body, PrintSession session, ShopBankAccounts accounts, CancellationToken cancellationToken)
+    {
+        var number = body.BankAccount?.Trim() ?? "";
+        var ifsc = body.IfscCode?.Trim().ToUpperInvariant() ?? "";
+        var name = body.AccountHolderName?.Trim() ?? "";
+        // The same rules as a wallet withdrawal's bank account.
+        var problem = (PayoutsApi.AccountNumber().IsMatch(number) ? null
+                          : ApiErrors.BadRequest("'bank_account' must be an account number of 9 to 18 digits.", "validation_error"))
+                      ?? (PayoutsApi.Ifsc().IsMatch(ifsc) ? null
+                          : ApiErrors.BadRequest("'ifsc_code' must be an IFSC code such as BANK0001234 (4 letters, 0, then 6 letters or digits).", "validation_error"))
+                      ?? Check.Required(name, "account_holder_name", 100);
+        if (problem is not null)
+            return problem;
+        return TypedResults.Ok(View(await accounts.SaveAsync(session.UserId, number, ifsc, name, cancellationToken)));
+    }
+
+    public static async Task<Results<Ok<ShopBankAccountView>, ErrorResult>> BankAccount(
+        PrintSession session, ShopBankAccounts accounts, CancellationToken cancellationToken) =>
+        await accounts.FindAsync(session.UserId, cancellationToken) is { } row
+            ? TypedResults.Ok(View(row))
+            : ApiErrors.NotFound("No bank account has been set for this shop: set one with PUT /shop/bank-account.");
+
+    public static AdminPayoutView View(AdminPayout named)
+    {
+        var row = named.Payout;
+        return new AdminPayoutView(row.Id, row.ShopkeeperId, named.ShopName, PrintMoney.Rupees(row.AmountMinor), row.Status, row.Reference, row.Note,
+            PrintTimes.Format(row.CreatedAt), PrintTimes.Format(row.UpdatedAt), row.PaidAt is { } paid ? PrintTimes.Format(paid) : null);
+    }
+
+    public static ShopBankAccountView View(ShopBankAccountRow row) =>
+        new(row.Masked, row.Ifsc, row.HolderName, PrintTimes.Format(row.UpdatedAt));
+
+    /// <summary>Why a move is refused, naming the moves the payout's status allows.</summary>
+    public static string IllegalMove(long payoutId, string? current, string status)
+    {
+        var next = current switch
+        {
+            ShopPayoutStatus.Pending => "processing or failed",
+            ShopPayoutStatus.Processing => "paid or failed",
+            _ => null,
+        };
+        return next is null
+            ? $"Payout {payoutId} is {current}, which is final: it cannot become {status}."
+            : $"Payout {payoutId} is {current}: it can become {next}, not {status}.";
+    }
+
+    private static (PayoutQuery? Query, ErrorResult? Problem) Query(string? status, string? shopId, string? from, string? to, TimeProvider time)
+    {
+        if (status is not null && Status(status) is { } bad)
+            return (null, bad);
+        long? shop = null;
+        if (shopId is not null)
+        {
+            if (!long.TryParse(shopId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id <= 0)
+                return (null, ApiErrors.BadRequest("'shop_id' must be a shop's id.", "validation_error"));
+            shop = id;
+        }
+        DateOnly? first = null, last = null;
+        if (from is not null)
+        {
+            if (!DateOnly.TryParseExact(from, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+                return (null, ApiErrors.BadRequest("'from' must be a date such as 2026-01-31.", "validation_error"));
+            first = day;
+        }
+        if (to is not null)
+        {
+            if (!DateOnly.TryParseExact(to, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+                return (null, ApiErrors.BadRequest("'to' must be a date such as 2026-01-31.", "validation_error"));
+            last = day;
+        }
+        var end = last ?? Today(time);
+        var start = first ?? end.AddDays(-(AdminPayouts.DefaultWindowDays - 1));
+        if (start > end)
+            return (null, ApiErrors.BadRequest("'from' must not be after 'to'.", "validation_error"));
+        if (end.DayNumber - start.DayNumber + 1 > MaxWindowDays)
+            return (null, ApiErrors.BadRequest($"The window from 'from' to 'to' may span at most {MaxWindowDays} days.", "validation_error"));
+        return (new PayoutQuery(status, shop, start, end, first is not null || last is not null), null);
+    }
+
+    private static DateOnly Today(TimeProvider time) => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+
+    private static ErrorResult? Status(string? status) => status is not null && ShopPayoutStatus.All.Contains(status) ? null
+        : ApiErrors.BadRequest("'status' must be one of pending, processing, paid, failed.", "validation_error");
+
+    private static ErrorResult? Optional(string? value, string field, int maxLength) => value is not null && value.Trim().Length > maxLength
+        ? ApiErrors.BadRequest($"'{field}' must be at most {maxLength} characters.", "validation_error")
+        : null;
+
+    private static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
+
+/// <summary>Registers the admin's payouts and shops' bank accounts.</summary>
+public static class AdminPayoutsRegistration
+{
+    public static IServiceCollection AddPrintAdminPayouts(this IServiceCollection services)
+    {
+        services.AddSingleton<AdminPayouts>();
+        services.AddSingleton<ShopBankAccounts>();
+        return services;
+    }
+}
