@@ -61,8 +61,8 @@ public sealed record AdminUserDetailsResponse(
     [property: JsonPropertyName("referral")] ReferralSummaryResponse Referral);
 
 public sealed record AdminDeleteUserRequest(
-    [property: JsonPropertyName("user_id")] long? UserId,
-    [property: JsonPropertyName("force_refund")] bool? ForceRefund);
+    [property: JsonPropertyName("user_id")] long? UserId = null,
+    [property: JsonPropertyName("force_refund")] bool? ForceRefund = null);
 
 public sealed record AdminDeleteUserResponse(
     [property: JsonPropertyName("message")] string Message,

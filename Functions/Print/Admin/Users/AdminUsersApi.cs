@@ -111,7 +111,9 @@ public static class AdminUsersApi
             refunded = await refunds.MoveToOwedAsync(user, profile, cancellationToken);
         }
         if (await accounts.DeleteAsync(user, profile, cancellationToken) is { } refused)
-            return ApiErrors.BadRequest(refused.Code == WalletDeletionCheck.Code ? "The user's wallet received money meanwhile; try again." : refused.Message,
+            return ApiErrors.BadRequest(refused.Code == WalletDeletionCheck.Code && refunded > 0
+                ? "The user's wallet received money after its forced refund; that money must be withdrawn before the account can be deleted."
+                : refused.Message,
                 refused.Code);
         return TypedResults.Ok(new AdminDeleteUserResponse("User deleted successfully", id, PrintMoney.Rupees(refunded)));
     }

@@ -11,7 +11,7 @@ namespace Serverless.Print.Admin.Users;
 /// Key design of table <c>printuserindex</c>, the admin's index of print-shop users. The profile stays the source of
 /// truth; these rows only say which users to show, in which order, and are rebuilt from the profile on every write.
 /// <list type="bullet">
-/// <item>Listing: PK <c>role-{role}-{shard 0..7}</c> (shard = id mod 8), RK <c>{newest first}|{id:D19}</c>. A page
+/// <item>Listing: PK <c>role-{role}-{shard 0..7}</c> (shard = id mod 8), RK <c>{newest first}|{inverted id:D19}</c>. A page
 /// reads the shards of the roles asked for and merges them, so no partition holds every user.</item>
 /// <item>Search: PK <c>u-{c}</c>, <c>e-{c}</c>, <c>p-{c}</c> (username, email, phone; <c>c</c> the first character of
 /// the escaped, lowercased value), RK <c>{escaped lowercased value}|{id:D19}</c>: a prefix search is one range read per kind.</item>
@@ -33,7 +33,8 @@ public static class UserIndexKeys
 
     public static string ListPartition(string role, long userId) => ListPartition(role, (int)(userId % Shards));
 
-    public static string ListRow(DateTimeOffset createdAt, long userId) => TableKeys.NewestFirst(createdAt) + "|" + TableKeys.Number(userId);
+    /// <summary>Newest first; users made at the same instant, the higher id first (as search results are ordered).</summary>
+    public static string ListRow(DateTimeOffset createdAt, long userId) => TableKeys.NewestFirst(createdAt) + "|" + TableKeys.Number(long.MaxValue - userId);
 
     /// <summary>The escaped, lowercased form of a username or email (a phone is digits already) that search keys start with.</summary>
     public static string SearchValue(string value) => TableKeys.Escape(value.Trim().ToLowerInvariant());
@@ -175,8 +176,10 @@ public sealed class PrintUserIndex(StorageAccount storage, IPhoneNumberCanonical
             PrefixAsync(UserIndexKeys.Username, UserIndexKeys.SearchValue(search), cancellationToken),
             PrefixAsync(UserIndexKeys.Email, UserIndexKeys.SearchValue(search), cancellationToken),
         };
-        // A phone is indexed as its digits: a search that could be the start of one is read as its digits.
+        // A phone is indexed as its canonical digits (no +91): a search that could be the start of one is read the same way.
         var digits = new string(search.Where(char.IsAsciiDigit).ToArray());
+        if (search.TrimStart().StartsWith("+91", StringComparison.Ordinal))
+            digits = digits[2..];
         if (digits.Length > 0 && search.Trim().All(c => char.IsAsciiDigit(c) || c is '+' or ' ' or '-' or '(' or ')'))
             reads.Add(PrefixAsync(UserIndexKeys.Phone, digits, cancellationToken));
         var found = await Task.WhenAll(reads);
