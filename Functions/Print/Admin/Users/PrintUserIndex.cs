@@ -218,8 +218,10 @@ public sealed class PrintUserIndex(StorageAccount storage, IPhoneNumberCanonical
 
 /// <summary>
 /// Indexes the users registered before the index existed: once per deployment (a marker row; afterwards a start costs
-/// one read), it walks the print profiles of the users table and syncs each. Registration and profile updates keep
-/// the index from then on. Idempotent: a run cut short, or two instances running it together, only rewrite the same rows.
+/// one read), it walks the print profiles of the users table and syncs each one that has no index entry yet.
+/// Registration and profile updates keep the index from then on. The walk runs in the background, so a large user
+/// base does not hold the app's readiness back; a walk cut short (the marker is written last) is resumed at the next
+/// start, and two instances walking together only write the same rows.
 /// </summary>
 public sealed class PrintUserIndexBackfill(StorageAccount storage, PrintUserIndex index, PrintAccounts accounts, TimeProvider time,
     ILogger<PrintUserIndexBackfill> logger) : IStartupTask
@@ -233,11 +235,30 @@ public sealed class PrintUserIndexBackfill(StorageAccount storage, PrintUserInde
     {
         if (await Index.FindAsync<TableEntity>(MarkerPartition, MarkerRow, cancellationToken) is not null)
             return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await BackfillAsync(cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogError(ex, "Indexing the existing print profiles for the admin user list failed; the next start resumes it");
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>The walk itself: every profile without an index entry is indexed, then the marker is written.</summary>
+    public async Task<int> BackfillAsync(CancellationToken cancellationToken = default)
+    {
         var users = storage.Table(UserDirectory.TableName);
         var count = 0;
         await foreach (var profile in users.QueryAsync<PrintProfile>(TableClient.CreateQueryFilter($"RowKey eq {AccountKeys.Profile}"),
                            cancellationToken: cancellationToken))
         {
+            // Indexed already (registered or updated since the index exists): its own writes keep it right.
+            if (await Index.FindAsync<UserIndexEntryRow>(UserIndexKeys.EntryPartition(profile.UserId), UserIndexKeys.EntryRow, cancellationToken) is not null)
+                continue;
             // A profile written before it kept copies of the identifiers takes them from the account.
             if (await accounts.WithIdentifiersAsync(profile, cancellationToken) is not { } complete)
                 continue;
@@ -247,5 +268,6 @@ public sealed class PrintUserIndexBackfill(StorageAccount storage, PrintUserInde
         await Index.UpsertEntityAsync(new TableEntity(MarkerPartition, MarkerRow) { ["Profiles"] = count, ["At"] = time.GetUtcNow() },
             TableUpdateMode.Replace, cancellationToken);
         logger.LogInformation("Indexed {Profiles} print profiles for the admin user list", count);
+        return count;
     }
 }
