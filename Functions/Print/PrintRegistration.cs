@@ -2,6 +2,7 @@ using Serverless.Platform.Deadlines;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Admin.Users;
 using Serverless.Print.Files;
 using Serverless.Print.Notifications;
 using Serverless.Print.Payouts;
@@ -49,6 +50,7 @@ public static class PrintRegistration
         services.AddPrintNotifications();
         services.AddPrintShops();
         Admin.Orders.AdminOrdersApi.AddPrintAdminOrders(services);
+        services.AddPrintAdminUsers();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -77,6 +79,7 @@ public static class PrintRegistration
         app.MapPrintNotifications();
         app.MapPrintShops();
         Admin.Orders.AdminOrdersApi.MapPrintAdminOrders(app);
+        app.MapPrintAdminUsers();
     }
 }
 
