@@ -2,6 +2,7 @@ using Serverless.Platform.Deadlines;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Admin.Stats;
 using Serverless.Print.Files;
 using Serverless.Print.Notifications;
 using Serverless.Print.Payouts;
@@ -47,6 +48,7 @@ public static class PrintRegistration
         services.AddPrintFiles();
         services.AddPrintNotifications();
         services.AddPrintShops();
+        services.AddPrintAdminStats();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -73,6 +75,7 @@ public static class PrintRegistration
         app.MapPrintFiles();
         app.MapPrintNotifications();
         app.MapPrintShops();
+        app.MapPrintAdminStats();
     }
 }
 
