@@ -24,7 +24,14 @@ public sealed class OrderStep
 
     public OrderStep Insert(ITableEntity row) => Do(() => _ledger?.Insert(row), () => _change!.Insert(row));
 
-    public OrderStep Replace(ITableEntity row) => Do(() => _ledger?.Replace(row), () => _change!.Replace(row));
+    /// <summary>Replaces a row; the order a plain transition decides on is written as that transition's own row (a batch may name a row once).</summary>
+    public OrderStep Replace(ITableEntity row) => Do(() => _ledger?.Replace(row), () =>
+    {
+        if (row is PaymentOrderRow order && _change!.Current is { } decided && order.PartitionKey == decided.PartitionKey && order.RowKey == decided.RowKey)
+            _change.Write(order);
+        else
+            _change!.Replace(row);
+    });
 
     public OrderStep Publish(OutboxEvent message) => Do(() => _ledger?.Publish(message), () => _change!.Publish(message));
 
