@@ -163,7 +163,9 @@ public sealed class DashboardStatsTests(DashboardStatsFactory app) : IClassFixtu
 
         await channel.DeliverAsync(once, default);
         await channel.DeliverAsync(once, default);
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => channel.DeliverAsync(twice, default)));
+        Assert.False(await channel.ApplyAsync(once, checkFirst: false, default));
+        var racing = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => channel.ApplyAsync(twice, checkFirst: false, default)));
+        Assert.Single(racing, counted => counted);
 
         var after = await StatsAsync();
         Assert.Equal(new Dictionary<string, decimal> { ["today.prints_confirmed"] = 2, ["this_month.prints_confirmed"] = 2, ["all_time.prints_confirmed"] = 2 },
