@@ -220,3 +220,37 @@ public sealed class DashboardStatsTests(DashboardStatsFactory app) : IClassFixtu
         Assert.Equal((44, 44), (Requests(first), Requests(second)));
     }
 }
+
+/// <summary>A counters' transaction whose answer is lost (stored, then the SDK's retry meets it) still counts its event once.</summary>
+public sealed class DashboardStatsLostAnswerTests(DashboardStatsLostAnswerTests.Factory app) : IClassFixture<DashboardStatsLostAnswerTests.Factory>
+{
+    public sealed class Factory : PrintFilesFactory
+    {
+        public Factory() => FrontTablesWithLossyProxy();
+    }
+
+    private async Task<decimal> PrintsConfirmedAsync()
+    {
+        var stats = await app.WithToken(await app.AdminTokenAsync()).GetFromJsonAsync<JsonElement>("/admin/dashboard/stats");
+        return stats.GetProperty("all_time").GetProperty("prints_confirmed").GetDecimal();
+    }
+
+    [Fact]
+    public async Task A_lost_answer_to_the_counters_transaction_counts_the_event_once()
+    {
+        var channel = app.Get<PrintStatsChannel>();
+        var before = await PrintsConfirmedAsync();
+        var fileId = Random.Shared.NextInt64(1L << 40, 1L << 50);
+        var stat = PrintStatEvents.Confirmed(fileId, app.Time.GetUtcNow());
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method == "POST" && r.Path.Value == "/devstoreaccount1/$batch"
+                                     && Infrastructure.LossyStorageProxy.BodyOf(r).Contains(fileId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                                         StringComparison.Ordinal));
+
+        Assert.True(await channel.ApplyAsync(stat, checkFirst: false, default));
+
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
+        Assert.False(await channel.ApplyAsync(stat, checkFirst: false, default));
+        Assert.Equal(1m, await PrintsConfirmedAsync() - before);
+    }
+}
