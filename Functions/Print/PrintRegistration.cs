@@ -3,6 +3,7 @@ using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
 using Serverless.Print.Admin.Users;
+using Serverless.Print.Admin.Stats;
 using Serverless.Print.Files;
 using Serverless.Print.Notifications;
 using Serverless.Print.Payouts;
@@ -51,6 +52,7 @@ public static class PrintRegistration
         services.AddPrintShops();
         Admin.Orders.AdminOrdersApi.AddPrintAdminOrders(services);
         services.AddPrintAdminUsers();
+        services.AddPrintAdminStats();
         services.AddSingleton<SignupTokens>();
         services.AddSingleton<Referrals>();
         services.AddSingleton<AppDownloadsStore>();
@@ -80,6 +82,7 @@ public static class PrintRegistration
         app.MapPrintShops();
         Admin.Orders.AdminOrdersApi.MapPrintAdminOrders(app);
         app.MapPrintAdminUsers();
+        app.MapPrintAdminStats();
     }
 }
 

@@ -55,7 +55,7 @@ public static class BenchRun
             var sdk = new SdkCeiling(Infra.ConnectionString);
             await sdk.SetupAsync();
             var ceilingB = new Dictionary<string, double>();
-            foreach (var kind in new[] { "health", "create", "get", "login", "profile", "balance", "walletpay", "shops" })
+            foreach (var kind in new[] { "health", "create", "get", "login", "profile", "balance", "walletpay", "shops", "stats" })
             {
                 await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(warmup));
                 ceilingB[kind] = await sdk.RunAsync(kind, Connections, TimeSpan.FromSeconds(duration));
@@ -75,6 +75,7 @@ public static class BenchRun
             var token = await Login(http);
             var seededId = await CreatePreOrder(http, token);
             var customerToken = await PrintLogin(http);
+            var printAdminToken = await PrintAdminLogin(http);
             Console.WriteLine($"Seeding {ShopsBench.Count:N0} shops into the shop index ({ShopsBench.Near} within 3 km of the point searched)...");
             await ShopsBench.SeedAsync(new TableServiceClient(Infra.ConnectionString).GetTableClient(ShopKeys.TableName));
 
@@ -95,6 +96,8 @@ public static class BenchRun
                 // Azurite evaluates every table query by scanning the whole table (10,000 shops): 8 connections keep its queue
                 // under wrk's 10 s timeout; 32 add only waiting.
                 new("print shops near a point", "GET", ShopsBench.Path, null, customerToken, "shops", Connections: 8),
+                // Its 8 open-shops queries meet the same whole-table scans (10,000 shops seeded above): 8 connections, as there.
+                new("print admin dashboard stats", "GET", "/admin/dashboard/stats", null, printAdminToken, "stats", Connections: 8),
             };
 
             var rows = new JsonArray();
@@ -421,6 +424,14 @@ public static class BenchRun
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
     }
 
+    /// <summary>The platform's bootstrap admin (<c>Admin__Email</c> / <c>Admin__Password</c> of the local settings), signed in to the print surface.</summary>
+    public static async Task<string> PrintAdminLogin(HttpClient http)
+    {
+        using var response = await http.PostAsJsonAsync("/login", new { username = "admin@example.com", password = "admin-password" });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
+
     public static async Task<string> CreatePreOrder(HttpClient http, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/pre-orders") { Content = JsonContent.Create(CreateBody()) };
@@ -467,6 +478,8 @@ public sealed class SdkCeiling(string connectionString)
         "profile" => "one table point read (the profile row, which the session check reads and the answer is made from)",
         "balance" => "two table point reads (the profile row for the session check, then the wallet's balance row)",
         "shops" => $"one table point read (the profile row) + {ShopsBench.Ranges.Count} range queries in parallel over {ShopsBench.Count:N0} shops (the cells around the point)",
+        "stats" => "two point reads (the session: the admin has no print profile row, so the account is read) + 24 stat-row point reads (8 shards × total, "
+                   + "day, month), 8 commission balance reads, the admin's claim and account, and 8 open-shops queries over the shops table, all in parallel",
         "walletpay" => "two point reads (profile, wallet balance row) + one entity-group transaction in the wallet's one partition (balance row, statement, movement and order rows)",
         _ => kind,
     };
@@ -550,6 +563,13 @@ public sealed class SdkCeiling(string connectionString)
                 await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
                 await ShopsBench.QueryAsync(shops);
                 break;
+            case "stats":
+                await users.GetEntityIfExistsAsync<TableEntity>("users", "print-0000000000000000002");
+                await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
+                await Task.WhenAll(Enumerable.Range(0, 34).Select(i => users.GetEntityIfExistsAsync<TableEntity>("stats-" + (i % 8), "row-" + (i / 8)))
+                    .Select(t => (Task)t)
+                    .Concat(Enumerable.Range(0, 8).Select(shard => OpenShopsAsync(shard))));
+                break;
             case "walletpay":
                 await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
                 await users.GetEntityAsync<TableEntity>("users", "print-0000000000000000001");
@@ -561,6 +581,13 @@ public sealed class SdkCeiling(string connectionString)
                     new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("wallet", "order|" + id) { ["AmountMinor"] = 1L }),
                 ]);
                 break;
+        }
+    }
+
+    async Task OpenShopsAsync(int shard)
+    {
+        await foreach (var _ in shops.QueryAsync<TableEntity>($"PartitionKey eq 'open-{shard}'", select: ["RowKey"]))
+        {
         }
     }
 

@@ -9,6 +9,7 @@ using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Admin.Stats;
 using Serverless.Print.Payments;
 using Serverless.Print.Wallet;
 
@@ -141,6 +142,7 @@ public sealed class PrintFiles(
         {
             foreach (var file in files)
                 step.Insert(file);
+            step.Publish(PrintStatEvents.Uploaded(files, now));
             if (options.PrintType == PrintTypes.Queue && options.ShopId is { } shop)
                 step.Publish(Event("queued", $"queued:{order.Id}", customerId, new FileEvent(customerId, order.Id, files[0].Id, shop, files.Count)));
         }, cancellationToken, known: order);
@@ -260,7 +262,7 @@ public sealed class PrintFiles(
                     change.Write(file with { Status = FileStatus.Uploaded, PrintingBy = null });
                     return null;
                 case (ShopMove.Confirmed, FileStatus.Uploaded or FileStatus.Printing):
-                    change.Write(file with { Status = FileStatus.Downloaded, PrintingBy = shopId, PrintedAt = now });
+                    change.Write(file with { Status = FileStatus.Downloaded, PrintingBy = shopId, PrintedAt = now }).Publish(PrintStatEvents.Confirmed(file.Id, now));
                     change.Publish(Event("confirmed", $"confirmed:{file.Id}", file.CustomerId,
                         new FileEvent(file.CustomerId, file.PaymentOrderId, file.Id, shopId, 1)));
                     return null;

@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using Serverless.Platform.Payments;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Admin.Stats;
 using Serverless.Print.Wallet;
 
 namespace Serverless.Print.Payments;
@@ -187,7 +188,7 @@ public sealed partial class PaymentOrders
                         Status = PaymentOrderStatus.Refunded, RefundedAt = now,
                         RefundedTo = toWallet || refunded.RazorpayAmountMinor == 0 ? "wallet" : refunded.WalletAmountMinor > 0 ? "wallet+razorpay" : "razorpay",
                     };
-                step.Replace(refunded);
+                step.Replace(refunded).Publish(PrintStatEvents.Refunded(current, key, again.AmountMinor, now));
                 again.Write(refunded, step);
                 if (share.ThroughProvider > 0 && current.IntentId is { } intentId)
                     step.Publish(ProviderRefund(userId, intentId, key, share.ThroughProvider));

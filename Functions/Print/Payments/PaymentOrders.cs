@@ -4,6 +4,7 @@ using Serverless.Platform.Identity;
 using Serverless.Platform.Payments;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Admin.Stats;
 using Serverless.Print.Wallet;
 
 namespace Serverless.Print.Payments;
@@ -77,7 +78,7 @@ public sealed partial class PaymentOrders(
                 PaidAt = now,
             };
             var debit = await Ledger.DebitAsync(account, WalletKeys.Payment + id, amountMinor,
-                step => step.Insert(paid).Insert(Ref(paid)), "Print payment", cancellationToken);
+                step => step.Insert(paid).Insert(Ref(paid)).Publish(PrintStatEvents.OrderPaid(paid)), "Print payment", cancellationToken);
             if (debit.Status is MovementStatus.Applied or MovementStatus.AlreadyApplied)
                 return new CreatedOrder(paid, null);
             // The balance fell meanwhile (another payment): pay what the wallet still holds, the rest by the provider.
@@ -164,7 +165,8 @@ public sealed partial class PaymentOrders(
                 return order.PaymentId == change.PaymentId;
             if (order.Status != PaymentOrderStatus.Created)
                 return false;
-            row.Write(order with { Status = PaymentOrderStatus.Paid, PaymentId = change.PaymentId, PaidAt = change.PaidAt ?? time.GetUtcNow() });
+            var paidOrder = order with { Status = PaymentOrderStatus.Paid, PaymentId = change.PaymentId, PaidAt = change.PaidAt ?? time.GetUtcNow() };
+            row.Write(paidOrder).Publish(PrintStatEvents.OrderPaid(paidOrder));
             return true;
         }, cancellationToken);
         return paid.Outcome;

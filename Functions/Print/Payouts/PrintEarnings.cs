@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using Serverless.Platform.Payments;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
+using Serverless.Print.Admin.Stats;
 using Serverless.Print.Wallet;
 
 namespace Serverless.Print.Payouts;
@@ -56,7 +57,8 @@ public sealed class PrintEarnings(
             // The index first: earnings never exist without it (a row for a shop whose credit failed is harmless).
             await Table.UpsertEntityAsync(new ShopWithEarningsRow { RowKey = TableKeys.Number(shopkeeperId), ShopkeeperId = shopkeeperId },
                 TableUpdateMode.Replace, cancellationToken);
-            Ensure(await ledger.CreditAsync(PayoutKeys.Earnings(shopkeeperId), key, share, memo: "Print job " + jobKey,
+            Ensure(await ledger.CreditAsync(PayoutKeys.Earnings(shopkeeperId), key, share,
+                step => step.Publish(PrintStatEvents.EarningsCredited(jobKey, share, step.At)), memo: "Print job " + jobKey,
                 cancellationToken: cancellationToken), key);
         }
         if (commission > 0)
@@ -142,7 +144,7 @@ public sealed class PrintEarnings(
             AmountMinor = balance.Available, Day = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), CreatedAt = now, UpdatedAt = now,
         };
         var debit = await ledger.DebitAsync(account, PayoutKeys.PayoutMovement(payoutId), payout.AmountMinor,
-            step => step.Insert(payout), memo: "Payout " + payoutId.ToString(CultureInfo.InvariantCulture), cancellationToken: cancellationToken);
+            step => step.Insert(payout).Publish(PrintStatEvents.PayoutCreated(payout)), memo: "Payout " + payoutId.ToString(CultureInfo.InvariantCulture), cancellationToken: cancellationToken);
         switch (debit.Status)
         {
             case MovementStatus.Applied:
@@ -242,7 +244,7 @@ public sealed class PrintEarnings(
                         return false;
                     }
                     written = current with { Status = status, Reference = reference ?? current.Reference, Note = note ?? current.Note, UpdatedAt = step.At };
-                    step.Replace(written);
+                    step.Replace(written).Publish(PrintStatEvents.PayoutMoved(current, status, step.At));
                     outcome = PayoutMark.Updated;
                     return true;
                 }, memo: "Payout " + payoutId.ToString(CultureInfo.InvariantCulture) + " failed", cancellationToken: cancellationToken);
@@ -266,7 +268,7 @@ public sealed class PrintEarnings(
             {
                 Status = status, Reference = reference ?? current.Reference, Note = note ?? current.Note, UpdatedAt = now,
                 PaidAt = status == ShopPayoutStatus.Paid ? now : current.PaidAt,
-            });
+            }).Publish(PrintStatEvents.PayoutMoved(current, status, now));
             return PayoutMark.Updated;
         }, cancellationToken);
         return (moved.Outcome, moved.Row);
