@@ -57,6 +57,16 @@ public static class PrintAuth
         .RequireClaim(PlatformClaims.Kind, PlatformClaims.UserKind);
 
     /// <summary>True when this request was authenticated by the sign-in cookie rather than a bearer header.</summary>
+    /// <summary>
+    /// A group of admin routes under <paramref name="prefix"/>: the admin role, <c>ALLOWED_ADMIN_IPS</c> and, with the
+    /// cookie, CSRF on changes (both enforced by <see cref="PrintSessionMiddleware"/>), the print error shape and the
+    /// per-caller rate limit.
+    /// </summary>
+    public static RouteGroupBuilder MapPrintAdminGroup(this IEndpointRouteBuilder app, string prefix = "/admin") =>
+        app.MapGroup(prefix).WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
+            .RequireAuthorization(AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
+            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+
     public static bool ByCookie(HttpContext context) =>
         context.Request.Headers.Authorization.Count == 0 && context.Request.Cookies.ContainsKey(CookieName);
 

@@ -18,9 +18,7 @@ public static class PublicPagesApi
         pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads");
         pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage");
 
-        var admin = app.MapGroup("/admin").WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
-            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+        var admin = app.MapPrintAdminGroup();
         admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads");
     }
 

@@ -32,9 +32,7 @@ public static class AdminOrdersApi
 
     public static void MapPrintAdminOrders(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
-            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+        var admin = app.MapPrintAdminGroup();
         admin.MapGet("/orders", List).WithName("PrintAdminOrders")
             .WithSummary("Every payment order, newest first: status (created|paid|expired|refunded) and method (wallet|razorpay|hybrid) " +
                          "filters, creation days from/to (UTC, inclusive; the last 31 days by default, at most 366 days apart), limit 1-100 " +

@@ -74,9 +74,7 @@ public static class AdminPayoutsApi
 
     public static void MapPrintAdminPayouts(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin/payouts").WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
-            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+        var admin = app.MapPrintAdminGroup("/admin/payouts");
         admin.MapGet("", List).WithName("PrintAdminPayouts")
             .WithSummary("Shops' payouts, newest first: by status, by shop, or all shops over a window of run days (default the last 90)");
         admin.MapPut("/update", Update).WithName("PrintAdminPayoutUpdate")

@@ -16,9 +16,7 @@ public static class StatsApi
 {
     public static void MapPrintAdminStats(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
-            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+        var admin = app.MapPrintAdminGroup();
         admin.MapGet("/dashboard/stats", GetDashboardStats).WithName("PrintAdminDashboardStats");
     }
 

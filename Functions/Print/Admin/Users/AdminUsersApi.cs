@@ -30,9 +30,7 @@ public static class AdminUsersApi
 
     public static void MapPrintAdminUsers(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin/users").WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
-            .RequireRateLimiting(RateLimitPolicies.PerCaller);
+        var admin = app.MapPrintAdminGroup("/admin/users");
         admin.MapGet("/", ListUsers).WithName("PrintAdminUsers")
             .WithSummary("Users, newest first (limit 1-100, default 50), filtered by role and by a prefix of username, email or phone");
         admin.MapGet("/details", UserDetails).WithName("PrintAdminUserDetails")
