@@ -19,6 +19,10 @@ namespace Serverless.Print.Admin.Stats;
 public sealed class PrintStatsChannel(StorageAccount storage) : IOutboxChannel
 {
     private readonly ConcurrentDictionary<string, ShardRows> _last = new(StringComparer.Ordinal);
+
+    // Events of one shard take turns on this instance, as ledger movements of one account do: concurrent payments
+    // would otherwise race each other's ETags on the same counter rows and pay for it in retries and re-reads.
+    private readonly SemaphoreSlim[] _turns = Enumerable.Range(0, StatsKeys.Shards).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
     private string _warmDay = "";
 
     public string Name => PrintStatEvents.Channel;
@@ -33,6 +37,20 @@ public sealed class PrintStatsChannel(StorageAccount storage) : IOutboxChannel
     /// applied row before anything else: cheaper for an event that is usually a repeat (a profile stored again).
     /// </summary>
     public async Task<bool> ApplyAsync(OutboxEvent message, bool checkFirst, CancellationToken cancellationToken)
+    {
+        var turn = _turns[StatsKeys.ShardOf(message.Key)];
+        await turn.WaitAsync(cancellationToken);
+        try
+        {
+            return await ApplyInTurnAsync(message, checkFirst, cancellationToken);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    private async Task<bool> ApplyInTurnAsync(OutboxEvent message, bool checkFirst, CancellationToken cancellationToken)
     {
         var stat = JsonSerializer.Deserialize<PrintStatEvent>(message.Body) ?? throw new InvalidOperationException($"Unreadable stat event {message.Key}.");
         if (stat.Add.Keys.FirstOrDefault(m => !PrintStatsRow.Metrics.ContainsKey(m)) is { } unknown)
