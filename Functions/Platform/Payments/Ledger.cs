@@ -229,6 +229,22 @@ public sealed class Ledger(StorageAccount storage, Transitions transitions, Time
 
         var table = storage.Table(account.Table);
         var cacheKey = account.Table + "/" + account.Partition;
+        // Events a movement publishes are forwarded after the account's turn ends: the next movement need not wait for them.
+        var deferral = ForwardingDeferral.Begin();
+        try
+        {
+            return await MoveInTurnAsync(account, movement, condition, table, cacheKey, cancellationToken);
+        }
+        finally
+        {
+            deferral.End();
+            await deferral.FlushAsync();
+        }
+    }
+
+    private async Task<MovementResult> MoveInTurnAsync(LedgerAccount account, Movement movement, Func<LedgerStep, ValueTask<bool>>? condition,
+        TableClient table, string cacheKey, CancellationToken cancellationToken)
+    {
         var gate = await EnterAsync(cacheKey, cancellationToken);
         try
         {

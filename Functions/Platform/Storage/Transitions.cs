@@ -158,6 +158,50 @@ public sealed record Transitioned<T, TOutcome>(TOutcome Outcome, T? Row, bool Wr
 /// the SDK's retry met that write, the call recognises its own row and answers with the outcome it stored.
 /// Events (<see cref="Change{T}.Publish"/>) go into outbox rows of the same transaction; see <see cref="Outbox"/>.
 /// </summary>
+/// <summary>
+/// Lets a caller that serialises work (the ledger's turn per account) forward the events of the transitions it makes
+/// after it lets go, not while others wait: inside <see cref="Begin"/>, a stored transition's events are kept, with
+/// their recovery message, until <see cref="FlushAsync"/>. They are safe meanwhile: the outbox rows are stored and the
+/// recovery message forwards them if the flush never comes.
+/// </summary>
+public sealed class ForwardingDeferral
+{
+    private static readonly AsyncLocal<ForwardingDeferral?> Scope = new();
+    private readonly List<Func<Task>> _pending = [];
+    private ForwardingDeferral? _outer;
+
+    internal static ForwardingDeferral? Current => Scope.Value;
+
+    /// <summary>Starts deferring in this async flow; <see cref="End"/> stops it (in a finally).</summary>
+    public static ForwardingDeferral Begin()
+    {
+        var deferral = new ForwardingDeferral { _outer = Scope.Value };
+        Scope.Value = deferral;
+        return deferral;
+    }
+
+    public void End() => Scope.Value = _outer;
+
+    internal void Add(Func<Task> forward)
+    {
+        lock (_pending)
+            _pending.Add(forward);
+    }
+
+    /// <summary>Forwards what was kept, in the order it was stored (each forward handles its own failure).</summary>
+    public async Task FlushAsync()
+    {
+        Func<Task>[] pending;
+        lock (_pending)
+        {
+            pending = [.. _pending];
+            _pending.Clear();
+        }
+        foreach (var forward in pending)
+            await forward();
+    }
+}
+
 public static class TransitionSeam
 {
     public const int MaxAttempts = 10;
@@ -236,8 +280,13 @@ public static class TransitionSeam
                 {
                     if (recovery is not null)
                     {
-                        await outbox!.ForwardAsync(table, partitionKey, operationId, change.Events, recovery, cancellationToken);
+                        var stored = recovery;
                         recovery = null;
+                        if (ForwardingDeferral.Current is { } deferral)
+                            // Stored, and safe with its recovery message: forwarded once the caller has let go of what it holds.
+                            deferral.Add(() => outbox!.ForwardAsync(table, partitionKey, operationId, change.Events, stored, CancellationToken.None));
+                        else
+                            await outbox!.ForwardAsync(table, partitionKey, operationId, change.Events, stored, cancellationToken);
                     }
                 }
             }
