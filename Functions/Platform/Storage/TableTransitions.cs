@@ -70,6 +70,20 @@ public static class TableTransitions
     }
 
     /// <summary>
+    /// Writes rows nobody decides on (index rows a backfill rebuilds) whatever is there: grouped by partition, 100 to a
+    /// transaction, so a retry writes the same rows again and changes nothing.
+    /// </summary>
+    public static async Task UpsertRowsAsync(this TableClient table, IEnumerable<ITableEntity> rows, CancellationToken cancellationToken = default)
+    {
+        foreach (var partition in rows.GroupBy(r => r.PartitionKey, StringComparer.Ordinal))
+        {
+            foreach (var chunk in partition.Chunk(100))
+                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)),
+                    cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Deletes rows nobody decides on any more (spent tokens, a deleted account's leftovers), whatever their ETag,
     /// 100 to a transaction; rows of one partition only. A row already gone is no error.
     /// </summary>

@@ -3,6 +3,7 @@ using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
 using Azure;
 using Serverless.Platform.Storage;
+using Serverless.Print.Accounts;
 
 namespace Serverless.Print.Payments;
 
@@ -156,7 +157,13 @@ public sealed record PaymentOrderStatusResponse(
     [property: JsonPropertyName("shopkeeper_id")] long? ShopkeeperId,
     [property: JsonPropertyName("shopkeeper_amount")] decimal ShopkeeperAmount,
     [property: JsonPropertyName("created_at")] string CreatedAt,
-    [property: JsonPropertyName("paid_at")] string? PaidAt);
+    [property: JsonPropertyName("paid_at")] string? PaidAt)
+{
+    /// <summary>An order as the customer's status and history show it (and the admin's user details).</summary>
+    public static PaymentOrderStatusResponse Of(PaymentOrderRow o) => new(o.Id, o.UserId, o.OrderId, o.PaymentId, PrintMoney.Rupees(o.AmountMinor),
+        o.Status, o.PaymentMethod, PrintMoney.Rupees(o.WalletAmountMinor), PrintMoney.Rupees(o.RazorpayAmountMinor), o.PrintType, o.ShopkeeperId,
+        PrintMoney.Rupees(o.ShopkeeperAmountMinor), PrintTimes.Format(o.CreatedAt), o.PaidAt is { } paid ? PrintTimes.Format(paid) : null);
+}
 
 public sealed record MyOrdersResponse(
     [property: JsonPropertyName("orders")] IReadOnlyList<PaymentOrderStatusResponse> Orders,

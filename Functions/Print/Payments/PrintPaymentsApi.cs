@@ -82,7 +82,7 @@ public static class PrintPaymentsApi
         string orderId, PrintSession session, PaymentOrders orders, CancellationToken cancellationToken)
     {
         var order = await orders.FindAsync(session.Profile.UserId, orderId, cancellationToken);
-        return order is null ? ApiErrors.NotFound($"Payment order '{orderId}' not found.") : TypedResults.Ok(View(order));
+        return order is null ? ApiErrors.NotFound($"Payment order '{orderId}' not found.") : TypedResults.Ok(PaymentOrderStatusResponse.Of(order));
     }
 
     public static async Task<Results<Ok<MyOrdersResponse>, ErrorResult>> MyOrders(
@@ -91,7 +91,7 @@ public static class PrintPaymentsApi
         if ((Check.Range(limit, "limit", 1, 100) ?? Check.Range(offset, "offset", 0, 100_000)) is { } problem)
             return problem;
         var (page, total) = await orders.ListAsync(session.Profile.UserId, limit, offset, cancellationToken);
-        return TypedResults.Ok(new MyOrdersResponse(page.Select(View).ToList(), total));
+        return TypedResults.Ok(new MyOrdersResponse(page.Select(PaymentOrderStatusResponse.Of).ToList(), total));
     }
 
     public static async Task<Ok<WalletBalanceResponse>> Balance(PrintSession session, PrintWallets wallets, CancellationToken cancellationToken) =>
@@ -136,10 +136,6 @@ public static class PrintPaymentsApi
 
     private static string KeyId(IOptions<RazorpayOptions> razorpay, PaymentIntents intents) =>
         intents.DefaultProvider == RazorpayProvider.ProviderName ? razorpay.Value.KeyId ?? "" : intents.DefaultProvider ?? "";
-
-    private static PaymentOrderStatusResponse View(PaymentOrderRow o) => new(o.Id, o.UserId, o.OrderId, o.PaymentId, PrintMoney.Rupees(o.AmountMinor),
-        o.Status, o.PaymentMethod, PrintMoney.Rupees(o.WalletAmountMinor), PrintMoney.Rupees(o.RazorpayAmountMinor), o.PrintType, o.ShopkeeperId,
-        PrintMoney.Rupees(o.ShopkeeperAmountMinor), PrintTimes.Format(o.CreatedAt), o.PaidAt is { } paid ? PrintTimes.Format(paid) : null);
 
 
     private static ErrorResult Invalid(string message) => ApiErrors.BadRequest(message, "validation_error");

@@ -17,7 +17,6 @@ public sealed class PaymentOrderIndexBackfill(StorageAccount storage, TimeProvid
     /// <summary>No index partition: those start with a year.</summary>
     public const string MarkerPartition = "!migrations";
     public const string MarkerKey = "payment-order-index";
-    private const int MaxActions = 100;
 
     private static readonly string[] Facts = ["PartitionKey", "RowKey", "Id", "UserId", "CreatedAt"];
 
@@ -35,11 +34,7 @@ public sealed class PaymentOrderIndexBackfill(StorageAccount storage, TimeProvid
         await foreach (var order in storage.Table(PaymentOrderArchive.TableName).QueryAsync<TableEntity>(archived, select: Facts,
                            cancellationToken: cancellationToken))
             rows.Add(Row(order, 0));
-        foreach (var partition in rows.GroupBy(r => r.PartitionKey))
-        {
-            foreach (var chunk in partition.Chunk(MaxActions))
-                await index.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), cancellationToken);
-        }
+        await index.UpsertRowsAsync(rows, cancellationToken);
         var marker = new TableEntity(MarkerPartition, MarkerKey) { ["At"] = time.GetUtcNow(), ["Orders"] = rows.Count };
         await index.UpsertEntityAsync(marker, TableUpdateMode.Replace, cancellationToken);
         if (rows.Count > 0)

@@ -76,7 +76,7 @@ public static class AdminUsersApi
         return TypedResults.Ok(new AdminUserDetailsResponse(
             AdminUserProfileView.Of(profile),
             new AdminWalletView(PrintMoney.Rupees((await balance).Available), PrintMoney.Rupees((await balance).Held)),
-            orderPage.Select(OrderView).ToList(), orderTotal,
+            orderPage.Select(PaymentOrderStatusResponse.Of).ToList(), orderTotal,
             filePage.Select(PrintFileView.Of).ToList(), fileTotal,
             await referral));
     }
@@ -131,8 +131,4 @@ public static class AdminUsersApi
             ? null
             : ApiErrors.BadRequest("'user_id' must be a positive whole number.", "validation_error");
     }
-
-    private static PaymentOrderStatusResponse OrderView(PaymentOrderRow o) => new(o.Id, o.UserId, o.OrderId, o.PaymentId, PrintMoney.Rupees(o.AmountMinor),
-        o.Status, o.PaymentMethod, PrintMoney.Rupees(o.WalletAmountMinor), PrintMoney.Rupees(o.RazorpayAmountMinor), o.PrintType, o.ShopkeeperId,
-        PrintMoney.Rupees(o.ShopkeeperAmountMinor), PrintTimes.Format(o.CreatedAt), o.PaidAt is { } paid ? PrintTimes.Format(paid) : null);
 }
