@@ -1,3 +1,4 @@
+using Serverless.Commerce;
 using Serverless.ECards;
 using Serverless.Platform;
 using Serverless.Platform.Hosting;
@@ -10,6 +11,7 @@ builder.AddPlatform();
 builder.Services.AddPreOrders();
 builder.Services.AddECards();
 builder.Services.AddPrint();
+builder.Services.AddCommerce();
 
 var app = builder.Build();
 app.UsePlatform();
@@ -19,6 +21,7 @@ app.UseIdempotency();
 app.MapPreOrders();
 app.MapECards();
 app.MapPrint();
+app.MapCommerce();
 
 // `Functions --write-functions <dir>` writes the Functions host's function folders instead of serving.
 if (args is ["--write-functions", var directory])

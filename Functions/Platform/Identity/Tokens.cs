@@ -59,6 +59,7 @@ public static class TokenAudiences
     public static readonly TokenAudience ECards = Declare("e-cards", "ECards", TimeSpan.FromSeconds(3600));
     // Print's sign-in passes its own lifetime, Print__SessionLifetime (7 days).
     public static readonly TokenAudience Print = Declare("print", "Print", TimeSpan.FromDays(7));
+    public static readonly TokenAudience Commerce = Declare("commerce", "Commerce", TimeSpan.FromMinutes(15));
 
     /// <summary>Every declared audience; each gets its JwtBearer scheme.</summary>
     public static IReadOnlyList<TokenAudience> All => Declared;
@@ -85,13 +86,22 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider time
     /// A token for a user, carrying the session version it was issued under (<see cref="PlatformClaims.SessionVersion"/>):
     /// once the account's version moves past it, <see cref="SessionCheckMiddleware"/> (or the surface's own check) refuses it.
     /// </summary>
+    /// <param name="claims">A surface's own claims (commerce: the company), added to the platform's.</param>
     public IssuedToken IssueForUser(TokenAudience audience, long userId, string name, IEnumerable<string> roles, int sessionVersion,
-        TimeSpan? lifetime = null) =>
+        TimeSpan? lifetime = null, IReadOnlyDictionary<string, object>? claims = null) =>
         Issue(audience, userId.ToString(System.Globalization.CultureInfo.InvariantCulture), name, PlatformClaims.UserKind, null, roles,
-            lifetime, new Dictionary<string, object> { [PlatformClaims.SessionVersion] = sessionVersion });
+            lifetime, With(claims, new Dictionary<string, object> { [PlatformClaims.SessionVersion] = sessionVersion }));
 
-    public IssuedToken IssueForClient(TokenAudience audience, string clientId, string name, string clientKind, TimeSpan? lifetime = null) =>
-        Issue(audience, clientId, name, PlatformClaims.ClientKindValue, clientKind, [], lifetime, null);
+    public IssuedToken IssueForClient(TokenAudience audience, string clientId, string name, string clientKind, TimeSpan? lifetime = null,
+        IEnumerable<string>? roles = null, IReadOnlyDictionary<string, object>? claims = null) =>
+        Issue(audience, clientId, name, PlatformClaims.ClientKindValue, clientKind, roles ?? [], lifetime, With(claims, []));
+
+    private static Dictionary<string, object> With(IReadOnlyDictionary<string, object>? surface, Dictionary<string, object> platform)
+    {
+        foreach (var (name, value) in surface ?? new Dictionary<string, object>())
+            platform.TryAdd(name, value);
+        return platform;
+    }
 
     private IssuedToken Issue(TokenAudience audience, string subject, string name, string kind, string? clientKind, IEnumerable<string> roles,
         TimeSpan? lifetime, IDictionary<string, object>? extraClaims)

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Serverless.Platform.Http;
+using Serverless.Platform.Identity;
+
+namespace Serverless.Commerce;
+
+/// <summary>The commerce claims beyond the platform's: the company a token belongs to.</summary>
+public static class CommerceClaims
+{
+    public const string Company = "company";
+}
+
+/// <summary>The roles the commerce document names, spelled as it spells them.</summary>
+public static class CommerceRoles
+{
+    public const string User = Roles.User;
+    public const string SuperAdmin = Roles.SuperAdmin;
+    public const string Integration = Roles.Integration;
+
+    /// <summary>A company's own administrator (the company's admin routes and catalogue).</summary>
+    public const string Admin = Roles.Admin;
+
+    /// <summary>Who may use the buyer's order routes.</summary>
+    public static readonly string[] Buyers = [User, SuperAdmin, Integration];
+
+    /// <summary>Who may use a company's admin routes.</summary>
+    public static readonly string[] Administrators = [SuperAdmin, Admin];
+}
+
+/// <summary>
+/// The commerce caller, from a validated commerce token: whose orders they are (<see cref="OwnerId"/>: a user id,
+/// or an integration's client id), which company the token belongs to, and what the roles allow.
+/// </summary>
+public sealed class CommerceCaller(CurrentUser user)
+{
+    public string? CompanyId => user.Principal.FindFirst(CommerceClaims.Company)?.Value;
+
+    /// <summary>The owner of the orders this caller creates: <c>user-&lt;id&gt;</c> or <c>client-&lt;id&gt;</c>.</summary>
+    public string OwnerId => user.IsClient ? "client-" + user.Id : "user-" + user.Id;
+
+    /// <summary>The <c>userId</c> the document shows on an order: the user's id, or the integration's client id.</summary>
+    public string UserId => user.Id ?? "";
+
+    public string? Name => user.Name;
+
+    public bool IsSuperAdmin => user.IsInRole(CommerceRoles.SuperAdmin);
+
+    public bool IsIntegration => user.IsInRole(CommerceRoles.Integration) || user.ClientKind == ClientKinds.Integration;
+
+    public IReadOnlyList<string> Roles
+    {
+        get
+        {
+            var roles = user.Roles.ToList();
+            if (user.ClientKind == ClientKinds.Integration && !roles.Contains(CommerceRoles.Integration))
+                roles.Add(CommerceRoles.Integration);
+            return roles;
+        }
+    }
+
+    public bool HasAnyRole(IEnumerable<string> roles) => roles.Any(Roles.Contains);
+
+    /// <summary>
+    /// Whether the caller may act in <paramref name="companyId"/>: a super admin anywhere, anyone else only in the
+    /// company their token belongs to (another company answers 404, not 403).
+    /// </summary>
+    public bool BelongsTo(string companyId) => IsSuperAdmin || string.Equals(CompanyId, companyId, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Sees every order of its company, not only its own: a super admin, a company admin, an integration.</summary>
+    public bool SeesCompanyOrders => IsSuperAdmin || IsIntegration || user.IsInRole(CommerceRoles.Admin);
+}
+
+/// <summary>
+/// Refuses a caller without any of <paramref name="roles"/> (403, the document's message) and one outside the path's
+/// company (404). Runs after authentication, so an anonymous caller has had its 401.
+/// </summary>
+public sealed class CommerceRoleFilter(IReadOnlyList<string> roles) : IEndpointFilter
+{
+    public static ApiError MissingRole(IEnumerable<string> roles) =>
+        new(403, "forbidden", "User doesn't have any of the expected roles: " + string.Join(", ", roles));
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var caller = http.RequestServices.GetRequiredService<CommerceCaller>();
+        if (!caller.HasAnyRole(roles))
+            return ApiErrors.Result(MissingRole(roles));
+        if (http.Request.RouteValues.TryGetValue("companyId", out var value) && value is string companyId && !caller.BelongsTo(companyId))
+            return ApiErrors.Result(ApiError.NotFound($"Company {companyId} not found."));
+        return await next(context);
+    }
+}
+
+/// <summary>
+/// The commerce error body, as the original (a NestJS service) answers: <c>{statusCode, message, error}</c>, plus
+/// <c>errorCode</c> for the business refusals the document names (<c>similar-order-not-accepted</c>, ...).
+/// </summary>
+public sealed class CommerceErrorShape : IErrorShape
+{
+    public static readonly CommerceErrorShape Instance = new();
+
+    public Task WriteAsync(HttpContext context, ApiError error)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["statusCode"] = error.Status,
+            ["message"] = error.Message,
+            ["error"] = ReasonPhrases.GetReasonPhrase(error.Status),
+        };
+        if (error.Code != ApiError.DefaultCode(error.Status))
+            body["errorCode"] = error.Code;
+        return context.Response.WriteAsJsonAsync(body, (JsonSerializerOptions?)null, "application/json", context.RequestAborted);
+    }
+}
+
+public static class CommerceRouteGroups
+{
+    public const string Policy = "commerce";
+
+    /// <summary>
+    /// A commerce route group: commerce tokens only, the commerce error shape, a per-caller rate limit, and the roles
+    /// that may call it.
+    /// </summary>
+    public static RouteGroupBuilder MapCommerceGroup(this IEndpointRouteBuilder app, string prefix, string tag, IReadOnlyList<string> roles) =>
+        app.MapGroup(prefix).WithTags(tag)
+            .RequireAuthorization(Policy)
+            .RequireRateLimiting(RateLimitPolicies.PerCaller)
+            .WithErrorShape(CommerceErrorShape.Instance)
+            .AddEndpointFilter(new CommerceRoleFilter(roles));
+}
