@@ -1,4 +1,7 @@
 using Serverless.Commerce.Catalog;
+using Serverless.Commerce.Orders;
+using Serverless.Platform.Deadlines;
+using Serverless.Platform.Hosting;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 
@@ -13,6 +16,7 @@ public static class CommerceRegistration
             .Table(CommerceCatalog.ProductsTable).Table(CommerceCatalog.TokensTable));
         services.AddSingleton<CommerceCatalog>();
         services.AddScoped<CommerceCaller>();
+        services.AddCommerceOrders();
         services.AddAuthorizationBuilder().AddPolicy(CommerceRouteGroups.Policy,
             p => p.AddAuthenticationSchemes(TokenAudiences.Commerce.Scheme).RequireAuthenticatedUser());
         return services;
@@ -20,6 +24,25 @@ public static class CommerceRegistration
 
     public static IEndpointRouteBuilder MapCommerce(this IEndpointRouteBuilder app)
     {
+        app.MapCommerceOrders();
         return app;
+    }
+
+    private static IServiceCollection AddCommerceOrders(this IServiceCollection services)
+    {
+        services.AddStorage(s => s.Table(CommerceOrders.TableName).Table(CommerceOrders.LinkTableName));
+        services.AddSingleton<CommerceSettings>();
+        services.AddSingleton<Platform.IValidatedSettings>(sp => sp.GetRequiredService<CommerceSettings>());
+        services.AddSingleton<GasFeeSigner>();
+        services.AddSingleton<TokenBookings>();
+        services.AddSingleton<CommerceOrders>();
+        services.AddSingleton<Platform.Payments.IPaymentIntentHandler, CommercePaymentHandler>();
+        services.AddSingleton<IOutboxChannel, OrderDelivery>();
+        services.AddQueueTrigger(OrderDelivery.FunctionName, OrderDelivery.QueueName, OrderDelivery.HandleAsync);
+        services.AddDeadlineHandler(CommerceOrders.ExpiryDeadline, invocation =>
+            CommerceOrders.ParseKey(invocation.Key) is var (partition, id)
+                ? invocation.Services.GetRequiredService<CommerceOrders>().ExpireAsync(partition, id, invocation.CancellationToken)
+                : Task.CompletedTask);
+        return services;
     }
 }

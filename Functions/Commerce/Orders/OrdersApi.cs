@@ -1,0 +1,298 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Commerce.Catalog;
+using Serverless.Platform.Http;
+
+namespace Serverless.Commerce.Orders;
+
+/// <summary>The commerce document's order routes, in its order, then the company admin's.</summary>
+public static class OrdersApi
+{
+    public static IEndpointRouteBuilder MapCommerceOrders(this IEndpointRouteBuilder app)
+    {
+        var buyer = app.MapCommerceGroup("/companies/{companyId}/orders", "Commerce orders", CommerceRoles.Buyers);
+        buyer.MapGet("", ListOrders).WithName("CommerceListOrders").WithSummary("List logged-in user orders");
+        buyer.MapGet("/{orderId}", GetOrder).WithName("CommerceGetOrder").WithSummary("Get logged-in user order by id");
+        buyer.MapPost("/preview", PreviewOrder).WithName("CommercePreviewOrder").WithSummary("Creates an order preview");
+        buyer.MapPost("", CreateOrder).WithName("CommerceCreateOrder").WithSummary("Creates an order").WithIdempotency();
+
+        var admin = app.MapCommerceGroup("/admin/companies/{companyId}/orders", "Commerce admin", CommerceRoles.Administrators);
+        admin.MapGet("", AdminListOrders).WithName("CommerceAdminListOrders").WithSummary("List a company's orders");
+        admin.MapGet("/{orderId}", AdminGetOrder).WithName("CommerceAdminGetOrder").WithSummary("Get a company's order by id");
+        admin.MapPatch("/{orderId}/cancel", AdminCancelOrder).WithName("CommerceAdminCancelOrder").WithSummary("Cancel an order");
+        admin.MapPatch("/{orderId}/confirm-payment", AdminConfirmPayment).WithName("CommerceAdminConfirmPayment")
+            .WithSummary("Confirm that a transfer order's money arrived");
+        return app;
+    }
+
+    public static async Task<Results<Ok<Page<OrderResponse>>, ErrorResult>> ListOrders(
+        string companyId, HttpRequest request, CommerceCaller caller, CommerceOrders orders, TimeProvider time, CancellationToken cancellationToken) =>
+        await ListAsync(companyId, caller.OwnerId, request, orders, time, cancellationToken);
+
+    public static async Task<Results<Ok<OrderResponse>, ErrorResult>> GetOrder(
+        string companyId, string orderId, bool? fetchNewestStatus, CommerceCaller caller, CommerceOrders orders, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var order = await orders.GetOwnAsync(companyId, caller.OwnerId, orderId, cancellationToken);
+        if (order is null)
+            return OrderNotFound(orderId);
+        if (fetchNewestStatus == true)
+            order = await orders.RefreshAsync(order, cancellationToken);
+        return TypedResults.Ok(OrderViews.Response(order, time.GetUtcNow()));
+    }
+
+    public static async Task<Results<Ok<OrderPreviewResponse>, ErrorResult>> PreviewOrder(
+        string companyId, PreviewOrderRequest body, CommerceCaller caller, CommerceOrders orders, CancellationToken cancellationToken)
+    {
+        if (body.OrderProducts is not { Count: > 0 } wanted)
+            return ApiErrors.BadRequest("orderProducts must list at least one product.");
+        var lines = new List<(string, string?, int)>();
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            var item = wanted[i];
+            if (CheckIds(item?.ProductId, item?.ProductTokenId, $"orderProducts[{i}]") is { } problem)
+                return problem;
+            var quantity = item!.Quantity ?? 1;
+            if (item.ProductTokenId is not null && quantity != 1)
+                return ApiErrors.BadRequest($"orderProducts[{i}].quantity must be 1 when productTokenId names a token.");
+            if (quantity is < 1 or > CommerceOrders.MaxTokensPerOrder)
+                return ApiErrors.BadRequest($"orderProducts[{i}].quantity must be from 1 to {CommerceOrders.MaxTokensPerOrder}.");
+            lines.Add((item.ProductId!, item.ProductTokenId, quantity));
+        }
+        if (lines.Sum(l => l.Item3) > CommerceOrders.MaxTokensPerOrder)
+            return ApiErrors.BadRequest($"An order holds at most {CommerceOrders.MaxTokensPerOrder} tokens.");
+        var (currencyId, method, _, paymentProblem) = ReadPayment(body.Payments, body.CurrencyId, body.PaymentMethod, methodRequired: false);
+        if (paymentProblem is not null)
+            return paymentProblem;
+        if (body.DestinationWalletAddress is { } wallet && !WalletAddress.IsValid(wallet))
+            return InvalidWallet();
+        if (body.CouponCode is { Length: > 64 })
+            return ApiErrors.BadRequest("couponCode must be at most 64 characters.");
+        var quote = await orders.QuoteAsync(companyId, caller.UserId, lines, currencyId, method, body.CouponCode, cancellationToken);
+        return TypedResults.Ok(orders.Preview(quote));
+    }
+
+    public static async Task<Results<Created<OrderResponse>, ErrorResult>> CreateOrder(
+        string companyId, CreateOrderRequest body, CommerceCaller caller, CommerceOrders orders, GasFeeSigner gasFees, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (body.OrderProducts is not { Count: > 0 } wanted)
+            return ApiErrors.BadRequest("orderProducts must list at least one product.");
+        if (wanted.Count > CommerceOrders.MaxTokensPerOrder)
+            return ApiErrors.BadRequest($"An order holds at most {CommerceOrders.MaxTokensPerOrder} tokens.");
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            if (CheckIds(wanted[i]?.ProductId, wanted[i]?.ProductTokenId, $"orderProducts[{i}]") is { } problem)
+                return problem;
+        }
+        var (currencyId, method, provider, paymentProblem) = ReadPayment(body.Payments, body.CurrencyId, body.PaymentMethod, methodRequired: true);
+        if (paymentProblem is not null)
+            return paymentProblem;
+        if (string.IsNullOrWhiteSpace(body.DestinationWalletAddress))
+            return ApiErrors.BadRequest("destinationWalletAddress is required.");
+        if (!WalletAddress.IsValid(body.DestinationWalletAddress))
+            return InvalidWallet();
+        if (body.SuccessUrl is { } successUrl
+            && (successUrl.Length > 2048 || !Uri.TryCreate(successUrl, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("https" or "http")))
+            return ApiErrors.BadRequest("successUrl must be an absolute http(s) URL of at most 2048 characters.");
+        if (body.CouponCode is { Length: > 64 })
+            return ApiErrors.BadRequest("couponCode must be at most 64 characters.");
+        var tokenIds = wanted.Where(w => w!.ProductTokenId is not null).Select(w => w!.ProductTokenId!.ToLowerInvariant()).ToList();
+        if (tokenIds.Count != tokenIds.Distinct().Count())
+            return ApiErrors.BadRequest("orderProducts names the same productTokenId twice.");
+
+        var quote = await orders.QuoteAsync(companyId, caller.UserId, wanted.Select(w => (w!.ProductId!, w.ProductTokenId, 1)).ToList(),
+            currencyId, method, body.CouponCode, cancellationToken);
+        if (quote.Errors.FirstOrDefault() is { } refused)
+            return ApiErrors.Result(new ApiError(refused.Error.Code is "product-not-found" or "product-token-not-found" ? 404 : 400,
+                refused.Error.Code, refused.Error.Message));
+        if (provider is not null && provider != quote.Option!.Provider
+            && !(provider == CommerceProviders.Free && quote.TotalMinor == 0))
+            return ApiErrors.BadRequest($"paymentProvider '{provider}' is not the one this company takes {quote.Currency.Code} '{method}' payments with ({quote.Option.Provider}).",
+                "payment-provider-mismatch");
+
+        // The client confirms the prices it showed the buyer; a price that moved since is refused, not charged.
+        var prices = quote.Lines.GroupBy(l => l.Product.Id).ToDictionary(g => g.Key, g => g.First().PriceMinor, StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            var productId = wanted[i]!.ProductId!;
+            var price = prices[productId];
+            var expected = wanted[i]!.ExpectedPrices?.FirstOrDefault(p => string.Equals(p?.CurrencyId, quote.Currency.Id, StringComparison.OrdinalIgnoreCase));
+            if (expected?.ExpectedPrice is not { } expectedText)
+                return ApiErrors.BadRequest($"orderProducts[{i}].expectedPrices must give the price in currency {quote.Currency.Id}.");
+            if (!TryMinor(expectedText, quote.Currency.Code, out var expectedMinor))
+                return ApiErrors.BadRequest($"orderProducts[{i}].expectedPrices: '{expectedText}' is not an amount of {quote.Currency.Code}.");
+            if (expectedMinor != price)
+                return ApiErrors.Result(new ApiError(400, "product-price-changed",
+                    $"The price of product {productId} is {CommerceOrders.Money(price, quote.Currency.Code)} {quote.Currency.Code}, not {expectedText}."));
+        }
+
+        var signature = body.SignedGasFees?.FirstOrDefault(g => string.Equals(g?.CurrencyId, quote.Currency.Id, StringComparison.OrdinalIgnoreCase))?.SignedGasFee;
+        if (signature is null)
+            return ApiErrors.BadRequest($"signedGasFees must carry the signed gas fee of currency {quote.Currency.Id} (from the order preview).", "gas-fee-signature-required");
+        var (verdict, gasMinor) = gasFees.Verify(companyId, quote.Currency.Id, signature);
+        if (verdict == GasFeeSigner.Verdict.Forged)
+            return ApiErrors.BadRequest("The signed gas fee is not valid for this company and currency.", "invalid-gas-fee-signature");
+        if (verdict == GasFeeSigner.Verdict.Expired)
+            return ApiErrors.BadRequest("The signed gas fee has expired; ask for a new order preview.", "gas-fee-signature-expired");
+
+        var order = await orders.CreateAsync(new CommerceOrders.NewOrder(companyId, caller.OwnerId, caller.UserId, quote with { GasFeeMinor = gasMinor },
+            body.DestinationWalletAddress, body.SuccessUrl, body.AcceptSimilarOrderInShortPeriod == true), cancellationToken);
+        return TypedResults.Created($"/companies/{companyId}/orders/{order.Id}", OrderViews.Response(order, time.GetUtcNow()));
+    }
+
+    public static Task<Results<Ok<Page<OrderResponse>>, ErrorResult>> AdminListOrders(
+        string companyId, HttpRequest request, CommerceOrders orders, TimeProvider time, CancellationToken cancellationToken) =>
+        ListAsync(companyId, null, request, orders, time, cancellationToken);
+
+    public static async Task<Results<Ok<OrderResponse>, ErrorResult>> AdminGetOrder(
+        string companyId, string orderId, CommerceOrders orders, TimeProvider time, CancellationToken cancellationToken) =>
+        await orders.GetInCompanyAsync(companyId, orderId, cancellationToken) is { } order
+            ? TypedResults.Ok(OrderViews.Response(order, time.GetUtcNow()))
+            : OrderNotFound(orderId);
+
+    public static async Task<Results<Ok<OrderResponse>, ErrorResult>> AdminCancelOrder(
+        string companyId, string orderId, CommerceCaller caller, CommerceOrders orders, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await orders.GetInCompanyAsync(companyId, orderId, cancellationToken) is not { } order)
+            return OrderNotFound(orderId);
+        var (outcome, row) = await orders.CancelAsync(order, $"Cancelled by {caller.Name ?? caller.UserId}", cancellationToken);
+        return outcome switch
+        {
+            CommerceOrders.CancelOutcome.Cancelled => TypedResults.Ok(OrderViews.Response(row!, time.GetUtcNow())),
+            CommerceOrders.CancelOutcome.NotFound => OrderNotFound(orderId),
+            _ => ApiErrors.Conflict($"Order {orderId} is {row!.EffectiveStatus(time.GetUtcNow())} and can no longer be cancelled.", "order-not-cancellable"),
+        };
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ErrorResult>> AdminConfirmPayment(
+        string companyId, string orderId, CommerceCaller caller, CommerceOrders orders, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await orders.GetInCompanyAsync(companyId, orderId, cancellationToken) is not { } order)
+            return OrderNotFound(orderId);
+        if (order.PaymentProvider != CommerceProviders.Transfer)
+            return ApiErrors.Conflict($"Order {orderId} is paid through {order.PaymentProvider}, not by transfer: its provider confirms it.", "not-a-transfer-order");
+        var (confirmed, row) = await orders.ConfirmTransferAsync(order, caller.UserId, cancellationToken);
+        return confirmed
+            ? TypedResults.Ok(OrderViews.Response(row!, time.GetUtcNow()))
+            : ApiErrors.Conflict($"Order {orderId} is {row!.EffectiveStatus(time.GetUtcNow())}: its payment can no longer be confirmed.", "order-not-payable");
+    }
+
+    private static readonly HashSet<string> SortFields = new(StringComparer.Ordinal) { "createdAt", "updatedAt", "status", "totalAmount", "expiresIn" };
+
+    private static async Task<Results<Ok<Page<OrderResponse>>, ErrorResult>> ListAsync(string companyId, string? ownerId, HttpRequest request,
+        CommerceOrders orders, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (page, limit, pagingProblem) = CommercePaging.Read(request);
+        if (pagingProblem is not null)
+            return ApiErrors.Result(pagingProblem);
+        var query = request.Query;
+        var sortBy = query["sortBy"].FirstOrDefault() ?? "createdAt";
+        if (!SortFields.Contains(sortBy))
+            return ApiErrors.BadRequest($"sortBy must be one of: {string.Join(", ", SortFields)}.");
+        var orderBy = (query["orderBy"].FirstOrDefault() ?? "DESC").ToUpperInvariant();
+        if (orderBy is not ("ASC" or "DESC"))
+            return ApiErrors.BadRequest("orderBy must be ASC or DESC.");
+        DateTimeOffset? since = null;
+        if (query["createdAt"].FirstOrDefault() is { Length: > 0 } createdAt)
+        {
+            if (!DateTimeOffset.TryParse(createdAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+                return ApiErrors.BadRequest("createdAt must be a date and time, such as 2022-01-30T10:30:40-03:00.");
+            since = parsed;
+        }
+        var statuses = query["status"].Concat(query["status[]"]).SelectMany(s => (s ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToHashSet(StringComparer.Ordinal);
+        if (statuses.FirstOrDefault(s => !OrderStatus.All.Contains(s)) is { } unknown)
+            return ApiErrors.BadRequest($"status '{unknown}' is not one of: {string.Join(", ", OrderStatus.All)}.");
+        var search = query["search"].FirstOrDefault()?.Trim();
+        if (search is { Length: > 200 })
+            return ApiErrors.BadRequest("search must be at most 200 characters.");
+
+        var now = time.GetUtcNow();
+        IEnumerable<CommerceOrder> found = await orders.ListAsync(companyId, ownerId, cancellationToken);
+        if (since is { } from)
+            found = found.Where(o => o.CreatedAt >= from);
+        if (statuses.Count > 0)
+            found = found.Where(o => statuses.Contains(o.EffectiveStatus(now)));
+        if (search is { Length: > 0 })
+            found = found.Where(o => Matches(o, search));
+        Func<CommerceOrder, IComparable> key = sortBy switch
+        {
+            "updatedAt" => o => o.UpdatedAt,
+            "status" => o => o.EffectiveStatus(now),
+            "totalAmount" => o => o.TotalMinor,
+            "expiresIn" => o => o.ExpiresAt,
+            _ => o => o.CreatedAt,
+        };
+        // Ids sort by creation: ties fall back on them, so pages never overlap.
+        var sorted = orderBy == "ASC" ? found.OrderBy(key).ThenBy(o => o.Id, StringComparer.Ordinal)
+            : found.OrderByDescending(key).ThenByDescending(o => o.Id, StringComparer.Ordinal);
+        var views = sorted.Select(o => OrderViews.Response(o, now)).ToList();
+        return TypedResults.Ok(CommercePaging.Cut(views, page, limit, request));
+    }
+
+    private static bool Matches(CommerceOrder order, string search) =>
+        order.Id.Contains(search, StringComparison.OrdinalIgnoreCase)
+        || order.DestinationWalletAddress.Contains(search, StringComparison.OrdinalIgnoreCase)
+        || order.Lines().Any(l => l.ProductTokenId.Contains(search, StringComparison.OrdinalIgnoreCase)
+                                  || l.ProductId.Contains(search, StringComparison.OrdinalIgnoreCase)
+                                  || l.ProductName.Contains(search, StringComparison.OrdinalIgnoreCase));
+
+    private static ErrorResult? CheckIds(string? productId, string? tokenId, string field)
+    {
+        if (productId is null)
+            return ApiErrors.BadRequest($"{field}.productId is required.");
+        if (!CommerceCatalog.LooksLikeId(productId))
+            return ApiErrors.BadRequest($"{field}.productId must be a UUID.");
+        if (tokenId is not null && !CommerceCatalog.LooksLikeId(tokenId))
+            return ApiErrors.BadRequest($"{field}.productTokenId must be a UUID.");
+        return null;
+    }
+
+    /// <summary>The currency and method of an order: its one <c>payments[]</c> entry, or the deprecated single fields.</summary>
+    private static (string? CurrencyId, string? Method, string? Provider, ErrorResult? Problem) ReadPayment(List<OrderPaymentRequest>? payments,
+        string? currencyId, string? method, bool methodRequired)
+    {
+        string? provider = null;
+        if (payments is { Count: > 0 })
+        {
+            if (payments.Count > 1)
+                return (null, null, null, ApiErrors.BadRequest("payments may hold one payment: an order is paid in one currency, by one method."));
+            var payment = payments[0];
+            if (payment is null)
+                return (null, null, null, ApiErrors.BadRequest("payments[0] must be an object."));
+            if (payment.AmountType is { } amountType && amountType is not ("percentage" or "all"))
+                return (null, null, null, ApiErrors.BadRequest("payments[0].amountType must be percentage or all."));
+            if (payment.AmountType == "percentage" && payment.Amount is { } amount && amount != "100")
+                return (null, null, null, ApiErrors.BadRequest("payments[0].amount must be 100: one payment pays the whole order."));
+            currencyId = payment.CurrencyId;
+            method = payment.PaymentMethod ?? method;
+            provider = payment.PaymentProvider;
+        }
+        if (currencyId is null)
+            return (null, null, null, ApiErrors.BadRequest("currencyId is required (in payments[0], or the deprecated currencyId)."));
+        if (!CommerceCatalog.LooksLikeId(currencyId))
+            return (null, null, null, ApiErrors.BadRequest("currencyId must be a UUID."));
+        if (method is null && methodRequired)
+            return (null, null, null, ApiErrors.BadRequest("paymentMethod is required (in payments[0], or the deprecated paymentMethod)."));
+        if (method is not null && !PaymentMethods.All.Contains(method))
+            return (null, null, null, ApiErrors.BadRequest($"paymentMethod must be one of: {string.Join(", ", PaymentMethods.All)}."));
+        if (provider is not null && !CommerceProviders.Documented.Contains(provider) && provider != CommerceProviders.Sandbox)
+            return (null, null, null, ApiErrors.BadRequest($"paymentProvider must be one of: {string.Join(", ", CommerceProviders.Documented)}."));
+        return (currencyId, method, provider, null);
+    }
+
+    private static bool TryMinor(string text, string currencyCode, out long minor)
+    {
+        minor = 0;
+        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) || amount < 0)
+            return false;
+        return amount == 0 || Platform.Payments.Currencies.TryToMinor(amount, currencyCode, out minor);
+    }
+
+    private static ErrorResult InvalidWallet() =>
+        ApiErrors.BadRequest("destinationWalletAddress must be an EVM address: 0x and 40 hex digits, with a valid EIP-55 checksum when in mixed case.",
+            "invalid-wallet-address");
+
+    private static ErrorResult OrderNotFound(string orderId) => ApiErrors.Result(new ApiError(404, "not_found", $"Order {orderId} not found."));
+}
