@@ -28,6 +28,11 @@ param adminPassword string
 @minLength(32)
 param jwtSigningKey string
 
+@description('Key that signs commerce gas fee quotes (at least 32 characters, not the JWT key); stored in Key Vault as commerce-gas-fee-signing-key.')
+@secure()
+@minLength(32)
+param commerceGasFeeSigningKey string
+
 @description('Razorpay key secret; leave empty to deploy without Razorpay.')
 @secure()
 param razorpayKeySecret string = ''
@@ -116,6 +121,7 @@ var names = {
 // One place for the vault's secret names, shared by the vault and by the settings that reference it.
 var secretNames = {
   jwtSigningKey: 'jwt-signing-key'
+  commerceGasFeeSigningKey: 'commerce-gas-fee-signing-key'
   adminPassword: 'admin-password'
   razorpayKeySecret: 'razorpay-key-secret'
   stripeSecretKey: 'stripe-secret-key'
@@ -162,6 +168,7 @@ module keyVault 'modules/keyvault.bicep' = {
     keyVaultName: names.keyVault
     secretNames: secretNames
     jwtSigningKey: jwtSigningKey
+    commerceGasFeeSigningKey: commerceGasFeeSigningKey
     adminPassword: adminPassword
     razorpayKeySecret: razorpayKeySecret
     stripeSecretKey: stripeSecretKey

@@ -14,6 +14,8 @@ param adminPassword = readEnvironmentVariable('ADMIN_PASSWORD')
 
 param jwtSigningKey = readEnvironmentVariable('JWT_SIGNING_KEY')
 
+param commerceGasFeeSigningKey = readEnvironmentVariable('COMMERCE_GAS_FEE_SIGNING_KEY')
+
 // Optional providers: an empty value deploys without that provider.
 param razorpayKeySecret = readEnvironmentVariable('RAZORPAY_KEY_SECRET', '')
 

@@ -38,6 +38,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("JWT_SIGNING_KEY", run.Diagnostics);
         Assert.Contains("ADMIN_PASSWORD", run.Diagnostics);
+        Assert.Contains("COMMERCE_GAS_FEE_SIGNING_KEY", run.Diagnostics);
     }
 
     [Fact]
@@ -223,6 +224,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         {
             ["JWT_SIGNING_KEY"] = "example-jwt-signing-key-for-template-tests-0123456789",
             ["ADMIN_PASSWORD"] = "example-admin-password",
+            ["COMMERCE_GAS_FEE_SIGNING_KEY"] = "example-commerce-gas-fee-key-for-template-tests-0123",
         };
 
         static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);

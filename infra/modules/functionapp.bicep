@@ -185,6 +185,10 @@ var appSettings = {
   Admin__Email: adminEmail
   Admin__Password: '${keyVaultReferencePrefix}${secretNames.adminPassword})'
   Jwt__SigningKey: '${keyVaultReferencePrefix}${secretNames.jwtSigningKey})'
+  // Commerce: the key of the gas fee quotes a preview signs (never the JWT key), and how long a quote holds.
+  Commerce__GasFeeSigningKey: '${keyVaultReferencePrefix}${secretNames.commerceGasFeeSigningKey})'
+  Commerce__GasFeeValidity: '00:00:40'
+  Jwt__Lifetimes__Commerce: '00:15:00'
   // The sign-in budget per client address and per account or identifier: strict in production.
   RateLimits__Auth__PermitLimit: '10'
   RateLimits__Auth__Window: '00:01:00'

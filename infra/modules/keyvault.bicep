@@ -23,6 +23,10 @@ param secretNames object
 @secure()
 param jwtSigningKey string
 
+@description('Key that signs commerce gas fee quotes.')
+@secure()
+param commerceGasFeeSigningKey string
+
 @description('Password of the first admin account.')
 @secure()
 param adminPassword string
@@ -81,6 +85,15 @@ resource jwtSigningKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   name: secretNames.jwtSigningKey
   properties: {
     value: jwtSigningKey
+    contentType: 'text/plain'
+  }
+}
+
+resource commerceGasFeeSigningKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: keyVault
+  name: secretNames.commerceGasFeeSigningKey
+  properties: {
+    value: commerceGasFeeSigningKey
     contentType: 'text/plain'
   }
 }
