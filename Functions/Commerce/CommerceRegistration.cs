@@ -1,4 +1,5 @@
 using Serverless.Commerce.Catalog;
+using Serverless.Commerce.Identity;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 
@@ -13,6 +14,7 @@ public static class CommerceRegistration
             .Table(CommerceCatalog.ProductsTable).Table(CommerceCatalog.TokensTable));
         services.AddSingleton<CommerceCatalog>();
         services.AddScoped<CommerceCaller>();
+        services.AddCommerceIdentity();
         services.AddAuthorizationBuilder().AddPolicy(CommerceRouteGroups.Policy,
             p => p.AddAuthenticationSchemes(TokenAudiences.Commerce.Scheme).RequireAuthenticatedUser());
         return services;
@@ -20,6 +22,7 @@ public static class CommerceRegistration
 
     public static IEndpointRouteBuilder MapCommerce(this IEndpointRouteBuilder app)
     {
+        app.MapCommerceIdentity();
         return app;
     }
 }
