@@ -192,6 +192,9 @@ var appSettings = {
   Jwt__Lifetimes__Platform: '01:00:00'
   Jwt__Lifetimes__PreOrders: '01:00:00'
   Jwt__Lifetimes__ECards: '01:00:00'
+  Jwt__Lifetimes__Commerce: '00:15:00'
+  // A commerce sign-in's refresh token: rotated on every use, refused once this old.
+  Commerce__RefreshTokenLifetime: '30.00:00:00'
   // Payments: an empty key id or secret key leaves that provider out; an absent secret leaves its setting empty.
   Payments__Gateway: paymentsGateway
   Payments__Razorpay__KeyId: razorpayKeyId
