@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Serverless.Commerce;
+using Serverless.Commerce.Identity;
 using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 
@@ -114,6 +115,24 @@ public sealed class CommerceSignInTests(CommerceIdentityFactory app) : IClassFix
         var response = await client.GetAsync($"/admin/companies/{CommerceFactory.CompanyId}/users");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_development_seed_can_run_twice_and_its_credentials_work()
+    {
+        var seed = new CommerceIdentitySeed();
+        await seed.SeedAsync(app.Services, CancellationToken.None);
+        await seed.SeedAsync(app.Services, CancellationToken.None);
+
+        var (buyer, _) = await app.TokensAsync(CommerceIdentitySeed.BuyerEmail, CommerceIdentitySeed.Password, CommerceIdentitySeed.CompanyId);
+        var (admin, _) = await app.TokensAsync(CommerceIdentitySeed.AdminEmail, CommerceIdentitySeed.Password, CommerceIdentitySeed.CompanyId);
+        var integration = await app.ClientTokenAsync(CommerceIdentitySeed.IntegrationId, CommerceIdentitySeed.IntegrationSecret);
+
+        Assert.Equal(CommerceRoles.User, new JsonWebToken(buyer).GetClaim(PlatformClaims.Role).Value);
+        Assert.Equal(CommerceRoles.SuperAdmin, new JsonWebToken(admin).GetClaim(PlatformClaims.Role).Value);
+        Assert.Equal(HttpStatusCode.OK, integration.StatusCode);
+        var users = await (await app.WithToken(admin).GetAsync($"/admin/companies/{CommerceIdentitySeed.CompanyId}/users")).JsonAsync();
+        Assert.Equal(2, users.GetProperty("meta").GetProperty("totalItems").GetInt32());
     }
 
     [Fact]

@@ -24,12 +24,14 @@ public static class CommerceIdentityApi
 
     public static IEndpointRouteBuilder MapCommerceIdentity(this IEndpointRouteBuilder app)
     {
-        var auth = app.MapGroup("/auth").WithTags(Tag).WithErrorShape(CommerceErrorShape.Instance)
-            .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
-        auth.MapPost("/signin", SignIn).WithName("CommerceSignIn").WithSummary("Sign in to a company with email and password");
-        auth.MapPost("/refresh-token", RefreshToken).WithName("CommerceRefreshToken").WithSummary("Exchange a refresh token for a new token pair");
+        var auth = app.MapGroup("/auth").WithTags(Tag).WithErrorShape(CommerceErrorShape.Instance).AllowAnonymous();
+        auth.MapPost("/signin", SignIn).WithName("CommerceSignIn").WithSummary("Sign in to a company with email and password")
+            .RequireRateLimiting(RateLimitPolicies.Auth);
+        // A 256-bit token cannot be guessed: the per-caller budget, not the password guessers' one.
+        auth.MapPost("/refresh-token", RefreshToken).WithName("CommerceRefreshToken").WithSummary("Exchange a refresh token for a new token pair")
+            .RequireRateLimiting(RateLimitPolicies.PerCaller);
         auth.MapPost("/token", Token).WithName("CommerceToken").WithSummary("Integration access token (OAuth 2.0 client credentials)")
-            .WithErrorShape(OAuthErrorShape.Instance).DisableAntiforgery();
+            .RequireRateLimiting(RateLimitPolicies.Auth).WithErrorShape(OAuthErrorShape.Instance).DisableAntiforgery();
 
         var admin = app.MapCommerceGroup("/admin/companies/{companyId}", Tag, CommerceRoles.Administrators);
         admin.MapPost("/users", CreateUser).WithName("CommerceCreateUser").WithSummary("Create an account of the company");
