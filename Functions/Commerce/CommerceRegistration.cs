@@ -2,6 +2,7 @@ using Serverless.Commerce.Catalog;
 using Serverless.Commerce.Orders;
 using Serverless.Platform.Deadlines;
 using Serverless.Platform.Hosting;
+using Serverless.Commerce.Identity;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 
@@ -17,6 +18,7 @@ public static class CommerceRegistration
         services.AddSingleton<CommerceCatalog>();
         services.AddScoped<CommerceCaller>();
         services.AddCommerceOrders();
+        services.AddCommerceIdentity();
         services.AddAuthorizationBuilder().AddPolicy(CommerceRouteGroups.Policy,
             p => p.AddAuthenticationSchemes(TokenAudiences.Commerce.Scheme).RequireAuthenticatedUser());
         return services;
@@ -25,6 +27,7 @@ public static class CommerceRegistration
     public static IEndpointRouteBuilder MapCommerce(this IEndpointRouteBuilder app)
     {
         app.MapCommerceOrders();
+        app.MapCommerceIdentity();
         return app;
     }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -55,56 +54,17 @@ public static partial class ECardsApi
     public static async Task<Results<Ok<AccessTokenResponse>, ErrorResult>> Token(
         HttpContext context, ApiClientDirectory clients, TokenService tokens, IdentifierThrottle throttle)
     {
-        if (!context.Request.HasFormContentType)
-            return OAuthError(400, "invalid_request", "Send client_id, client_secret and grant_type as application/x-www-form-urlencoded.");
-        IFormCollection form;
-        try
-        {
-            form = await context.Request.ReadFormAsync(context.RequestAborted);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or IOException or BadHttpRequestException or FormatException)
-        {
-            return OAuthError(400, "invalid_request", "The form body could not be read.");
-        }
-        if (Single(form, "grant_type") is not { } grantType)
-            return OAuthError(400, "invalid_request", "'grant_type' is required, once.");
-        if (grantType != "client_credentials")
-            return OAuthError(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
-        var basic = BasicCredentials(context.Request);
-        if (basic is not null && (form.ContainsKey("client_id") || form.ContainsKey("client_secret")))
-            return OAuthError(400, "invalid_request", "Send the client credentials either in the form or in the Authorization header, not both.");
-        var (clientId, secret) = basic ?? (Single(form, "client_id"), Single(form, "client_secret"));
-        if (clientId is not { Length: > 0 and <= 200 } || secret is not { Length: > 0 and <= 500 })
-            return OAuthError(400, "invalid_request", "'client_id' and 'client_secret' are required, once each.");
+        var (credentials, error) = await ClientCredentials.ReadAsync(context.Request);
+        if (credentials is not { ClientId: var clientId, Secret: var secret })
+            return error!;
         if (!throttle.TryAcquire("ecards-token", clientId))
             return RateLimitPolicies.TooManyRequests(context, throttle.Window);
         var client = await clients.AuthenticateAsync(clientId, secret, context.RequestAborted);
         if (client is not { Kind: ClientKinds.Partner })
-            return OAuthError(401, "invalid_client", "Unknown client or wrong secret.");
+            return ClientCredentials.InvalidClient();
         var token = tokens.IssueForClient(TokenAudiences.ECards, client.ClientId, client.Name, ClientKinds.Partner);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new AccessTokenResponse(token.Token, token.ExpiresIn, "Bearer", Scope));
-
-        // client_secret_basic (RFC 6749 §2.3.1): Basic base64(urlencode(id) ":" urlencode(secret)).
-        static (string? Id, string? Secret)? BasicCredentials(HttpRequest request)
-        {
-            var header = request.Headers.Authorization.ToString();
-            if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-                return null;
-            try
-            {
-                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
-                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-                return colon <= 0 ? (null, null) : (Uri.UnescapeDataString(decoded[..colon].Replace('+', ' ')), Uri.UnescapeDataString(decoded[(colon + 1)..].Replace('+', ' ')));
-            }
-            catch (FormatException)
-            {
-                return (null, null);
-            }
-        }
-
-        static string? Single(IFormCollection form, string name) =>
-            form.TryGetValue(name, out var values) && values.Count == 1 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
     }
 
     public static async Task<Ok<List<ECardResponse>>> ListECards(ECardCatalog catalog, CancellationToken cancellationToken)
@@ -377,8 +337,6 @@ public static partial class ECardsApi
 
     private static ErrorResult OrderNotFound(string orderId) => ApiErrors.NotFound($"Order '{orderId}' not found.");
 
-    private static ErrorResult OAuthError(int status, string error, string description) => ApiErrors.Result(new ApiError(status, error, description));
-
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
     private static partial Regex ClientIdPattern();
 }
@@ -397,33 +355,4 @@ public sealed class ECardErrorShape : IErrorShape
     public Task WriteAsync(HttpContext context, ApiError error) =>
         context.Response.WriteAsJsonAsync(new { error = error.Code, message = error.Message }, (JsonSerializerOptions?)null,
             "application/json", context.RequestAborted);
-}
-
-/// <summary>OAuth 2.0 error body (RFC 6749 §5.2): <c>{"error": code, "error_description": text}</c>.</summary>
-public sealed class OAuthErrorShape : IErrorShape
-{
-    public static readonly OAuthErrorShape Instance = new();
-
-    private static readonly HashSet<string> OAuthCodes =
-        ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"];
-
-    public Task WriteAsync(HttpContext context, ApiError error)
-    {
-        context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(new { error = OAuthCode(error), error_description = error.Message }, (JsonSerializerOptions?)null,
-            "application/json", context.RequestAborted);
-    }
-
-    /// <summary>
-    /// RFC 6749 §5.2's codes only, so a standard OAuth client understands every answer: the platform's own errors
-    /// (a 429 from a rate limit, a 415, a 413) become <c>invalid_request</c>, with the reason and wait in the description
-    /// and the wait in <c>Retry-After</c>; a 5xx becomes <c>server_error</c> or <c>temporarily_unavailable</c>.
-    /// </summary>
-    private static string OAuthCode(ApiError error) => error switch
-    {
-        { Code: var code } when OAuthCodes.Contains(code) => code,
-        { Status: 503 } => "temporarily_unavailable",
-        { Status: >= 500 } => "server_error",
-        _ => "invalid_request",
-    };
 }

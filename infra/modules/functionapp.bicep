@@ -188,7 +188,6 @@ var appSettings = {
   // Commerce: the key of the gas fee quotes a preview signs (never the JWT key), and how long a quote holds.
   Commerce__GasFeeSigningKey: '${keyVaultReferencePrefix}${secretNames.commerceGasFeeSigningKey})'
   Commerce__GasFeeValidity: '00:00:40'
-  Jwt__Lifetimes__Commerce: '00:15:00'
   // The sign-in budget per client address and per account or identifier: strict in production.
   RateLimits__Auth__PermitLimit: '10'
   RateLimits__Auth__Window: '00:01:00'
@@ -196,6 +195,9 @@ var appSettings = {
   Jwt__Lifetimes__Platform: '01:00:00'
   Jwt__Lifetimes__PreOrders: '01:00:00'
   Jwt__Lifetimes__ECards: '01:00:00'
+  Jwt__Lifetimes__Commerce: '00:15:00'
+  // A commerce sign-in's refresh token: rotated on every use, refused once this old.
+  Commerce__RefreshTokenLifetime: '30.00:00:00'
   // Payments: an empty key id or secret key leaves that provider out; an absent secret leaves its setting empty.
   Payments__Gateway: paymentsGateway
   Payments__Razorpay__KeyId: razorpayKeyId
