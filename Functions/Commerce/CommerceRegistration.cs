@@ -12,6 +12,7 @@ public static class CommerceRegistration
         services.AddStorage(s => s.Table(CommerceCatalog.CurrenciesTable).Table(CommerceCatalog.CompaniesTable)
             .Table(CommerceCatalog.ProductsTable).Table(CommerceCatalog.TokensTable));
         services.AddSingleton<CommerceCatalog>();
+        services.AddCommerceCatalog();
         services.AddScoped<CommerceCaller>();
         services.AddAuthorizationBuilder().AddPolicy(CommerceRouteGroups.Policy,
             p => p.AddAuthenticationSchemes(TokenAudiences.Commerce.Scheme).RequireAuthenticatedUser());
@@ -20,6 +21,7 @@ public static class CommerceRegistration
 
     public static IEndpointRouteBuilder MapCommerce(this IEndpointRouteBuilder app)
     {
+        app.MapCommerceCatalog();
         return app;
     }
 }
