@@ -106,6 +106,25 @@ public sealed class CatalogProductTests(CatalogFactory app) : IClassFixture<Cata
         Assert.Equal($"/admin/companies/{Company}/products/{id}/tokens?page=2&limit=2", all.GetProperty("links").GetProperty("prev").GetString());
     }
 
+    [Fact]
+    public async Task A_token_request_repeated_with_its_idempotency_key_adds_the_tokens_once()
+    {
+        var id = await app.NewProductAsync();
+        var admin = app.CompanyAdmin();
+        HttpRequestMessage Request() => new(HttpMethod.Post, $"/admin/companies/{Company}/products/{id}/tokens")
+        {
+            Content = JsonContent.Create(new { quantity = 4 }), Headers = { { "Idempotency-Key", "add-4-tokens" } },
+        };
+
+        var first = await admin.SendAsync(Request());
+        var again = await admin.SendAsync(Request());
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal(1, (await Json(again)).GetProperty("firstNumber").GetInt32());
+        Assert.Equal(4, (await app.Catalog.ProductAsync(Company, id, CancellationToken.None))!.TokenCount);
+    }
+
     [Theory]
     [InlineData("{\"quantity\":0}", "'quantity' must be between 1 and 500.")]
     [InlineData("{\"quantity\":501}", "'quantity' must be between 1 and 500.")]
