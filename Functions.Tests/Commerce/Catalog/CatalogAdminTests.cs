@@ -81,6 +81,7 @@ public sealed class CatalogAdminTests(CatalogFactory app) : IClassFixture<Catalo
     [InlineData("{\"name\":\"\"}", "'name' is required.")]
     [InlineData("{\"name\":\"A\",\"clientServiceFeePercentage\":100.5}", "'clientServiceFeePercentage' must be a number from 0 to 100 with at most 2 decimals.")]
     [InlineData("{\"name\":\"A\",\"clientServiceFeePercentage\":1.255}", "'clientServiceFeePercentage' must be a number from 0 to 100 with at most 2 decimals.")]
+    [InlineData("{\"name\":\"A\",\"clientServiceFeePercentage\":70000000000000000000000000000}", "'clientServiceFeePercentage' must be a number from 0 to 100 with at most 2 decimals.")]
     [InlineData("{\"name\":\"A\",\"clientServiceFeePercentage\":-1}", "'clientServiceFeePercentage' must be a number from 0 to 100 with at most 2 decimals.")]
     [InlineData("{\"name\":\"A\",\"similarOrderWindowSeconds\":-5}", "'similarOrderWindowSeconds' must be between 0 and 86400.")]
     public async Task A_bad_company_is_refused_naming_the_field(string body, string message)

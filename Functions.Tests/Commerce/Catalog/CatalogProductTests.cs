@@ -278,4 +278,18 @@ public sealed class CatalogProductTests(CatalogFactory app) : IClassFixture<Cata
             await Refusal(await buyer.GetAsync($"/companies/{company}/products?page=0")));
         Assert.Equal(HttpStatusCode.BadRequest, (await buyer.GetAsync($"/companies/{company}/products?page=abc")).StatusCode);
     }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_catalogue_routes_with_their_schemas()
+    {
+        var document = await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var paths = document.GetProperty("paths");
+        foreach (var path in new[] { "/admin/currencies", "/currencies", "/admin/companies/{companyId}/products/{productId}/tokens",
+                     "/admin/companies/{companyId}/payment-providers", "/companies/{companyId}/products/{productId}" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.GetProperty("CreateTokensRequest").GetProperty("properties").TryGetProperty("quantity", out _));
+        Assert.True(schemas.GetProperty("ProductResponse").GetProperty("properties").TryGetProperty("stockAmount", out _));
+    }
 }

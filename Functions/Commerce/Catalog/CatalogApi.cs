@@ -433,10 +433,10 @@ public static partial class CatalogApi
     private static ErrorResult? Percentage(decimal value, string field, bool allowZero, out int basisPoints)
     {
         basisPoints = 0;
-        var scaled = value * 100;
-        if (scaled != decimal.Truncate(scaled) || value > 100 || value < 0 || (!allowZero && value == 0))
+        // The range first: scaling a huge value would overflow.
+        if (value > 100 || value < 0 || (!allowZero && value == 0) || value * 100 != decimal.Truncate(value * 100))
             return Bad($"'{field}' must be a number {(allowZero ? "from 0" : "above 0")} to 100 with at most 2 decimals.");
-        basisPoints = (int)scaled;
+        basisPoints = (int)(value * 100);
         return null;
     }
 
