@@ -16,6 +16,7 @@ public static class CommerceRegistration
         services.AddStorage(s => s.Table(CommerceCatalog.CurrenciesTable).Table(CommerceCatalog.CompaniesTable)
             .Table(CommerceCatalog.ProductsTable).Table(CommerceCatalog.TokensTable));
         services.AddSingleton<CommerceCatalog>();
+        services.AddCommerceCatalog();
         services.AddScoped<CommerceCaller>();
         services.AddCommerceOrders();
         services.AddCommerceIdentity();
@@ -28,6 +29,7 @@ public static class CommerceRegistration
     {
         app.MapCommerceOrders();
         app.MapCommerceIdentity();
+        app.MapCommerceCatalog();
         return app;
     }
 

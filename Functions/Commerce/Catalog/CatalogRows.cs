@@ -92,7 +92,7 @@ public sealed record CommerceCurrency : ITableEntity
 /// <c>payment|currencyId|method</c>), its gas fees (RK <c>gas|currencyId</c>) and its coupons (RK
 /// <c>coupon|CODE</c>): what a preview needs is one partition read.
 /// </summary>
-public sealed record CommerceCompany : ITableEntity
+public sealed record CommerceCompany : IStampedRow
 {
     public const string Row = "company";
 
@@ -100,6 +100,9 @@ public sealed record CommerceCompany : ITableEntity
     public string RowKey { get; set; } = Row;
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
+
+    /// <summary>Stamped by the transition seam: every admin change of the partition goes through this row's ETag.</summary>
+    public string? OperationId { get; set; }
 
     public string Name { get; set; } = "";
 
@@ -178,12 +181,15 @@ public sealed record CompanyCoupon : ITableEntity
 public sealed record ProductPrice(string CurrencyId, long AmountMinor);
 
 /// <summary>A product of a company: PK = company id, RK = product id (UUID).</summary>
-public sealed record CommerceProduct : ITableEntity
+public sealed record CommerceProduct : IStampedRow
 {
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
+
+    /// <summary>Stamped by the transition seam, so a token reservation whose answer was lost is recognised.</summary>
+    public string? OperationId { get; set; }
 
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
@@ -248,4 +254,36 @@ public sealed record ProductToken : IStampedRow, IStatefulRow
     public string Id => RowKey;
 
     public static string PartitionFor(string companyId, string productId) => companyId + "|" + productId;
+
+    /// <summary>
+    /// The id of a product's token number <paramref name="number"/>: derived, not random, so a batch insert whose answer
+    /// was lost meets its own rows on the retry instead of adding others.
+    /// </summary>
+    public static string IdFor(string productId, int number)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(productId.ToLowerInvariant() + "#" + number));
+        var bytes = hash.AsSpan(0, 16).ToArray();
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // version 8 (custom), RFC 9562
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+        return new Guid(bytes, bigEndian: true).ToString();
+    }
+}
+
+/// <summary>
+/// The claim on a currency code (PK <c>currency-code</c>, RK the ISO code), so two currencies never share a code. It
+/// carries the currency, so a creation cut short between the claim and the currency row is completed from it.
+/// </summary>
+public sealed record CurrencyCodeClaim : IStampedRow
+{
+    public const string Partition = "currency-code";
+
+    public string PartitionKey { get; set; } = Partition;
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+    public string? OperationId { get; set; }
+
+    public string CurrencyId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Symbol { get; set; } = "";
 }

@@ -156,6 +156,15 @@ public sealed class CommerceCatalog(StorageAccount storage)
     }
 
     /// <summary>How many tokens of a product are for sale (a count for the buyer's catalogue).</summary>
-    public async Task<int> CountForSaleAsync(string companyId, string productId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        (await AvailableTokensAsync(companyId, productId, now, int.MaxValue, cancellationToken)).Count;
+    public async Task<int> CountForSaleAsync(string companyId, string productId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // The same filter as AvailableTokensAsync, reading only the keys: a catalogue page counts many products.
+        var partition = ProductToken.PartitionFor(companyId.ToLowerInvariant(), productId.ToLowerInvariant());
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and (Status eq {TokenStatus.ForSale} or (Status eq {TokenStatus.LockedByBooking} and BookedUntil le {now}))");
+        var count = 0;
+        await foreach (var _ in Tokens.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+            count++;
+        return count;
+    }
 }
