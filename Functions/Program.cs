@@ -16,6 +16,7 @@ builder.Services.AddCommerce();
 var app = builder.Build();
 app.UsePlatform();
 app.UsePrint();
+app.UseCommerce();
 // Last: only a request that authentication, sessions and CSRF let through may claim an Idempotency-Key.
 app.UseIdempotency();
 app.MapPreOrders();

@@ -44,6 +44,8 @@ public sealed class CommerceCaller(CurrentUser user)
 
     public string? Name => user.Name;
 
+    public bool IsAuthenticated => user.IsAuthenticated;
+
     public bool IsSuperAdmin => user.IsInRole(CommerceRoles.SuperAdmin);
 
     public bool IsIntegration => user.IsInRole(CommerceRoles.Integration) || user.ClientKind == ClientKinds.Integration;
@@ -71,24 +73,29 @@ public sealed class CommerceCaller(CurrentUser user)
     public bool SeesCompanyOrders => IsSuperAdmin || IsIntegration || user.IsInRole(CommerceRoles.Admin);
 }
 
-/// <summary>
-/// Refuses a caller without any of <paramref name="roles"/> (403, the document's message) and one outside the path's
-/// company (404). Runs after authentication, so an anonymous caller has had its 401.
-/// </summary>
-public sealed class CommerceRoleFilter(IReadOnlyList<string> roles) : IEndpointFilter
+/// <summary>The roles a commerce route group admits (endpoint metadata, read by <see cref="CommerceRoleCheck"/>).</summary>
+public sealed record CommerceRoleRequirement(IReadOnlyList<string> Roles)
 {
     public static ApiError MissingRole(IEnumerable<string> roles) =>
         new(403, "forbidden", "User doesn't have any of the expected roles: " + string.Join(", ", roles));
+}
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+/// <summary>
+/// Refuses a caller without any of its route's roles (403, the document's message) and one outside the path's
+/// company (404), after authentication (an anonymous caller has had its 401) and before the request body is read, so a
+/// caller without the role learns nothing about what the route would accept.
+/// </summary>
+public sealed class CommerceRoleCheck(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context, CommerceCaller caller)
     {
-        var http = context.HttpContext;
-        var caller = http.RequestServices.GetRequiredService<CommerceCaller>();
-        if (!caller.HasAnyRole(roles))
-            return ApiErrors.Result(MissingRole(roles));
-        if (http.Request.RouteValues.TryGetValue("companyId", out var value) && value is string companyId && !caller.BelongsTo(companyId))
-            return ApiErrors.Result(ApiError.NotFound($"Company {companyId} not found."));
-        return await next(context);
+        if (context.GetEndpoint()?.Metadata.GetMetadata<CommerceRoleRequirement>() is not { } requirement || !caller.IsAuthenticated)
+            return next(context);
+        if (!caller.HasAnyRole(requirement.Roles))
+            return ApiErrors.WriteAsync(context, CommerceRoleRequirement.MissingRole(requirement.Roles));
+        if (context.Request.RouteValues.TryGetValue("companyId", out var value) && value is string companyId && !caller.BelongsTo(companyId))
+            return ApiErrors.WriteAsync(context, ApiError.NotFound($"Company {companyId} not found."));
+        return next(context);
     }
 }
 
@@ -127,5 +134,12 @@ public static class CommerceRouteGroups
             .RequireAuthorization(Policy)
             .RequireRateLimiting(RateLimitPolicies.PerCaller)
             .WithErrorShape(CommerceErrorShape.Instance)
-            .AddEndpointFilter(new CommerceRoleFilter(roles));
+            .WithMetadata(new CommerceRoleRequirement(roles));
+
+    /// <summary>The commerce role check, after authentication and the session check.</summary>
+    public static WebApplication UseCommerce(this WebApplication app)
+    {
+        app.UseMiddleware<CommerceRoleCheck>();
+        return app;
+    }
 }

@@ -44,13 +44,20 @@ public static class CommercePaging
         return (page, limit, null);
     }
 
-    public static Page<T> Cut<T>(IReadOnlyList<T> all, int page, int limit, HttpRequest request)
+    /// <summary>The page <paramref name="page"/> of a sorted list.</summary>
+    public static Page<T> Cut<T>(IReadOnlyList<T> all, int page, int limit, HttpRequest request) =>
+        Of(all.Skip((int)Math.Min((long)(page - 1) * limit, int.MaxValue)).Take(limit).ToList(), all.Count, page, limit, request);
+
+    /// <summary>
+    /// A page already cut (<paramref name="items"/> of <paramref name="totalItems"/>), with links to the same path and
+    /// query on the first, previous, next and last pages (a previous or next page that does not exist is empty).
+    /// </summary>
+    public static Page<T> Of<T>(IReadOnlyList<T> items, int totalItems, int page, int limit, HttpRequest request)
     {
-        var totalPages = (all.Count + limit - 1) / limit;
-        var items = all.Skip((page - 1) * limit).Take(limit).ToList();
-        string Link(int n) => n < 1 || n > totalPages ? "" : LinkTo(request, n, limit);
-        return new Page<T>(items, new PageMeta(items.Count, all.Count, limit, totalPages, page),
-            new PageLinks(LinkTo(request, 1, limit), Link(page - 1), Link(page + 1), totalPages == 0 ? "" : Link(totalPages)));
+        var totalPages = (totalItems + limit - 1) / limit;
+        string Link(int n) => LinkTo(request, n, limit);
+        return new Page<T>(items, new PageMeta(items.Count, totalItems, limit, totalPages, page),
+            new PageLinks(Link(1), page > 1 ? Link(page - 1) : "", page < totalPages ? Link(page + 1) : "", Link(Math.Max(totalPages, 1))));
     }
 
     private static string LinkTo(HttpRequest request, int page, int limit)
@@ -59,6 +66,6 @@ public static class CommercePaging
             .SelectMany(q => q.Value.Select(v => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(v ?? "")))
             .Append("page=" + page.ToString(CultureInfo.InvariantCulture))
             .Append("limit=" + limit.ToString(CultureInfo.InvariantCulture));
-        return request.Path + "?" + string.Join('&', query);
+        return request.PathBase + request.Path + "?" + string.Join('&', query);
     }
 }

@@ -324,6 +324,10 @@ public sealed class CommerceOrderTests(CommerceOrdersFactory app) : IClassFixtur
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().GetAsync(orderPath)).StatusCode);
         var roleless = await ErrorOf(await app.NewUser(Company, "admin").Client.GetAsync(orderPath), HttpStatusCode.Forbidden);
         Assert.Equal("User doesn't have any of the expected roles: user, superAdmin, integration", roleless.GetProperty("message").GetString());
+        // The role is checked before the body is read: a caller without it learns nothing of what the route accepts.
+        var malformed = await app.NewUser(Company, "admin").Client.PostAsync($"/companies/{Company}/orders",
+            new StringContent("{\"orderProducts\": 7", System.Text.Encoding.UTF8, "application/json"));
+        await ErrorOf(malformed, HttpStatusCode.Forbidden);
         await ErrorOf(await app.NewUser().Client.GetAsync(orderPath), HttpStatusCode.NotFound);
         await ErrorOf(await app.NewUser(CommerceFactory.OtherCompanyId).Client.GetAsync(orderPath), HttpStatusCode.NotFound);
         // A token of another surface is not a commerce token.

@@ -508,22 +508,13 @@ public static partial class CatalogApi
 
     // ---- responses -------------------------------------------------------------------------------------------------
 
-    /// <summary>
-    /// One page of <paramref name="all"/>, with links to the same path and query on other pages (the NestJS
-    /// paginate shape the document shows; a link that does not exist is empty).
-    /// </summary>
+    /// <summary>One page of <paramref name="all"/>, mapped.</summary>
     public static Page<TOut> Paged<TIn, TOut>(HttpRequest request, IReadOnlyList<TIn> all, int? page, int? limit, Func<TIn, TOut> map)
     {
         var current = page ?? 1;
         var size = limit ?? DefaultLimit;
-        var totalPages = (all.Count + size - 1) / size;
         var items = all.Skip((int)Math.Min((long)(current - 1) * size, int.MaxValue)).Take(size).Select(map).ToList();
-        var others = request.Query.Where(q => q.Key is not ("page" or "limit"))
-            .SelectMany(q => q.Value.Select(v => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(v ?? ""))).ToList();
-        string Link(int n) =>
-            request.PathBase + request.Path + "?" + string.Join("&", others.Append($"page={n}").Append($"limit={size}"));
-        return new Page<TOut>(items, new PageMeta(items.Count, all.Count, size, totalPages, current),
-            new PageLinks(Link(1), current > 1 ? Link(current - 1) : "", current < totalPages ? Link(current + 1) : "", Link(Math.Max(totalPages, 1))));
+        return CommercePaging.Of(items, all.Count, current, size, request);
     }
 
     private static CurrencyResponse ToResponse(CommerceCurrency c) => new(c.Id, c.Code, c.Name, c.Symbol);

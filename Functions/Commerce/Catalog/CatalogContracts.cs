@@ -72,9 +72,3 @@ public sealed record CompanyWebhookResponse(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     string? Secret = null);
 
-public sealed record PageMeta(int ItemCount, int TotalItems, int ItemsPerPage, int TotalPages, int CurrentPage);
-
-public sealed record PageLinks(string First, string Prev, string Next, string Last);
-
-/// <summary>A page as the commerce service (NestJS paginate) answers one: items, meta, links.</summary>
-public sealed record Page<T>(List<T> Items, PageMeta Meta, PageLinks Links);

@@ -117,8 +117,8 @@ public static class CommerceIdentityApi
         return TypedResults.Created($"/admin/companies/{companyId}/users/{created.User.Id}", UserResponse(created));
     }
 
-    public static async Task<Results<Ok<CommerceUserPage>, ErrorResult>> ListUsers(
-        string companyId, CommerceAccounts accounts, CancellationToken cancellationToken, string? page = null, string? limit = null)
+    public static async Task<Results<Ok<Page<CommerceUserResponse>>, ErrorResult>> ListUsers(
+        string companyId, HttpRequest request, CommerceAccounts accounts, CancellationToken cancellationToken, string? page = null, string? limit = null)
     {
         var problem = CompanyProblem(companyId, out companyId);
         var pageProblem = Whole(page, "page", 1, int.MaxValue, 1, out var number);
@@ -127,13 +127,7 @@ public static class CommerceIdentityApi
         if (problem is not null)
             return problem;
         var (items, total) = await accounts.ListAsync(companyId, number, size, cancellationToken);
-        var totalPages = (total + size - 1) / size;
-        string Link(int p) => $"/admin/companies/{companyId}/users?page={p}&limit={size}";
-        return TypedResults.Ok(new CommerceUserPage(
-            items.Select(UserResponse).ToList(),
-            new CommerceUserPageMeta(items.Count, total, size, totalPages, number),
-            new CommerceUserPageLinks(Link(1), number > 1 ? Link(number - 1) : "", number < totalPages ? Link(number + 1) : "",
-                Link(Math.Max(totalPages, 1)))));
+        return TypedResults.Ok(CommercePaging.Of(items.Select(UserResponse).ToList(), total, number, size, request));
     }
 
     /// <summary>

@@ -39,26 +39,6 @@ public sealed record CommerceUserResponse(
     [property: JsonPropertyName("disabled")] bool Disabled,
     [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt);
 
-/// <summary>A page of a list, as the commerce document pages its lists.</summary>
-public sealed record CommerceUserPage(
-    [property: JsonPropertyName("items")] IReadOnlyList<CommerceUserResponse> Items,
-    [property: JsonPropertyName("meta")] CommerceUserPageMeta Meta,
-    [property: JsonPropertyName("links")] CommerceUserPageLinks Links);
-
-public sealed record CommerceUserPageMeta(
-    [property: JsonPropertyName("itemCount")] int ItemCount,
-    [property: JsonPropertyName("totalItems")] int TotalItems,
-    [property: JsonPropertyName("itemsPerPage")] int ItemsPerPage,
-    [property: JsonPropertyName("totalPages")] int TotalPages,
-    [property: JsonPropertyName("currentPage")] int CurrentPage);
-
-/// <summary>Links to other pages; an empty string where there is none (no previous page on the first).</summary>
-public sealed record CommerceUserPageLinks(
-    [property: JsonPropertyName("first")] string First,
-    [property: JsonPropertyName("prev")] string Prev,
-    [property: JsonPropertyName("next")] string Next,
-    [property: JsonPropertyName("last")] string Last);
-
 public sealed record CreateIntegrationRequest([property: JsonPropertyName("name")] string? Name = null);
 
 /// <summary>A new integration: the secret is shown this once.</summary>

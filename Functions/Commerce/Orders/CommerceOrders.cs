@@ -175,8 +175,7 @@ public sealed class CommerceOrders(
             Money(quote.TotalMinor, code), options, quote.Errors);
     }
 
-    public static string Money(long minor, string currencyCode) =>
-        Currencies.FromMinor(minor, currencyCode).ToString(CultureInfo.InvariantCulture);
+    public static string Money(long minor, string currencyCode) => CatalogApi.Money(minor, currencyCode);
 
     // ---- creating ------------------------------------------------------------------------------------------------
 

@@ -120,7 +120,7 @@ public static class OrdersApi
             var expected = wanted[i]!.ExpectedPrices?.FirstOrDefault(p => string.Equals(p?.CurrencyId, quote.Currency.Id, StringComparison.OrdinalIgnoreCase));
             if (expected?.ExpectedPrice is not { } expectedText)
                 return ApiErrors.BadRequest($"orderProducts[{i}].expectedPrices must give the price in currency {quote.Currency.Id}.");
-            if (!TryMinor(expectedText, quote.Currency.Code, out var expectedMinor))
+            if (!CatalogApi.TryParseMoney(expectedText, quote.Currency.Code, allowZero: true, out var expectedMinor))
                 return ApiErrors.BadRequest($"orderProducts[{i}].expectedPrices: '{expectedText}' is not an amount of {quote.Currency.Code}.");
             if (expectedMinor != price)
                 return ApiErrors.Result(new ApiError(400, "product-price-changed",
@@ -280,14 +280,6 @@ public static class OrdersApi
         if (provider is not null && !CommerceProviders.Documented.Contains(provider) && provider != CommerceProviders.Sandbox)
             return (null, null, null, ApiErrors.BadRequest($"paymentProvider must be one of: {string.Join(", ", CommerceProviders.Documented)}."));
         return (currencyId, method, provider, null);
-    }
-
-    private static bool TryMinor(string text, string currencyCode, out long minor)
-    {
-        minor = 0;
-        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) || amount < 0)
-            return false;
-        return amount == 0 || Platform.Payments.Currencies.TryToMinor(amount, currencyCode, out minor);
     }
 
     private static ErrorResult InvalidWallet() =>
