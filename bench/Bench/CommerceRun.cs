@@ -52,6 +52,26 @@ public static class CommerceRun
         return productId;
     }
 
+    /// <summary>Only the commerce scenarios (<c>Bench commerce</c>): for looking into them alone.</summary>
+    public static async Task<int> RunAloneAsync(bool smoke)
+    {
+        Infra.EnsurePortsFree();
+        await using var infra = new Infra(Infra.FindRoot());
+        await infra.StartAzuriteAsync(null);
+        await infra.StartAppAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(Infra.AppUrl), Timeout = TimeSpan.FromSeconds(30) };
+        var token = await SignInAsync(http);
+        var product = await SeedProductAsync(smoke ? 500 : 3_000);
+        var rows = new[]
+        {
+            await RunAsync("commerce order preview", create: false, token, product, smoke ? 1 : 5, smoke ? 2 : 15),
+            await RunAsync("commerce order create", create: true, token, product, smoke ? 1 : 5, smoke ? 2 : 15),
+        };
+        foreach (var row in rows)
+            Console.WriteLine(row.ToJsonString());
+        return rows.Sum(r => r["errors"]!.GetValue<long>()) == 0 ? 0 : 1;
+    }
+
     public static async Task<string> SignInAsync(HttpClient http)
     {
         using var response = await http.PostAsJsonAsync("/auth/signin", new { email = "demo-buyer@example.com", password = "demo-password", companyId = Company });

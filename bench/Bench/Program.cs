@@ -12,6 +12,7 @@ try
         "faults" => await FaultsRun.RunAsync(smoke, args.Contains("--stock-azurite")),
         "payments" => await PaymentRun.RunAloneAsync(smoke),
         "upload" => await UploadRun.RunAloneAsync(smoke),
+        "commerce" => await CommerceRun.RunAloneAsync(smoke),
         _ => Usage(),
     };
 }
@@ -24,6 +25,6 @@ catch (Exception e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose]");
     return 2;
 }

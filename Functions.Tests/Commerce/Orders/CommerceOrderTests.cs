@@ -87,6 +87,7 @@ public sealed class CommerceOrderTests(CommerceOrdersFactory app) : IClassFixtur
         Assert.Equal(app.Time.GetUtcNow().AddMinutes(9), DateTimeOffset.Parse(order.GetProperty("expiresIn").GetString()!));
         Assert.Equal(TokenStatus.LockedByBooking, (await app.TokenAsync(product, tokens[0]))!.Status);
         var paymentUrl = order.GetProperty("paymentInfo").GetProperty("paymentUrl").GetString()!;
+        Assert.True(Uri.IsWellFormedUriString(paymentUrl, UriKind.Absolute), paymentUrl);
 
         await app.PaySandboxAsync(paymentUrl);
         var paid = await GetAsync(buyer, $"/companies/{Company}/orders/{id}");

@@ -274,7 +274,7 @@ public sealed class CommerceOrders(
             if (change.Current is not { Booked: false } current)
                 return change.Current is { Booked: true };
             var at = time.GetUtcNow();
-            var next = current with { Booked = true, LinesJson = order.LinesJson, PaymentUrl = checkout?.CheckoutUrl, UpdatedAt = at };
+            var next = current with { Booked = true, LinesJson = order.LinesJson, PaymentUrl = Absolute(checkout?.CheckoutUrl), UpdatedAt = at };
             if (free && OrderStatus.IsUnpaid(next.Status))
             {
                 var paid = next.Moved(OrderStatus.WaitingDelivery, at) with { PaidAt = at };
@@ -286,6 +286,9 @@ public sealed class CommerceOrders(
         }, cancellationToken);
         return shown.Row!;
     }
+
+    /// <summary>A checkout this app serves (the sandbox's page) is a path: the buyer's app gets it under the public address.</summary>
+    private string? Absolute(string? url) => url is ['/', ..] ? settings.PublicBaseUrl + url : url;
 
     private IntentRequest IntentFor(CommerceOrder order)
     {
