@@ -397,6 +397,30 @@ public sealed class CommerceOrderTests(CommerceOrdersFactory app) : IClassFixtur
         Assert.Equal(TokenStatus.ForSale, (await app.TokenAsync(product, tokens[0]))!.Status);
     }
 
+    [Fact]
+    public async Task A_delivery_whose_token_is_no_longer_the_orders_fails_the_order_and_refunds_it()
+    {
+        var (product, tokens) = await app.AddProductAsync(tokens: 1);
+        var (buyer, _) = app.NewUser();
+        var order = await CreatedAsync(await OrderAsync(buyer, product));
+        var id = order.GetProperty("id").GetString()!;
+        await app.PaySandboxAsync(order.GetProperty("paymentInfo").GetProperty("paymentUrl").GetString()!);
+        // Something outside the order took the token (an operator's repair in storage, say).
+        var token = (await app.TokenAsync(product, tokens[0]))!;
+        await app.Catalog.Tokens.UpdateEntityAsync(token with { Status = TokenStatus.Sold, OrderId = Guid.NewGuid().ToString() }, token.ETag);
+
+        await app.DeliverAsync();
+        await app.DrainAsync();
+
+        var failed = await GetAsync(buyer, $"/companies/{Company}/orders/{id}");
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Contains("no longer available", failed.GetProperty("failReason").GetString());
+        var row = (await app.Get<CommerceOrders>().GetInCompanyAsync(Company, id, CancellationToken.None))!;
+        var intent = (await app.Get<PaymentIntents>().FindAsync(CommerceOrders.Surface, CommerceOrders.Key(row), CancellationToken.None))!;
+        Assert.Equal((IntentStatus.Refunded, intent.AmountMinor), (intent.Status, intent.RefundedMinor));
+        Assert.Contains("order.failed", app.EventsFor(id));
+    }
+
     [Theory]
     [InlineData("{", null)]
     [InlineData("{\"orderProducts\":[]}", "orderProducts")]
