@@ -155,4 +155,56 @@ public sealed class CommerceOrderLostAnswerTests(CommerceOrderLostAnswerTests.Fa
             Assert.Equal("succeeded", intent!.Status);
         }
     }
+
+    [Fact]
+    public async Task An_expiry_whose_write_was_lost_expires_the_order_once_and_releases_its_token()
+    {
+        var (product, tokens) = await app.AddProductAsync(tokens: 1);
+        var (buyer, _) = app.NewUser();
+        var order = await CreatedAsync(await OrderAsync(buyer, product));
+        var id = order.GetProperty("id").GetString()!;
+        app.Time.Advance(TimeSpan.FromMinutes(9));
+        var lost = app.Proxy!.Lost;
+        LoseWriteTo(CommerceOrders.TableName, "PUT", OrderStatus.Expired);
+
+        await app.RunDeadlinesAsync();
+        await app.DrainAsync();
+
+        Assert.Equal(lost + 1, app.Proxy.Lost);
+        Assert.Equal(OrderStatus.Expired, (await app.Get<CommerceOrders>().GetInCompanyAsync(Company, id, CancellationToken.None))!.Status);
+        Assert.Equal(TokenStatus.ForSale, (await app.TokenAsync(product, tokens[0]))!.Status);
+        Assert.Equal(1, app.EventsFor(id).Count(e => e == "order.expired"));
+    }
+
+    [Fact]
+    public async Task A_payment_racing_the_expiry_at_the_deadline_ends_paid_and_delivered_or_expired_and_refunded()
+    {
+        var (product, tokens) = await app.AddProductAsync(tokens: 1);
+        var (buyer, _) = app.NewUser();
+        var order = await CreatedAsync(await OrderAsync(buyer, product));
+        var id = order.GetProperty("id").GetString()!;
+        var row = (await app.Get<CommerceOrders>().GetInCompanyAsync(Company, id, CancellationToken.None))!;
+        app.Time.Advance(TimeSpan.FromMinutes(9) - TimeSpan.FromMilliseconds(1));
+
+        // The buyer pays in the order's last millisecond while the next buyer settles the run-out booking.
+        var paying = app.PaySandboxAsync(order.GetProperty("paymentInfo").GetProperty("paymentUrl").GetString()!);
+        app.Time.Advance(TimeSpan.FromMilliseconds(1));
+        var expiring = app.Get<CommerceOrders>().ExpireAsync(row.PartitionKey, row.Id, CancellationToken.None);
+        await Task.WhenAll(paying, expiring);
+        await app.RunDeadlinesAsync();
+        await app.DeliverAsync();
+
+        var final = (await app.Get<CommerceOrders>().GetInCompanyAsync(Company, id, CancellationToken.None))!;
+        var intent = (await app.Get<Serverless.Platform.Payments.PaymentIntents>().FindAsync(CommerceOrders.Surface, CommerceOrders.Key(final), CancellationToken.None))!;
+        var token = (await app.TokenAsync(product, tokens[0]))!;
+        if (final.Status == OrderStatus.Concluded)
+            Assert.Equal((TokenStatus.Sold, "succeeded"), (token.Status, intent.Status));
+        else
+        {
+            Assert.Equal(OrderStatus.Expired, final.Status);
+            Assert.Equal(TokenStatus.ForSale, token.Status);
+            // Unpaid and closed, or paid and refunded in full: never money kept for an expired order.
+            Assert.True(intent.Status == "expired" || (intent.Status == "refunded" && intent.RefundedMinor == intent.AmountMinor), intent.Status);
+        }
+    }
 }

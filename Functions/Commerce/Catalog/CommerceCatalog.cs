@@ -130,6 +130,40 @@ public sealed class CommerceCatalog(StorageAccount storage)
         return list;
     }
 
+    /// <summary>How long a preview may use what an instance read of a product and its stock (a create always reads fresh).</summary>
+    public static readonly TimeSpan PreviewLifetime = TimeSpan.FromSeconds(2);
+
+    /// <summary>A product as a preview may see it: read at most <see cref="PreviewLifetime"/> ago by this instance.</summary>
+    public async Task<CommerceProduct?> RecentProductAsync(string companyId, string productId, CancellationToken cancellationToken)
+    {
+        var key = "product:" + companyId.ToLowerInvariant() + "|" + productId.ToLowerInvariant();
+        if (_cache.TryGetValue(key, out CommerceProduct? cached))
+            return cached;
+        var product = await ProductAsync(companyId, productId, cancellationToken);
+        return _cache.Set(key, product, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = PreviewLifetime });
+    }
+
+    /// <summary>
+    /// Whether <paramref name="wanted"/> tokens of a product are available to <paramref name="buyerId"/>, as a preview may
+    /// tell (the first tokens for sale, read at most <see cref="PreviewLifetime"/> ago by this instance); the count, up to
+    /// what was read. The booking at create is what decides.
+    /// </summary>
+    public async Task<int> RecentlyAvailableAsync(string companyId, string productId, string buyerId, int wanted, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        const int Read = 64;
+        var key = "stock:" + companyId.ToLowerInvariant() + "|" + productId.ToLowerInvariant();
+        if (!_cache.TryGetValue(key, out List<ProductToken>? tokens))
+            tokens = _cache.Set(key, await AvailableTokensAsync(companyId, productId, now, Read, cancellationToken),
+                new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = PreviewLifetime });
+        var count = tokens!.Count(t => t.FixedUserId is null || t.FixedUserId == buyerId);
+        // Tokens reserved for other buyers filled what was read: look further, fresh.
+        if (count < wanted && tokens!.Count == Read)
+            count = (await AvailableTokensAsync(companyId, productId, now, wanted + Read, cancellationToken))
+                .Count(t => t.FixedUserId is null || t.FixedUserId == buyerId);
+        return count;
+    }
+
     public Task<ProductToken?> TokenAsync(string companyId, string productId, string tokenId, CancellationToken cancellationToken) =>
         LooksLikeId(tokenId)
             ? Tokens.FindAsync<ProductToken>(ProductToken.PartitionFor(companyId.ToLowerInvariant(), productId.ToLowerInvariant()), tokenId.ToLowerInvariant(), cancellationToken)

@@ -68,8 +68,12 @@ public sealed class CommerceOrders(
     /// Prices what a buyer asks for. A product that cannot be ordered (unknown, not sold in the currency, no token
     /// left, a token not for sale) becomes a product error, not a refusal: the preview shows them all.
     /// </summary>
+    /// <param name="forCreate">
+    /// A create reads each product fresh and leaves tokens to the booking (which refuses with the same codes); a preview
+    /// may use what was read a moment ago and checks the tokens itself.
+    /// </param>
     public async Task<Quote> QuoteAsync(string companyId, string buyerId, IReadOnlyList<(string ProductId, string? TokenId, int Quantity)> wanted,
-        string? currencyId, string? method, string? couponCode, CancellationToken cancellationToken)
+        string? currencyId, string? method, string? couponCode, bool forCreate, CancellationToken cancellationToken)
     {
         var company = await catalog.CompanyAsync(companyId, cancellationToken)
                       ?? throw new ApiException(ApiError.NotFound($"Company {companyId} not found."));
@@ -98,7 +102,9 @@ public sealed class CommerceOrders(
         var now = time.GetUtcNow();
         foreach (var group in wanted.GroupBy(w => w.ProductId.ToLowerInvariant()))
         {
-            var product = await catalog.ProductAsync(companyId, group.Key, cancellationToken);
+            var product = forCreate
+                ? await catalog.ProductAsync(companyId, group.Key, cancellationToken)
+                : await catalog.RecentProductAsync(companyId, group.Key, cancellationToken);
             if (product is null)
             {
                 errors.Add(Error(group.Key, null, "product-not-found", $"Product {group.Key} not found."));
@@ -124,6 +130,11 @@ public sealed class CommerceOrders(
                     lines.Add(new QuoteLine(product, null, quantity, price.AmountMinor));
                     continue;
                 }
+                if (forCreate)
+                {
+                    lines.Add(new QuoteLine(product, tokenId.ToLowerInvariant(), 1, price.AmountMinor));
+                    continue;
+                }
                 var token = await catalog.TokenAsync(companyId, product.Id, tokenId, cancellationToken);
                 if (token is null)
                     errors.Add(Error(product.Id, tokenId, "product-token-not-found", $"Product token {tokenId} of product {product.Id} does not exist."));
@@ -134,10 +145,9 @@ public sealed class CommerceOrders(
                 else
                     lines.Add(new QuoteLine(product, token.Id, 1, price.AmountMinor));
             }
-            if (anyWanted > 0)
+            if (anyWanted > 0 && !forCreate)
             {
-                var available = (await catalog.AvailableTokensAsync(companyId, product.Id, now, anyWanted + 1, cancellationToken))
-                    .Count(t => t.FixedUserId is null || t.FixedUserId == buyerId);
+                var available = await catalog.RecentlyAvailableAsync(companyId, product.Id, buyerId, anyWanted, now, cancellationToken);
                 if (available < anyWanted)
                 {
                     lines.RemoveAll(l => l.Product.Id == product.Id && l.TokenId is null);

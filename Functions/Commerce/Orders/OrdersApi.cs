@@ -68,7 +68,7 @@ public static class OrdersApi
             return InvalidWallet();
         if (body.CouponCode is { Length: > 64 })
             return ApiErrors.BadRequest("couponCode must be at most 64 characters.");
-        var quote = await orders.QuoteAsync(companyId, caller.UserId, lines, currencyId, method, body.CouponCode, cancellationToken);
+        var quote = await orders.QuoteAsync(companyId, caller.UserId, lines, currencyId, method, body.CouponCode, forCreate: false, cancellationToken);
         return TypedResults.Ok(orders.Preview(quote));
     }
 
@@ -102,7 +102,7 @@ public static class OrdersApi
             return ApiErrors.BadRequest("orderProducts names the same productTokenId twice.");
 
         var quote = await orders.QuoteAsync(companyId, caller.UserId, wanted.Select(w => (w!.ProductId!, w.ProductTokenId, 1)).ToList(),
-            currencyId, method, body.CouponCode, cancellationToken);
+            currencyId, method, body.CouponCode, forCreate: true, cancellationToken);
         if (quote.Errors.FirstOrDefault() is { } refused)
             return ApiErrors.Result(new ApiError(refused.Error.Code is "product-not-found" or "product-token-not-found" ? 404 : 400,
                 refused.Error.Code, refused.Error.Message));

@@ -34,7 +34,7 @@ public sealed class TokenBookings(CommerceCatalog catalog, Transitions transitio
             return step switch
             {
                 Step.Booked => token!,
-                Step.NotFound => throw new ApiException(new ApiError(400, "product-token-not-found", $"Product token {tokenId} of product {product.Id} does not exist.")),
+                Step.NotFound => throw new ApiException(new ApiError(404, "product-token-not-found", $"Product token {tokenId} of product {product.Id} does not exist.")),
                 Step.FixedToAnother => throw new ApiException(new ApiError(400, "product-token-fixed-to-another-user", $"Product token {tokenId} is reserved for another user.")),
                 _ => throw new ApiException(new ApiError(400, "product-token-not-for-sale", $"Product token {tokenId} is not for sale.")),
             };
