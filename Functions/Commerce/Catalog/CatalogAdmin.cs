@@ -18,9 +18,6 @@ public sealed record CatalogOutcome<T>(T? Row, ApiError? Error) where T : class
 /// </summary>
 public sealed class CatalogAdmin(CommerceCatalog catalog, Transitions transitions, TimeProvider time)
 {
-    /// <summary>At most this many tokens to one transaction (Azure Table storage's entity-group limit).</summary>
-    public const int TokenBatch = 100;
-
     public const int MaxTokensPerRequest = 500;
 
     // ---- currencies ----------------------------------------------------------------------------------------------
@@ -243,21 +240,7 @@ public sealed class CatalogAdmin(CommerceCatalog catalog, Transitions transition
             PartitionKey = partition, RowKey = ProductToken.IdFor(productId, number), OperationId = operationId, CompanyId = companyId,
             ProductId = productId, Number = number, Status = status, FixedUserId = fixedUserId, CreatedAt = now, UpdatedAt = now,
         }).ToList();
-        foreach (var batch in tokens.Chunk(TokenBatch))
-        {
-            try
-            {
-                await catalog.Tokens.SubmitTransactionAsync(batch.Select(t => new TableTransactionAction(TableTransactionActionType.Add, t)),
-                    cancellationToken);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 409)
-            {
-                // A transaction is all or nothing: its first row tells whether the batch met its own earlier attempt.
-                var first = await catalog.Tokens.FindAsync<ProductToken>(partition, batch[0].RowKey, cancellationToken);
-                if (first?.OperationId != operationId)
-                    throw;
-            }
-        }
+        await catalog.Tokens.AddRowsOnceAsync(tokens, cancellationToken);
         return tokens;
     }
 

@@ -84,6 +84,33 @@ public static class TableTransitions
     }
 
     /// <summary>
+    /// Inserts new rows of one operation (all stamped with its <see cref="IStampedRow.OperationId"/>), 100 to a
+    /// transaction per partition. A transaction whose answer was lost meets its own rows on the SDK's retry (409):
+    /// its first row carries this operation's id, so it counts as written; rows of another operation stay a conflict.
+    /// </summary>
+    public static async Task AddRowsOnceAsync<T>(this TableClient table, IReadOnlyCollection<T> rows, CancellationToken cancellationToken = default)
+        where T : class, IStampedRow
+    {
+        foreach (var partition in rows.GroupBy(r => r.PartitionKey, StringComparer.Ordinal))
+        {
+            foreach (var batch in partition.Chunk(100))
+            {
+                try
+                {
+                    await table.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)), cancellationToken);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 409)
+                {
+                    // A transaction is all or nothing: its first row tells whether the batch met its own earlier attempt.
+                    var first = await table.FindAsync<T>(batch[0].PartitionKey, batch[0].RowKey, cancellationToken);
+                    if (first?.OperationId is null || first.OperationId != batch[0].OperationId)
+                        throw;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Deletes rows nobody decides on any more (spent tokens, a deleted account's leftovers), whatever their ETag,
     /// 100 to a transaction; rows of one partition only. A row already gone is no error.
     /// </summary>
