@@ -18,8 +18,11 @@ public static class CommerceRoles
     public const string SuperAdmin = Roles.SuperAdmin;
     public const string Integration = Roles.Integration;
 
-    /// <summary>A company's own administrator (the company's admin routes and catalogue).</summary>
-    public const string Admin = Roles.Admin;
+    /// <summary>
+    /// A company's own administrator (the company's admin routes and catalogue). Never the platform's <c>admin</c>:
+    /// an account that administers one company must not read as an operator of the whole platform anywhere.
+    /// </summary>
+    public const string Admin = "companyAdmin";
 
     /// <summary>Who may use the buyer's order routes.</summary>
     public static readonly string[] Buyers = [User, SuperAdmin, Integration];

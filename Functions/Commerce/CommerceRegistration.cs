@@ -18,6 +18,7 @@ public static class CommerceRegistration
         services.AddSingleton<CommerceCatalog>();
         services.AddCommerceCatalog();
         services.AddScoped<CommerceCaller>();
+        services.AddUserRoles(CommerceRoles.Admin);
         services.AddCommerceOrders();
         services.AddCommerceIdentity();
         services.AddAuthorizationBuilder().AddPolicy(CommerceRouteGroups.Policy,

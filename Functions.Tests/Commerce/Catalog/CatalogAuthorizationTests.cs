@@ -53,7 +53,7 @@ public sealed class CatalogAuthorizationTests(CatalogFactory app) : IClassFixtur
 
         var (status, message) = await Refusal(await app.Buyer().SendAsync(Request(method, path)));
         Assert.Equal(HttpStatusCode.Forbidden, status);
-        Assert.Equal("User doesn't have any of the expected roles: superAdmin, admin", message);
+        Assert.Equal("User doesn't have any of the expected roles: superAdmin, companyAdmin", message);
         Assert.Equal(HttpStatusCode.Forbidden, (await (await app.IntegrationAsync()).SendAsync(Request(method, path))).StatusCode);
 
         var other = await Refusal(await app.CompanyAdmin(CommerceFactory.OtherCompanyId).SendAsync(Request(method, path)));

@@ -8,7 +8,7 @@ namespace Serverless.Tests.Commerce.Identity;
 public sealed class CommerceIdentityAdminTests(CommerceIdentityFactory app) : IClassFixture<CommerceIdentityFactory>
 {
     private const string Company = CommerceFactory.CompanyId;
-    private const string MissingRole = "User doesn't have any of the expected roles: superAdmin, admin";
+    private const string MissingRole = "User doesn't have any of the expected roles: superAdmin, companyAdmin";
 
     public static TheoryData<string, string> Routes => new()
     {
@@ -74,7 +74,7 @@ public sealed class CommerceIdentityAdminTests(CommerceIdentityFactory app) : IC
             created.Add(body.GetProperty("id").GetInt64());
         }
         var page = await (await admin.GetAsync($"/admin/companies/{company}/users?page=2&limit=2")).JsonAsync();
-        var promoted = await admin.PatchAsJsonAsync($"/admin/companies/{company}/users/{created[0]}", new { roles = new[] { "admin" } });
+        var promoted = await admin.PatchAsJsonAsync($"/admin/companies/{company}/users/{created[0]}", new { roles = new[] { "companyAdmin" } });
 
         Assert.Single(page.GetProperty("items").EnumerateArray());
         var meta = page.GetProperty("meta");
@@ -84,9 +84,9 @@ public sealed class CommerceIdentityAdminTests(CommerceIdentityFactory app) : IC
         Assert.Equal($"/admin/companies/{company}/users?page=1&limit=2", links.GetProperty("prev").GetString());
         Assert.Equal("", links.GetProperty("next").GetString());
         Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
-        Assert.Equal(["admin"], (await promoted.JsonAsync()).GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["companyAdmin"], (await promoted.JsonAsync()).GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
         var (token, _) = await app.TokensAsync(emails[0], companyId: company);
-        Assert.Contains(new JsonWebToken(token).Claims, c => c.Type == "role" && c.Value == "admin");
+        Assert.Contains(new JsonWebToken(token).Claims, c => c.Type == "role" && c.Value == "companyAdmin");
     }
 
     [Fact]

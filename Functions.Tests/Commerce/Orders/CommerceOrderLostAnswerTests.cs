@@ -131,7 +131,7 @@ public sealed class CommerceOrderLostAnswerTests(CommerceOrderLostAnswerTests.Fa
         var (buyer, _) = app.NewUser();
         var order = await CreatedAsync(await OrderAsync(buyer, product));
         var id = order.GetProperty("id").GetString()!;
-        var admin = app.NewUser(Company, "admin").Client;
+        var admin = app.NewUser(Company, "companyAdmin").Client;
 
         await Task.WhenAll(
             app.PaySandboxAsync(order.GetProperty("paymentInfo").GetProperty("paymentUrl").GetString()!),
@@ -145,8 +145,9 @@ public sealed class CommerceOrderLostAnswerTests(CommerceOrderLostAnswerTests.Fa
         {
             Assert.Equal(TokenStatus.ForSale, token.Status);
             Assert.True(intent is null || intent.Status is "cancelled" or "refunded", $"intent {intent?.Status}");
+            // A payment that met the closed intent is refunded as a stray one: the refund rows tell what went back.
             if (intent?.Status == "refunded")
-                Assert.Equal(intent.AmountMinor, intent.RefundedMinor);
+                Assert.Equal(intent.AmountMinor, await RefundedAsync(intent));
         }
         else
         {
@@ -204,7 +205,12 @@ public sealed class CommerceOrderLostAnswerTests(CommerceOrderLostAnswerTests.Fa
             Assert.Equal(OrderStatus.Expired, final.Status);
             Assert.Equal(TokenStatus.ForSale, token.Status);
             // Unpaid and closed, or paid and refunded in full: never money kept for an expired order.
-            Assert.True(intent.Status == "expired" || (intent.Status == "refunded" && intent.RefundedMinor == intent.AmountMinor), intent.Status);
+            Assert.True(intent.Status == "expired" || (intent.Status == "refunded" && await RefundedAsync(intent) == intent.AmountMinor), intent.Status);
         }
     }
+
+    /// <summary>What the provider gave back for an intent: its own payment's refunds and any stray payment's.</summary>
+    private async Task<long> RefundedAsync(Serverless.Platform.Payments.PaymentIntent intent) =>
+        (await app.Get<Serverless.Platform.Payments.PaymentIntents>().RefundsAsync(intent.Id, CancellationToken.None))
+        .Where(r => r.Status == Serverless.Platform.Payments.RefundStatus.Processed).Sum(r => r.AmountMinor);
 }

@@ -323,10 +323,10 @@ public sealed class CommerceOrderTests(CommerceOrdersFactory app) : IClassFixtur
         var orderPath = $"/companies/{Company}/orders/{id}";
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().GetAsync(orderPath)).StatusCode);
-        var roleless = await ErrorOf(await app.NewUser(Company, "admin").Client.GetAsync(orderPath), HttpStatusCode.Forbidden);
+        var roleless = await ErrorOf(await app.NewUser(Company, "companyAdmin").Client.GetAsync(orderPath), HttpStatusCode.Forbidden);
         Assert.Equal("User doesn't have any of the expected roles: user, superAdmin, integration", roleless.GetProperty("message").GetString());
         // The role is checked before the body is read: a caller without it learns nothing of what the route accepts.
-        var malformed = await app.NewUser(Company, "admin").Client.PostAsync($"/companies/{Company}/orders",
+        var malformed = await app.NewUser(Company, "companyAdmin").Client.PostAsync($"/companies/{Company}/orders",
             new StringContent("{\"orderProducts\": 7", System.Text.Encoding.UTF8, "application/json"));
         await ErrorOf(malformed, HttpStatusCode.Forbidden);
         await ErrorOf(await app.NewUser().Client.GetAsync(orderPath), HttpStatusCode.NotFound);
@@ -338,11 +338,11 @@ public sealed class CommerceOrderTests(CommerceOrdersFactory app) : IClassFixtur
         // The admin routes: the company's admin and any superAdmin; a user is refused, another company's admin sees nothing.
         var adminPath = $"/admin/companies/{Company}/orders/{id}";
         var adminRefused = await ErrorOf(await buyer.GetAsync(adminPath), HttpStatusCode.Forbidden);
-        Assert.Equal("User doesn't have any of the expected roles: superAdmin, admin", adminRefused.GetProperty("message").GetString());
-        await ErrorOf(await app.NewUser(CommerceFactory.OtherCompanyId, "admin").Client.GetAsync(adminPath), HttpStatusCode.NotFound);
-        Assert.Equal(id, (await GetAsync(app.NewUser(Company, "admin").Client, adminPath)).GetProperty("id").GetString());
+        Assert.Equal("User doesn't have any of the expected roles: superAdmin, companyAdmin", adminRefused.GetProperty("message").GetString());
+        await ErrorOf(await app.NewUser(CommerceFactory.OtherCompanyId, "companyAdmin").Client.GetAsync(adminPath), HttpStatusCode.NotFound);
+        Assert.Equal(id, (await GetAsync(app.NewUser(Company, "companyAdmin").Client, adminPath)).GetProperty("id").GetString());
         Assert.Equal(id, (await GetAsync(app.NewUser(CommerceFactory.OtherCompanyId, "superAdmin").Client, adminPath)).GetProperty("id").GetString());
-        var all = await GetAsync(app.NewUser(Company, "admin").Client, $"/admin/companies/{Company}/orders?search={id}");
+        var all = await GetAsync(app.NewUser(Company, "companyAdmin").Client, $"/admin/companies/{Company}/orders?search={id}");
         Assert.Equal(1, all.GetProperty("meta").GetProperty("totalItems").GetInt32());
 
         // An integration orders for itself, and sees its own orders.
@@ -357,7 +357,7 @@ public sealed class CommerceOrderTests(CommerceOrdersFactory app) : IClassFixtur
     {
         var (product, tokens) = await app.AddProductAsync(tokens: 1, brlMinor: 0);
         var (buyer, _) = app.NewUser();
-        var admin = app.NewUser(Company, "admin").Client;
+        var admin = app.NewUser(Company, "companyAdmin").Client;
         var pending = await CreatedAsync(await OrderAsync(buyer, product));
         var id = pending.GetProperty("id").GetString()!;
 
@@ -384,7 +384,7 @@ public sealed class CommerceOrderTests(CommerceOrdersFactory app) : IClassFixtur
         var id = order.GetProperty("id").GetString()!;
         await app.PaySandboxAsync(order.GetProperty("paymentInfo").GetProperty("paymentUrl").GetString()!);
 
-        var cancelled = await app.NewUser(Company, "admin").Client.PatchAsync($"/admin/companies/{Company}/orders/{id}/cancel", null);
+        var cancelled = await app.NewUser(Company, "companyAdmin").Client.PatchAsync($"/admin/companies/{Company}/orders/{id}/cancel", null);
 
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
         var row = (await app.Get<CommerceOrders>().GetInCompanyAsync(Company, id, CancellationToken.None))!;
@@ -456,7 +456,7 @@ public sealed class CommerceOrderTests(CommerceOrdersFactory app) : IClassFixtur
         var id = order.GetProperty("id").GetString()!;
         Assert.Equal(app.Time.GetUtcNow().AddDays(1), DateTimeOffset.Parse(order.GetProperty("expiresIn").GetString()!));
 
-        var confirmed = await app.NewUser(Company, "admin").Client.PatchAsync($"/admin/companies/{Company}/orders/{id}/confirm-payment", null);
+        var confirmed = await app.NewUser(Company, "companyAdmin").Client.PatchAsync($"/admin/companies/{Company}/orders/{id}/confirm-payment", null);
 
         Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
         await app.DeliverAsync();
