@@ -27,7 +27,11 @@ public sealed class CommerceSettings : Platform.IValidatedSettings
             GasFeeKey = HMACSHA256.HashData(Encoding.UTF8.GetBytes(jwtKey), "commerce-gas-fee-signing"u8);
 
         GasFeeValidity = configuration.GetValue("Commerce:GasFeeValidity", TimeSpan.FromSeconds(40));
-        SimilarOrderWindow = configuration.GetValue<TimeSpan?>("Commerce:SimilarOrderWindow");
+        // Empty (as the sample has it) keeps each company's own window.
+        var window = configuration["Commerce:SimilarOrderWindow"];
+        SimilarOrderWindow = string.IsNullOrWhiteSpace(window) ? null
+            : TimeSpan.TryParse(window, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && parsed >= TimeSpan.Zero ? parsed
+            : throw Invalid($"Commerce__SimilarOrderWindow must be empty or a time span such as 00:05:00; '{window}' is not.");
         var baseUrl = configuration["PublicBaseUrl"];
         PublicBaseUrl = (string.IsNullOrEmpty(baseUrl) ? "http://localhost:7071" : baseUrl).TrimEnd('/');
     }
