@@ -71,9 +71,6 @@ public sealed class CommerceCaller(CurrentUser user)
     /// company their token belongs to (another company answers 404, not 403).
     /// </summary>
     public bool BelongsTo(string companyId) => IsSuperAdmin || string.Equals(CompanyId, companyId, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>Sees every order of its company, not only its own: a super admin, a company admin, an integration.</summary>
-    public bool SeesCompanyOrders => IsSuperAdmin || IsIntegration || user.IsInRole(CommerceRoles.Admin);
 }
 
 /// <summary>The roles a commerce route group admits (endpoint metadata, read by <see cref="CommerceRoleCheck"/>).</summary>

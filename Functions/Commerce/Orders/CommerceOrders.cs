@@ -534,7 +534,7 @@ public sealed class CommerceOrders(
                 return true;
             if (order.Status != OrderStatus.WaitingDelivery)
                 return false;
-            // The transfer's id is the order's: a repeated delivery records the same transfer.
+            // One transfer id per order, set once: a repeated delivery continues the same transfer.
             var next = order.Moved(OrderStatus.Delivering, time.GetUtcNow()) with { DeliverId = order.DeliverId ?? Guid.NewGuid().ToString() };
             change.Write(next).Publish(Webhook(next));
             return true;
