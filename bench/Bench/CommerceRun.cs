@@ -93,11 +93,7 @@ public static class CommerceRun
 
         var ok = calls.Where(c => c.Ok).ToArray();
         var failed = calls.Length - ok.Length;
-        double Percentile(IEnumerable<double> values, double p)
-        {
-            var sorted = values.Order().ToArray();
-            return sorted.Length == 0 ? 0 : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
-        }
+        static double Percentile(IEnumerable<double> values, double p) => Drive.Percentile(values, p);
         var latency = ok.Select(c => c.Ms).ToArray();
         var storage = ok.Select(c => c.Storage).DefaultIfEmpty(-1).ToArray();
         var median = (int)Percentile(storage.Select(s => (double)s), 0.5);
@@ -124,28 +120,8 @@ public static class CommerceRun
         };
     }
 
-    static async Task<(Call[] Calls, double Seconds)> DriveAsync(HttpClient http, bool create, string productId, TimeSpan duration)
-    {
-        var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, Workers).Select(_ => Task.Run(async () =>
-        {
-            var calls = new List<Call>();
-            while (clock.Elapsed < duration)
-            {
-                try
-                {
-                    calls.Add(await OnceAsync(http, create, productId));
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or JsonException or KeyNotFoundException)
-                {
-                    calls.Add(new Call(false, 0, 0, $"{e.GetType().Name}: {e.Message}"));
-                }
-            }
-            return calls;
-        })).ToArray();
-        var all = (await Task.WhenAll(workers)).SelectMany(c => c).ToArray();
-        return (all, clock.Elapsed.TotalSeconds);
-    }
+    static Task<(Call[] Calls, double Seconds)> DriveAsync(HttpClient http, bool create, string productId, TimeSpan duration) =>
+        Drive.WorkersAsync(Workers, duration, () => OnceAsync(http, create, productId), error => new Call(false, 0, 0, error));
 
     static readonly object[] Payments = [new { currencyId = Usd, amountType = "percentage", amount = "100", paymentMethod = "credit_card" }];
 

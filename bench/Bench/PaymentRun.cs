@@ -48,11 +48,7 @@ public static class PaymentRun
 
         var ok = trips.Where(t => t.Ok).ToArray();
         var failed = trips.Length - ok.Length;
-        double Percentile(IEnumerable<double> values, double p)
-        {
-            var sorted = values.Order().ToArray();
-            return sorted.Length == 0 ? 0 : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
-        }
+        static double Percentile(IEnumerable<double> values, double p) => Drive.Percentile(values, p);
         var roundTrip = ok.Select(t => t.CheckoutMs + t.ConfirmMs).ToArray();
         double Median(IEnumerable<int> values) => Percentile(values.Select(v => (double)v), 0.5);
         var checkoutStorage = Median(ok.Select(t => t.CheckoutStorage));
@@ -81,28 +77,8 @@ public static class PaymentRun
         };
     }
 
-    static async Task<(Trip[] Trips, double Seconds)> DriveAsync(HttpClient http, string token, int connections, TimeSpan duration)
-    {
-        var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
-        {
-            var trips = new List<Trip>();
-            while (clock.Elapsed < duration)
-            {
-                try
-                {
-                    trips.Add(await RoundTripAsync(http, token));
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or JsonException)
-                {
-                    trips.Add(new Trip(false, 0, 0, 0, 0, $"{e.GetType().Name}: {e.Message}"));
-                }
-            }
-            return trips;
-        })).ToArray();
-        var all = (await Task.WhenAll(workers)).SelectMany(t => t).ToArray();
-        return (all, clock.Elapsed.TotalSeconds);
-    }
+    static Task<(Trip[] Trips, double Seconds)> DriveAsync(HttpClient http, string token, int connections, TimeSpan duration) =>
+        Drive.WorkersAsync(connections, duration, () => RoundTripAsync(http, token), error => new Trip(false, 0, 0, 0, 0, error));
 
     static async Task<Trip> RoundTripAsync(HttpClient http, string token)
     {
