@@ -1,3 +1,4 @@
+using Serverless.Checkout;
 using Serverless.Commerce;
 using Serverless.ECards;
 using Serverless.Platform;
@@ -12,6 +13,7 @@ builder.Services.AddPreOrders();
 builder.Services.AddECards();
 builder.Services.AddPrint();
 builder.Services.AddCommerce();
+builder.Services.AddCheckout();
 
 var app = builder.Build();
 app.UsePlatform();
@@ -23,6 +25,7 @@ app.MapPreOrders();
 app.MapECards();
 app.MapPrint();
 app.MapCommerce();
+app.MapCheckout();
 
 // `Functions --write-functions <dir>` writes the Functions host's function folders instead of serving.
 if (args is ["--write-functions", var directory])

@@ -78,6 +78,7 @@ public static class PlatformRegistration
             .ValidateOnStart();
         services.AddSingleton<TokenService>();
         services.AddSingleton<StoredResponseCipher>();
+        services.AddSingleton<SecretSealer>();
         services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
         var authentication = services.AddAuthentication(TokenAudiences.Platform.Scheme);
         foreach (var audience in TokenAudiences.All)

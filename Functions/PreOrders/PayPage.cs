@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
+using Serverless.Platform.Http;
 using Serverless.Platform.Payments;
 
 namespace Serverless.PreOrders;
@@ -29,7 +30,7 @@ public static class PayPage
         var status = order.EffectiveStatus(now);
         var provider = intents.DefaultProvider;
         var amount = order.Amount.ToString("N" + Currencies.MinorDigits(order.Currency), CultureInfo.InvariantCulture);
-        var qr = PreOrdersApi.QrDataUri(settings.PaymentUrl(order.Id));
+        var qr = QrCodes.DataUri(settings.PaymentUrl(order.Id));
         string E(string s) => WebUtility.HtmlEncode(s);
         var body = $$"""
             <main>

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using QRCoder;
 using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Payments;
@@ -93,7 +92,7 @@ public static partial class PreOrdersApi
             new CustomerInfo(body.Customer.Name.Trim(), body.Customer.Email.Trim(), body.Customer.Phone.Trim()), cancellationToken);
         var paymentUrl = settings.PaymentUrl(order.Id);
         return TypedResults.Created($"/api/pre-orders/{order.Id}", new CreatePreOrderResponse(order.Id, order.EffectiveStatus(now),
-            QrDataUri(paymentUrl), paymentUrl, PreOrderViews.Time(order.CreatedAt), PreOrderViews.Time(order.ExpiresAt)));
+            QrCodes.DataUri(paymentUrl), paymentUrl, PreOrderViews.Time(order.CreatedAt), PreOrderViews.Time(order.ExpiresAt)));
     }
 
     public static async Task<Results<Ok<PreOrderResponse>, ErrorResult>> Get(string id, [AsParameters] PreOrderServices services)
@@ -211,15 +210,6 @@ public static partial class PreOrdersApi
 
     private static ErrorResult NotPayable(PreOrder order, DateTimeOffset now) =>
         ApiErrors.Conflict($"Pre-order {order.Id} is {order.EffectiveStatus(now)} and cannot be paid.", "not_payable");
-
-    /// <summary>The QR code of <paramref name="url"/> as a PNG data URI.</summary>
-    public static string QrDataUri(string url)
-    {
-        using var generator = new QRCodeGenerator();
-        using var data = generator.CreateQrCode(url, QRCodeGenerator.ECCLevel.M);
-        var png = new PngByteQRCode(data).GetGraphic(6);
-        return "data:image/png;base64," + Convert.ToBase64String(png);
-    }
 
     /// <summary>ISO 8601 with an explicit zone (Z or ±hh:mm): a deadline must not depend on the server's zone.</summary>
     public static bool TryParseInstant(string? value, out DateTimeOffset instant)

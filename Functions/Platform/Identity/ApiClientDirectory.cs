@@ -51,24 +51,39 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
     /// Creates a client. Without <paramref name="chosenSecret"/> a 256-bit secret is generated; a chosen one (a
     /// merchant's password, a seeded demo secret) is hashed like a password. Null when the client id is taken.
     /// </summary>
-    public async Task<CreatedApiClient?> CreateAsync(string kind, string name, string? clientId = null, string? chosenSecret = null,
+    public Task<CreatedApiClient?> CreateAsync(string kind, string name, string? clientId = null, string? chosenSecret = null,
         CancellationToken cancellationToken = default)
+    {
+        var secret = chosenSecret ?? Secrets.Generate("sk_");
+        return InsertAsync(kind, name, clientId, secret, isKey: chosenSecret is null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates a client that authenticates by an API key sent on its own (<see cref="AuthenticateByKeyAsync"/>):
+    /// a generated one, or <paramref name="chosenKey"/> (a seeded demo key), stored as a hash like any other.
+    /// Null when the client id is taken.
+    /// </summary>
+    public Task<CreatedApiClient?> CreateWithKeyAsync(string kind, string name, string clientId, string? chosenKey = null,
+        CancellationToken cancellationToken = default) =>
+        InsertAsync(kind, name, clientId, chosenKey ?? Secrets.Generate("sk_"), isKey: true, cancellationToken);
+
+    private async Task<CreatedApiClient?> InsertAsync(string kind, string name, string? clientId, string secret, bool isKey,
+        CancellationToken cancellationToken)
     {
         if (!ClientKinds.All.Contains(kind))
             throw new ArgumentException($"Unknown client kind '{kind}'.");
         clientId ??= $"{kind}_{Guid.NewGuid():N}"[..(kind.Length + 17)];
-        var secret = chosenSecret ?? Secrets.Generate("sk_");
         var client = new ApiClient
         {
             RowKey = IdKey(clientId),
             ClientId = clientId,
             Kind = kind,
             Name = name,
-            SecretHash = chosenSecret is null ? Secrets.HashGenerated(secret) : Secrets.HashPassword(secret),
+            SecretHash = isKey ? Secrets.HashGenerated(secret) : Secrets.HashPassword(secret),
             CreatedAt = time.GetUtcNow(),
         };
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, client) };
-        if (chosenSecret is null)
+        if (isKey)
             actions.Add(new(TableTransactionActionType.Add, new ApiClientKey { RowKey = SecretKey(client.SecretHash), ClientId = clientId }));
         try
         {
@@ -77,7 +92,10 @@ public sealed class ApiClientDirectory(StorageAccount storage, TimeProvider time
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 409)
         {
-            return null;
+            // Taken, unless the row is this insert, stored although its answer was lost (the hash is ours alone).
+            return await FindAsync(clientId, cancellationToken) is { } stored && stored.SecretHash == client.SecretHash
+                ? new CreatedApiClient(stored, secret)
+                : null;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Serverless.Platform.Http;
+using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 
 namespace Serverless.Platform.Webhooks;
@@ -30,6 +31,7 @@ public sealed class WebhookPublisher(
     WebhookSigners signers,
     WebhookTargetGuard guard,
     WebhookQueue queue,
+    SecretSealer sealer,
     TimeProvider time)
 {
     public const int MaxIdLength = 200;
@@ -85,7 +87,7 @@ public sealed class WebhookPublisher(
                 $"Delivery '{deliveryId}' is still {original.State}; redeliver it once it has been delivered or has failed.", "delivery_in_progress"));
         if (original.TargetUrl is null && await endpoints.FindAsync(ownerId, cancellationToken) is not { Enabled: true })
             throw new ApiException(ApiError.Conflict("The owner's webhook endpoint is disabled or gone; enable it before redelivering.", "endpoint_disabled"));
-        var target = original.TargetUrl is null ? null : new WebhookTarget(original.TargetUrl, original.TargetSecret ?? "", original.Scheme);
+        var target = original.TargetUrl is null ? null : new WebhookTarget(original.TargetUrl, OpenSecret(original) ?? "", original.Scheme);
         var delivery = NewDelivery(ownerId, original.EventId, original.EventType, target, time.GetUtcNow()) with { RedeliveryOf = original.Id };
         // A new random id: a row already under it is this insert, stored although its answer was lost.
         await Table.AddOnceAsync(delivery, d => d.RedeliveryOf == original.Id && d.EventId == original.EventId, cancellationToken);
@@ -188,7 +190,13 @@ public sealed class WebhookPublisher(
         return new PublishedWebhook(existing.RowKey, Duplicate: true, ids);
     }
 
-    private static WebhookDelivery NewDelivery(string ownerId, string eventId, string eventType, WebhookTarget? target, DateTimeOffset now) => new()
+    /// <summary>What a delivery's sealed target secret is bound to: its owner.</summary>
+    internal static string SecretBinding(string ownerId) => "webhook-target:" + ownerId;
+
+    /// <summary>A delivery's target secret in plaintext, or null when it cannot be opened (sealed under another signing key).</summary>
+    public string? OpenSecret(WebhookDelivery delivery) => sealer.Open(delivery.TargetSecret, SecretBinding(delivery.OwnerId));
+
+    private WebhookDelivery NewDelivery(string ownerId, string eventId, string eventType, WebhookTarget? target, DateTimeOffset now) => new()
     {
         PartitionKey = WebhookKeys.Partition(ownerId),
         RowKey = WebhookKeys.NewDeliveryId(now),
@@ -197,7 +205,8 @@ public sealed class WebhookPublisher(
         EventType = eventType,
         Scheme = target?.Scheme ?? WebhookSchemes.Standard,
         TargetUrl = target?.Url,
-        TargetSecret = target?.Secret,
+        // The target's own secret is kept sealed: a reader of the table cannot sign as us.
+        TargetSecret = target is null ? null : sealer.Seal(target.Secret, SecretBinding(ownerId)),
         State = WebhookDeliveryStates.Pending,
         Sequence = 1,
         NextAttemptAt = now,

@@ -24,6 +24,7 @@ public sealed class WebhookSender(
     WebhookSigners signers,
     WebhookTargetGuard guard,
     WebhookQueue queue,
+    WebhookPublisher publisher,
     IHttpClientFactory httpClients,
     IOptions<WebhookOptions> options,
     TimeProvider time,
@@ -100,7 +101,9 @@ public sealed class WebhookSender(
         if (delivery.Attempts >= WebhookRetryPolicy.MaxAttempts)
             return (null, $"No attempts left after {delivery.Attempts}.");
         if (delivery.TargetUrl is { } url)
-            return (new Target(url, delivery.TargetSecret ?? "", signers.For(delivery.Scheme), stored.Body), null);
+            return publisher.OpenSecret(delivery) is { Length: > 0 } secret
+                ? (new Target(url, secret, signers.For(delivery.Scheme), stored.Body), null)
+                : (null, "The target's signing secret cannot be opened (it was sealed under another Jwt__SigningKey).");
         return endpoint.Result is { Enabled: true } e
             ? (new Target(e.Url, e.Secret, signers.For(delivery.Scheme), stored.Body), null)
             : (null, "The owner's webhook endpoint is disabled or gone.");
