@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Checkout.Rates;
+
+/// <summary>The app as an operator starts it in Production with the market rate settings wrong: one line, exit 1.</summary>
+public sealed class MarketRatesSettingsTests
+{
+    private static async Task<(int ExitCode, string Output)> StartInProductionAsync(Dictionary<string, string?> settings)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { typeof(Program).Assembly.Location },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Azurite.FreePort()}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["LOCAL_SETTINGS_PATH"] = "/nonexistent/local.settings.json";
+        // Everything else Production needs, so the market rate settings are what stops the app.
+        start.Environment["AzureWebJobsStorage"] = Azurite.Unreachable();
+        start.Environment["Jwt__SigningKey"] = PlatformFactory.SigningKey;
+        start.Environment["EMAIL_FROM"] = "Test <no-reply@example.test>";
+        start.Environment["Commerce__GasFeeSigningKey"] = "commerce-gas-fee-key-for-startup-tests-0123456789";
+        foreach (var (key, value) in settings)
+            start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await output + await errors);
+    }
+
+    [Fact]
+    public async Task Production_without_a_feed_says_what_to_set_and_exits()
+    {
+        var (exitCode, output) = await StartInProductionAsync(new());
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Cannot start: Checkout__MarketRatesUrl must be set in Production", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task Production_with_an_http_feed_says_it_must_be_https_and_exits()
+    {
+        var (exitCode, output) = await StartInProductionAsync(new() { ["Checkout__MarketRatesUrl"] = "http://rates.example.test/latest?base=BRL" });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Cannot start: Checkout__MarketRatesUrl must be an absolute https URL.", output);
+        Assert.DoesNotContain("rates.example.test", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task A_bad_schedule_says_what_to_set_and_exits()
+    {
+        var (exitCode, output) = await StartInProductionAsync(new()
+        {
+            ["Checkout__MarketRatesUrl"] = "https://rates.example.test/latest", ["Checkout__MarketRatesSchedule"] = "*/5 * * * *",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Cannot start: Checkout__MarketRatesSchedule must be a 6-field NCRONTAB expression", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+}
