@@ -75,6 +75,14 @@ param fcmServiceAccountJson string = ''
 @description('Firebase project id the print-shop apps receive push notifications from; not a secret. Needed with fcmServiceAccountJson.')
 param fcmProjectId string = ''
 
+@description('https URL of the market rate feed checkout prices with, query included; answers {"base":"BRL","rates":{...}}. Required: the app refuses to start in Production without it.')
+@minLength(12)
+param checkoutMarketRatesUrl string
+
+@description('Key of the market rate feed, sent as a bearer token; stored in Key Vault as checkout-market-rates-api-key. Leave empty for a feed without a key.')
+@secure()
+param checkoutMarketRatesApiKey string = ''
+
 @description('Further non-secret app settings, e.g. provider key ids and prices.')
 param additionalAppSettings object = {}
 
@@ -130,6 +138,7 @@ var secretNames = {
   stripeWebhookSecret: 'stripe-webhook-secret'
   resendApiKey: 'resend-api-key'
   fcmServiceAccountJson: 'fcm-service-account-json'
+  checkoutMarketRatesApiKey: 'checkout-market-rates-api-key'
 }
 
 // Created before the app so its roles are in place (and propagating) before the host first starts.
@@ -177,6 +186,7 @@ module keyVault 'modules/keyvault.bicep' = {
     stripeWebhookSecret: stripeWebhookSecret
     resendApiKey: resendApiKey
     fcmServiceAccountJson: fcmServiceAccountJson
+    checkoutMarketRatesApiKey: checkoutMarketRatesApiKey
   }
 }
 
@@ -220,6 +230,8 @@ module functionApp 'modules/functionapp.bicep' = {
     hasResendApiKey: !empty(resendApiKey)
     hasFcmServiceAccountJson: !empty(fcmServiceAccountJson)
     fcmProjectId: fcmProjectId
+    checkoutMarketRatesUrl: checkoutMarketRatesUrl
+    hasCheckoutMarketRatesApiKey: !empty(checkoutMarketRatesApiKey)
     publicBaseUrl: publicBaseUrl
     adminEmail: adminEmail
     maximumInstanceCount: maximumInstanceCount

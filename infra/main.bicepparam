@@ -35,6 +35,11 @@ param razorpayKeyId = ''
 
 param resendApiKey = readEnvironmentVariable('RESEND_API_KEY', '')
 
+// The market rate feed checkout prices with (https, query included); no default: Production cannot run without one.
+param checkoutMarketRatesUrl = readEnvironmentVariable('CHECKOUT_MARKET_RATES_URL')
+
+param checkoutMarketRatesApiKey = readEnvironmentVariable('CHECKOUT_MARKET_RATES_API_KEY', '')
+
 // Print-shop push notifications (FCM): the Firebase project id and its service account's JSON key; empty deploys without push.
 param fcmProjectId = readEnvironmentVariable('FCM_PROJECT_ID', '')
 

@@ -39,6 +39,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         Assert.Contains("JWT_SIGNING_KEY", run.Diagnostics);
         Assert.Contains("ADMIN_PASSWORD", run.Diagnostics);
         Assert.Contains("COMMERCE_GAS_FEE_SIGNING_KEY", run.Diagnostics);
+        Assert.Contains("CHECKOUT_MARKET_RATES_URL", run.Diagnostics);
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         foreach (var name in new[]
                  {
                      "jwtSigningKey", "adminPassword", "razorpayKeySecret", "razorpayWebhookSecret", "razorpayPayoutAccountNumber",
-                     "stripeSecretKey", "stripeWebhookSecret", "resendApiKey", "fcmServiceAccountJson",
+                     "stripeSecretKey", "stripeWebhookSecret", "resendApiKey", "fcmServiceAccountJson", "checkoutMarketRatesApiKey",
                  })
         {
             Assert.Equal("securestring", parameters.GetProperty(name).GetProperty("type").GetString());
@@ -144,6 +145,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
             "RateLimits__Auth__PermitLimit", "RateLimits__Auth__Window",
             "Payments__Gateway", "Payments__Razorpay__KeyId", "Payments__Razorpay__KeySecret", "Payments__Razorpay__WebhookSecret",
             "Payments__Stripe__SecretKey", "Payments__Stripe__WebhookSecret",
+            "Checkout__MarketRatesUrl", "Checkout__MarketRatesApiKey",
         })
         {
             Assert.Contains($"'{name}'", settings);
@@ -225,6 +227,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
             ["JWT_SIGNING_KEY"] = "example-jwt-signing-key-for-template-tests-0123456789",
             ["ADMIN_PASSWORD"] = "example-admin-password",
             ["COMMERCE_GAS_FEE_SIGNING_KEY"] = "example-commerce-gas-fee-key-for-template-tests-0123",
+            ["CHECKOUT_MARKET_RATES_URL"] = "https://rates.example.test/latest?base=BRL",
         };
 
         static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);

@@ -63,6 +63,12 @@ param hasFcmServiceAccountJson bool
 @description('Firebase project id for FCM push; empty deploys without push (pushes are kept, not sent).')
 param fcmProjectId string
 
+@description('https URL of the market rate feed the checkout prices with.')
+param checkoutMarketRatesUrl string
+
+@description('Whether the vault holds a key for the market rate feed.')
+param hasCheckoutMarketRatesApiKey bool
+
 @description('Public https base URL of the app; empty means the app\'s default host name.')
 param publicBaseUrl string
 
@@ -210,6 +216,9 @@ var appSettings = {
   // Print-shop push notifications: both set, or neither.
   Print__Fcm__ProjectId: hasFcmServiceAccountJson ? fcmProjectId : ''
   Print__Fcm__ServiceAccountJson: hasFcmServiceAccountJson && !empty(fcmProjectId) ? '${keyVaultReferencePrefix}${secretNames.fcmServiceAccountJson})' : ''
+  // Checkout's market rates: the feed the CheckoutMarketRates timer fetches (its schedule is in the packaged function folder).
+  Checkout__MarketRatesUrl: checkoutMarketRatesUrl
+  Checkout__MarketRatesApiKey: hasCheckoutMarketRatesApiKey ? '${keyVaultReferencePrefix}${secretNames.checkoutMarketRatesApiKey})' : ''
 }
 
 // A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.

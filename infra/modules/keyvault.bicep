@@ -59,6 +59,10 @@ param resendApiKey string = ''
 @secure()
 param fcmServiceAccountJson string = ''
 
+@description('Key of the checkout\'s market rate feed; no secret is created when empty.')
+@secure()
+param checkoutMarketRatesApiKey string = ''
+
 resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: keyVaultName
   location: location
@@ -168,6 +172,15 @@ resource fcmServiceAccountJsonSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-
   properties: {
     value: fcmServiceAccountJson
     contentType: 'application/json'
+  }
+}
+
+resource checkoutMarketRatesApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(checkoutMarketRatesApiKey)) {
+  parent: keyVault
+  name: secretNames.checkoutMarketRatesApiKey
+  properties: {
+    value: checkoutMarketRatesApiKey
+    contentType: 'text/plain'
   }
 }
 
