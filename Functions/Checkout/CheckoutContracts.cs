@@ -5,7 +5,7 @@ using Serverless.Checkout.Stores;
 namespace Serverless.Checkout;
 
 public sealed record DeliveryInfoRequest(
-    [property: JsonPropertyName("firstName")] string? FirstName,
+    [property: JsonPropertyName("firstName")] string? FirstName = null,
     [property: JsonPropertyName("lastName")] string? LastName = null,
     [property: JsonPropertyName("email")] string? Email = null,
     [property: JsonPropertyName("country")] string? Country = null,
@@ -17,7 +17,7 @@ public sealed record DeliveryInfoRequest(
 
 /// <summary>The body of <c>POST /plugins/orders/checkout</c>; the document marks all but paymentStatus and the return URLs required.</summary>
 public sealed record CreateCheckoutOrderRequest(
-    [property: JsonPropertyName("ecommerceOrderId")] string? EcommerceOrderId,
+    [property: JsonPropertyName("ecommerceOrderId")] string? EcommerceOrderId = null,
     [property: JsonPropertyName("ecommerceType")] string? EcommerceType = null,
     [property: JsonPropertyName("orderTotal")] string? OrderTotal = null,
     [property: JsonPropertyName("orderCurrency")] string? OrderCurrency = null,

@@ -20,7 +20,7 @@ public sealed record CheckoutPagePayment(
     [property: JsonPropertyName("checkoutUrl")] string CheckoutUrl);
 
 public sealed record CheckoutPageTransferRequest(
-    [property: JsonPropertyName("protocol")] string? Protocol,
+    [property: JsonPropertyName("protocol")] string? Protocol = null,
     [property: JsonPropertyName("transactionHash")] string? TransactionHash = null);
 
 /// <summary>What the page's handlers use.</summary>
