@@ -219,6 +219,8 @@ var appSettings = {
   // Checkout's market rates: the feed the CheckoutMarketRates timer fetches (its schedule is in the packaged function folder).
   Checkout__MarketRatesUrl: checkoutMarketRatesUrl
   Checkout__MarketRatesApiKey: hasCheckoutMarketRatesApiKey ? '${keyVaultReferencePrefix}${secretNames.checkoutMarketRatesApiKey})' : ''
+  // How long an unpaid checkout order lives before it is cancelled with a callback.
+  Checkout__OrderExpiry: '1.00:00:00'
 }
 
 // A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.
