@@ -423,4 +423,23 @@ public sealed class CheckoutOrderTests(CheckoutFactory app) : IClassFixture<Chec
         Assert.Equal(HttpStatusCode.NotFound, (await app.Admin().GetAsync("/plugins/admin/stores/nope")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await app.Admin().PostAsJsonAsync("/plugins/admin/stores", new { name = "No email" })).StatusCode);
     }
+
+    [Fact]
+    public async Task The_openapi_document_says_which_operations_take_the_stores_api_key()
+    {
+        var document = await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("StoreApiKey");
+        Assert.Equal("apiKey", scheme.GetProperty("type").GetString());
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        Assert.Equal("x-api-key", scheme.GetProperty("name").GetString());
+        var paths = document.GetProperty("paths");
+        string[] Security(string path, string method) => paths.GetProperty(path).GetProperty(method).TryGetProperty("security", out var security)
+            ? security.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToArray()
+            : [];
+        Assert.Equal(["StoreApiKey"], Security("/plugins/orders/checkout", "post"));
+        Assert.Equal(["StoreApiKey"], Security("/plugins/checkout/{orderId}", "put"));
+        Assert.Equal(["StoreApiKey"], Security("/plugins/orders", "get"));
+        Assert.Equal(["Bearer"], Security("/plugins/admin/stores", "post"));
+        Assert.Empty(Security("/checkout/{sessionToken}", "get"));
+    }
 }

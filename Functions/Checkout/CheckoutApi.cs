@@ -26,7 +26,8 @@ public static partial class CheckoutApi
     public static void MapCheckout(this IEndpointRouteBuilder app)
     {
         var store = app.MapGroup("/plugins").WithTags("Checkout").WithErrorShape(CheckoutErrorShape.Instance)
-            .RequireAuthorization(Policy).RequireRateLimiting(RateLimitPolicies.PerCaller).WithMetadata(new ApiKeySessionCheck());
+            .RequireAuthorization(Policy).RequireRateLimiting(RateLimitPolicies.PerCaller)
+            .WithMetadata(new ApiKeySessionCheck(), new OpenApiSecurityName(OpenApiConventions.ApiKeyScheme));
         store.MapPost("/orders/checkout", CreateOrder).WithName("CheckoutCreateOrder")
             .WithSummary("Create an order (or find the one created before under the same ecommerceOrderId)")
             .WithDescription("201 with the order, its id and sessionToken; 200 with the existing order when this store sent the same body " +

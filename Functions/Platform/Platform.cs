@@ -111,7 +111,7 @@ public static class PlatformRegistration
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             o.ForwardLimit = 1;
         });
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>());
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>());
         services.AddWebhooks(configuration);
 
         AddTelemetry(builder);

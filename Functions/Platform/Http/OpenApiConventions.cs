@@ -23,6 +23,39 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
             BearerFormat = "JWT",
             Description = "A token from the API's sign-in endpoint.",
         };
+        document.Components.SecuritySchemes[ApiKeyScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "x-api-key",
+            Description = "A checkout store's API key, issued by the platform admin.",
+        };
+        return Task.CompletedTask;
+    }
+
+    public const string ApiKeyScheme = "StoreApiKey";
+}
+
+/// <summary>
+/// Endpoint metadata naming the OpenAPI security scheme an endpoint's callers present, for endpoints that take no
+/// bearer token (<see cref="OpenApiConventions.ApiKeyScheme"/>: the checkout stores' <c>x-api-key</c>).
+/// </summary>
+public sealed record OpenApiSecurityName(string Name);
+
+/// <summary>
+/// Each operation's security as its endpoint requires it: none when anonymous, the scheme its metadata names, else
+/// the bearer token.
+/// </summary>
+public sealed class OpenApiOperationSecurity : IOpenApiOperationTransformer
+{
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any()
+            || !metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any())
+            return Task.CompletedTask;
+        var scheme = metadata.OfType<OpenApiSecurityName>().LastOrDefault()?.Name ?? "Bearer";
+        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] }];
         return Task.CompletedTask;
     }
 }
