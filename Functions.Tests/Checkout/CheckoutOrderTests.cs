@@ -171,8 +171,13 @@ public sealed class CheckoutOrderTests(CheckoutFactory app) : IClassFixture<Chec
 
         var doomed = await app.CreateStoreAsync("doomed", new { name = "Doomed", email = "doomed@example.test" });
         Assert.Equal(HttpStatusCode.OK, (await app.StoreClient(doomed).PostAsync("/plugins/stores/verification", null)).StatusCode);
+        var token = (await app.CreateOrderAsync(doomed, NewId())).GetProperty("sessionToken").GetString()!;
         Assert.Equal(HttpStatusCode.OK, (await app.Admin().PostAsync($"/plugins/admin/stores/{doomed.Id}/disable", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.StoreClient(doomed).PostAsync("/plugins/stores/verification", null)).StatusCode);
+        // Its customers can no longer pay it.
+        var pay = await app.CreateClient().PostAsync($"/checkout/{token}/pay", null);
+        Assert.Equal(HttpStatusCode.Conflict, pay.StatusCode);
+        Assert.Equal("store_disabled", (await pay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
 
         // Store admin is the platform admin's alone.
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.StoreClient(app.StoreA).PostAsJsonAsync("/plugins/admin/stores", new { name = "x", email = "x@x.test" })).StatusCode);

@@ -208,6 +208,8 @@ public static class CheckoutPage
             return ApiErrors.Result(new ApiError(503, "payments_unavailable", "Card payment is not available for this order."));
         if (!IsPayable(order, time))
             return NotPayable(order, time);
+        if (!await stores.IsEnabledAsync(store.Id, context.RequestAborted))
+            return StoreDisabled();
         // A provider that does not answer is 502/503 payment_provider_unavailable with Retry-After (the platform's error handling).
         var checkout = await orders.StartPaymentAsync(order, store.Name, settings.PageUrl(sessionToken), context.RequestAborted);
         if (checkout.CheckoutUrl is null)
@@ -230,6 +232,8 @@ public static class CheckoutPage
             return ApiErrors.BadRequest("'transactionHash' must be 8 to 200 letters and digits.", "validation_error");
         if (!IsPayable(order, time))
             return NotPayable(order, time);
+        if (!await stores.IsEnabledAsync(store.Id, context.RequestAborted))
+            return StoreDisabled();
         var converted = amount.ToString(CultureInfo.InvariantCulture);
         var (outcome, updated) = await orders.UpdateAsync(order.StoreId, order.Id,
             new OrderUpdate(body.TransactionHash, protocol.Name, PaymentStatus.OnHold, protocol.Name, converted), context.RequestAborted);
@@ -245,6 +249,9 @@ public static class CheckoutPage
 
     private static ErrorResult NotPayable(CheckoutOrder order, TimeProvider time) =>
         ApiErrors.Conflict($"This order is {order.EffectiveStatus(time.GetUtcNow())} and cannot be paid here.", "order_not_payable");
+
+    private static ErrorResult StoreDisabled() =>
+        ApiErrors.Conflict("This store is not accepting payments at the moment.", "store_disabled");
 
     private static string Money(long minor, string currency) =>
         Currencies.FromMinor(minor, currency).ToString("N" + Currencies.MinorDigits(currency), CultureInfo.InvariantCulture);
