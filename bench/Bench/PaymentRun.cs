@@ -18,23 +18,15 @@ public static class PaymentRun
     sealed record Trip(bool Ok, double CheckoutMs, double ConfirmMs, int CheckoutStorage, int ConfirmStorage, string? Error);
 
     /// <summary>Only this scenario, one customer and then 32 (<c>Bench payments</c>): for looking into the round trip itself.</summary>
-    public static async Task<int> RunAloneAsync(bool smoke)
+    public static Task<int> RunAloneAsync(bool smoke) => Drive.AloneAsync(async http =>
     {
-        Infra.EnsurePortsFree();
-        await using var infra = new Infra(Infra.FindRoot());
-        await infra.StartAzuriteAsync(null);
-        await infra.StartAppAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(Infra.AppUrl), Timeout = TimeSpan.FromSeconds(30) };
         var token = await BenchRun.Login(http);
-        var rows = new[]
-        {
+        return
+        [
             await RunAsync("sandbox intent round trip, 1 customer", token, 1, smoke ? 1 : 3, smoke ? 2 : 10),
             await RunAsync("sandbox intent round trip, 32 customers", token, 32, smoke ? 1 : 5, smoke ? 2 : 15),
-        };
-        foreach (var row in rows)
-            Console.WriteLine(row.ToJsonString());
-        return rows.Sum(r => r["errors"]!.GetValue<long>()) == 0 ? 0 : 1;
-    }
+        ];
+    });
 
     public static async Task<JsonObject> RunAsync(string name, string token, int connections, int warmupSeconds, int durationSeconds)
     {
@@ -101,11 +93,8 @@ public static class PaymentRun
         var paid = (await status.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString();
         if (paid != "paid")
             return Failed($"pre-order {id} reads {paid} after its payment");
-        return new Trip(true, checkoutMs, confirmMs, Storage(checkout), Storage(confirm), null);
+        return new Trip(true, checkoutMs, confirmMs, Drive.StorageRequests(checkout), Drive.StorageRequests(confirm), null);
     }
 
     static Trip Failed(string error) => new(false, 0, 0, 0, 0, error);
-
-    static int Storage(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("X-Storage-Requests", out var values) && int.TryParse(values.First(), out var n) ? n : -1;
 }
