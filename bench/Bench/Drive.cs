@@ -98,22 +98,26 @@ public static class Drive
                           $"storage requests {median} ({storage.Min()}–{storage.Max()}); {failed} failed");
         if (calls.FirstOrDefault(c => !c.Ok) is { } first)
             Console.Error.WriteLine($"  {name}: {failed} calls failed; the first: {first.Error}");
-        return new JsonObject
-        {
-            ["scenario"] = name,
-            ["driver"] = driver,
-            ["connections"] = workers,
-            ["requests"] = (long)calls.Length,
-            ["rps"] = Math.Round(ok.Length / elapsed, 1),
-            ["p50_ms"] = Math.Round(Percentile(latency, 0.5), 2),
-            ["p99_ms"] = Math.Round(Percentile(latency, 0.99), 2),
-            ["max_ms"] = Math.Round(latency.DefaultIfEmpty().Max(), 2),
-            ["errors"] = (long)failed,
-            ["storage_requests_per_request"] = median,
-            ["storage_requests_min"] = storage.Min(),
-            ["storage_requests_max"] = storage.Max(),
-        };
+        var row = Row(name, driver, workers, calls.Length, failed, elapsed, latency);
+        row["storage_requests_per_request"] = median;
+        row["storage_requests_min"] = storage.Min();
+        row["storage_requests_max"] = storage.Max();
+        return row;
     }
+
+    /// <summary>The figures every HTTP-driven row has: load, req/s of the successful calls, their latency percentiles and the errors.</summary>
+    public static JsonObject Row(string name, string driver, int workers, int calls, int failed, double seconds, double[] latency) => new()
+    {
+        ["scenario"] = name,
+        ["driver"] = driver,
+        ["connections"] = workers,
+        ["requests"] = (long)calls,
+        ["rps"] = Math.Round((calls - failed) / seconds, 1),
+        ["p50_ms"] = Math.Round(Percentile(latency, 0.5), 2),
+        ["p99_ms"] = Math.Round(Percentile(latency, 0.99), 2),
+        ["max_ms"] = Math.Round(latency.DefaultIfEmpty().Max(), 2),
+        ["errors"] = (long)failed,
+    };
 
     /// <summary>
     /// Scenarios run alone (<c>Bench payments</c>, <c>commerce</c>, <c>checkout</c>): a fresh in-memory Azurite and the

@@ -50,23 +50,14 @@ public static class PaymentRun
                           $"{checkoutStorage} + {confirmStorage}; {failed} failed");
         if (trips.FirstOrDefault(t => !t.Ok) is { } first)
             Console.Error.WriteLine($"  {name}: {failed} round trips failed; the first: {first.Error}");
-        return new JsonObject
-        {
-            ["scenario"] = name,
-            ["driver"] = "HTTP: create a pre-order (untimed), POST /pay/{id}/checkout, POST the sandbox checkout form, check the pre-order is paid",
-            ["connections"] = connections,
-            ["requests"] = (long)trips.Length,
-            ["rps"] = Math.Round(ok.Length / elapsed, 1),
-            ["p50_ms"] = Math.Round(Percentile(roundTrip, 0.5), 2),
-            ["p99_ms"] = Math.Round(Percentile(roundTrip, 0.99), 2),
-            ["max_ms"] = Math.Round(roundTrip.DefaultIfEmpty().Max(), 2),
-            ["checkout_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.CheckoutMs), 0.5), 2),
-            ["confirmation_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.ConfirmMs), 0.5), 2),
-            ["errors"] = (long)failed,
-            ["storage_requests_per_request"] = checkoutStorage + confirmStorage,
-            ["storage_requests_checkout"] = checkoutStorage,
-            ["storage_requests_confirmation"] = confirmStorage,
-        };
+        var row = Drive.Row(name, "HTTP: create a pre-order (untimed), POST /pay/{id}/checkout, POST the sandbox checkout form, check the pre-order is paid",
+            connections, trips.Length, failed, elapsed, roundTrip);
+        row["checkout_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.CheckoutMs), 0.5), 2);
+        row["confirmation_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.ConfirmMs), 0.5), 2);
+        row["storage_requests_per_request"] = checkoutStorage + confirmStorage;
+        row["storage_requests_checkout"] = checkoutStorage;
+        row["storage_requests_confirmation"] = confirmStorage;
+        return row;
     }
 
     static Task<(Trip[] Trips, double Seconds)> DriveAsync(HttpClient http, string token, int connections, TimeSpan duration) =>
