@@ -159,6 +159,9 @@ public static class BenchRun
             var commerceProduct = await CommerceRun.SeedProductAsync(smoke ? 500 : 3_000);
             rows.Add(await CommerceRun.RunAsync("commerce order preview", create: false, commerceToken, commerceProduct, warmup, duration));
             rows.Add(await CommerceRun.RunAsync("commerce order create", create: true, commerceToken, commerceProduct, warmup, duration));
+            // Checkout: the development seed's store creates orders (a new ecommerceOrderId each), creates one again and reads one.
+            foreach (var row in await CheckoutRun.RunAllAsync(warmup, duration))
+                rows.Add(row);
             rows.Add(await LedgerRun.RunAsync($"ledger: {Connections} spenders, one wallet", 1, Connections, warmup, duration));
             rows.Add(await LedgerRun.RunAsync($"ledger: {Connections} spenders, {Connections} wallets", Connections, Connections, warmup, duration));
             result["scenarios"] = rows;

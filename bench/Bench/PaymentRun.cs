@@ -18,23 +18,15 @@ public static class PaymentRun
     sealed record Trip(bool Ok, double CheckoutMs, double ConfirmMs, int CheckoutStorage, int ConfirmStorage, string? Error);
 
     /// <summary>Only this scenario, one customer and then 32 (<c>Bench payments</c>): for looking into the round trip itself.</summary>
-    public static async Task<int> RunAloneAsync(bool smoke)
+    public static Task<int> RunAloneAsync(bool smoke) => Drive.AloneAsync(async http =>
     {
-        Infra.EnsurePortsFree();
-        await using var infra = new Infra(Infra.FindRoot());
-        await infra.StartAzuriteAsync(null);
-        await infra.StartAppAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(Infra.AppUrl), Timeout = TimeSpan.FromSeconds(30) };
         var token = await BenchRun.Login(http);
-        var rows = new[]
-        {
+        return
+        [
             await RunAsync("sandbox intent round trip, 1 customer", token, 1, smoke ? 1 : 3, smoke ? 2 : 10),
             await RunAsync("sandbox intent round trip, 32 customers", token, 32, smoke ? 1 : 5, smoke ? 2 : 15),
-        };
-        foreach (var row in rows)
-            Console.WriteLine(row.ToJsonString());
-        return rows.Sum(r => r["errors"]!.GetValue<long>()) == 0 ? 0 : 1;
-    }
+        ];
+    });
 
     public static async Task<JsonObject> RunAsync(string name, string token, int connections, int warmupSeconds, int durationSeconds)
     {
@@ -58,23 +50,14 @@ public static class PaymentRun
                           $"{checkoutStorage} + {confirmStorage}; {failed} failed");
         if (trips.FirstOrDefault(t => !t.Ok) is { } first)
             Console.Error.WriteLine($"  {name}: {failed} round trips failed; the first: {first.Error}");
-        return new JsonObject
-        {
-            ["scenario"] = name,
-            ["driver"] = "HTTP: create a pre-order (untimed), POST /pay/{id}/checkout, POST the sandbox checkout form, check the pre-order is paid",
-            ["connections"] = connections,
-            ["requests"] = (long)trips.Length,
-            ["rps"] = Math.Round(ok.Length / elapsed, 1),
-            ["p50_ms"] = Math.Round(Percentile(roundTrip, 0.5), 2),
-            ["p99_ms"] = Math.Round(Percentile(roundTrip, 0.99), 2),
-            ["max_ms"] = Math.Round(roundTrip.DefaultIfEmpty().Max(), 2),
-            ["checkout_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.CheckoutMs), 0.5), 2),
-            ["confirmation_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.ConfirmMs), 0.5), 2),
-            ["errors"] = (long)failed,
-            ["storage_requests_per_request"] = checkoutStorage + confirmStorage,
-            ["storage_requests_checkout"] = checkoutStorage,
-            ["storage_requests_confirmation"] = confirmStorage,
-        };
+        var row = Drive.Row(name, "HTTP: create a pre-order (untimed), POST /pay/{id}/checkout, POST the sandbox checkout form, check the pre-order is paid",
+            connections, trips.Length, failed, elapsed, roundTrip);
+        row["checkout_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.CheckoutMs), 0.5), 2);
+        row["confirmation_p50_ms"] = Math.Round(Percentile(ok.Select(t => t.ConfirmMs), 0.5), 2);
+        row["storage_requests_per_request"] = checkoutStorage + confirmStorage;
+        row["storage_requests_checkout"] = checkoutStorage;
+        row["storage_requests_confirmation"] = confirmStorage;
+        return row;
     }
 
     static Task<(Trip[] Trips, double Seconds)> DriveAsync(HttpClient http, string token, int connections, TimeSpan duration) =>
@@ -101,11 +84,8 @@ public static class PaymentRun
         var paid = (await status.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString();
         if (paid != "paid")
             return Failed($"pre-order {id} reads {paid} after its payment");
-        return new Trip(true, checkoutMs, confirmMs, Storage(checkout), Storage(confirm), null);
+        return new Trip(true, checkoutMs, confirmMs, Drive.StorageRequests(checkout), Drive.StorageRequests(confirm), null);
     }
 
     static Trip Failed(string error) => new(false, 0, 0, 0, 0, error);
-
-    static int Storage(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("X-Storage-Requests", out var values) && int.TryParse(values.First(), out var n) ? n : -1;
 }

@@ -13,6 +13,7 @@ try
         "payments" => await PaymentRun.RunAloneAsync(smoke),
         "upload" => await UploadRun.RunAloneAsync(smoke),
         "commerce" => await CommerceRun.RunAloneAsync(smoke),
+        "checkout" => await CheckoutRun.RunAloneAsync(smoke),
         _ => Usage(),
     };
 }
@@ -25,6 +26,6 @@ catch (Exception e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose] | Bench checkout [--smoke] [--verbose]");
     return 2;
 }
