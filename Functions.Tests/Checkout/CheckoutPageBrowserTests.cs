@@ -203,6 +203,8 @@ public sealed class CheckoutPageBrowserTests(CheckoutPageBrowserFactory app, Hea
         Assert.Equal("Thank you! Your transfer is waiting for confirmation.", Page.FindElement(By.Id("message")).Text);
         Assert.False(Page.FindElement(By.Id("ways")).Displayed);
         Assert.False(Page.FindElement(By.Id("pay")).Displayed);
+        // The transfer is on its way: back to the store is its success page now, not its cancel page.
+        Assert.Equal(app.SuccessUrl(ecommerceOrderId), Page.FindElement(By.Id("back")).GetAttribute("href"));
 
         var order = await OrderAsync(id);
         Assert.Equal("on-hold", order.GetProperty("paymentStatus").GetString());
@@ -217,8 +219,39 @@ public sealed class CheckoutPageBrowserTests(CheckoutPageBrowserFactory app, Hea
         Open(token);
         Assert.Equal("on-hold", Status());
         Assert.False(Page.FindElement(By.Id("ways")).Displayed);
+        Assert.Equal(app.SuccessUrl(ecommerceOrderId), Page.FindElement(By.Id("back")).GetAttribute("href"));
         Assert.Equal(new Uri(app.PageUrl(token)), new Uri(Page.Url));
         AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task A_transfer_the_app_refuses_says_why_and_the_message_stays_while_the_page_keeps_polling()
+    {
+        var ecommerceOrderId = NewId();
+        var (id, token) = await CreateOrderAsync(ecommerceOrderId);
+        Open(token);
+
+        var wallet = Page.FindElement(By.CssSelector(".wallet[data-protocol='ETHEREUM']"));
+        wallet.FindElement(By.ClassName("hash")).SendKeys("not a hash!");
+        wallet.FindElement(By.ClassName("sent")).Click();
+
+        const string why = "'transactionHash' must be 8 to 200 letters and digits.";
+        browser.WaitFor(d => d.FindElement(By.Id("message")).Text == why, "the reason the transfer was refused");
+        // Two more polls of the (unchanged) status have been answered: neither took the message away.
+        var polls = StatusPolls();
+        browser.WaitFor(_ => StatusPolls() >= polls + 2, "two more polls of the status");
+        Assert.Equal(why, Page.FindElement(By.Id("message")).Text);
+        Assert.Equal("pending", Status());
+        Assert.True(Page.FindElement(By.Id("ways")).Displayed);
+        Assert.True(wallet.FindElement(By.ClassName("sent")).Enabled);
+        Assert.True(StillTheSamePage(), "the page was reloaded");
+
+        Assert.Equal("pending", (await OrderAsync(id)).GetProperty("paymentStatus").GetString());
+        Assert.Empty(await app.CallbacksAsync(app.StoreA, id));
+        // The browser logs the refused request (400) itself; nothing else is in the console.
+        var errors = browser.ConsoleLog().Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message)
+            .Where(m => !m.Contains("/transfer - Failed to load resource: the server responded with a status of 400", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Count == 0, "The browser console has errors:\n" + string.Join("\n", errors));
     }
 
     [Fact]
@@ -310,6 +343,10 @@ public sealed class CheckoutPageBrowserTests(CheckoutPageBrowserFactory app, Hea
             "the page's script to start");
         Script<object>("window.openedByTheTest = true; return null;");
     }
+
+    /// <summary>How many requests for the order's status the page has completed.</summary>
+    private long StatusPolls() =>
+        Script<long>("return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/status')).length;");
 
     /// <summary>A reload or a navigation would have lost the mark <see cref="Open"/> set.</summary>
     private bool StillTheSamePage() => Script<bool>("return window.openedByTheTest === true;");
