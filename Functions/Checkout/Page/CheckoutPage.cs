@@ -116,7 +116,7 @@ public static class CheckoutPage
               <p>Status: <strong id="status" data-status="{{E(status)}}">{{E(status)}}</strong></p>
               <div id="ways">{{gateway}}{{crypto}}</div>
               <p id="message" role="status"></p>
-              {{(order.CancelReturnUrl is null ? "" : $"""<p><a id="back" href="{E(order.CancelReturnUrl)}">Back to the store</a></p>""")}}
+              {{(order.CancelReturnUrl is null && order.SuccessReturnUrl is null ? "" : $"""<p id="back-line"{(BackUrl(order, status) is null ? " hidden" : "")}><a id="back" href="{E(BackUrl(order, status))}">Back to the store</a></p>""")}}
             </main>
             """;
         var script = $$"""
@@ -127,7 +127,11 @@ public static class CheckoutPage
             const ways = document.getElementById('ways');
             const message = document.getElementById('message');
             const payButton = document.getElementById('pay');
+            const back = document.getElementById('back');
             let settled = false;
+            let shown = null;
+            // Bumped by every answer the page acts on, so a poll sent before it cannot bring back an older status.
+            let generation = 0;
             const texts = {
               pending: '', failed: 'The payment failed. You can try again.',
               'on-hold': 'Thank you! Your transfer is waiting for confirmation.',
@@ -137,8 +141,15 @@ public static class CheckoutPage
               if (settled) return;
               statusEl.textContent = status;
               statusEl.dataset.status = status;
-              message.textContent = texts[status] || '';
+              // A new status brings its own message; polls of the same status keep what the page last said (an error).
+              if (status !== shown) { message.textContent = texts[status] || ''; shown = status; }
               ways.hidden = !(status === 'pending' || status === 'failed');
+              if (back) {
+                // A customer whose payment is on its way or done goes back to the success page, never the cancel page.
+                const to = status === 'on-hold' || status === 'confirmed' ? main.dataset.success : main.dataset.cancel;
+                if (to) back.href = to;
+                back.parentElement.hidden = !to;
+              }
               if (status === 'confirmed' || status === 'cancelled') {
                 settled = true;
                 clearInterval(polling);
@@ -147,9 +158,10 @@ public static class CheckoutPage
               }
             }
             async function refresh() {
+              const asked = generation;
               try {
                 const response = await fetch(base + '/status', { cache: 'no-store' });
-                if (response.ok) { const body = await response.json(); show(body.status, body.redirectUrl); }
+                if (response.ok) { const body = await response.json(); if (asked === generation) show(body.status, body.redirectUrl); }
               } catch (e) { /* offline for a moment: the next poll tries again */ }
             }
             async function post(path, body) {
@@ -175,7 +187,9 @@ public static class CheckoutPage
                 button.disabled = true;
                 const result = await post('/transfer', { protocol: wallet.dataset.protocol, transactionHash: hash || null });
                 button.disabled = false;
-                if (result.ok) show(result.body.status, null); else message.textContent = result.body.message || 'Could not record the transfer.';
+                generation++;
+                if (result.ok) show(result.body.status, null);
+                else { message.textContent = result.body.message || 'Could not record the transfer.'; refresh(); }
               });
             }
             const polling = setInterval(refresh, 2000);
@@ -241,6 +255,10 @@ public static class CheckoutPage
             ? TypedResults.Ok(new CheckoutPageStatus(updated.EffectiveStatus(time.GetUtcNow()), null))
             : NotPayable(updated ?? order, time);
     }
+
+    /// <summary>Where "Back to the store" goes: the success page once the payment is on its way or done, else the cancel page.</summary>
+    private static string? BackUrl(CheckoutOrder order, string status) =>
+        status is PaymentStatus.OnHold or PaymentStatus.Confirmed ? order.SuccessReturnUrl : order.CancelReturnUrl;
 
     private static bool IsPayable(CheckoutOrder order, TimeProvider time) =>
         order.EffectiveStatus(time.GetUtcNow()) is PaymentStatus.Pending or PaymentStatus.Failed;
