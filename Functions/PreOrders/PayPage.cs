@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using Serverless.Platform.Http;
 using Serverless.Platform.Payments;
 
@@ -17,14 +16,10 @@ public static class PayPage
     {
         var (orders, settings, intents, time, context) = services;
         var order = await orders.FindPublicAsync(id, context.RequestAborted);
-        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        context.Response.Headers.ContentSecurityPolicy =
-            $"default-src 'none'; img-src data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        var nonce = HostedPages.Secure(context);
         if (order is null)
-            return Results.Content(Layout(nonce, "Payment not found", "<h1>Payment not found</h1><p>This payment link is not valid.</p>", ""),
-                "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
+            return Layout(nonce, "Payment not found", "<main><h1>Payment not found</h1><p>This payment link is not valid.</p></main>", "",
+                StatusCodes.Status404NotFound);
 
         var now = time.GetUtcNow();
         var status = order.EffectiveStatus(now);
@@ -106,31 +101,15 @@ public static class PayPage
             tick();
             show(statusEl.dataset.status);
             """;
-        return Results.Content(Layout(nonce, $"Pay {amount} {order.Currency}", body, script), "text/html; charset=utf-8");
+        return Layout(nonce, $"Pay {amount} {order.Currency}", body, script);
     }
 
-    private static string Layout(string nonce, string title, string body, string script) => $$"""
-        <!doctype html>
-        <html lang="en">
-        <head>
-          <meta charset="utf-8">
-          <meta name="viewport" content="width=device-width, initial-scale=1">
-          <title>{{WebUtility.HtmlEncode(title)}}</title>
-          <style nonce="{{nonce}}">
-            body { font-family: system-ui, sans-serif; margin: 0; background: #f5f6f8; color: #1d2330; }
-            main { max-width: 420px; margin: 2rem auto; background: #fff; border-radius: 12px; padding: 1.5rem 2rem; box-shadow: 0 2px 12px #0001; text-align: center; }
-            button { font-size: 1.1rem; padding: .7rem 1.6rem; border: 0; border-radius: 8px; background: #1f6feb; color: #fff; cursor: pointer; }
-            button:disabled { opacity: .6; }
-            .note { color: #666; font-size: .85rem; }
-            [data-status=paid] { color: #1a7f37; } [data-status=expired], [data-status=cancelled] { color: #b42318; }
-          </style>
-        </head>
-        <body>
-        {{body}}
-        <script nonce="{{nonce}}">
-        {{script}}
-        </script>
-        </body>
-        </html>
+    private const string Style = """
+        main { max-width: 420px; text-align: center; }
+        button { font-size: 1.1rem; padding: .7rem 1.6rem; }
+        [data-status=paid] { color: #1a7f37; } [data-status=expired], [data-status=cancelled] { color: #b42318; }
         """;
+
+    private static IResult Layout(string nonce, string title, string body, string script, int statusCode = StatusCodes.Status200OK) =>
+        HostedPages.Html(nonce, title, Style, body, script, statusCode);
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -60,17 +59,12 @@ public static class CheckoutPage
     public static async Task<IResult> Render(string sessionToken, [AsParameters] CheckoutPageServices services)
     {
         var (orders, stores, settings, intents, time, context) = services;
-        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        context.Response.Headers.ContentSecurityPolicy =
-            $"default-src 'none'; img-src data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        var nonce = HostedPages.Secure(context);
         var order = await orders.FindBySessionAsync(sessionToken, context.RequestAborted);
         var store = order is null ? null : await stores.FindAsync(order.StoreId, context.RequestAborted);
         if (order is null || store is null)
-            return Results.Content(Layout(nonce, "Checkout not found",
-                    "<main><h1>Checkout not found</h1><p>This checkout link is not valid, or it has expired.</p></main>", ""),
-                "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
+            return Layout(nonce, "Checkout not found",
+                    "<main><h1>Checkout not found</h1><p>This checkout link is not valid, or it has expired.</p></main>", "", StatusCodes.Status404NotFound);
 
         var now = time.GetUtcNow();
         var status = order.EffectiveStatus(now);
@@ -195,7 +189,7 @@ public static class CheckoutPage
             const polling = setInterval(refresh, 2000);
             show(statusEl.dataset.status, null);
             """;
-        return Results.Content(Layout(nonce, $"Checkout: order {order.EcommerceOrderId}", body, script), "text/html; charset=utf-8");
+        return Layout(nonce, $"Checkout: order {order.EcommerceOrderId}", body, script);
     }
 
     public static async Task<Results<Ok<CheckoutPageStatus>, ErrorResult>> Status(string sessionToken, [AsParameters] CheckoutPageServices services)
@@ -274,31 +268,16 @@ public static class CheckoutPage
     private static string Money(long minor, string currency) =>
         Currencies.FromMinor(minor, currency).ToString("N" + Currencies.MinorDigits(currency), CultureInfo.InvariantCulture);
 
-    private static string Layout(string nonce, string title, string body, string script) => $$"""
-        <!doctype html>
-        <html lang="en">
-        <head>
-          <meta charset="utf-8">
-          <meta name="viewport" content="width=device-width, initial-scale=1">
-          <title>{{WebUtility.HtmlEncode(title)}}</title>
-          <style nonce="{{nonce}}">
-            body { font-family: system-ui, sans-serif; margin: 0; background: #f5f6f8; color: #1d2330; }
-            main { max-width: 480px; margin: 2rem auto; background: #fff; border-radius: 12px; padding: 1.5rem 2rem; box-shadow: 0 2px 12px #0001; }
-            .store { color: #555; margin: 0; } h1 { margin-top: .3rem; } .due { font-size: 1.2rem; }
-            section { border-top: 1px solid #e4e6eb; margin-top: 1rem; padding-top: .5rem; }
-            .wallet { margin: 1rem 0; } code { word-break: break-all; }
-            button { font-size: 1rem; padding: .6rem 1.4rem; border: 0; border-radius: 8px; background: #1f6feb; color: #fff; cursor: pointer; }
-            button:disabled { opacity: .6; } input { width: 100%; box-sizing: border-box; margin: .3rem 0 .6rem; padding: .4rem; }
-            .note { color: #666; font-size: .85rem; }
-            [data-status=confirmed] { color: #1a7f37; } [data-status=cancelled], [data-status=failed] { color: #b42318; }
-          </style>
-        </head>
-        <body>
-        {{body}}
-        <script nonce="{{nonce}}">
-        {{script}}
-        </script>
-        </body>
-        </html>
+    private const string Style = """
+        main { max-width: 480px; }
+        .store { color: #555; margin: 0; } h1 { margin-top: .3rem; } .due { font-size: 1.2rem; }
+        section { border-top: 1px solid #e4e6eb; margin-top: 1rem; padding-top: .5rem; }
+        .wallet { margin: 1rem 0; } code { word-break: break-all; }
+        button { font-size: 1rem; padding: .6rem 1.4rem; }
+        input { width: 100%; box-sizing: border-box; margin: .3rem 0 .6rem; padding: .4rem; }
+        [data-status=confirmed] { color: #1a7f37; } [data-status=cancelled], [data-status=failed] { color: #b42318; }
         """;
+
+    private static IResult Layout(string nonce, string title, string body, string script, int statusCode = StatusCodes.Status200OK) =>
+        HostedPages.Html(nonce, title, Style, body, script, statusCode);
 }
