@@ -111,7 +111,11 @@ public static class PlatformRegistration
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             o.ForwardLimit = 1;
         });
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>());
+        services.AddOpenApi("v1", o =>
+        {
+            o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>();
+            o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
+        });
         services.AddWebhooks(configuration);
 
         AddTelemetry(builder);

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -57,5 +58,30 @@ public sealed class OpenApiOperationSecurity : IOpenApiOperationTransformer
         var scheme = metadata.OfType<OpenApiSecurityName>().LastOrDefault()?.Name ?? "Bearer";
         operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] }];
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Schema names that stay unique across surfaces: a type whose name another type of the app also has (a
+/// <c>LoginResponse</c> of pre-orders and one of print) is named with its surface first (<c>PreOrdersLoginResponse</c>,
+/// <c>PrintLoginResponse</c>), so one schema never stands for two shapes. Other names are the default ones.
+/// </summary>
+public static class OpenApiSchemaNames
+{
+    private static readonly HashSet<string> Shared = typeof(OpenApiSchemaNames).Assembly.GetTypes()
+        .Where(t => t.IsPublic && t.Namespace?.StartsWith("Serverless.", StringComparison.Ordinal) == true)
+        .GroupBy(t => t.Name, StringComparer.Ordinal)
+        .Where(g => g.Count() > 1)
+        .Select(g => g.Key)
+        .ToHashSet(StringComparer.Ordinal);
+
+    public static string? Create(JsonTypeInfo type)
+    {
+        var name = OpenApiOptions.CreateDefaultSchemaReferenceId(type);
+        if (name is null || !Shared.Contains(type.Type.Name))
+            return name;
+        // Serverless.PreOrders.LoginResponse → PreOrders; Serverless.Print.Accounts.LoginResponse → Print.
+        var surface = type.Type.Namespace!["Serverless.".Length..].Split('.')[0];
+        return surface + name;
     }
 }

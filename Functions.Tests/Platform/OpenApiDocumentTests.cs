@@ -1,0 +1,36 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Platform;
+
+public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<PlatformFactory>
+{
+    private async Task<JsonElement> DocumentAsync() => await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+    [Fact]
+    public async Task Two_surfaces_types_of_one_name_are_two_schemas_each_with_its_own_shape()
+    {
+        var schemas = (await DocumentAsync()).GetProperty("components").GetProperty("schemas");
+        Assert.False(schemas.TryGetProperty("LoginResponse", out _));
+        Assert.False(schemas.TryGetProperty("LoginRequest", out _));
+        string[] Properties(string schema) => schemas.GetProperty(schema).GetProperty("properties").EnumerateObject().Select(p => p.Name).Order().ToArray();
+        Assert.Equal(["expires_in", "token"], Properties("PreOrdersLoginResponse"));
+        Assert.Equal(["role", "token", "username"], Properties("PrintLoginResponse"));
+        Assert.Contains("username", Properties("PreOrdersLoginRequest"));
+        Assert.Contains("username", Properties("PrintLoginRequest"));
+    }
+
+    [Fact]
+    public async Task Operations_that_take_a_bearer_token_say_so_and_anonymous_ones_do_not()
+    {
+        var paths = (await DocumentAsync()).GetProperty("paths");
+        string[] Security(string path, string method) => paths.GetProperty(path).GetProperty(method).TryGetProperty("security", out var security)
+            ? security.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToArray()
+            : [];
+        Assert.Equal(["Bearer"], Security("/platform/me", "get"));
+        Assert.Equal(["Bearer"], Security("/api/pre-orders", "post"));
+        Assert.Empty(Security("/platform/auth/token", "post"));
+        Assert.Empty(Security("/health", "get"));
+    }
+}
