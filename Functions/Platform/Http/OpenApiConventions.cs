@@ -15,6 +15,9 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
             Version = "v1",
             Description = "Pre-orders, e-cards, commerce orders, checkout and print-shop APIs on one platform.",
         };
+        // Server URLs without a trailing slash: paths start with one.
+        foreach (var server in document.Servers ?? [])
+            server.Url = server.Url?.TrimEnd('/');
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
         document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
@@ -44,7 +47,7 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
 public sealed record OpenApiSecurityName(string Name);
 
 /// <summary>
-/// Each operation's security as its endpoint requires it: none when anonymous, the scheme its metadata names, else
+/// Each operation's security as its endpoint requires it: none (an empty list) when anonymous, the scheme its metadata names, else
 /// the bearer token.
 /// </summary>
 public sealed class OpenApiOperationSecurity : IOpenApiOperationTransformer
@@ -54,7 +57,11 @@ public sealed class OpenApiOperationSecurity : IOpenApiOperationTransformer
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         if (metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any()
             || !metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any())
+        {
+            // Said explicitly: this operation takes no credentials (or takes them in its body, as client credentials do).
+            operation.Security = [];
             return Task.CompletedTask;
+        }
         var scheme = metadata.OfType<OpenApiSecurityName>().LastOrDefault()?.Name ?? "Bearer";
         operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] }];
         return Task.CompletedTask;

@@ -89,9 +89,9 @@ public static class ReferralsApi
     {
         var referral = app.MapGroup("/referral").WithTags("Print-shop referrals").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        referral.MapGet("/summary", Summary).WithName("PrintReferralSummary");
-        referral.MapGet("/history", History).WithName("PrintReferralHistory");
-        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite").WithIdempotency();
+        referral.MapGet("/summary", Summary).WithName("PrintReferralSummary").WithSummary("The customer's referral statistics");
+        referral.MapGet("/history", History).WithName("PrintReferralHistory").WithSummary("The customer's referral history, newest first");
+        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite").WithSummary("Invite someone by email with the customer's referral link").WithIdempotency();
     }
 
     public static async Task<Ok<ReferralSummaryResponse>> Summary(PrintSession session, Referrals referrals, CancellationToken cancellationToken) =>
