@@ -32,5 +32,26 @@ public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<Pl
         Assert.Equal(["Bearer"], Security("/api/pre-orders", "post"));
         Assert.Empty(Security("/platform/auth/token", "post"));
         Assert.Empty(Security("/health", "get"));
+        // Print's signed-in endpoints take the bearer token or the sign-in cookie (with CSRF on writes).
+        Assert.Equal(["Bearer", "PrintCookie"], Security("/profile", "get"));
+        Assert.Equal(["Bearer", "PrintCookie"], Security("/wallet/withdraw", "post"));
+        var document = await DocumentAsync();
+        var cookie = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("PrintCookie");
+        Assert.Equal("cookie", cookie.GetProperty("in").GetString());
+        Assert.Contains("X-CSRF-Token", cookie.GetProperty("description").GetString());
+        // An anonymous operation says so with an empty list, rather than leaving its security unsaid.
+        Assert.Equal(0, paths.GetProperty("/health").GetProperty("get").GetProperty("security").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Every_operation_has_a_summary()
+    {
+        var paths = (await DocumentAsync()).GetProperty("paths");
+        var missing = paths.EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(op => (Name: $"{op.Name.ToUpperInvariant()} {path.Name}", Op: op.Value)))
+            .Where(o => !o.Op.TryGetProperty("summary", out var summary) || string.IsNullOrWhiteSpace(summary.GetString()))
+            .Select(o => o.Name)
+            .ToList();
+        Assert.Empty(missing);
     }
 }

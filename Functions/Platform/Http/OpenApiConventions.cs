@@ -20,7 +20,7 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
             server.Url = server.Url?.TrimEnd('/');
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-        document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+        document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
         {
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
@@ -34,15 +34,25 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
             Name = "x-api-key",
             Description = "A checkout store's API key, issued by the platform admin.",
         };
+        document.Components.SecuritySchemes[CookieScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Cookie,
+            Name = "token",
+            Description = "The print shop's HttpOnly sign-in cookie, set by POST /login. A cookie-authenticated POST, PUT or DELETE " +
+                          "must also send X-CSRF-Token from GET /csrf-token.",
+        };
         return Task.CompletedTask;
     }
 
+    public const string BearerScheme = "Bearer";
     public const string ApiKeyScheme = "StoreApiKey";
+    public const string CookieScheme = "PrintCookie";
 }
 
 /// <summary>
-/// Endpoint metadata naming the OpenAPI security scheme an endpoint's callers present, for endpoints that take no
-/// bearer token (<see cref="OpenApiConventions.ApiKeyScheme"/>: the checkout stores' <c>x-api-key</c>).
+/// Endpoint metadata naming an OpenAPI security scheme an endpoint's callers may present, for endpoints that take
+/// more or other than the bearer token: the checkout stores' <c>x-api-key</c>, the print shop's cookie or bearer.
 /// </summary>
 public sealed record OpenApiSecurityName(string Name);
 
@@ -62,8 +72,11 @@ public sealed class OpenApiOperationSecurity : IOpenApiOperationTransformer
             operation.Security = [];
             return Task.CompletedTask;
         }
-        var scheme = metadata.OfType<OpenApiSecurityName>().LastOrDefault()?.Name ?? "Bearer";
-        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] }];
+        // Each named scheme is an alternative (one requirement each); without a name, the bearer token.
+        var schemes = metadata.OfType<OpenApiSecurityName>().Select(n => n.Name).Distinct().DefaultIfEmpty(OpenApiConventions.BearerScheme);
+        operation.Security = schemes
+            .Select(scheme => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] })
+            .ToList();
         return Task.CompletedTask;
     }
 }

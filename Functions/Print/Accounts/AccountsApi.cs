@@ -39,7 +39,7 @@ public static partial class AccountsApi
         session.MapPost("/logout", Logout).WithName("PrintLogout").WithSummary("Sign out: clear the sign-in cookie");
 
         var profile = app.MapGroup("/profile").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         profile.MapGet("/", GetProfile).WithName("PrintGetProfile").WithSummary("The signed-in account's profile");
         profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile").WithSummary("Change the profile (a password change needs the current password)").WithDescription(UpdateProfileDescription);
         profile.MapDelete("/", DeleteProfile).WithName("PrintDeleteProfile").WithSummary("Delete the account (needs the password)");

@@ -24,7 +24,7 @@ public static class PrintPaymentsApi
     public static void MapPrintPayments(this IEndpointRouteBuilder app)
     {
         var customer = app.MapGroup("").WithTags("Print-shop payments").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         customer.MapPost("/create-payment-order", Create).WithName("PrintCreatePaymentOrder").WithIdempotency()
             .WithSummary("Create a payment order: from the wallet, through Razorpay, or both (hybrid)");
         customer.MapGet("/payment-order/{orderId}/status", Status).WithName("PrintPaymentOrderStatus")
