@@ -54,4 +54,17 @@ public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<Pl
             .ToList();
         Assert.Empty(missing);
     }
+
+    [Fact]
+    public async Task The_api_reference_titles_operations_by_summary_offers_every_scheme_and_shows_no_vendor_buttons()
+    {
+        var page = await app.CreateClient().GetStringAsync("/docs/");
+        Assert.Contains("\"operationTitleSource\":\"summary\"", page);
+        Assert.Contains("\"hideClientButton\":true", page);
+        Assert.Contains("\"showDeveloperTools\":\"never\"", page);
+        Assert.Contains("\"agent\":{\"disabled\":true", page);
+        Assert.Contains("\"mcp\":{\"disabled\":true", page);
+        Assert.Contains("StoreApiKey", page);
+        Assert.Contains("\"preferredSecurityScheme\":[\"Bearer\"]", page);
+    }
 }
