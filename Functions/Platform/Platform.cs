@@ -113,7 +113,8 @@ public static class PlatformRegistration
         });
         services.AddOpenApi("v1", o =>
         {
-            o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>();
+            o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>()
+                .AddOperationTransformer<OpenApiIdempotencyHeader>().AddSchemaTransformer<OpenApiOmittedWhenNull>();
             o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
         });
         services.AddWebhooks(configuration);
