@@ -82,4 +82,18 @@ public sealed class StartupTests
         Assert.Contains("Payments__Gateway 'paypall' is not configured", output);
         Assert.DoesNotContain("   at ", output);
     }
+
+    [Fact]
+    public async Task With_any_origin_allowed_in_production_the_app_says_what_to_set_and_exits()
+    {
+        var (exitCode, output) = await StartAsync(new()
+        {
+            ["AzureWebJobsStorage"] = Azurite.Unreachable(), ["Jwt__SigningKey"] = PlatformFactory.SigningKey,
+            ["EMAIL_FROM"] = "Test <no-reply@example.test>", ["Cors__AllowedOrigins"] = "*",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Cannot start: Cors__AllowedOrigins must list the browser apps' origins in Production", output);
+        Assert.DoesNotContain("   at ", output);
+    }
 }
