@@ -70,7 +70,9 @@ public sealed class CorsTests(CorsFactory app) : IClassFixture<CorsFactory>
         Assert.Equal([CorsFactory.Shop], Values(response, "Access-Control-Allow-Origin"));
         Assert.Equal(["true"], Values(response, "Access-Control-Allow-Credentials"));
         Assert.Contains("POST", Values(response, "Access-Control-Allow-Methods"));
-        Assert.Equal(["content-type", "idempotency-key", "x-api-key"], Values(response, "Access-Control-Allow-Headers").Select(h => h.ToLowerInvariant()).Order());
+        var allowed = Values(response, "Access-Control-Allow-Headers").Select(h => h.ToLowerInvariant()).ToList();
+        Assert.Equal(["authorization", "content-type", "csrf-token", "idempotency-key", "x-api-key", "x-csrf-token", "x-xsrf-token", "xsrf-token"],
+            allowed.Order());
     }
 
     [Fact]
