@@ -87,4 +87,20 @@ public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<Pl
         Assert.False(list.TryGetProperty("parameters", out var parameters)
                      && parameters.EnumerateArray().Any(p => p.GetProperty("name").GetString() == "Idempotency-Key"));
     }
+
+    [Fact]
+    public async Task Token_endpoints_document_their_form_and_oauth_errors_and_pages_their_html()
+    {
+        var paths = (await DocumentAsync()).GetProperty("paths");
+        foreach (var path in new[] { "/connect/token", "/auth/token" })
+        {
+            var token = paths.GetProperty(path).GetProperty("post");
+            var form = token.GetProperty("requestBody").GetProperty("content").GetProperty("application/x-www-form-urlencoded");
+            Assert.True(form.TryGetProperty("schema", out _));
+            Assert.True(token.GetProperty("responses").TryGetProperty("400", out _));
+            Assert.True(token.GetProperty("responses").TryGetProperty("401", out _));
+        }
+        foreach (var page in new[] { "/pay/{id}", "/checkout/{sessionToken}", "/delete-data" })
+            Assert.True(paths.GetProperty(page).GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/html", out _), page);
+    }
 }

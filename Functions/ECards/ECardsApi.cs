@@ -25,7 +25,7 @@ public static partial class ECardsApi
     public static void MapECards(this IEndpointRouteBuilder app)
     {
         app.MapPost("/connect/token", Token).WithName("ECardsToken").WithSummary("Get an access token with the partner's client credentials (OAuth 2.0 client_credentials)").WithTags("E-cards").WithErrorShape(OAuthErrorShape.Instance)
-            .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth).DisableAntiforgery();
+            .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth).DisableAntiforgery().AcceptsClientCredentials();
 
         var v1 = app.MapGroup("/v1").WithTags("E-cards").WithErrorShape(ECardErrorShape.Instance);
         var partner = v1.MapGroup("").RequireAuthorization(PartnerPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);

@@ -116,7 +116,8 @@ public static class PlatformRegistration
         services.AddOpenApi("v1", o =>
         {
             o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>()
-                .AddOperationTransformer<OpenApiIdempotencyHeader>().AddSchemaTransformer<OpenApiOmittedWhenNull>();
+                .AddOperationTransformer<OpenApiIdempotencyHeader>().AddOperationTransformer<OpenApiClientCredentialsForm>()
+                .AddSchemaTransformer<OpenApiOmittedWhenNull>();
             o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
         });
         services.AddWebhooks(configuration);

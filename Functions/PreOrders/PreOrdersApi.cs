@@ -35,7 +35,7 @@ public static partial class PreOrdersApi
 
         var pay = app.MapGroup("/pay").WithTags("Pre-order payment page").WithErrorShape(PreOrderErrorShape.Instance).AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
-        pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage").WithSummary("The payment page a pre-order's QR code opens (HTML)");
+        pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage").WithSummary("The payment page a pre-order's QR code opens (HTML)").ProducesHtml();
         pay.MapGet("/{id}/status", PayStatus).WithName("PreOrderPayStatus").WithSummary("A pre-order's status as its payment page shows it");
         pay.MapPost("/{id}/checkout", Checkout).WithName("PreOrderPayCheckout")
             .WithSummary("Open (or join) the pre-order's payment and get where the customer pays it")

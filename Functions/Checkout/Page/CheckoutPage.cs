@@ -44,7 +44,7 @@ public static class CheckoutPage
     {
         var page = app.MapGroup("/checkout").WithTags("Checkout page").WithErrorShape(CheckoutErrorShape.Instance).AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
-        page.MapGet("/{sessionToken}", Render).WithName("CheckoutPage")
+        page.MapGet("/{sessionToken}", Render).WithName("CheckoutPage").ProducesHtml()
             .WithSummary("The hosted checkout page of the order a sessionToken names (HTML)");
         page.MapGet("/{sessionToken}/status", Status).WithName("CheckoutPageStatus")
             .WithSummary("The order's status as the page shows it, and where the customer goes once it is settled");

@@ -31,7 +31,7 @@ public static class CommerceIdentityApi
         auth.MapPost("/refresh-token", RefreshToken).WithName("CommerceRefreshToken").WithSummary("Exchange a refresh token for a new token pair")
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
         auth.MapPost("/token", Token).WithName("CommerceToken").WithSummary("Integration access token (OAuth 2.0 client credentials)")
-            .RequireRateLimiting(RateLimitPolicies.Auth).WithErrorShape(OAuthErrorShape.Instance).DisableAntiforgery();
+            .RequireRateLimiting(RateLimitPolicies.Auth).WithErrorShape(OAuthErrorShape.Instance).DisableAntiforgery().AcceptsClientCredentials();
 
         var admin = app.MapCommerceGroup("/admin/companies/{companyId}", Tag, CommerceRoles.Administrators);
         admin.MapPost("/users", CreateUser).WithName("CommerceCreateUser").WithSummary("Create an account of the company");

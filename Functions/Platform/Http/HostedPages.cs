@@ -9,6 +9,13 @@ namespace Serverless.Platform.Http;
 /// </summary>
 public static class HostedPages
 {
+    /// <summary>Documents a page: it answers <c>text/html</c>, also its 404 page when it has one.</summary>
+    public static RouteHandlerBuilder ProducesHtml(this RouteHandlerBuilder builder, bool notFoundPage = true)
+    {
+        builder.Produces<string>(StatusCodes.Status200OK, "text/html");
+        return notFoundPage ? builder.Produces<string>(StatusCodes.Status404NotFound, "text/html") : builder;
+    }
+
     /// <summary>Sets the page's security headers and returns the nonce its inline style and script must carry.</summary>
     public static string Secure(HttpContext context)
     {

@@ -65,6 +65,69 @@ public sealed record ClientCredentials(string ClientId, string Secret)
         form.TryGetValue(name, out var values) && values.Count == 1 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
 }
 
+/// <summary>The OAuth 2.0 error body, as the OpenAPI document shows it.</summary>
+public sealed record OAuthErrorBody(
+    [property: System.Text.Json.Serialization.JsonPropertyName("error")] string Error,
+    [property: System.Text.Json.Serialization.JsonPropertyName("error_description")] string ErrorDescription);
+
+/// <summary>Endpoint metadata of a token endpoint that reads a client-credentials form.</summary>
+public sealed class ClientCredentialsBody
+{
+    public static readonly ClientCredentialsBody Instance = new();
+}
+
+public static class ClientCredentialsEndpoints
+{
+    /// <summary>
+    /// Documents a token endpoint: a form body (<c>grant_type=client_credentials</c>, the credentials in it or in a
+    /// Basic header) and OAuth errors (400 invalid_request / unsupported_grant_type, 401 invalid_client). Metadata
+    /// only: the endpoint itself answers any other content type with its own OAuth error, not a 415.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsClientCredentials(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(ClientCredentialsBody.Instance)
+            .Produces<OAuthErrorBody>(StatusCodes.Status400BadRequest).Produces<OAuthErrorBody>(StatusCodes.Status401Unauthorized);
+}
+
+/// <summary>The form body of client-credentials token endpoints, in the OpenAPI document.</summary>
+public sealed class OpenApiClientCredentialsForm : Microsoft.AspNetCore.OpenApi.IOpenApiOperationTransformer
+{
+    public Task TransformAsync(Microsoft.OpenApi.OpenApiOperation operation, Microsoft.AspNetCore.OpenApi.OpenApiOperationTransformerContext context,
+        CancellationToken cancellationToken)
+    {
+        if (!context.Description.ActionDescriptor.EndpointMetadata.OfType<ClientCredentialsBody>().Any())
+            return Task.CompletedTask;
+        static Microsoft.OpenApi.OpenApiSchema Text(string description) =>
+            new() { Type = Microsoft.OpenApi.JsonSchemaType.String, Description = description };
+        operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+        {
+            Required = true,
+            Description = "OAuth 2.0 client credentials (RFC 6749 §4.4); client_id and client_secret may come in a Basic header instead.",
+            Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+            {
+                ["application/x-www-form-urlencoded"] = new()
+                {
+                    Schema = new Microsoft.OpenApi.OpenApiSchema
+                    {
+                        Type = Microsoft.OpenApi.JsonSchemaType.Object,
+                        Required = new HashSet<string> { "grant_type" },
+                        Properties = new Dictionary<string, Microsoft.OpenApi.IOpenApiSchema>
+                        {
+                            ["grant_type"] = new Microsoft.OpenApi.OpenApiSchema
+                            {
+                                Type = Microsoft.OpenApi.JsonSchemaType.String,
+                                Enum = [System.Text.Json.Nodes.JsonValue.Create("client_credentials")],
+                            },
+                            ["client_id"] = Text("The client id (or in the Basic header)."),
+                            ["client_secret"] = Text("The client secret (or in the Basic header)."),
+                        },
+                    },
+                },
+            },
+        };
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>OAuth 2.0 error body (RFC 6749 §5.2): <c>{"error": code, "error_description": text}</c>.</summary>
 public sealed class OAuthErrorShape : IErrorShape
 {
