@@ -31,7 +31,9 @@ public static class WebhookRegistration
                 client.Timeout = Timeout.InfiniteTimeSpan; // the sender applies Webhooks:RequestTimeout to the whole attempt
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("serverless-webhooks/1.0");
             })
-            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<WebhookTargetGuard>().CreateHandler());
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<WebhookTargetGuard>().CreateHandler())
+            // The factory's loggers write a failed request with its stack trace; the sender logs each attempt in one line.
+            .RemoveAllLoggers();
         services.AddQueueTrigger(WebhookSender.FunctionName, WebhookKeys.QueueName, WebhookSender.HandleAsync);
         return services;
     }
