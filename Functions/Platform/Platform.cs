@@ -112,7 +112,7 @@ public static class PlatformRegistration
             o.ForwardLimit = 1;
         });
         services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>());
-        services.AddWebhooks(configuration);
+        services.AddWebhooks(configuration, builder.Environment);
 
         AddTelemetry(builder);
         return builder;
@@ -156,6 +156,7 @@ public static class PlatformRegistration
         app.MapPlatformApi();
         app.MapEmailApi();
         app.MapWebhooksApi();
+        app.MapWebhookInboxApi();
         app.MapPaymentsApi();
         if (mode.IsFunctionsHost)
             app.MapHostInvocations();
