@@ -221,6 +221,8 @@ var appSettings = {
   Checkout__MarketRatesApiKey: hasCheckoutMarketRatesApiKey ? '${keyVaultReferencePrefix}${secretNames.checkoutMarketRatesApiKey})' : ''
   // How long an unpaid checkout order lives before it is cancelled with a callback.
   Checkout__OrderExpiry: '1.00:00:00'
+  // The development webhook inbox (/dev/webhooks) is never served in Azure (Production keeps it off too; this says so).
+  Webhooks__ExposeInbox: 'false'
 }
 
 // A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.
