@@ -62,8 +62,8 @@ public static class WebhookInboxApi
 
     public static async Task<Results<Ok<InboxReceipt>, ErrorResult>> Receive(string name, HttpRequest request, WebhookInbox inbox)
     {
-        if (WebhookInbox.CheckName(name) is { } badName)
-            return ApiErrors.BadRequest(badName, "invalid_inbox");
+        if (BadName(name) is { } badName)
+            return badName;
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
         var headers = request.Headers.Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()));
@@ -74,7 +74,7 @@ public static class WebhookInboxApi
     public static async Task<Results<Ok<List<InboxRequestResponse>>, ErrorResult>> List(
         string name, int? limit, WebhookInbox inbox, CancellationToken cancellationToken)
     {
-        var problem = (WebhookInbox.CheckName(name) is { } badName ? ApiErrors.BadRequest(badName, "invalid_inbox") : null)
+        var problem = BadName(name)
                       ?? Check.Range(limit ?? DefaultLimit, "limit", 1, WebhookInbox.MaxPerInbox);
         if (problem is not null)
             return problem;
@@ -94,11 +94,14 @@ public static class WebhookInboxApi
     public static async Task<Results<NoContent, ErrorResult>> PutSecret(
         string name, PutInboxSecretRequest body, WebhookInbox inbox, CancellationToken cancellationToken)
     {
-        var problem = (WebhookInbox.CheckName(name) is { } badName ? ApiErrors.BadRequest(badName, "invalid_inbox") : null)
+        var problem = BadName(name)
                       ?? Check.Required(body.Secret, "secret", 200);
         if (problem is not null)
             return problem;
         await inbox.SetSecretAsync(name, body.Secret.Trim(), cancellationToken);
         return TypedResults.NoContent();
     }
+
+    private static ErrorResult? BadName(string name) =>
+        WebhookInbox.CheckName(name) is { } problem ? ApiErrors.BadRequest(problem, "invalid_inbox") : null;
 }
