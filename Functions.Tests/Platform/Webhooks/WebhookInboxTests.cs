@@ -98,11 +98,17 @@ public sealed class WebhookInboxTests(WebhookInboxFactory app) : IClassFixture<W
         (string, string)[] Signed(string key, long at) =>
             [("webhook-id", "msg_1"), ("webhook-timestamp", at.ToString()), ("webhook-signature", SignStandard(key, "msg_1", at, body))];
 
-        var good = await PostAsync(name, body, Signed(secret, now));
-        var otherSecret = await PostAsync(name, body, Signed(NewSecret(), now));
-        var stale = await PostAsync(name, body, Signed(secret, now - 600));
-        var noSecretKnown = await PostAsync(unwatched, body, Signed(secret, now));
-        var unsigned = await PostAsync(name, body);
+        async Task<JsonElement> Post(string inbox, params (string, string)[] headers)
+        {
+            app.Time.Advance(TimeSpan.FromSeconds(1)); // newest first needs distinct arrival times
+            return await PostAsync(inbox, body, headers);
+        }
+
+        var good = await Post(name, Signed(secret, now));
+        var otherSecret = await Post(name, Signed(NewSecret(), now));
+        var stale = await Post(name, Signed(secret, now - 600));
+        var noSecretKnown = await Post(unwatched, Signed(secret, now));
+        var unsigned = await Post(name);
 
         Assert.Equal("verified", good.GetProperty("signature").GetString());
         Assert.Equal("invalid", otherSecret.GetProperty("signature").GetString());
