@@ -103,15 +103,22 @@ public static class PlatformRegistration
 
         // HTTP conventions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.TryAddSingleton<ErrorShapesByPath>();
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.AddPlatformRateLimits(configuration, builder.Environment);
+        services.AddPlatformCors();
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             // Under the host every request comes from the host on loopback; the client is in X-Forwarded-For.
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             o.ForwardLimit = 1;
         });
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>());
+        services.AddOpenApi("v1", o =>
+        {
+            o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>()
+                .AddOperationTransformer<OpenApiIdempotencyHeader>().AddSchemaTransformer<OpenApiOmittedWhenNull>();
+            o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
+        });
         services.AddWebhooks(configuration, builder.Environment);
 
         AddTelemetry(builder);
@@ -131,7 +138,7 @@ public static class PlatformRegistration
     }
 
     /// <summary>
-    /// Routing, authentication, authorization and rate limits, and the platform's own endpoints. Surfaces add their
+    /// Routing, CORS, authentication, authorization and rate limits, and the platform's own endpoints. Surfaces add their
     /// request checks after it; <see cref="IdempotencyExtensions.UseIdempotency"/> comes last (see Program.cs).
     /// </summary>
     public static WebApplication UsePlatform(this WebApplication app)
@@ -143,6 +150,7 @@ public static class PlatformRegistration
         app.UseMiddleware<StorageMeteringMiddleware>(exposeStorageCount);
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseRouting();
+        app.UsePlatformCors();
         app.UseMiddleware<RequestSizeMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -151,8 +159,17 @@ public static class PlatformRegistration
 
         app.MapHealth();
         app.MapOpenApi("/openapi/{documentName}.json").WithName("OpenApiDocument");
+        // Operations titled by their summaries; every security scheme selectable, with placeholders for the bearer
+        // token and the store key in the samples; no vendor buttons (deploy toolbar, SDK generation, AI agent, MCP).
         app.MapScalarApiReference("/docs", o => o.WithTitle("Serverless commerce and payments API")
-            .WithOpenApiRoutePattern("/openapi/{documentName}.json")).WithFunctionNamesFromRoutes("ApiReference");
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .WithOperationTitleSource(OperationTitleSource.Summary)
+            .AddPreferredSecuritySchemes([OpenApiConventions.BearerScheme])
+            .AddHttpAuthentication(OpenApiConventions.BearerScheme, a => a.Token = "paste a token from a sign-in endpoint")
+            .AddApiKeyAuthentication(OpenApiConventions.ApiKeyScheme, a => a.Value = "the store's API key")
+            .EnablePersistentAuthentication()
+            .HideDeveloperTools().HideClientButton().DisableAgent().DisableMcp())
+            .WithFunctionNamesFromRoutes("ApiReference");
         app.MapPlatformApi();
         app.MapEmailApi();
         app.MapWebhooksApi();

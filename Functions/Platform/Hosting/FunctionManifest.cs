@@ -12,6 +12,9 @@ public sealed record FunctionDefinition(string Name, JsonObject FunctionJson);
 /// Generates the Functions host's function folders from the app itself: one HTTP function per named endpoint
 /// (httpTrigger in, http out, same methods and route), one per timer and one per queue function. Never written by
 /// hand, so the host's view of the app cannot drift from the code.
+/// The host forwards only the methods a function lists, so the first function of each route also lists OPTIONS:
+/// a CORS preflight reaches the app, which answers it (or, without <c>Cors__AllowedOrigins</c>, answers 405). One
+/// function per route only, because the host refuses two functions whose routes are equal and whose methods overlap.
 /// </summary>
 public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegistry triggers, StorageAccount storage)
 {
@@ -21,6 +24,10 @@ public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegist
     {
         var functions = new List<FunctionDefinition>();
         var unnamed = new List<string>();
+        // Routes whose own endpoint takes OPTIONS need no other function to list it.
+        var routesWithOptions = endpoints.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains(HttpMethods.Options, StringComparer.OrdinalIgnoreCase) == true)
+            .Select(e => HostRoute(e.RoutePattern)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var endpoint in endpoints.Endpoints.OfType<RouteEndpoint>())
         {
             if (endpoint.Metadata.GetMetadata<HostInternalEndpoint>() is not null)
@@ -32,7 +39,10 @@ public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegist
                 unnamed.Add(endpoint.RoutePattern.RawText ?? endpoint.DisplayName ?? "?");
                 continue;
             }
-            functions.Add(new FunctionDefinition(name, HttpFunction(methods, HostRoute(endpoint.RoutePattern))));
+            var route = HostRoute(endpoint.RoutePattern);
+            if (!methods.Contains(HttpMethods.Options, StringComparer.OrdinalIgnoreCase) && routesWithOptions.Add(route))
+                methods = [.. methods, HttpMethods.Options];
+            functions.Add(new FunctionDefinition(name, HttpFunction(methods, route)));
         }
         if (unnamed.Count > 0)
             throw new InvalidOperationException(

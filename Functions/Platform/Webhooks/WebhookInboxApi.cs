@@ -48,16 +48,16 @@ public static class WebhookInboxApi
         var dev = app.MapGroup("/dev/webhooks").WithTags("Development");
 
         dev.MapGet("", ListAll).WithName("DevWebhookInboxes")
-            .WithSummary("What every development webhook inbox received, newest first (development only)");
+            .WithSummary("What every development webhook inbox received, newest first (Development only)");
         dev.MapPost("/{name}", Receive).WithName("DevWebhookInboxReceive")
-            .WithSummary("Receive a webhook into a development inbox (development only)")
+            .WithSummary("Receive a webhook into a development inbox (Development only)")
             .WithDescription("Any body up to the webhook body limit; answers 200 with the verdict on its signature: verified, invalid, " +
                              "not_verified (signed, but no secret is known) or unsigned.")
             .WithMetadata(new RequestSizeLimitAttribute(WebhookKeys.MaxBodyBytes));
         dev.MapGet("/{name}", List).WithName("DevWebhookInbox")
-            .WithSummary("What a development webhook inbox received, newest first, with headers, body and signature verdict (development only)");
+            .WithSummary("What a development webhook inbox received, newest first, with headers, body and signature verdict (Development only)");
         dev.MapPut("/{name}/secret", PutSecret).WithName("DevWebhookInboxSecret")
-            .WithSummary("Give a development inbox the secret to verify signatures with, e.g. a checkout store's webhookSecret (development only)");
+            .WithSummary("Give a development inbox the secret to verify signatures with, e.g. a checkout store's webhookSecret (Development only)");
     }
 
     public static async Task<Results<Ok<InboxReceipt>, ErrorResult>> Receive(string name, HttpRequest request, WebhookInbox inbox)

@@ -15,11 +15,11 @@ public static class PublicPagesApi
     {
         var pages = app.MapGroup("").WithTags("Print-shop public pages").WithErrorShape(PrintErrorShape.Instance)
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.PerCaller);
-        pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads");
-        pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage");
+        pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads").WithSummary("The apps' download links");
+        pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage").WithSummary("How to delete your account and data (HTML)");
 
         var admin = app.MapPrintAdminGroup();
-        admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads");
+        admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads").WithSummary("Change the apps' download links (admin)");
     }
 
     public static async Task<Ok<AppDownloads>> GetAppDownloads(AppDownloadsStore store, HttpContext context)
