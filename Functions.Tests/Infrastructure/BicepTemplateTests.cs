@@ -152,6 +152,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
         }
         Assert.Contains("'ASPNETCORE_ENVIRONMENT', 'Production'", settings);
         Assert.Contains("'RateLimits__Auth__PermitLimit', '10'", settings);
+        Assert.Contains("'Webhooks__ExposeInbox', 'false'", settings);
     }
 
     [Fact]

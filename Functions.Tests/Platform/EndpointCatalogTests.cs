@@ -7,10 +7,14 @@ namespace Serverless.Tests.Platform;
 
 public sealed class EndpointCatalogTests(EndpointCatalogTests.Factory app) : IClassFixture<EndpointCatalogTests.Factory>
 {
-    /// <summary>The app as ./dev run serves it: the development outboxes included (the page marks them Development only).</summary>
+    /// <summary>The app as ./dev run serves it: the development outboxes and webhook inbox included (the page marks them Development only).</summary>
     public sealed class Factory : PlatformFactory
     {
-        public Factory() => With("Email:ExposeOutbox", "true");
+        public Factory()
+        {
+            With("Email:ExposeOutbox", "true");
+            With("Webhooks:ExposeInbox", "true");
+        }
     }
 
     [Fact]

@@ -120,7 +120,7 @@ public static class PlatformRegistration
                 .AddSchemaTransformer<OpenApiOmittedWhenNull>();
             o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
         });
-        services.AddWebhooks(configuration);
+        services.AddWebhooks(configuration, builder.Environment);
 
         AddTelemetry(builder);
         return builder;
@@ -174,6 +174,7 @@ public static class PlatformRegistration
         app.MapPlatformApi();
         app.MapEmailApi();
         app.MapWebhooksApi();
+        app.MapWebhookInboxApi();
         app.MapPaymentsApi();
         if (mode.IsFunctionsHost)
             app.MapHostInvocations();

@@ -194,7 +194,7 @@ public static partial class PreOrdersApi
         if (Check.Range(limit, "limit", 1, 200) is { } problem)
             return problem;
         var deliveries = await webhooks.ListDeliveriesAsync(PreOrderService.WebhookOwner(username), limit, cancellationToken);
-        return TypedResults.Ok(deliveries.Select(d => WebhookDeliveryResponse.From(d.Delivery, d.Attempts)).ToList());
+        return TypedResults.Ok(deliveries.Select(WebhookDeliveryResponse.From).ToList());
     }
 
     public static async Task<Results<Accepted<WebhookDeliveryResponse>, ErrorResult>> Redeliver(
@@ -203,7 +203,7 @@ public static partial class PreOrdersApi
         var delivery = await webhooks.RedeliverAsync(PreOrderService.WebhookOwner(username), deliveryId, cancellationToken);
         return delivery is null
             ? ApiErrors.NotFound($"No delivery '{deliveryId}' for merchant '{username}'.")
-            : TypedResults.Accepted((string?)null, WebhookDeliveryResponse.From(delivery, []));
+            : TypedResults.Accepted((string?)null, WebhookDeliveryResponse.From(delivery));
     }
 
     private static ErrorResult NotFound(string id) => ApiErrors.NotFound($"Pre-order '{id}' not found.");

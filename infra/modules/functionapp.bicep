@@ -226,6 +226,8 @@ var appSettings = {
   Checkout__OrderExpiry: '1.00:00:00'
   // Browser apps on other origins: the app answers CORS itself (the platform's CORS stays off, so the two never disagree).
   Cors__AllowedOrigins: corsAllowedOrigins
+  // The development webhook inbox (/dev/webhooks) is never served in Azure (Production keeps it off too; this says so).
+  Webhooks__ExposeInbox: 'false'
 }
 
 // A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.

@@ -8,10 +8,10 @@ using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Platform.Email;
 
-/// <summary>Every log line the app wrote, formatted, with its level.</summary>
+/// <summary>Every log line the app wrote, formatted, with its level and the exception it carried (whose stack a console would print).</summary>
 public sealed class LogCapture : ILoggerProvider
 {
-    public ConcurrentQueue<(LogLevel Level, string Category, string Message)> Entries { get; } = new();
+    public ConcurrentQueue<(LogLevel Level, string Category, string Message, Exception? Exception)> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -26,7 +26,7 @@ public sealed class LogCapture : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            capture.Entries.Enqueue((logLevel, category, formatter(state, exception)));
+            capture.Entries.Enqueue((logLevel, category, formatter(state, exception), exception));
     }
 }
 

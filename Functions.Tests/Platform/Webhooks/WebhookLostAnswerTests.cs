@@ -86,4 +86,25 @@ public sealed class WebhookLostAnswerTests(WebhookLostAnswerTests.Factory app) :
         Assert.Equal(2, hook.Received.Count);
         Assert.Equal(2, (await app.Publisher.ListDeliveriesAsync(owner, 10)).Count);
     }
+
+    [Fact]
+    public async Task A_retry_now_whose_update_was_stored_but_not_answered_is_accepted_and_sends_once()
+    {
+        var owner = NewOwner();
+        var hook = await app.RegisterAsync(owner, new Reply(503));
+        var deliveryId = (await app.Publisher.PublishAsync(owner, "pre_order.paid", Event("po_retry_now"))).DeliveryIds[0];
+        await app.RunOnceAsync();
+
+        var lost = app.Proxy!.Lost;
+        app.Proxy!.LoseAnswerTo(r => r.Method is "PUT" or "MERGE" or "PATCH" && r.Path.Value!.Contains(deliveryId, StringComparison.Ordinal));
+        var response = await app.Admin().PostAsync($"/platform/webhooks/deliveries/{deliveryId}/retry?owner_id={owner}", null);
+        Assert.Equal(lost + 1, app.Proxy!.Lost);
+        await app.DrainAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(2, hook.Received.Count);
+        var delivered = await app.DeliveryAsync(owner, deliveryId);
+        Assert.Equal(WebhookDeliveryStates.Delivered, delivered.State);
+        Assert.Equal(2, delivered.Attempts);
+    }
 }

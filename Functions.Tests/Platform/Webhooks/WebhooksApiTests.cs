@@ -18,6 +18,7 @@ public sealed class WebhooksApiTests(WebhookFactory app) : IClassFixture<Webhook
         { "POST", "/platform/webhooks/endpoints/o1/rotate-secret" },
         { "GET", "/platform/webhooks/deliveries?owner_id=o1" },
         { "POST", "/platform/webhooks/deliveries/dlv_x/redeliver?owner_id=o1" },
+        { "POST", "/platform/webhooks/deliveries/dlv_x/retry?owner_id=o1" },
     };
 
     [Theory]
@@ -208,6 +209,16 @@ public sealed class WebhooksApiTests(WebhookFactory app) : IClassFixture<Webhook
     }
 
     [Fact]
+    public async Task The_development_inbox_is_404_where_its_setting_is_not_on()
+    {
+        var client = app.CreateClient();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync("/dev/webhooks/shop", new StringContent("{}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/dev/webhooks/shop")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/dev/webhooks")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_openapi_document_describes_the_webhook_routes()
     {
         var document = await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
@@ -218,6 +229,8 @@ public sealed class WebhooksApiTests(WebhookFactory app) : IClassFixture<Webhook
         Assert.True(paths.TryGetProperty("/platform/webhooks/endpoints/{ownerId}/rotate-secret", out _));
         Assert.True(paths.TryGetProperty("/platform/webhooks/deliveries", out _));
         Assert.True(paths.TryGetProperty("/platform/webhooks/deliveries/{deliveryId}/redeliver", out _));
+        Assert.True(paths.TryGetProperty("/platform/webhooks/deliveries/{deliveryId}/retry", out _));
+        Assert.False(paths.TryGetProperty("/dev/webhooks/{name}", out _));
         var schemas = document.GetProperty("components").GetProperty("schemas");
         Assert.True(schemas.GetProperty("WebhookEndpointResponse").GetProperty("properties").TryGetProperty("secret", out _));
         Assert.True(schemas.GetProperty("WebhookDeliveryResponse").GetProperty("properties").TryGetProperty("attempts", out _));

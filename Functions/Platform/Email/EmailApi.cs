@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Serverless.Platform.Hosting;
 using Serverless.Platform.Http;
 
 namespace Serverless.Platform.Email;
@@ -33,13 +34,7 @@ public static class EmailApi
     }
 
     /// <summary>Whether development outboxes are served (<c>Email:ExposeOutbox</c>; by default, in Development only).</summary>
-    public static bool ExposesOutbox(IServiceProvider services)
-    {
-        var configuration = services.GetRequiredService<IConfiguration>();
-        return string.IsNullOrWhiteSpace(configuration[ExposeOutboxSetting])
-            ? services.GetRequiredService<IHostEnvironment>().IsDevelopment()
-            : configuration.GetValue<bool>(ExposeOutboxSetting);
-    }
+    public static bool ExposesOutbox(IServiceProvider services) => DevelopmentSwitch.IsOn(services, ExposeOutboxSetting);
 
     public static async Task<Results<Ok<List<OutboxEmailResponse>>, ErrorResult>> ListOutbox(
         string? to, int? limit, Outbox outbox, CancellationToken cancellationToken)

@@ -35,6 +35,8 @@ public sealed record WebhookDeliveryResponse(
     [property: JsonPropertyName("event_id")] string EventId,
     [property: JsonPropertyName("event_type")] string EventType,
     [property: JsonPropertyName("state")] string State,
+    // Where the delivery goes: its explicit target (a checkout callback URL), else the owner's endpoint URL, which the
+    // next attempt reads when it is sent; once finished, the URL its last attempt went to.
     [property: JsonPropertyName("target_url")] string? TargetUrl,
     [property: JsonPropertyName("signature_scheme")] string SignatureScheme,
     [property: JsonPropertyName("attempt_count")] int AttemptCount,
@@ -46,8 +48,11 @@ public sealed record WebhookDeliveryResponse(
     [property: JsonPropertyName("redelivery_of")] string? RedeliveryOf,
     [property: JsonPropertyName("attempts")] IReadOnlyList<WebhookAttemptResponse> Attempts)
 {
-    public static WebhookDeliveryResponse From(WebhookDelivery d, IReadOnlyList<WebhookAttempt> attempts) =>
-        new(d.Id, d.OwnerId, d.EventId, d.EventType, d.State, d.TargetUrl, d.Scheme, d.Attempts,
+    public static WebhookDeliveryResponse From(WebhookDeliveryLog log)
+    {
+        var (d, attempts) = (log.Delivery, log.Attempts);
+        return new(d.Id, d.OwnerId, d.EventId, d.EventType, d.State, log.TargetUrl, d.Scheme, d.Attempts,
             d.IsFinished ? null : d.NextAttemptAt, d.CreatedAt, d.CompletedAt, d.LastStatusCode, d.LastError, d.RedeliveryOf,
             attempts.Select(a => new WebhookAttemptResponse(a.Attempt, a.At, a.Url, a.Outcome, a.StatusCode, a.DurationMs, a.Error, a.NextAttemptAt)).ToList());
+    }
 }

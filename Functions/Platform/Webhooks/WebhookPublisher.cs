@@ -16,8 +16,27 @@ public sealed record WebhookTarget(string Url, string Secret, string Scheme = We
 /// </summary>
 public sealed record PublishedWebhook(string EventId, bool Duplicate, IReadOnlyList<string> DeliveryIds);
 
-/// <summary>A delivery with its attempts, oldest attempt first.</summary>
-public sealed record WebhookDeliveryLog(WebhookDelivery Delivery, IReadOnlyList<WebhookAttempt> Attempts);
+/// <summary>
+/// A delivery with its attempts, oldest attempt first, and its target URL: the explicit target, else the owner's
+/// endpoint URL as it is now (the next attempt reads it when it is sent); for a finished delivery, where its last
+/// attempt went.
+/// </summary>
+public sealed record WebhookDeliveryLog(WebhookDelivery Delivery, IReadOnlyList<WebhookAttempt> Attempts, string? TargetUrl)
+{
+    public static WebhookDeliveryLog Of(WebhookDelivery delivery, IReadOnlyList<WebhookAttempt> attempts, WebhookEndpoint? endpoint) =>
+        new(delivery, attempts, delivery.TargetUrl ?? (delivery.IsFinished && attempts.Count > 0 ? attempts[^1].Url : endpoint?.Url));
+}
+
+/// <summary>What asking for a delivery's next attempt now found.</summary>
+public enum RetryNowOutcome
+{
+    /// <summary>The delivery was waiting for a later attempt; it is due now and its message is queued.</summary>
+    Queued,
+    NotFound,
+    Finished,
+    Sending,
+    AlreadyDue,
+}
 
 /// <summary>
 /// How surfaces send webhooks. Publishing stores the event and one delivery per target in one transaction, then
@@ -75,7 +94,7 @@ public sealed class WebhookPublisher(
     /// the owner has no such delivery; a 409 while the delivery is still pending or sending (the new one would run
     /// alongside it), and when its endpoint is disabled or gone.
     /// </summary>
-    public async Task<WebhookDelivery?> RedeliverAsync(string ownerId, string deliveryId, CancellationToken cancellationToken = default)
+    public async Task<WebhookDeliveryLog?> RedeliverAsync(string ownerId, string deliveryId, CancellationToken cancellationToken = default)
     {
         if (!WebhookKeys.IsDeliveryId(deliveryId))
             return null;
@@ -85,20 +104,69 @@ public sealed class WebhookPublisher(
         if (!original.IsFinished)
             throw new ApiException(ApiError.Conflict(
                 $"Delivery '{deliveryId}' is still {original.State}; redeliver it once it has been delivered or has failed.", "delivery_in_progress"));
-        if (original.TargetUrl is null && await endpoints.FindAsync(ownerId, cancellationToken) is not { Enabled: true })
+        var endpoint = original.TargetUrl is null ? await endpoints.FindAsync(ownerId, cancellationToken) : null;
+        if (original.TargetUrl is null && endpoint is not { Enabled: true })
             throw new ApiException(ApiError.Conflict("The owner's webhook endpoint is disabled or gone; enable it before redelivering.", "endpoint_disabled"));
         var target = original.TargetUrl is null ? null : new WebhookTarget(original.TargetUrl, OpenSecret(original) ?? "", original.Scheme);
         var delivery = NewDelivery(ownerId, original.EventId, original.EventType, target, time.GetUtcNow()) with { RedeliveryOf = original.Id };
         // A new random id: a row already under it is this insert, stored although its answer was lost.
         await Table.AddOnceAsync(delivery, d => d.RedeliveryOf == original.Id && d.EventId == original.EventId, cancellationToken);
         await queue.SendAsync(delivery, TimeSpan.Zero, cancellationToken);
-        return delivery;
+        return WebhookDeliveryLog.Of(delivery, [], endpoint);
+    }
+
+    /// <summary>
+    /// Makes a delivery that waits in backoff due now, and queues a message for it. The delivery keeps its sequence,
+    /// so the new message and the one already queued for the later time are copies of one message: whichever comes
+    /// first claims the attempt with the delivery's ETag, and the attempt's result moves the sequence on, which leaves
+    /// the other stale. The delivery is made due before the message is queued: a message that surfaced first would
+    /// only go back to wait, and a queue failure after the write still leaves the old message to carry the delivery.
+    /// </summary>
+    public async Task<(RetryNowOutcome Outcome, WebhookDelivery? Delivery)> RetryNowAsync(string ownerId, string deliveryId,
+        CancellationToken cancellationToken = default)
+    {
+        if (!WebhookKeys.IsDeliveryId(deliveryId))
+            return (RetryNowOutcome.NotFound, null);
+        var now = time.GetUtcNow();
+        var result = await Table.ApplyAsync<WebhookDelivery, RetryNowOutcome>(WebhookKeys.Partition(ownerId), deliveryId, change =>
+        {
+            var d = change.Current;
+            if (d is null)
+                return RetryNowOutcome.NotFound;
+            // This call's own write, stored although its answer was lost.
+            if (d.RetryOperationId == change.OperationId)
+                return RetryNowOutcome.Queued;
+            if (d.IsFinished)
+                return RetryNowOutcome.Finished;
+            if (d.State == WebhookDeliveryStates.Sending)
+                return RetryNowOutcome.Sending;
+            if (d.NextAttemptAt <= now)
+                return RetryNowOutcome.AlreadyDue;
+            change.Write(d with { NextAttemptAt = now, RetryOperationId = change.OperationId });
+            return RetryNowOutcome.Queued;
+        }, cancellationToken);
+        if (result.Outcome == RetryNowOutcome.Queued)
+            await queue.SendAsync(result.Row!, TimeSpan.Zero, cancellationToken);
+        return (result.Outcome, result.Row);
     }
 
     public Task<WebhookDelivery?> FindDeliveryAsync(string ownerId, string deliveryId, CancellationToken cancellationToken = default) =>
         WebhookKeys.IsDeliveryId(deliveryId)
             ? Table.FindAsync<WebhookDelivery>(WebhookKeys.Partition(ownerId), deliveryId, cancellationToken)
             : Task.FromResult<WebhookDelivery?>(null);
+
+    /// <summary>One delivery with its attempts and target URL.</summary>
+    public async Task<WebhookDeliveryLog> LogAsync(WebhookDelivery delivery, CancellationToken cancellationToken = default)
+    {
+        var endpoint = delivery.TargetUrl is null ? await endpoints.FindAsync(delivery.OwnerId, cancellationToken) : null;
+        // Attempt rows are "<delivery id>-<attempt>": after the delivery's key and before "<delivery id>.".
+        var range = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {delivery.PartitionKey} and RowKey gt {delivery.Id} and RowKey lt {delivery.Id + "."}");
+        var attempts = new List<WebhookAttempt>();
+        await foreach (var attempt in Table.QueryAsync<WebhookAttempt>(range, cancellationToken: cancellationToken))
+            attempts.Add(attempt);
+        return WebhookDeliveryLog.Of(delivery, attempts, endpoint);
+    }
 
     /// <summary>The owner's latest deliveries, newest first, each with its attempts.</summary>
     public async Task<IReadOnlyList<WebhookDeliveryLog>> ListDeliveriesAsync(string ownerId, int limit, CancellationToken cancellationToken = default)
@@ -116,6 +184,7 @@ public sealed class WebhookPublisher(
         }
         if (deliveries.Count == 0)
             return [];
+        var endpoint = deliveries.Any(d => d.TargetUrl is null) ? await endpoints.FindAsync(ownerId, cancellationToken) : null;
         var attempts = new Dictionary<string, List<WebhookAttempt>>(StringComparer.Ordinal);
         var range = TableClient.CreateQueryFilter(
             $"PartitionKey eq {WebhookKeys.Partition(ownerId)} and RowKey gt {deliveries[0].Id} and RowKey lt {deliveries[^1].Id + "~"}");
@@ -124,7 +193,7 @@ public sealed class WebhookPublisher(
             if (!WebhookKeys.IsDeliveryId(attempt.RowKey))
                 (attempts.TryGetValue(attempt.DeliveryId, out var list) ? list : attempts[attempt.DeliveryId] = []).Add(attempt);
         }
-        return deliveries.Select(d => new WebhookDeliveryLog(d, attempts.GetValueOrDefault(d.Id) ?? [])).ToList();
+        return deliveries.Select(d => WebhookDeliveryLog.Of(d, attempts.GetValueOrDefault(d.Id) ?? [], endpoint)).ToList();
     }
 
     private async Task<PublishedWebhook> StoreAndQueueAsync(string ownerId, string eventType, BinaryData body, string? eventKey,

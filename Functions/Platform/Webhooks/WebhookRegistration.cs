@@ -7,9 +7,10 @@ public static class WebhookRegistration
 {
     /// <summary>
     /// The outbound webhook mechanism: its table, the <c>webhooks</c> queue and its <c>WebhookDelivery</c> function,
-    /// the Standard Webhooks and body-HMAC signers, the SSRF guard and the guarded HTTP client.
+    /// the Standard Webhooks and body-HMAC signers, the SSRF guard and the guarded HTTP client; where
+    /// <c>Webhooks:ExposeInbox</c> is on, the development inbox and its table.
     /// </summary>
-    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section))
             .PostConfigure<IHostEnvironment>((o, environment) =>
@@ -31,7 +32,14 @@ public static class WebhookRegistration
                 client.Timeout = Timeout.InfiniteTimeSpan; // the sender applies Webhooks:RequestTimeout to the whole attempt
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("serverless-webhooks/1.0");
             })
-            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<WebhookTargetGuard>().CreateHandler());
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<WebhookTargetGuard>().CreateHandler())
+            // The factory's loggers write a failed request with its stack trace; the sender logs each attempt in one line.
+            .RemoveAllLoggers();
+        if (DevelopmentSwitch.IsOn(configuration, environment, WebhookInbox.ExposeSetting))
+        {
+            services.AddStorage(s => s.Table(WebhookInbox.TableName));
+            services.AddSingleton<WebhookInbox>();
+        }
         services.AddQueueTrigger(WebhookSender.FunctionName, WebhookKeys.QueueName, WebhookSender.HandleAsync);
         return services;
     }

@@ -146,6 +146,9 @@ public sealed record WebhookDelivery : ITableEntity
     /// <summary>The delivery this one re-sends, for a redelivery.</summary>
     public string? RedeliveryOf { get; set; }
 
+    /// <summary>The operation id of the last "retry now" that made the delivery due (recognises its own lost answer).</summary>
+    public string? RetryOperationId { get; set; }
+
     public string Id => RowKey;
 
     public bool IsFinished => State is WebhookDeliveryStates.Delivered or WebhookDeliveryStates.Failed;

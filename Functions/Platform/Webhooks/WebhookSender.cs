@@ -126,8 +126,11 @@ public sealed class WebhookSender(
         var outcomeName = outcome.ToString().ToLowerInvariant();
 
         Attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcomeName));
-        logger.LogInformation("Webhook {DeliveryId} attempt {Attempt} to {Host}: {Outcome} {StatusCode} in {DurationMs} ms",
-            claimed.Id, claimed.Attempts, new Uri(target.Url).Host, outcome, result.StatusCode, result.DurationMs);
+        // One line per attempt, and no stack trace for what a receiver can do (refuse, time out, answer 4xx/5xx): the
+        // attempt row keeps the error, and the webhook HttpClient's own request loggers are removed.
+        logger.Log(outcome == AttemptOutcome.Delivered ? LogLevel.Information : LogLevel.Warning,
+            "Webhook {DeliveryId} attempt {Attempt} to {Host}: {Outcome} {StatusCode} in {DurationMs} ms{Error}",
+            claimed.Id, claimed.Attempts, new Uri(target.Url).Host, outcome, result.StatusCode, result.DurationMs, error is null ? "" : ": " + error);
         await Table.UpsertEntityAsync(new WebhookAttempt
         {
             PartitionKey = claimed.PartitionKey,

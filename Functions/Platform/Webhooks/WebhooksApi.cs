@@ -7,7 +7,7 @@ namespace Serverless.Platform.Webhooks;
 
 /// <summary>
 /// The platform admin's view of outbound webhooks: each owner's endpoint (URL, secret shown once, enabled), the
-/// delivery log with every attempt, and redelivery. Surfaces offer the same to their own clients by calling
+/// delivery log with every attempt, redelivery, and an early retry of a delivery waiting in backoff. Surfaces offer the same to their own clients by calling
 /// <see cref="WebhookEndpoints"/> and <see cref="WebhookPublisher"/> from their routes.
 /// </summary>
 public static class WebhooksApi
@@ -25,6 +25,11 @@ public static class WebhooksApi
         api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret").WithSummary("Give an owner's webhook endpoint a new signing secret (platform admin)").WithIdempotency(storesSecrets: true);
         api.MapGet("/deliveries", ListDeliveries).WithName("PlatformListWebhookDeliveries").WithSummary("An owner's latest webhook deliveries with their attempts (platform admin)");
         api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook").WithSummary("Send a delivered or failed webhook again, with the same webhook-id (platform admin)");
+        api.MapPost("/deliveries/{deliveryId}/retry", RetryNow).WithName("PlatformRetryWebhookNow")
+            .WithSummary("Make a delivery waiting in backoff due now (platform admin)")
+            .WithDescription("202 with the delivery, whose next attempt is queued at once. 409 delivery_finished for a delivered or " +
+                             "failed delivery (redeliver it instead), delivery_sending while an attempt is in flight, delivery_due when " +
+                             "its attempt is already due; 404 for an unknown delivery.");
     }
 
     /// <summary>Creates the owner's endpoint (201, with its secret, shown this once) or changes its URL or enabled flag (200).</summary>
@@ -69,7 +74,7 @@ public static class WebhooksApi
         if (problem is not null)
             return problem;
         var deliveries = await publisher.ListDeliveriesAsync(ownerId!, limit ?? DefaultLimit, cancellationToken);
-        return TypedResults.Ok(deliveries.Select(d => WebhookDeliveryResponse.From(d.Delivery, d.Attempts)).ToList());
+        return TypedResults.Ok(deliveries.Select(WebhookDeliveryResponse.From).ToList());
     }
 
     /// <summary>
@@ -84,7 +89,30 @@ public static class WebhooksApi
         var delivery = await publisher.RedeliverAsync(ownerId!, deliveryId, cancellationToken);
         return delivery is null
             ? ApiErrors.NotFound($"Owner '{ownerId}' has no webhook delivery '{deliveryId}'.")
-            : TypedResults.Accepted((string?)null, WebhookDeliveryResponse.From(delivery, []));
+            : TypedResults.Accepted((string?)null, WebhookDeliveryResponse.From(delivery));
+    }
+
+    /// <summary>
+    /// Brings forward the next attempt of a delivery waiting in backoff (202); the sender still claims the attempt
+    /// with the delivery's ETag, so the message already queued for the later time cannot send it a second time.
+    /// </summary>
+    public static async Task<Results<Accepted<WebhookDeliveryResponse>, ErrorResult>> RetryNow(
+        string deliveryId, [FromQuery(Name = "owner_id")] string? ownerId, WebhookPublisher publisher, CancellationToken cancellationToken)
+    {
+        if (CheckOwner(ownerId, "owner_id") is { } badOwner)
+            return badOwner;
+        var (outcome, delivery) = await publisher.RetryNowAsync(ownerId!, deliveryId, cancellationToken);
+        return outcome switch
+        {
+            RetryNowOutcome.Queued => TypedResults.Accepted((string?)null,
+                WebhookDeliveryResponse.From(await publisher.LogAsync(delivery!, cancellationToken))),
+            RetryNowOutcome.Finished => ApiErrors.Conflict(
+                $"Delivery '{deliveryId}' has {(delivery!.State == WebhookDeliveryStates.Delivered ? "been delivered" : "failed")}; " +
+                $"send its event again with POST /platform/webhooks/deliveries/{deliveryId}/redeliver.", "delivery_finished"),
+            RetryNowOutcome.Sending => ApiErrors.Conflict($"An attempt of delivery '{deliveryId}' is in flight.", "delivery_sending"),
+            RetryNowOutcome.AlreadyDue => ApiErrors.Conflict($"Delivery '{deliveryId}' is already due; its attempt is on its way.", "delivery_due"),
+            _ => ApiErrors.NotFound($"Owner '{ownerId}' has no webhook delivery '{deliveryId}'."),
+        };
     }
 
     private static ErrorResult? CheckOwner(string? ownerId, string field) =>
