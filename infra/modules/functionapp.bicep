@@ -225,6 +225,8 @@ var appSettings = {
   Checkout__MarketRatesApiKey: hasCheckoutMarketRatesApiKey ? '${keyVaultReferencePrefix}${secretNames.checkoutMarketRatesApiKey})' : ''
   // How long an unpaid checkout order lives before it is cancelled with a callback.
   Checkout__OrderExpiry: '1.00:00:00'
+  // No log line for a request that goes well (the host records each request as request telemetry); true adds one.
+  Logging__RequestLines: 'false'
 }
 
 // A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.
