@@ -116,7 +116,11 @@ var resourceToken = toLower(uniqueString(resourceGroup().id, environmentName))
 var prefix = toLower(environmentName)
 // Storage account names allow no hyphens, and both storage and Key Vault names stop at 24 characters (2 + 9 + 13).
 var compactPrefix = take(replace(prefix, '-', ''), 9)
-var allTags = union(tags, { environment: environmentName })
+// azd-env-name lets the Azure Developer CLI find what `azd up` provisioned for an environment (azure.yaml).
+var allTags = union(tags, { environment: environmentName, 'azd-env-name': environmentName })
+
+// The service in azure.yaml that azd deploys to the function app, which carries it as its azd-service-name tag.
+var azdServiceName = 'api'
 
 var names = {
   identity: 'id-${prefix}-${resourceToken}'
@@ -216,6 +220,7 @@ module functionApp 'modules/functionapp.bicep' = {
     tags: allTags
     planName: names.plan
     functionAppName: names.functionApp
+    azdServiceName: azdServiceName
     identityId: identity.id
     identityClientId: identity.properties.clientId
     storageAccountName: names.storageAccount

@@ -1,8 +1,10 @@
 // Example parameters. Secrets are never written here: they come from the environment of the shell that deploys,
-// e.g. JWT_SIGNING_KEY="$(openssl rand -base64 48)" ADMIN_PASSWORD='...' az deployment group create ...
+// e.g. JWT_SIGNING_KEY="$(openssl rand -base64 48)" ADMIN_PASSWORD='...' az deployment group create ...,
+// or from the azd environment (azd env set JWT_SIGNING_KEY ...), which `azd up` passes to this file.
 using 'main.bicep'
 
-param environmentName = 'serverless'
+// azd sets AZURE_ENV_NAME to the name of its environment (lowercase letters, digits and hyphens, at most 16 here).
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'serverless')
 
 // Empty: links use https://<function app default host name>. Set it once a custom domain is in front of the app.
 param publicBaseUrl = ''

@@ -83,6 +83,30 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
     }
 
     [Fact]
+    public void Resources_carry_the_tags_the_azure_developer_cli_finds_them_by()
+    {
+        // azd deploys the azure.yaml service to the one resource tagged azd-service-name with its name.
+        var site = Assert.Single(infra.ResourcesOfType("Microsoft.Web/sites"));
+        Assert.Contains("'azd-service-name', parameters('azdServiceName')", site.GetProperty("tags").GetString());
+        Assert.Equal(AzureYaml.Load().ServiceName, infra.Template.GetProperty("variables").GetProperty("azdServiceName").GetString());
+        var plan = Assert.Single(infra.ResourcesOfType("Microsoft.Web/serverfarms"));
+        Assert.DoesNotContain("azd-service-name", plan.GetProperty("tags").GetRawText());
+
+        // Every resource is tagged with the azd environment it belongs to.
+        Assert.Contains("'azd-env-name', parameters('environmentName')", infra.Template.GetProperty("variables").GetProperty("allTags").GetString());
+    }
+
+    [Fact]
+    public void Parameter_file_takes_the_environment_name_from_azd()
+    {
+        using var output = JsonDocument.Parse(infra.BuildParams.StandardOutput);
+        using var parameters = JsonDocument.Parse(output.RootElement.GetProperty("parametersJson").GetString()!);
+        Assert.Equal(
+            CompiledInfrastructure.ExampleSecrets["AZURE_ENV_NAME"],
+            parameters.RootElement.GetProperty("parameters").GetProperty("environmentName").GetProperty("value").GetString());
+    }
+
+    [Fact]
     public void Deployment_package_is_fetched_with_the_managed_identity()
     {
         var site = Assert.Single(infra.ResourcesOfType("Microsoft.Web/sites"));
@@ -145,7 +169,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
             "RateLimits__Auth__PermitLimit", "RateLimits__Auth__Window",
             "Payments__Gateway", "Payments__Razorpay__KeyId", "Payments__Razorpay__KeySecret", "Payments__Razorpay__WebhookSecret",
             "Payments__Stripe__SecretKey", "Payments__Stripe__WebhookSecret",
-            "Checkout__MarketRatesUrl", "Checkout__MarketRatesApiKey", "Checkout__OrderExpiry", "Cors__AllowedOrigins",
+            "Checkout__MarketRatesUrl", "Checkout__MarketRatesApiKey", "Checkout__OrderExpiry", "Cors__AllowedOrigins", "Logging__RequestLines",
         })
         {
             Assert.Contains($"'{name}'", settings);
@@ -229,6 +253,8 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
             ["ADMIN_PASSWORD"] = "example-admin-password",
             ["COMMERCE_GAS_FEE_SIGNING_KEY"] = "example-commerce-gas-fee-key-for-template-tests-0123",
             ["CHECKOUT_MARKET_RATES_URL"] = "https://rates.example.test/latest?base=BRL",
+            // Not a secret: azd sets it to the name of its environment.
+            ["AZURE_ENV_NAME"] = "azd-env-test",
         };
 
         static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);

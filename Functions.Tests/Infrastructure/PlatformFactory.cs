@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Time.Testing;
 using Azure.Data.Tables;
 using Serverless.Platform.Deadlines;
@@ -176,6 +178,11 @@ public class PlatformFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Metering:ExposeStorageCount", "true");
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+        // The test run's console shows results: the app under test writes only warnings and errors there. Other
+        // providers (a test's LogCapture) still receive every level the app's settings let through.
+        builder.ConfigureLogging(logging => logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning)
+            // The in-memory test server cannot limit request bodies, and routing warns so on every such request.
+            .AddFilter<ConsoleLoggerProvider>("Microsoft.AspNetCore.Routing.EndpointRoutingMiddleware", LogLevel.Error));
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();

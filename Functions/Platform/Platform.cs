@@ -32,6 +32,7 @@ public static class PlatformRegistration
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+        configuration.AddDefaultLogLevels();
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(HostingMode.PortVariable)))
             configuration.AddLocalSettings(builder.Environment.ContentRootPath);
         var mode = HostingMode.From(configuration);
@@ -149,6 +150,8 @@ public static class PlatformRegistration
             app.UseForwardedHeaders();
         var exposeStorageCount = app.Configuration.GetValue("Metering:ExposeStorageCount", app.Environment.IsDevelopment());
         app.UseMiddleware<StorageMeteringMiddleware>(exposeStorageCount);
+        if (app.Configuration.RequestLinesOn())
+            app.UseMiddleware<RequestLineMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseRouting();
         app.UsePlatformCors();

@@ -12,6 +12,9 @@ param planName string
 @description('Name of the function app; also the first label of its default host name.')
 param functionAppName string
 
+@description('Service name in azure.yaml that `azd deploy` finds the app by (its azd-service-name tag).')
+param azdServiceName string
+
 @description('Resource id of the user-assigned identity the app uses for storage, Key Vault and telemetry.')
 param identityId string
 
@@ -120,7 +123,8 @@ resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
 resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: functionAppName
   location: location
-  tags: tags
+  // Only the app carries the service tag: azd refuses a service name that two resources share.
+  tags: union(tags, { 'azd-service-name': azdServiceName })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -228,6 +232,8 @@ var appSettings = {
   Cors__AllowedOrigins: corsAllowedOrigins
   // The development webhook inbox (/dev/webhooks) is never served in Azure (Production keeps it off too; this says so).
   Webhooks__ExposeInbox: 'false'
+  // No log line for a request that goes well (the host records each request as request telemetry); true adds one.
+  Logging__RequestLines: 'false'
 }
 
 // A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.
