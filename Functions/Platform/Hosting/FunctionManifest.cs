@@ -21,6 +21,7 @@ public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegist
     {
         var functions = new List<FunctionDefinition>();
         var unnamed = new List<string>();
+        var answering = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var endpoint in endpoints.Endpoints.OfType<RouteEndpoint>())
         {
             if (endpoint.Metadata.GetMetadata<HostInternalEndpoint>() is not null)
@@ -32,7 +33,12 @@ public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegist
                 unnamed.Add(endpoint.RoutePattern.RawText ?? endpoint.DisplayName ?? "?");
                 continue;
             }
-            functions.Add(new FunctionDefinition(name, HttpFunction(methods, HostRoute(endpoint.RoutePattern))));
+            var route = HostRoute(endpoint.RoutePattern);
+            // One route may carry several functions (a page on GET, its API on POST), but each method goes to one of them.
+            foreach (var request in methods.Select(m => $"{m.ToUpperInvariant()} /{route}"))
+                if (!answering.TryAdd(request, name))
+                    throw new InvalidOperationException($"Functions '{answering[request]}' and '{name}' both answer {request}.");
+            functions.Add(new FunctionDefinition(name, HttpFunction(methods, route)));
         }
         if (unnamed.Count > 0)
             throw new InvalidOperationException(
