@@ -50,11 +50,8 @@ public sealed class PublicPagesTests(PrintFactory app) : IClassFixture<PrintFact
     [Fact]
     public async Task The_reset_password_page_without_the_links_token_says_the_link_is_incomplete()
     {
-        var response = await app.CreateClient().GetAsync("/reset-password");
+        var (response, html) = await PageAsync("/reset-password", HttpStatusCode.BadRequest);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("This link is incomplete", html);
         Assert.DoesNotContain("<form", html);
         Assert.Contains("form-action 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
@@ -64,10 +61,8 @@ public sealed class PublicPagesTests(PrintFactory app) : IClassFixture<PrintFact
     public async Task The_reset_password_page_never_writes_the_token_into_the_page()
     {
         const string token = "12.<script>alert(1)</script>";
-        var response = await app.CreateClient().GetAsync("/reset-password?token=" + Uri.EscapeDataString(token));
+        var (response, html) = await PageAsync("/reset-password?token=" + Uri.EscapeDataString(token), HttpStatusCode.OK);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("<form id=\"reset\"", html);
         Assert.DoesNotContain("alert(1)", html);
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
@@ -90,12 +85,18 @@ public sealed class PublicPagesTests(PrintFactory app) : IClassFixture<PrintFact
     [Fact]
     public async Task The_delete_data_page_explains_how_to_delete_an_account()
     {
-        var response = await app.CreateClient().GetAsync("/delete-data");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        var html = await response.Content.ReadAsStringAsync();
+        var (_, html) = await PageAsync("/delete-data", HttpStatusCode.OK);
         Assert.Contains("Delete Account", html);
         Assert.Contains("mailto:", html);
+    }
+
+    /// <summary>An HTML page with its status, under a content security policy that allows nothing by default.</summary>
+    private async Task<(HttpResponseMessage Response, string Html)> PageAsync(string path, HttpStatusCode status)
+    {
+        var response = await app.CreateClient().GetAsync(path);
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("default-src 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+        return (response, await response.Content.ReadAsStringAsync());
     }
 }

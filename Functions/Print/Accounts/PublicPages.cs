@@ -23,10 +23,10 @@ public static class PublicPagesApi
         // The same path as POST /reset-password: the page the email links to, which posts to the API beside it.
         pages.MapGet("/reset-password", ResetPasswordPage.Render).WithName("PrintResetPasswordPage")
             .WithSummary("The page a password-reset link opens (HTML): a new password, sent with the link's token to POST /reset-password")
-            .Produces(StatusCodes.Status200OK, contentType: "text/html").Produces(StatusCodes.Status400BadRequest, contentType: "text/html");
+            .Produces<string>(StatusCodes.Status200OK, "text/html").Produces<string>(StatusCodes.Status400BadRequest, "text/html");
         pages.MapGet("/r/{code}", ReferralPage.Render).WithName("PrintReferralPage")
             .WithSummary("The page a referral link opens (HTML): the code to enter at sign-up and where to get the apps")
-            .Produces(StatusCodes.Status200OK, contentType: "text/html").Produces(StatusCodes.Status404NotFound, contentType: "text/html");
+            .Produces<string>(StatusCodes.Status200OK, "text/html").Produces<string>(StatusCodes.Status404NotFound, "text/html");
 
         var admin = app.MapPrintAdminGroup();
         admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads");
