@@ -37,6 +37,14 @@ if (args is ["--write-functions", var directory])
     return;
 }
 
+// `Functions --write-endpoints <file>` writes the Markdown list of the served endpoints (ENDPOINTS.md).
+if (args is ["--write-endpoints", var file])
+{
+    await File.WriteAllTextAsync(file, EndpointCatalog.Markdown(new CompositeEndpointDataSource(((IEndpointRouteBuilder)app).DataSources)));
+    Console.WriteLine($"Wrote {file}");
+    return;
+}
+
 // A configuration mistake gets one line that says what to set, not a stack trace.
 if (app.ConfigurationProblem() is { } problem)
 {

@@ -24,30 +24,30 @@ public static partial class ECardsApi
 
     public static void MapECards(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/connect/token", Token).WithName("ECardsToken").WithTags("E-cards").WithErrorShape(OAuthErrorShape.Instance)
+        app.MapPost("/connect/token", Token).WithName("ECardsToken").WithSummary("Get an access token with the partner's client credentials (OAuth 2.0 client_credentials)").WithTags("E-cards").WithErrorShape(OAuthErrorShape.Instance)
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth).DisableAntiforgery();
 
         var v1 = app.MapGroup("/v1").WithTags("E-cards").WithErrorShape(ECardErrorShape.Instance);
         var partner = v1.MapGroup("").RequireAuthorization(PartnerPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        partner.MapGet("/ecards", ListECards).WithName("ListECards");
-        partner.MapGet("/balance", GetBalance).WithName("GetECardBalance");
-        partner.MapGet("/orders", ListOrders).WithName("ListECardOrders");
-        partner.MapPost("/orders", CreateOrder).WithName("CreateECardOrder");
-        partner.MapGet("/orders/{order_id}/status", GetOrderStatus).WithName("GetECardOrderStatus");
-        partner.MapGet("/orders/{order_id}", GetOrder).WithName("GetECardOrder");
+        partner.MapGet("/ecards", ListECards).WithName("ListECards").WithSummary("The e-card catalogue with its face values");
+        partner.MapGet("/balance", GetBalance).WithName("GetECardBalance").WithSummary("The partner's prepaid balance");
+        partner.MapGet("/orders", ListOrders).WithName("ListECardOrders").WithSummary("The partner's orders, 20 a page, newest first");
+        partner.MapPost("/orders", CreateOrder).WithName("CreateECardOrder").WithSummary("Order e-cards, paid from the prepaid balance (once per orderId)");
+        partner.MapGet("/orders/{order_id}/status", GetOrderStatus).WithName("GetECardOrderStatus").WithSummary("An order's status");
+        partner.MapGet("/orders/{order_id}", GetOrder).WithName("GetECardOrder").WithSummary("An order with its lines and delivered certificates");
 
         var admin = v1.MapGroup("/admin").RequireAuthorization(PlatformApi.AdminPolicy);
-        admin.MapPut("/ecards/{id}", PutECard).WithName("PutECard");
-        admin.MapDelete("/ecards/{id}", DeleteECard).WithName("DeleteECard");
-        admin.MapPost("/ecards/{id}/codes", LoadCodes).WithName("LoadECardCodes");
-        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithIdempotency(storesSecrets: true);
-        admin.MapGet("/partners/{partnerId}/balance", GetPartnerBalance).WithName("GetECardPartnerBalance");
-        admin.MapPost("/partners/{partnerId}/topups", TopUp).WithName("TopUpECardPartner")
+        admin.MapPut("/ecards/{id}", PutECard).WithName("PutECard").WithSummary("Create or change a catalogue e-card (platform admin)");
+        admin.MapDelete("/ecards/{id}", DeleteECard).WithName("DeleteECard").WithSummary("Remove an e-card from the catalogue (platform admin)");
+        admin.MapPost("/ecards/{id}/codes", LoadCodes).WithName("LoadECardCodes").WithSummary("Load certificate codes for a face value (platform admin)");
+        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithSummary("Create a partner; its client secret is shown this once (platform admin)").WithIdempotency(storesSecrets: true);
+        admin.MapGet("/partners/{partnerId}/balance", GetPartnerBalance).WithName("GetECardPartnerBalance").WithSummary("A partner's prepaid balance (platform admin)");
+        admin.MapPost("/partners/{partnerId}/topups", TopUp).WithName("TopUpECardPartner").WithSummary("Credit a partner's prepaid balance, once per key (platform admin)")
             .WithDescription("Credits a partner's balance. Needs an idempotency key, so a retry can never credit twice: `reference` in the body " +
                              "or, without one, the `Idempotency-Key` header (400 when neither is sent). The same key again credits nothing " +
                              "and answers `applied: false` with the balance.");
-        admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder");
-        admin.MapPost("/fulfilment/run", RunFulfilment).WithName("RunECardFulfilment");
+        admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder").WithSummary("Cancel an undelivered order and refund it (platform admin)");
+        admin.MapPost("/fulfilment/run", RunFulfilment).WithName("RunECardFulfilment").WithSummary("Fulfil orders waiting for codes now (platform admin)");
     }
 
     /// <summary>OAuth 2.0 client credentials (RFC 6749 §4.4), form-encoded; errors in the OAuth shape.</summary>

@@ -111,7 +111,11 @@ public static class PlatformRegistration
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             o.ForwardLimit = 1;
         });
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>());
+        services.AddOpenApi("v1", o =>
+        {
+            o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>();
+            o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
+        });
         services.AddWebhooks(configuration);
 
         AddTelemetry(builder);
@@ -151,8 +155,17 @@ public static class PlatformRegistration
 
         app.MapHealth();
         app.MapOpenApi("/openapi/{documentName}.json").WithName("OpenApiDocument");
+        // Operations titled by their summaries; every security scheme selectable, with placeholders for the bearer
+        // token and the store key in the samples; no vendor buttons (deploy toolbar, SDK generation, AI agent, MCP).
         app.MapScalarApiReference("/docs", o => o.WithTitle("Serverless commerce and payments API")
-            .WithOpenApiRoutePattern("/openapi/{documentName}.json")).WithFunctionNamesFromRoutes("ApiReference");
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .WithOperationTitleSource(OperationTitleSource.Summary)
+            .AddPreferredSecuritySchemes([OpenApiConventions.BearerScheme])
+            .AddHttpAuthentication(OpenApiConventions.BearerScheme, a => a.Token = "paste a token from a sign-in endpoint")
+            .AddApiKeyAuthentication(OpenApiConventions.ApiKeyScheme, a => a.Value = "the store's API key")
+            .EnablePersistentAuthentication()
+            .HideDeveloperTools().HideClientButton().DisableAgent().DisableMcp())
+            .WithFunctionNamesFromRoutes("ApiReference");
         app.MapPlatformApi();
         app.MapEmailApi();
         app.MapWebhooksApi();

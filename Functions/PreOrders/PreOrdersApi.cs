@@ -20,23 +20,23 @@ public static partial class PreOrdersApi
     public static void MapPreOrders(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Pre-orders").WithErrorShape(PreOrderErrorShape.Instance);
-        api.MapPost("/auth/login", Login).WithName("PreOrdersLogin").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
+        api.MapPost("/auth/login", Login).WithName("PreOrdersLogin").WithSummary("Sign in as a merchant and get a bearer token").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
         var merchant = api.MapGroup("/pre-orders").RequireAuthorization(MerchantPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        merchant.MapPost("/", Create).WithName("CreatePreOrder").WithIdempotency();
-        merchant.MapGet("/", List).WithName("ListPreOrders");
-        merchant.MapGet("/{id}", Get).WithName("GetPreOrder");
-        merchant.MapPost("/{id}/cancel", Cancel).WithName("CancelPreOrder");
+        merchant.MapPost("/", Create).WithName("CreatePreOrder").WithSummary("Create a pre-order paid by QR code").WithIdempotency();
+        merchant.MapGet("/", List).WithName("ListPreOrders").WithSummary("The merchant's pre-orders, newest first");
+        merchant.MapGet("/{id}", Get).WithName("GetPreOrder").WithSummary("One of the merchant's pre-orders");
+        merchant.MapPost("/{id}/cancel", Cancel).WithName("CancelPreOrder").WithSummary("Cancel a pending pre-order");
 
         var admin = api.MapGroup("/admin/merchants").RequireAuthorization(PlatformApi.AdminPolicy);
-        admin.MapPost("/", CreateMerchant).WithName("CreatePreOrderMerchant").WithIdempotency();
-        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook").WithIdempotency(storesSecrets: true);
-        admin.MapGet("/{username}/webhook/deliveries", ListDeliveries).WithName("ListPreOrderMerchantDeliveries");
-        admin.MapPost("/{username}/webhook/deliveries/{deliveryId}/redeliver", Redeliver).WithName("RedeliverPreOrderMerchantDelivery");
+        admin.MapPost("/", CreateMerchant).WithName("CreatePreOrderMerchant").WithSummary("Create a merchant (platform admin)").WithIdempotency();
+        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook").WithSummary("Set where a merchant's webhooks go (platform admin)").WithIdempotency(storesSecrets: true);
+        admin.MapGet("/{username}/webhook/deliveries", ListDeliveries).WithName("ListPreOrderMerchantDeliveries").WithSummary("A merchant's webhook deliveries with their attempts (platform admin)");
+        admin.MapPost("/{username}/webhook/deliveries/{deliveryId}/redeliver", Redeliver).WithName("RedeliverPreOrderMerchantDelivery").WithSummary("Send a merchant's webhook again (platform admin)");
 
         var pay = app.MapGroup("/pay").WithTags("Pre-order payment page").WithErrorShape(PreOrderErrorShape.Instance).AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
-        pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage");
-        pay.MapGet("/{id}/status", PayStatus).WithName("PreOrderPayStatus");
+        pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage").WithSummary("The payment page a pre-order's QR code opens (HTML)");
+        pay.MapGet("/{id}/status", PayStatus).WithName("PreOrderPayStatus").WithSummary("A pre-order's status as its payment page shows it");
         pay.MapPost("/{id}/checkout", Checkout).WithName("PreOrderPayCheckout")
             .WithSummary("Open (or join) the pre-order's payment and get where the customer pays it")
             .WithDescription("The pay page's button. Concurrent clicks share one payment intent and one provider order. 409 not_payable " +

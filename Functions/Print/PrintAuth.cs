@@ -21,6 +21,10 @@ public static class PrintAuth
     public const string CookieScheme = "print-cookie";
     public const string CookieName = "token";
 
+    /// <summary>What the OpenAPI document says signed-in print endpoints take: the bearer token or the sign-in cookie.</summary>
+    public static readonly object[] OpenApiSecurity =
+        [new OpenApiSecurityName(OpenApiConventions.BearerScheme), new OpenApiSecurityName(OpenApiConventions.CookieScheme)];
+
     public const string UserPolicy = "print-user";
     public const string CustomerPolicy = "print-customer";
     public const string ShopkeeperPolicy = "print-shopkeeper";
@@ -64,7 +68,7 @@ public static class PrintAuth
     /// </summary>
     public static RouteGroupBuilder MapPrintAdminGroup(this IEndpointRouteBuilder app, string prefix = "/admin") =>
         app.MapGroup(prefix).WithTags("Print-shop admin").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(AdminPolicy).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
+            .RequireAuthorization(AdminPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance, PrintAdminEndpoint.Instance)
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
 
     public static bool ByCookie(HttpContext context) =>

@@ -26,37 +26,37 @@ public static partial class CatalogApi
     public static IEndpointRouteBuilder MapCommerceCatalog(this IEndpointRouteBuilder app)
     {
         var superAdmin = app.MapCommerceGroup("/admin", "Commerce admin", [CommerceRoles.SuperAdmin]);
-        superAdmin.MapPost("/currencies", CreateCurrency).WithName("CommerceAdminCreateCurrency").WithIdempotency();
-        superAdmin.MapPost("/companies", CreateCompany).WithName("CommerceAdminCreateCompany").WithIdempotency();
-        superAdmin.MapPatch("/companies/{companyId}", UpdateCompany).WithName("CommerceAdminUpdateCompany");
+        superAdmin.MapPost("/currencies", CreateCurrency).WithName("CommerceAdminCreateCurrency").WithSummary("Add a currency (super admin)").WithIdempotency();
+        superAdmin.MapPost("/companies", CreateCompany).WithName("CommerceAdminCreateCompany").WithSummary("Create a company (super admin)").WithIdempotency();
+        superAdmin.MapPatch("/companies/{companyId}", UpdateCompany).WithName("CommerceAdminUpdateCompany").WithSummary("Change a company's settings (super admin)");
 
         app.MapCommerceGroup("/currencies", "Commerce catalogue", AnyCommerceRole)
-            .MapGet("", ListCurrencies).WithName("CommerceListCurrencies");
+            .MapGet("", ListCurrencies).WithName("CommerceListCurrencies").WithSummary("The currencies");
 
         var company = app.MapCommerceGroup("/admin/companies/{companyId}", "Commerce admin", CommerceRoles.Administrators);
-        company.MapGet("", GetCompany).WithName("CommerceAdminGetCompany");
-        company.MapPost("/products", CreateProduct).WithName("CommerceAdminCreateProduct").WithIdempotency();
-        company.MapGet("/products", ListAdminProducts).WithName("CommerceAdminListProducts");
-        company.MapGet("/products/{productId}", GetAdminProduct).WithName("CommerceAdminGetProduct");
-        company.MapPatch("/products/{productId}", UpdateProduct).WithName("CommerceAdminUpdateProduct");
-        company.MapPost("/products/{productId}/tokens", CreateTokens).WithName("CommerceAdminCreateProductTokens").WithIdempotency()
+        company.MapGet("", GetCompany).WithName("CommerceAdminGetCompany").WithSummary("A company (its admin, super admin)");
+        company.MapPost("/products", CreateProduct).WithName("CommerceAdminCreateProduct").WithSummary("Create a product with its prices (company admin, super admin)").WithIdempotency();
+        company.MapGet("/products", ListAdminProducts).WithName("CommerceAdminListProducts").WithSummary("The company's products (its admin, super admin)");
+        company.MapGet("/products/{productId}", GetAdminProduct).WithName("CommerceAdminGetProduct").WithSummary("A product (company admin, super admin)");
+        company.MapPatch("/products/{productId}", UpdateProduct).WithName("CommerceAdminUpdateProduct").WithSummary("Change a product (company admin, super admin)");
+        company.MapPost("/products/{productId}/tokens", CreateTokens).WithName("CommerceAdminCreateProductTokens").WithSummary("Add numbered tokens to a product (company admin, super admin)").WithIdempotency()
             .WithDescription("Adds 1 to 500 tokens numbered after the product's last. Send an `Idempotency-Key` so that a retried request " +
                              "does not add the tokens twice.");
-        company.MapGet("/products/{productId}/tokens", ListTokens).WithName("CommerceAdminListProductTokens");
-        company.MapPatch("/products/{productId}/tokens/{tokenId}", UpdateToken).WithName("CommerceAdminUpdateProductToken");
-        company.MapPut("/payment-providers", PutPaymentProviders).WithName("CommerceAdminPutPaymentProviders");
-        company.MapGet("/payment-providers", GetPaymentProviders).WithName("CommerceAdminGetPaymentProviders");
-        company.MapPut("/gas-fees", PutGasFees).WithName("CommerceAdminPutGasFees");
-        company.MapGet("/gas-fees", GetGasFees).WithName("CommerceAdminGetGasFees");
-        company.MapPost("/coupons", CreateCoupon).WithName("CommerceAdminCreateCoupon");
-        company.MapGet("/coupons", ListCoupons).WithName("CommerceAdminListCoupons");
-        company.MapPatch("/coupons/{code}", UpdateCoupon).WithName("CommerceAdminUpdateCoupon");
-        company.MapPut("/webhook", PutWebhook).WithName("CommerceAdminPutWebhook").WithIdempotency(storesSecrets: true);
-        company.MapGet("/webhook", GetWebhook).WithName("CommerceAdminGetWebhook");
+        company.MapGet("/products/{productId}/tokens", ListTokens).WithName("CommerceAdminListProductTokens").WithSummary("A product's tokens (company admin, super admin)");
+        company.MapPatch("/products/{productId}/tokens/{tokenId}", UpdateToken).WithName("CommerceAdminUpdateProductToken").WithSummary("Change a token's status or fixed user (company admin, super admin)");
+        company.MapPut("/payment-providers", PutPaymentProviders).WithName("CommerceAdminPutPaymentProviders").WithSummary("Replace the company's payment options (company admin, super admin)");
+        company.MapGet("/payment-providers", GetPaymentProviders).WithName("CommerceAdminGetPaymentProviders").WithSummary("The company's payment options (company admin, super admin)");
+        company.MapPut("/gas-fees", PutGasFees).WithName("CommerceAdminPutGasFees").WithSummary("Replace the company's gas fees (company admin, super admin)");
+        company.MapGet("/gas-fees", GetGasFees).WithName("CommerceAdminGetGasFees").WithSummary("The company's gas fees (company admin, super admin)");
+        company.MapPost("/coupons", CreateCoupon).WithName("CommerceAdminCreateCoupon").WithSummary("Create a coupon (company admin, super admin)");
+        company.MapGet("/coupons", ListCoupons).WithName("CommerceAdminListCoupons").WithSummary("The company's coupons (company admin, super admin)");
+        company.MapPatch("/coupons/{code}", UpdateCoupon).WithName("CommerceAdminUpdateCoupon").WithSummary("Change a coupon (company admin, super admin)");
+        company.MapPut("/webhook", PutWebhook).WithName("CommerceAdminPutWebhook").WithSummary("Set the company's webhook endpoint (company admin, super admin)").WithIdempotency(storesSecrets: true);
+        company.MapGet("/webhook", GetWebhook).WithName("CommerceAdminGetWebhook").WithSummary("The company's webhook endpoint (company admin, super admin)");
 
         var buyer = app.MapCommerceGroup("/companies/{companyId}", "Commerce catalogue", CommerceRoles.Buyers);
-        buyer.MapGet("/products", ListProducts).WithName("CommerceCatalogListProducts");
-        buyer.MapGet("/products/{productId}", GetProduct).WithName("CommerceCatalogGetProduct");
+        buyer.MapGet("/products", ListProducts).WithName("CommerceCatalogListProducts").WithSummary("The company's products for sale, with prices and stock");
+        buyer.MapGet("/products/{productId}", GetProduct).WithName("CommerceCatalogGetProduct").WithSummary("A product for sale, with its prices and stock");
         return app;
     }
 

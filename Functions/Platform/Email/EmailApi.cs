@@ -29,7 +29,7 @@ public static class EmailApi
 
         var dev = app.MapGroup("/dev").WithTags("Development");
 
-        dev.MapGet("/outbox", ListOutbox).WithName("DevOutbox");
+        dev.MapGet("/outbox", ListOutbox).WithName("DevOutbox").WithSummary("The development email outbox: emails that would have been sent (Development only)");
     }
 
     /// <summary>Whether development outboxes are served (<c>Email:ExposeOutbox</c>; by default, in Development only).</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -14,9 +15,12 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
             Version = "v1",
             Description = "Pre-orders, e-cards, commerce orders, checkout and print-shop APIs on one platform.",
         };
+        // Server URLs without a trailing slash: paths start with one.
+        foreach (var server in document.Servers ?? [])
+            server.Url = server.Url?.TrimEnd('/');
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-        document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+        document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
         {
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
@@ -30,20 +34,30 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
             Name = "x-api-key",
             Description = "A checkout store's API key, issued by the platform admin.",
         };
+        document.Components.SecuritySchemes[CookieScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Cookie,
+            Name = "token",
+            Description = "The print shop's HttpOnly sign-in cookie, set by POST /login. A cookie-authenticated POST, PUT or DELETE " +
+                          "must also send X-CSRF-Token from GET /csrf-token.",
+        };
         return Task.CompletedTask;
     }
 
+    public const string BearerScheme = "Bearer";
     public const string ApiKeyScheme = "StoreApiKey";
+    public const string CookieScheme = "PrintCookie";
 }
 
 /// <summary>
-/// Endpoint metadata naming the OpenAPI security scheme an endpoint's callers present, for endpoints that take no
-/// bearer token (<see cref="OpenApiConventions.ApiKeyScheme"/>: the checkout stores' <c>x-api-key</c>).
+/// Endpoint metadata naming an OpenAPI security scheme an endpoint's callers may present, for endpoints that take
+/// more or other than the bearer token: the checkout stores' <c>x-api-key</c>, the print shop's cookie or bearer.
 /// </summary>
 public sealed record OpenApiSecurityName(string Name);
 
 /// <summary>
-/// Each operation's security as its endpoint requires it: none when anonymous, the scheme its metadata names, else
+/// Each operation's security as its endpoint requires it: none (an empty list) when anonymous, the scheme its metadata names, else
 /// the bearer token.
 /// </summary>
 public sealed class OpenApiOperationSecurity : IOpenApiOperationTransformer
@@ -53,9 +67,41 @@ public sealed class OpenApiOperationSecurity : IOpenApiOperationTransformer
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         if (metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any()
             || !metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any())
+        {
+            // Said explicitly: this operation takes no credentials (or takes them in its body, as client credentials do).
+            operation.Security = [];
             return Task.CompletedTask;
-        var scheme = metadata.OfType<OpenApiSecurityName>().LastOrDefault()?.Name ?? "Bearer";
-        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] }];
+        }
+        // Each named scheme is an alternative (one requirement each); without a name, the bearer token.
+        var schemes = metadata.OfType<OpenApiSecurityName>().Select(n => n.Name).Distinct().DefaultIfEmpty(OpenApiConventions.BearerScheme);
+        operation.Security = schemes
+            .Select(scheme => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] })
+            .ToList();
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Schema names that stay unique across surfaces: a type whose name another type of the app also has (a
+/// <c>LoginResponse</c> of pre-orders and one of print) is named with its surface first (<c>PreOrdersLoginResponse</c>,
+/// <c>PrintLoginResponse</c>), so one schema never stands for two shapes. Other names are the default ones.
+/// </summary>
+public static class OpenApiSchemaNames
+{
+    private static readonly HashSet<string> Shared = typeof(OpenApiSchemaNames).Assembly.GetTypes()
+        .Where(t => t.IsPublic && t.Namespace?.StartsWith("Serverless.", StringComparison.Ordinal) == true)
+        .GroupBy(t => t.Name, StringComparer.Ordinal)
+        .Where(g => g.Count() > 1)
+        .Select(g => g.Key)
+        .ToHashSet(StringComparer.Ordinal);
+
+    public static string? Create(JsonTypeInfo type)
+    {
+        var name = OpenApiOptions.CreateDefaultSchemaReferenceId(type);
+        if (name is null || !Shared.Contains(type.Type.Name))
+            return name;
+        // Serverless.PreOrders.LoginResponse → PreOrders; Serverless.Print.Accounts.LoginResponse → Print.
+        var surface = type.Type.Namespace!["Serverless.".Length..].Split('.')[0];
+        return surface + name;
     }
 }

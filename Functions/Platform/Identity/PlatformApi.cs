@@ -18,14 +18,14 @@ public static class PlatformApi
     {
         var api = app.MapGroup("/platform").WithTags("Platform");
 
-        api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
-        api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").RequireAuthorization(UserPolicy);
-        api.MapPost("/users", CreateUser).WithName("PlatformCreateUser").RequireAuthorization(AdminPolicy).WithIdempotency();
-        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").RequireAuthorization(AdminPolicy).WithIdempotency(storesSecrets: true);
-        api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").RequireAuthorization(AdminPolicy);
-        api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").RequireAuthorization(AdminPolicy);
-        api.MapPost("/users/{id:long}/disable", DisableUser).WithName("PlatformDisableUser").RequireAuthorization(AdminPolicy);
-        api.MapPost("/users/{id:long}/password", ResetUserPassword).WithName("PlatformResetUserPassword").RequireAuthorization(AdminPolicy);
+        api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").WithSummary("Sign in to the platform API and get a bearer token").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
+        api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").WithSummary("The caller as its platform token names it").RequireAuthorization(UserPolicy);
+        api.MapPost("/users", CreateUser).WithName("PlatformCreateUser").WithSummary("Create a user account (platform admin)").RequireAuthorization(AdminPolicy).WithIdempotency();
+        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").WithSummary("Issue credentials to an API client; the secret is shown this once (platform admin)").RequireAuthorization(AdminPolicy).WithIdempotency(storesSecrets: true);
+        api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").WithSummary("List the API clients (platform admin)").RequireAuthorization(AdminPolicy);
+        api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").WithSummary("Disable an API client: its secret and tokens stop working (platform admin)").RequireAuthorization(AdminPolicy);
+        api.MapPost("/users/{id:long}/disable", DisableUser).WithName("PlatformDisableUser").WithSummary("Disable a user account and end its sessions (platform admin)").RequireAuthorization(AdminPolicy);
+        api.MapPost("/users/{id:long}/password", ResetUserPassword).WithName("PlatformResetUserPassword").WithSummary("Set a user's password and end its sessions (platform admin)").RequireAuthorization(AdminPolicy);
     }
 
     /// <summary>An operator disables an account: it can no longer sign in, and its sessions end on every surface at once.</summary>

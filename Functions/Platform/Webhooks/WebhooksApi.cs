@@ -20,11 +20,11 @@ public static class WebhooksApi
         var api = app.MapGroup("/platform/webhooks").WithTags("Webhooks")
             .RequireAuthorization(PlatformApi.AdminPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
 
-        api.MapPut("/endpoints/{ownerId}", PutEndpoint).WithName("PlatformPutWebhookEndpoint").WithIdempotency(storesSecrets: true);
-        api.MapGet("/endpoints/{ownerId}", GetEndpoint).WithName("PlatformGetWebhookEndpoint");
-        api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret").WithIdempotency(storesSecrets: true);
-        api.MapGet("/deliveries", ListDeliveries).WithName("PlatformListWebhookDeliveries");
-        api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook");
+        api.MapPut("/endpoints/{ownerId}", PutEndpoint).WithName("PlatformPutWebhookEndpoint").WithSummary("Create or change an owner's webhook endpoint; its secret is shown on creation (platform admin)").WithIdempotency(storesSecrets: true);
+        api.MapGet("/endpoints/{ownerId}", GetEndpoint).WithName("PlatformGetWebhookEndpoint").WithSummary("An owner's webhook endpoint (platform admin)");
+        api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret").WithSummary("Give an owner's webhook endpoint a new signing secret (platform admin)").WithIdempotency(storesSecrets: true);
+        api.MapGet("/deliveries", ListDeliveries).WithName("PlatformListWebhookDeliveries").WithSummary("An owner's latest webhook deliveries with their attempts (platform admin)");
+        api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook").WithSummary("Send a delivered or failed webhook again, with the same webhook-id (platform admin)");
     }
 
     /// <summary>Creates the owner's endpoint (201, with its secret, shown this once) or changes its URL or enabled flag (200).</summary>

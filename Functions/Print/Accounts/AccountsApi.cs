@@ -23,26 +23,26 @@ public static partial class AccountsApi
     {
         var auth = app.MapGroup("").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
-        auth.MapPost("/register/send-otp", SendSignupOtp).WithName("PrintRegisterSendOtp");
-        auth.MapPost("/register/verify-otp", VerifySignupOtp).WithName("PrintRegisterVerifyOtp");
-        auth.MapPost("/register", Register).WithName("PrintRegister");
-        auth.MapPost("/login", Login).WithName("PrintLogin");
-        auth.MapPost("/login/request-otp", RequestLoginOtp).WithName("PrintLoginRequestOtp");
-        auth.MapPost("/login/verify-otp", VerifyLoginOtp).WithName("PrintLoginVerifyOtp");
-        auth.MapPost("/forgot-password", ForgotPassword).WithName("PrintForgotPassword");
-        auth.MapPost("/reset-password", ResetPassword).WithName("PrintResetPassword");
-        auth.MapPost("/forgot-username", ForgotUsername).WithName("PrintForgotUsername");
+        auth.MapPost("/register/send-otp", SendSignupOtp).WithName("PrintRegisterSendOtp").WithSummary("Email a sign-up code");
+        auth.MapPost("/register/verify-otp", VerifySignupOtp).WithName("PrintRegisterVerifyOtp").WithSummary("Check a sign-up code and get a sign-up token");
+        auth.MapPost("/register", Register).WithName("PrintRegister").WithSummary("Create a customer or shopkeeper account");
+        auth.MapPost("/login", Login).WithName("PrintLogin").WithSummary("Sign in with a username, email or mobile number and a password");
+        auth.MapPost("/login/request-otp", RequestLoginOtp).WithName("PrintLoginRequestOtp").WithSummary("Email a sign-in code");
+        auth.MapPost("/login/verify-otp", VerifyLoginOtp).WithName("PrintLoginVerifyOtp").WithSummary("Sign in with an emailed code");
+        auth.MapPost("/forgot-password", ForgotPassword).WithName("PrintForgotPassword").WithSummary("Email a password-reset link");
+        auth.MapPost("/reset-password", ResetPassword).WithName("PrintResetPassword").WithSummary("Set a new password with a reset token");
+        auth.MapPost("/forgot-username", ForgotUsername).WithName("PrintForgotUsername").WithSummary("Email the account's username");
 
         var session = app.MapGroup("").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.PerCaller);
-        session.MapGet("/csrf-token", CsrfToken).WithName("PrintCsrfToken");
-        session.MapPost("/logout", Logout).WithName("PrintLogout");
+        session.MapGet("/csrf-token", CsrfToken).WithName("PrintCsrfToken").WithSummary("A CSRF token for cookie-authenticated requests");
+        session.MapPost("/logout", Logout).WithName("PrintLogout").WithSummary("Sign out: clear the sign-in cookie");
 
         var profile = app.MapGroup("/profile").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        profile.MapGet("/", GetProfile).WithName("PrintGetProfile");
-        profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile").WithDescription(UpdateProfileDescription);
-        profile.MapDelete("/", DeleteProfile).WithName("PrintDeleteProfile");
+            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        profile.MapGet("/", GetProfile).WithName("PrintGetProfile").WithSummary("The signed-in account's profile");
+        profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile").WithSummary("Change the profile (a password change needs the current password)").WithDescription(UpdateProfileDescription);
+        profile.MapDelete("/", DeleteProfile).WithName("PrintDeleteProfile").WithSummary("Delete the account (needs the password)");
     }
 
     public static async Task<Results<Ok<MessageResponse>, ErrorResult>> SendSignupOtp(

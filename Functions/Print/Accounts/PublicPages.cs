@@ -18,18 +18,18 @@ public static class PublicPagesApi
     {
         var pages = app.MapGroup("").WithTags("Print-shop public pages").WithErrorShape(PrintErrorShape.Instance)
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.PerCaller);
-        pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads");
-        pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage");
+        pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads").WithSummary("The apps' download links");
+        pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage").WithSummary("How to delete your account and data (HTML)");
         // The same path as POST /reset-password: the page the email links to, which posts to the API beside it.
         pages.MapGet("/reset-password", ResetPasswordPage.Render).WithName("PrintResetPasswordPage")
-            .WithSummary("The page a password-reset link opens (HTML): a new password, sent with the link's token to POST /reset-password")
+            .WithSummary("The page a password-reset link opens: a new password for the link's token (HTML)")
             .Produces<string>(StatusCodes.Status200OK, "text/html").Produces<string>(StatusCodes.Status400BadRequest, "text/html");
         pages.MapGet("/r/{code}", ReferralPage.Render).WithName("PrintReferralPage")
-            .WithSummary("The page a referral link opens (HTML): the code to enter at sign-up and where to get the apps")
+            .WithSummary("The page a referral link opens: the code to sign up with and the apps (HTML)")
             .Produces<string>(StatusCodes.Status200OK, "text/html").Produces<string>(StatusCodes.Status404NotFound, "text/html");
 
         var admin = app.MapPrintAdminGroup();
-        admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads");
+        admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads").WithSummary("Change the apps' download links (admin)");
     }
 
     public static async Task<Ok<AppDownloads>> GetAppDownloads(AppDownloadsStore store, HttpContext context)

@@ -88,10 +88,10 @@ public static class ReferralsApi
     public static void MapPrintReferrals(this IEndpointRouteBuilder app)
     {
         var referral = app.MapGroup("/referral").WithTags("Print-shop referrals").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        referral.MapGet("/summary", Summary).WithName("PrintReferralSummary");
-        referral.MapGet("/history", History).WithName("PrintReferralHistory");
-        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite").WithIdempotency();
+            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        referral.MapGet("/summary", Summary).WithName("PrintReferralSummary").WithSummary("The customer's referral statistics");
+        referral.MapGet("/history", History).WithName("PrintReferralHistory").WithSummary("The customer's referral history, newest first");
+        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite").WithSummary("Invite someone by email with the customer's referral link").WithIdempotency();
     }
 
     public static async Task<Ok<ReferralSummaryResponse>> Summary(PrintSession session, Referrals referrals, CancellationToken cancellationToken) =>

@@ -72,7 +72,7 @@ public static class FilesApi
 
     private static RouteGroupBuilder Group(IEndpointRouteBuilder app, string policy) =>
         app.MapGroup("").WithTags("Print-shop files and queue").WithErrorShape(PrintErrorShape.Instance).RequireAuthorization(policy)
-            .WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
 
     // ---- Customers ----
 

@@ -21,7 +21,7 @@ public static class DevicesApi
     public static void MapPrintDevices(this IEndpointRouteBuilder app)
     {
         var devices = app.MapGroup("/devices").WithTags("Print-shop notifications").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         devices.MapPost("/", Register).WithName("PrintRegisterDevice")
             .WithSummary($"Register this device's FCM token for push notifications (idempotent; the newest {PrintDevices.MaxPerUser} devices are kept)");
         devices.MapGet("/", List).WithName("PrintListDevices").WithSummary("The caller's registered devices, newest first");

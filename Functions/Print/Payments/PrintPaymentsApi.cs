@@ -24,16 +24,16 @@ public static class PrintPaymentsApi
     public static void MapPrintPayments(this IEndpointRouteBuilder app)
     {
         var customer = app.MapGroup("").WithTags("Print-shop payments").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         customer.MapPost("/create-payment-order", Create).WithName("PrintCreatePaymentOrder").WithIdempotency()
             .WithSummary("Create a payment order: from the wallet, through Razorpay, or both (hybrid)");
         customer.MapGet("/payment-order/{orderId}/status", Status).WithName("PrintPaymentOrderStatus")
             .WithSummary("A payment order of the caller's, by its numeric id or its order_id");
         customer.MapGet("/my-orders", MyOrders).WithName("PrintMyOrders").WithSummary("The caller's payment orders, newest first");
-        customer.MapGet("/wallet/balance", Balance).WithName("PrintWalletBalance");
+        customer.MapGet("/wallet/balance", Balance).WithName("PrintWalletBalance").WithSummary("The wallet's balance");
         customer.MapPost("/wallet/topup", Topup).WithName("PrintWalletTopup").WithIdempotency()
             .WithSummary("Start a wallet top-up (₹10 to ₹10,000): the wallet is credited when the payment is confirmed");
-        customer.MapGet("/wallet/transactions", Transactions).WithName("PrintWalletTransactions");
+        customer.MapGet("/wallet/transactions", Transactions).WithName("PrintWalletTransactions").WithSummary("The wallet's statement, newest first");
 
         app.MapPost("/payment/webhook", Webhook).WithName("PrintPaymentWebhook").WithTags("Print-shop payments")
             .WithErrorShape(PrintErrorShape.Instance).AllowAnonymous().WithMetadata(new RequestSizeLimitAttribute(InboundEvents.MaxBodyBytes))

@@ -43,14 +43,14 @@ public static partial class PayoutsApi
     public static void MapPrintPayouts(this IEndpointRouteBuilder app)
     {
         var wallet = app.MapGroup("/wallet").WithTags("Print-shop wallet").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         // The body holds a bank account: a stored response is kept as a secret.
-        wallet.MapPost("/withdraw", Withdraw).WithName("PrintWalletWithdraw").WithIdempotency(storesSecrets: true)
+        wallet.MapPost("/withdraw", Withdraw).WithName("PrintWalletWithdraw").WithSummary("Withdraw from the wallet to the bank account").WithIdempotency(storesSecrets: true)
             .WithDescription("Withdraws wallet money to a bank account: the amount is held at once and paid out in 2-3 business days.");
 
         var shop = app.MapGroup("/shopkeeper").WithTags("Print-shop payouts").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        shop.MapGet("/payouts", ShopPayouts).WithName("PrintShopkeeperPayouts");
+            .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+        shop.MapGet("/payouts", ShopPayouts).WithName("PrintShopkeeperPayouts").WithSummary("The shopkeeper's payouts");
     }
 
     public static async Task<Results<Ok<WithdrawResponse>, ErrorResult>> Withdraw(

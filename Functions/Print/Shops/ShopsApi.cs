@@ -37,11 +37,11 @@ public static class ShopsApi
     public static void MapPrintShops(this IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("").WithTags("Print-shop shops").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         users.MapGet("/shops", Nearest).WithName("PrintNearestShops").WithSummary(NearestSummary);
 
         var shop = app.MapGroup("/shop").WithTags("Print-shop shops").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         shop.MapPost("/status", Status).WithName("PrintShopStatus").WithSummary("Open or close the caller's shop: {\"is_open\": true|false}");
         shop.MapPost("/heartbeat", Heartbeat).WithName("PrintShopHeartbeat").WithMetadata(AppHeartbeatEndpoint.Instance)
             .WithSummary("The shop app's sign of life (no body): keeps an open shop from being closed as stale; it never reopens a closed shop");

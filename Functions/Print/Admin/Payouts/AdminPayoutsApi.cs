@@ -85,7 +85,7 @@ public static class AdminPayoutsApi
             .WithSummary("The payouts of a window of run days as CSV, with each shop's masked bank account, for the bank transfers");
 
         var shop = app.MapGroup("/shop").WithTags("Print-shop payouts").WithErrorShape(PrintErrorShape.Instance)
-            .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
+            .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         shop.MapPut("/bank-account", SaveBankAccount).WithName("PrintShopSaveBankAccount")
             .WithSummary("Set the bank account the shop's payouts go to (only its last four digits are kept)");
         shop.MapGet("/bank-account", BankAccount).WithName("PrintShopBankAccount")

@@ -17,7 +17,7 @@ public static class StatsApi
     public static void MapPrintAdminStats(this IEndpointRouteBuilder app)
     {
         var admin = app.MapPrintAdminGroup();
-        admin.MapGet("/dashboard/stats", GetDashboardStats).WithName("PrintAdminDashboardStats");
+        admin.MapGet("/dashboard/stats", GetDashboardStats).WithName("PrintAdminDashboardStats").WithSummary("Platform statistics (admin)");
     }
 
     public static async Task<Ok<DashboardStats>> GetDashboardStats(DashboardStatsReader reader, CancellationToken cancellationToken) =>

@@ -1,0 +1,70 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Platform;
+
+public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<PlatformFactory>
+{
+    private async Task<JsonElement> DocumentAsync() => await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+    [Fact]
+    public async Task Two_surfaces_types_of_one_name_are_two_schemas_each_with_its_own_shape()
+    {
+        var schemas = (await DocumentAsync()).GetProperty("components").GetProperty("schemas");
+        Assert.False(schemas.TryGetProperty("LoginResponse", out _));
+        Assert.False(schemas.TryGetProperty("LoginRequest", out _));
+        string[] Properties(string schema) => schemas.GetProperty(schema).GetProperty("properties").EnumerateObject().Select(p => p.Name).Order().ToArray();
+        Assert.Equal(["expires_in", "token"], Properties("PreOrdersLoginResponse"));
+        Assert.Equal(["role", "token", "username"], Properties("PrintLoginResponse"));
+        Assert.Contains("username", Properties("PreOrdersLoginRequest"));
+        Assert.Contains("username", Properties("PrintLoginRequest"));
+    }
+
+    [Fact]
+    public async Task Operations_that_take_a_bearer_token_say_so_and_anonymous_ones_do_not()
+    {
+        var paths = (await DocumentAsync()).GetProperty("paths");
+        string[] Security(string path, string method) => paths.GetProperty(path).GetProperty(method).TryGetProperty("security", out var security)
+            ? security.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToArray()
+            : [];
+        Assert.Equal(["Bearer"], Security("/platform/me", "get"));
+        Assert.Equal(["Bearer"], Security("/api/pre-orders", "post"));
+        Assert.Empty(Security("/platform/auth/token", "post"));
+        Assert.Empty(Security("/health", "get"));
+        // Print's signed-in endpoints take the bearer token or the sign-in cookie (with CSRF on writes).
+        Assert.Equal(["Bearer", "PrintCookie"], Security("/profile", "get"));
+        Assert.Equal(["Bearer", "PrintCookie"], Security("/wallet/withdraw", "post"));
+        var document = await DocumentAsync();
+        var cookie = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("PrintCookie");
+        Assert.Equal("cookie", cookie.GetProperty("in").GetString());
+        Assert.Contains("X-CSRF-Token", cookie.GetProperty("description").GetString());
+        // An anonymous operation says so with an empty list, rather than leaving its security unsaid.
+        Assert.Equal(0, paths.GetProperty("/health").GetProperty("get").GetProperty("security").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Every_operation_has_a_summary()
+    {
+        var paths = (await DocumentAsync()).GetProperty("paths");
+        var missing = paths.EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(op => (Name: $"{op.Name.ToUpperInvariant()} {path.Name}", Op: op.Value)))
+            .Where(o => !o.Op.TryGetProperty("summary", out var summary) || string.IsNullOrWhiteSpace(summary.GetString()))
+            .Select(o => o.Name)
+            .ToList();
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public async Task The_api_reference_titles_operations_by_summary_offers_every_scheme_and_shows_no_vendor_buttons()
+    {
+        var page = await app.CreateClient().GetStringAsync("/docs/");
+        Assert.Contains("\"operationTitleSource\":\"summary\"", page);
+        Assert.Contains("\"hideClientButton\":true", page);
+        Assert.Contains("\"showDeveloperTools\":\"never\"", page);
+        Assert.Contains("\"agent\":{\"disabled\":true", page);
+        Assert.Contains("\"mcp\":{\"disabled\":true", page);
+        Assert.Contains("StoreApiKey", page);
+        Assert.Contains("\"preferredSecurityScheme\":[\"Bearer\"]", page);
+    }
+}
