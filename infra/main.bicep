@@ -83,6 +83,9 @@ param checkoutMarketRatesUrl string
 @secure()
 param checkoutMarketRatesApiKey string = ''
 
+@description('Comma-separated origins of the browser apps that may call the API (https://shop.example.com,...); empty allows no cross-origin access. * is refused in Production.')
+param corsAllowedOrigins string = ''
+
 @description('Further non-secret app settings, e.g. provider key ids and prices.')
 param additionalAppSettings object = {}
 
@@ -232,6 +235,7 @@ module functionApp 'modules/functionapp.bicep' = {
     fcmProjectId: fcmProjectId
     checkoutMarketRatesUrl: checkoutMarketRatesUrl
     hasCheckoutMarketRatesApiKey: !empty(checkoutMarketRatesApiKey)
+    corsAllowedOrigins: corsAllowedOrigins
     publicBaseUrl: publicBaseUrl
     adminEmail: adminEmail
     maximumInstanceCount: maximumInstanceCount

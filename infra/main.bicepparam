@@ -40,6 +40,9 @@ param checkoutMarketRatesUrl = readEnvironmentVariable('CHECKOUT_MARKET_RATES_UR
 
 param checkoutMarketRatesApiKey = readEnvironmentVariable('CHECKOUT_MARKET_RATES_API_KEY', '')
 
+// Origins of browser apps that call the API from elsewhere (https://shop.example.com,...); empty allows none.
+param corsAllowedOrigins = readEnvironmentVariable('CORS_ALLOWED_ORIGINS', '')
+
 // Print-shop push notifications (FCM): the Firebase project id and its service account's JSON key; empty deploys without push.
 param fcmProjectId = readEnvironmentVariable('FCM_PROJECT_ID', '')
 

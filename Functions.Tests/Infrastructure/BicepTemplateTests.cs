@@ -145,7 +145,7 @@ public sealed partial class BicepTemplateTests(BicepTemplateTests.CompiledInfras
             "RateLimits__Auth__PermitLimit", "RateLimits__Auth__Window",
             "Payments__Gateway", "Payments__Razorpay__KeyId", "Payments__Razorpay__KeySecret", "Payments__Razorpay__WebhookSecret",
             "Payments__Stripe__SecretKey", "Payments__Stripe__WebhookSecret",
-            "Checkout__MarketRatesUrl", "Checkout__MarketRatesApiKey", "Checkout__OrderExpiry",
+            "Checkout__MarketRatesUrl", "Checkout__MarketRatesApiKey", "Checkout__OrderExpiry", "Cors__AllowedOrigins",
         })
         {
             Assert.Contains($"'{name}'", settings);

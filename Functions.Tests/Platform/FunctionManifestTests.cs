@@ -29,12 +29,30 @@ public sealed class FunctionManifestTests(TriggerFactory app) : IClassFixture<Tr
             var trigger = function.FunctionJson["bindings"]![0]!;
             Assert.Equal("httpTrigger", trigger["type"]!.GetValue<string>());
             Assert.Equal("anonymous", trigger["authLevel"]!.GetValue<string>());
-            Assert.Equal(endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Order().ToArray(), Methods(trigger));
+            // The endpoint's methods, plus OPTIONS on one function of each route (see the test below).
+            Assert.Equal(endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Order().ToArray(), Methods(trigger).Where(m => m != "OPTIONS"));
             Assert.Equal(endpoint.RoutePattern.RawText!.Trim('/').Replace("{**", "{*"), trigger["route"]!.GetValue<string>());
             Assert.Equal("http", function.FunctionJson["bindings"]![1]!["type"]!.GetValue<string>());
         }
         var httpFunctions = functions.Count(f => f.FunctionJson["bindings"]![0]!["type"]!.GetValue<string>() == "httpTrigger");
         Assert.Equal(endpoints.Count, httpFunctions);
+    }
+
+    [Fact]
+    public void Exactly_one_function_of_each_route_takes_options_so_preflights_reach_the_app_without_a_route_conflict()
+    {
+        var triggers = app.Get<FunctionManifest>().Build().Select(f => f.FunctionJson["bindings"]![0]!)
+            .Where(b => b["type"]!.GetValue<string>() == "httpTrigger").ToList();
+
+        var routes = triggers.GroupBy(b => b["route"]!.GetValue<string>(), StringComparer.OrdinalIgnoreCase).ToList();
+        Assert.Contains(routes, r => r.Count() > 1);
+        foreach (var route in routes)
+        {
+            Assert.Single(route, b => Methods(b).Contains("OPTIONS"));
+            // The host refuses two functions of one route whose methods overlap.
+            var methods = route.SelectMany(Methods).ToList();
+            Assert.Equal(methods.Count, methods.Distinct().Count());
+        }
     }
 
     [Fact]
@@ -120,9 +138,11 @@ public sealed class FunctionManifestTests(TriggerFactory app) : IClassFixture<Tr
         var api = functions["PrintResetPassword"].FunctionJson["bindings"]![0]!;
         Assert.Equal("reset-password", page["route"]!.GetValue<string>());
         Assert.Equal("reset-password", api["route"]!.GetValue<string>());
-        Assert.Equal(["GET"], Methods(page));
-        Assert.Equal(["POST"], Methods(api));
-        Assert.Equal(["GET"], Methods(functions["PrintReferralPage"].FunctionJson["bindings"]![0]!));
+        // Either may also list OPTIONS (one function of each route does, for CORS preflights): never both.
+        Assert.Equal(["GET"], Methods(page).Where(m => m != "OPTIONS"));
+        Assert.Equal(["POST"], Methods(api).Where(m => m != "OPTIONS"));
+        Assert.Single(new[] { page, api }, b => Methods(b).Contains("OPTIONS"));
+        Assert.Equal(["GET", "OPTIONS"], Methods(functions["PrintReferralPage"].FunctionJson["bindings"]![0]!));
         Assert.Equal("r/{code}", functions["PrintReferralPage"].FunctionJson["bindings"]![0]!["route"]!.GetValue<string>());
     }
 

@@ -32,10 +32,14 @@ public sealed class HealthAndHttpTests(PlatformFactory app) : IClassFixture<Plat
         Assert.Equal("0", response.Headers.GetValues("X-Storage-Requests").Single());
     }
 
-    [Fact]
-    public async Task Unknown_route_is_a_404_problem()
+    [Theory]
+    [InlineData("/no/such/thing")]
+    [InlineData("/platform/nope")]
+    // A prefix is whole segments: /plugins is checkout's, /pluginsx no surface's.
+    [InlineData("/pluginsx")]
+    public async Task Unknown_route_no_surface_claims_is_a_404_problem(string path)
     {
-        var response = await app.CreateClient().GetAsync("/no/such/thing");
+        var response = await app.CreateClient().GetAsync(path);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

@@ -67,4 +67,24 @@ public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<Pl
         Assert.Contains("StoreApiKey", page);
         Assert.Contains("\"preferredSecurityScheme\":[\"Bearer\"]", page);
     }
+
+    [Fact]
+    public async Task Fields_left_out_when_null_are_not_required_and_idempotent_operations_document_their_header()
+    {
+        var document = await DocumentAsync();
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        string[] Required(string schema) => schemas.GetProperty(schema).TryGetProperty("required", out var required)
+            ? required.EnumerateArray().Select(r => r.GetString()!).ToArray()
+            : [];
+        Assert.DoesNotContain("payment_details", Required("PreOrderResponse"));
+        Assert.Contains("id", Required("PreOrderResponse"));
+        Assert.DoesNotContain("referral_code", Required("ProfileResponse"));
+
+        var create = document.GetProperty("paths").GetProperty("/api/pre-orders").GetProperty("post");
+        Assert.Contains(create.GetProperty("parameters").EnumerateArray(),
+            p => p.GetProperty("name").GetString() == "Idempotency-Key" && p.GetProperty("in").GetString() == "header");
+        var list = document.GetProperty("paths").GetProperty("/api/pre-orders").GetProperty("get");
+        Assert.False(list.TryGetProperty("parameters", out var parameters)
+                     && parameters.EnumerateArray().Any(p => p.GetProperty("name").GetString() == "Idempotency-Key"));
+    }
 }

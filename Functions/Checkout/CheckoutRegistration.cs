@@ -3,6 +3,7 @@ using Serverless.Checkout.Orders;
 using Serverless.Checkout.Rates;
 using Serverless.Checkout.Stores;
 using Serverless.Platform.Deadlines;
+using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 
@@ -29,6 +30,7 @@ public static class CheckoutRegistration
         services.AddAuthorizationBuilder().AddPolicy(CheckoutApi.Policy, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName)
             .RequireAuthenticatedUser().RequireClaim(PlatformClaims.ClientKind, ClientKinds.Store));
         services.AddSingleton<IDevelopmentSeed, CheckoutSeed>();
+        services.AddErrorShapeForPrefixes(CheckoutErrorShape.Instance, "/plugins", "/checkout");
         return services;
     }
 }

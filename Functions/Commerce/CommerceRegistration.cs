@@ -2,6 +2,7 @@ using Serverless.Commerce.Catalog;
 using Serverless.Commerce.Orders;
 using Serverless.Platform.Deadlines;
 using Serverless.Platform.Hosting;
+using Serverless.Platform.Http;
 using Serverless.Commerce.Identity;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
@@ -23,6 +24,8 @@ public static class CommerceRegistration
         services.AddCommerceIdentity();
         services.AddAuthorizationBuilder().AddPolicy(CommerceRouteGroups.Policy,
             p => p.AddAuthenticationSchemes(TokenAudiences.Commerce.Scheme).RequireAuthenticatedUser());
+        // Not "/admin" itself: print's admin routes live there too.
+        services.AddErrorShapeForPrefixes(CommerceErrorShape.Instance, "/auth", "/currencies", "/companies", "/admin/currencies", "/admin/companies");
         return services;
     }
 

@@ -1,4 +1,5 @@
 using Serverless.Platform.Hosting;
+using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 
@@ -26,6 +27,8 @@ public static class ECardsRegistration
             p => p.AddAuthenticationSchemes(TokenAudiences.ECards.Scheme).RequireAuthenticatedUser()
                 .RequireClaim(PlatformClaims.ClientKind, ClientKinds.Partner));
         services.AddSingleton<IDevelopmentSeed, ECardsSeed>();
+        services.AddErrorShapeForPrefix("/v1", ECardErrorShape.Instance);
+        services.AddErrorShapeForPrefix("/connect", OAuthErrorShape.Instance);
         return services;
     }
 }

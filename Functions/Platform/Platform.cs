@@ -103,8 +103,10 @@ public static class PlatformRegistration
 
         // HTTP conventions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.TryAddSingleton<ErrorShapesByPath>();
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.AddPlatformRateLimits(configuration, builder.Environment);
+        services.AddPlatformCors();
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             // Under the host every request comes from the host on loopback; the client is in X-Forwarded-For.
@@ -113,7 +115,8 @@ public static class PlatformRegistration
         });
         services.AddOpenApi("v1", o =>
         {
-            o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>();
+            o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>()
+                .AddOperationTransformer<OpenApiIdempotencyHeader>().AddSchemaTransformer<OpenApiOmittedWhenNull>();
             o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
         });
         services.AddWebhooks(configuration);
@@ -135,7 +138,7 @@ public static class PlatformRegistration
     }
 
     /// <summary>
-    /// Routing, authentication, authorization and rate limits, and the platform's own endpoints. Surfaces add their
+    /// Routing, CORS, authentication, authorization and rate limits, and the platform's own endpoints. Surfaces add their
     /// request checks after it; <see cref="IdempotencyExtensions.UseIdempotency"/> comes last (see Program.cs).
     /// </summary>
     public static WebApplication UsePlatform(this WebApplication app)
@@ -147,6 +150,7 @@ public static class PlatformRegistration
         app.UseMiddleware<StorageMeteringMiddleware>(exposeStorageCount);
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseRouting();
+        app.UsePlatformCors();
         app.UseMiddleware<RequestSizeMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -1,4 +1,5 @@
 using Serverless.Platform.Deadlines;
+using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 
@@ -18,6 +19,7 @@ public static class PreOrdersRegistration
             p => p.AddAuthenticationSchemes(TokenAudiences.PreOrders.Scheme).RequireAuthenticatedUser()
                 .RequireClaim(PlatformClaims.ClientKind, ClientKinds.Merchant));
         services.AddSingleton<IDevelopmentSeed, PreOrdersSeed>();
+        services.AddErrorShapeForPrefixes(PreOrderErrorShape.Instance, "/api", "/pay");
         return services;
     }
 }

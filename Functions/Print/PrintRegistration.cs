@@ -1,4 +1,5 @@
 using Serverless.Platform.Deadlines;
+using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Print.Accounts;
@@ -14,6 +15,17 @@ namespace Serverless.Print;
 /// <summary>The print-shop platform (document 004): bare paths such as <c>/login</c> and <c>/profile</c>.</summary>
 public static class PrintRegistration
 {
+    /// <summary>
+    /// The first segment of every print path (the document's paths are bare): a request under one of them that matches
+    /// no endpoint is answered in the print error shape. A test holds this list to the endpoint table.
+    /// </summary>
+    public static readonly string[] TopLevelPaths =
+    [
+        "/admin", "/app-downloads", "/calculate-cost", "/create-payment-order", "/csrf-token", "/delete-data", "/devices", "/file",
+        "/forgot-password", "/forgot-username", "/login", "/logout", "/my-files", "/my-orders", "/payment", "/payment-order", "/profile",
+        "/queue", "/referral", "/register", "/reset-password", "/shop", "/shopkeeper", "/shops", "/upload", "/wallet", "/withdraw",
+    ];
+
     public static IServiceCollection AddPrint(this IServiceCollection services)
     {
         services.AddStorage(s => s.Table(OneTimeCodes.TableName).Table(AppDownloadsStore.TableName));
@@ -59,6 +71,7 @@ public static class PrintRegistration
         services.AddPrintAuth();
         services.AddSingleton<IDevelopmentSeed, PrintSeed>();
         services.AddSingleton<IDevelopmentSeed, FilesSeed>();
+        services.AddErrorShapeForPrefixes(PrintErrorShape.Instance, TopLevelPaths);
         return services;
     }
 

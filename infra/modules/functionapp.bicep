@@ -69,6 +69,9 @@ param checkoutMarketRatesUrl string
 @description('Whether the vault holds a key for the market rate feed.')
 param hasCheckoutMarketRatesApiKey bool
 
+@description('Comma-separated origins of the browser apps that may call the API; empty allows none.')
+param corsAllowedOrigins string
+
 @description('Public https base URL of the app; empty means the app\'s default host name.')
 param publicBaseUrl string
 
@@ -221,6 +224,8 @@ var appSettings = {
   Checkout__MarketRatesApiKey: hasCheckoutMarketRatesApiKey ? '${keyVaultReferencePrefix}${secretNames.checkoutMarketRatesApiKey})' : ''
   // How long an unpaid checkout order lives before it is cancelled with a callback.
   Checkout__OrderExpiry: '1.00:00:00'
+  // Browser apps on other origins: the app answers CORS itself (the platform's CORS stays off, so the two never disagree).
+  Cors__AllowedOrigins: corsAllowedOrigins
 }
 
 // A separate settings resource can read the app's own default host name, which PublicBaseUrl defaults to.

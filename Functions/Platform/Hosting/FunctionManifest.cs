@@ -12,6 +12,9 @@ public sealed record FunctionDefinition(string Name, JsonObject FunctionJson);
 /// Generates the Functions host's function folders from the app itself: one HTTP function per named endpoint
 /// (httpTrigger in, http out, same methods and route), one per timer and one per queue function. Never written by
 /// hand, so the host's view of the app cannot drift from the code.
+/// The host forwards only the methods a function lists, so the first function of each route also lists OPTIONS:
+/// a CORS preflight reaches the app, which answers it (or, without <c>Cors__AllowedOrigins</c>, answers 405). One
+/// function per route only, because the host refuses two functions whose routes are equal and whose methods overlap.
 /// </summary>
 public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegistry triggers, StorageAccount storage)
 {
@@ -22,6 +25,10 @@ public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegist
         var functions = new List<FunctionDefinition>();
         var unnamed = new List<string>();
         var answering = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        // Routes whose own endpoint takes OPTIONS need no other function to list it.
+        var routesWithOptions = endpoints.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains(HttpMethods.Options, StringComparer.OrdinalIgnoreCase) == true)
+            .Select(e => HostRoute(e.RoutePattern)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var endpoint in endpoints.Endpoints.OfType<RouteEndpoint>())
         {
             if (endpoint.Metadata.GetMetadata<HostInternalEndpoint>() is not null)
@@ -34,6 +41,8 @@ public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegist
                 continue;
             }
             var route = HostRoute(endpoint.RoutePattern);
+            if (!methods.Contains(HttpMethods.Options, StringComparer.OrdinalIgnoreCase) && routesWithOptions.Add(route))
+                methods = [.. methods, HttpMethods.Options];
             // One route may carry several functions (a page on GET, its API on POST), but each method goes to one of them.
             foreach (var request in methods.Select(m => $"{m.ToUpperInvariant()} /{route}"))
                 if (!answering.TryAdd(request, name))

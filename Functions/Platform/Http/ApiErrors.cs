@@ -46,7 +46,9 @@ public sealed class ApiException(ApiError error) : Exception(error.Message)
 /// <summary>
 /// How a surface writes its errors. Each API document has its own error body; a surface attaches its shape to its
 /// route group (<see cref="ErrorShapeExtensions.WithErrorShape{TBuilder}"/>) and every error on its endpoints,
-/// including the platform's own (malformed JSON, 404, 429, 503), is written in that shape.
+/// including the platform's own (malformed JSON, 404, 429, 503), is written in that shape. It also registers its
+/// path prefixes (<see cref="ErrorShapesByPathRegistration.AddErrorShapeForPrefix"/>), so an unknown path or a wrong
+/// method under them, which matches no endpoint, gets the same shape.
 /// </summary>
 public interface IErrorShape
 {
@@ -90,8 +92,21 @@ public static class ApiErrors
             context.Response.Headers.RetryAfter = "60";
         if (HttpMethods.IsHead(context.Request.Method))
             return Task.CompletedTask;
-        var shape = context.GetEndpoint()?.Metadata.GetMetadata<IErrorShape>() ?? ProblemDetailsShape.Instance;
-        return shape.WriteAsync(context, error);
+        return ShapeOf(context).WriteAsync(context, error);
+    }
+
+    /// <summary>
+    /// The endpoint's shape; where no endpoint of the app matched (no route, or the router's 405 answer, which is no
+    /// route endpoint), the shape of the surface that registered the path's prefix; else problem details.
+    /// </summary>
+    public static IErrorShape ShapeOf(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<IErrorShape>() is { } shape)
+            return shape;
+        if (endpoint is not RouteEndpoint && context.RequestServices?.GetService<ErrorShapesByPath>()?.Find(context.Request.Path) is { } byPath)
+            return byPath;
+        return ProblemDetailsShape.Instance;
     }
 
     /// <summary>An <see cref="IResult"/> for handlers: the error, in the endpoint's shape.</summary>

@@ -19,7 +19,7 @@ public sealed class CsrfTokens(IOptions<JwtOptions> jwt)
     public const string HeaderName = "X-CSRF-Token";
 
     /// <summary>Header names other CSRF libraries use; accepted so that existing front ends work unchanged.</summary>
-    private static readonly string[] HeaderNames = [HeaderName, "X-XSRF-Token", "CSRF-Token", "XSRF-Token"];
+    public static readonly IReadOnlyList<string> HeaderNames = [HeaderName, "X-XSRF-Token", "CSRF-Token", "XSRF-Token"];
 
     private readonly byte[] _key = HMACSHA256.HashData(Encoding.UTF8.GetBytes(jwt.Value.SigningKey), "csrf-tokens"u8);
 

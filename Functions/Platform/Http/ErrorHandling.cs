@@ -7,7 +7,8 @@ namespace Serverless.Platform.Http;
 /// <summary>
 /// The one place where failures become responses, for every endpoint: malformed or mistyped input is a 400 that
 /// names the field, a lost race 409, storage being down 503 with Retry-After, anything else a 500 without details.
-/// Empty error responses (no route, wrong method, failed authentication, rate limit) get a body in the endpoint's shape.
+/// Empty error responses (failed authentication, rate limit) get a body in the endpoint's shape; those that matched no
+/// endpoint (no route, wrong method) in the shape of the surface whose path prefix they fall under (<see cref="ErrorShapesByPath"/>).
 /// </summary>
 public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, StorageReadiness readiness, ILogger<ErrorHandlingMiddleware> logger)
 {

@@ -105,3 +105,46 @@ public static class OpenApiSchemaNames
         return surface + name;
     }
 }
+
+/// <summary>
+/// A property the app leaves out when it is null (<c>[JsonIgnore(Condition = WhenWritingNull)]</c>: a pending
+/// pre-order's <c>payment_details</c>) is not required in its schema, since the wire may not carry it.
+/// </summary>
+public sealed class OpenApiOmittedWhenNull : IOpenApiSchemaTransformer
+{
+    public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (schema.Required is not { Count: > 0 } required || context.JsonTypeInfo.Kind != JsonTypeInfoKind.Object)
+            return Task.CompletedTask;
+        foreach (var property in context.JsonTypeInfo.Properties)
+        {
+            var ignore = property.AttributeProvider?.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonIgnoreAttribute), true)
+                .OfType<System.Text.Json.Serialization.JsonIgnoreAttribute>().FirstOrDefault();
+            if (ignore?.Condition is System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull
+                or System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)
+                required.Remove(property.Name);
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Operations that honour <c>Idempotency-Key</c> document the header.</summary>
+public sealed class OpenApiIdempotencyHeader : IOpenApiOperationTransformer
+{
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Description.ActionDescriptor.EndpointMetadata.OfType<IdempotentEndpoint>().Any())
+            return Task.CompletedTask;
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = IdempotencyMiddleware.HeaderName,
+            In = ParameterLocation.Header,
+            Required = false,
+            Description = "A key of your choosing (1 to 255 printable characters): a retry with the same key and request answers the first " +
+                          "response instead of doing the work again; the same key with another request is 409 idempotency_key_reused.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
+        });
+        return Task.CompletedTask;
+    }
+}
