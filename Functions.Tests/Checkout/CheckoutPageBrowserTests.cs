@@ -4,11 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Support.UI;
 using Serverless.Checkout.Orders;
@@ -23,16 +19,8 @@ namespace Serverless.Tests.Checkout;
 /// </summary>
 public sealed class CheckoutPageBrowserFactory : CheckoutFactory
 {
-    public CheckoutPageBrowserFactory()
-    {
-        // The public base URL is where the payment provider sends the customer back: this very listener.
-        var port = Azurite.FreePort();
-        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
-        With("PublicBaseUrl", $"http://127.0.0.1:{port}");
-    }
-
-    /// <summary>Where the app listens, once started.</summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    // The public base URL is where the payment provider sends the customer back: this very listener.
+    public CheckoutPageBrowserFactory() => ServeOnLoopback();
 
     /// <summary>The store's site (<c>http://127.0.0.1:port</c>): <c>/thanks/{order}</c> and <c>/cancelled/{order}</c>.</summary>
     public string StoreSite { get; private set; } = null!;
@@ -59,8 +47,6 @@ public sealed class CheckoutPageBrowserFactory : CheckoutFactory
         });
         StoreSite = StoreSite.TrimEnd('/');
         await base.InitializeAsync();
-        var addresses = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
-        BaseAddress = new Uri(addresses.Single());
     }
 
     public override async ValueTask DisposeAsync()
@@ -249,9 +235,7 @@ public sealed class CheckoutPageBrowserTests(CheckoutPageBrowserFactory app, Hea
         Assert.Equal("pending", (await OrderAsync(id)).GetProperty("paymentStatus").GetString());
         Assert.Empty(await app.CallbacksAsync(app.StoreA, id));
         // The browser logs the refused request (400) itself; nothing else is in the console.
-        var errors = browser.ConsoleLog().Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message)
-            .Where(m => !m.Contains("/transfer - Failed to load resource: the server responded with a status of 400", StringComparison.Ordinal)).ToList();
-        Assert.True(errors.Count == 0, "The browser console has errors:\n" + string.Join("\n", errors));
+        browser.AssertNoConsoleErrors(m => m.Contains("/transfer - Failed to load resource: the server responded with a status of 400", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -377,9 +361,5 @@ public sealed class CheckoutPageBrowserTests(CheckoutPageBrowserFactory app, Hea
 
     private T Script<T>(string script) => (T)((IJavaScriptExecutor)Page).ExecuteScript(script)!;
 
-    private void AssertNoConsoleErrors()
-    {
-        var errors = browser.ConsoleLog().Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message).ToList();
-        Assert.True(errors.Count == 0, "The browser console has errors:\n" + string.Join("\n", errors));
-    }
+    private void AssertNoConsoleErrors() => browser.AssertNoConsoleErrors();
 }

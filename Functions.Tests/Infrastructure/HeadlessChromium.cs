@@ -63,6 +63,13 @@ public sealed class HeadlessChromium : IDisposable
     /// <summary>The browser console since the last call: what the page logged, failed loads and policy violations.</summary>
     public IReadOnlyList<LogEntry> ConsoleLog() => Driver.Manage().Logs.GetLog(LogType.Browser);
 
+    /// <summary>Fails when the console took a warning or an error since the last look, other than those <paramref name="expected"/> names.</summary>
+    public void AssertNoConsoleErrors(Func<string, bool>? expected = null)
+    {
+        var errors = ConsoleLog().Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message).Where(m => expected?.Invoke(m) != true).ToList();
+        Assert.True(errors.Count == 0, "The browser console has errors:\n" + string.Join("\n", errors));
+    }
+
     public void Dispose()
     {
         try

@@ -103,6 +103,23 @@ public class PlatformFactory : WebApplicationFactory<Program>, IAsyncLifetime
         UseKestrel();
     }
 
+    /// <summary>Where the app listens for a browser, once <see cref="ServeOnLoopback"/> has put it on a socket.</summary>
+    public Uri BaseAddress => _loopback ?? throw new InvalidOperationException("Call ServeOnLoopback() in the factory's constructor first.");
+
+    private Uri? _loopback;
+
+    /// <summary>
+    /// Serves the app on a real socket (Kestrel on 127.0.0.1, on a free port) that is also its <c>PublicBaseUrl</c>, so
+    /// a browser can open its pages and the links it hands out (payment returns, emailed links) lead back to it.
+    /// </summary>
+    protected void ServeOnLoopback()
+    {
+        var port = Azurite.FreePort();
+        UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port));
+        _loopback = new Uri($"http://127.0.0.1:{port}/");
+        With("PublicBaseUrl", $"http://127.0.0.1:{port}");
+    }
+
     /// <summary>POSTs a host-shaped invocation payload to <c>/{function}</c>, as the Functions host does.</summary>
     public async Task<HttpResponseMessage> HostInvocationAsync(string function, string payload)
     {

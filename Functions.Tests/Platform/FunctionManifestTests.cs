@@ -129,6 +129,40 @@ public sealed class FunctionManifestTests(TriggerFactory app) : IClassFixture<Tr
         Assert.Contains("/unnamed", error.Message);
     }
 
+    [Fact]
+    public void A_page_and_an_api_on_one_route_are_two_functions_each_with_its_method()
+    {
+        var functions = app.Get<FunctionManifest>().Build().ToDictionary(f => f.Name);
+
+        var page = functions["PrintResetPasswordPage"].FunctionJson["bindings"]![0]!;
+        var api = functions["PrintResetPassword"].FunctionJson["bindings"]![0]!;
+        Assert.Equal("reset-password", page["route"]!.GetValue<string>());
+        Assert.Equal("reset-password", api["route"]!.GetValue<string>());
+        // Either may also list OPTIONS (one function of each route does, for CORS preflights): never both.
+        Assert.Equal(["GET"], Methods(page).Where(m => m != "OPTIONS"));
+        Assert.Equal(["POST"], Methods(api).Where(m => m != "OPTIONS"));
+        Assert.Single(new[] { page, api }, b => Methods(b).Contains("OPTIONS"));
+        Assert.Equal(["GET", "OPTIONS"], Methods(functions["PrintReferralPage"].FunctionJson["bindings"]![0]!));
+        Assert.Equal("r/{code}", functions["PrintReferralPage"].FunctionJson["bindings"]![0]!["route"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Two_endpoints_answering_one_method_on_one_route_cannot_both_become_functions()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Services.AddRouting();
+        var web = builder.Build();
+        web.MapGet("/shared", () => "page").WithName("SharedPage");
+        web.MapPost("/shared", () => "api").WithName("SharedApi");
+        web.MapMethods("/shared", ["GET", "HEAD"], () => "again").WithName("SharedAgain");
+        var source = new CompositeEndpointDataSource(((IEndpointRouteBuilder)web).DataSources);
+        var manifest = new FunctionManifest(source, new TriggerRegistry([], []), app.Get<Serverless.Platform.Storage.StorageAccount>());
+
+        var error = Assert.Throws<InvalidOperationException>(() => manifest.Build());
+
+        Assert.Equal("Functions 'SharedPage' and 'SharedAgain' both answer GET /shared.", error.Message);
+    }
+
     [Theory]
     [InlineData("/api/pre-orders/{id}", "api/pre-orders/{id}")]
     [InlineData("/files/{**path}", "files/{*path}")]

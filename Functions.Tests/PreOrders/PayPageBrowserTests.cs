@@ -1,10 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chromium;
 using Serverless.Tests.Infrastructure;
@@ -18,23 +14,13 @@ namespace Serverless.Tests.PreOrders;
 /// </summary>
 public sealed class PayPageBrowserFactory : PreOrdersFactory
 {
-    public PayPageBrowserFactory()
-    {
-        // The public base URL is where the payment provider sends the customer back: this very listener.
-        var port = Azurite.FreePort();
-        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
-        With("PublicBaseUrl", $"http://127.0.0.1:{port}");
-    }
-
-    /// <summary>Where the app listens, once started.</summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    // The public base URL is where the payment provider sends the customer back: this very listener.
+    public PayPageBrowserFactory() => ServeOnLoopback();
 
     public override async Task InitializeAsync()
     {
         CatchUpWithRealTime();
         await base.InitializeAsync();
-        var addresses = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
-        BaseAddress = new Uri(addresses.Single());
     }
 
     /// <summary>
@@ -92,8 +78,7 @@ public sealed class PayPageBrowserTests(PayPageBrowserFactory app, HeadlessChrom
         browser.WaitFor(d => d.Url == app.PayPageUrl(id), "the way back to the pay page");
         WaitForStatus("paid");
         Assert.Equal("Payment received. Thank you!", Page.FindElement(By.Id("message")).Text);
-        Assert.Empty(Page.FindElements(By.Id("pay")));
-        Assert.False(Page.FindElement(By.Id("countdown-line")).Displayed);
+        AssertNothingLeftToPay("Paid 49.90 EUR");
         Assert.Equal("paid", await ApiStatusAsync(merchant, id));
         var order = await merchant.GetFromJsonAsync<JsonElement>($"/api/pre-orders/{id}");
         Assert.StartsWith("sbpay_", order.GetProperty("payment_details").GetProperty("transaction_id").GetString());
@@ -107,6 +92,8 @@ public sealed class PayPageBrowserTests(PayPageBrowserFactory app, HeadlessChrom
         var id = await CreateAsync(merchant, TimeSpan.FromHours(1));
         Open(id);
         Assert.Equal("pending", Status());
+        Assert.Equal("Pay 100.00 USD", Page.FindElement(By.Id("heading")).Text);
+        Assert.Single(Page.FindElements(By.Id("qr")));
 
         var paid = await app.PayAsync(id);
 
@@ -114,7 +101,7 @@ public sealed class PayPageBrowserTests(PayPageBrowserFactory app, HeadlessChrom
         WaitForStatus("paid");
         Assert.True(StillTheSamePage(), "the page was reloaded");
         Assert.Equal("Payment received. Thank you!", Page.FindElement(By.Id("message")).Text);
-        Assert.Empty(Page.FindElements(By.Id("pay")));
+        AssertNothingLeftToPay("Paid 100.00 USD");
         AssertNoConsoleErrors();
     }
 
@@ -132,8 +119,7 @@ public sealed class PayPageBrowserTests(PayPageBrowserFactory app, HeadlessChrom
         WaitForStatus("cancelled");
         Assert.True(StillTheSamePage(), "the page was reloaded");
         Assert.Equal("This pre-order can no longer be paid.", Page.FindElement(By.Id("message")).Text);
-        Assert.Empty(Page.FindElements(By.Id("pay")));
-        Assert.False(Page.FindElement(By.Id("countdown-line")).Displayed);
+        AssertNothingLeftToPay("This pre-order was cancelled");
         AssertNoConsoleErrors();
     }
 
@@ -150,7 +136,7 @@ public sealed class PayPageBrowserTests(PayPageBrowserFactory app, HeadlessChrom
         WaitForStatus("expired");
         Assert.True(StillTheSamePage(), "the page was reloaded");
         Assert.Equal("This pre-order can no longer be paid.", Page.FindElement(By.Id("message")).Text);
-        Assert.Empty(Page.FindElements(By.Id("pay")));
+        AssertNothingLeftToPay("This payment link has expired");
         Assert.Equal("expired", await ApiStatusAsync(merchant, id));
         AssertNoConsoleErrors();
     }
@@ -166,8 +152,7 @@ public sealed class PayPageBrowserTests(PayPageBrowserFactory app, HeadlessChrom
 
         Assert.Equal("paid", Status());
         Assert.Equal("Payment received. Thank you!", Page.FindElement(By.Id("message")).Text);
-        Assert.Empty(Page.FindElements(By.Id("pay")));
-        Assert.False(Page.FindElement(By.Id("countdown-line")).Displayed);
+        AssertNothingLeftToPay("Paid 100.00 USD");
         AssertNoConsoleErrors();
     }
 
@@ -225,6 +210,17 @@ public sealed class PayPageBrowserTests(PayPageBrowserFactory app, HeadlessChrom
         Script<object>("window.openedByTheTest = true; return null;");
     }
 
+    /// <summary>A settled page: the heading says the outcome (and so does the title), and the QR code, the countdown and the button are gone.</summary>
+    private void AssertNothingLeftToPay(string heading)
+    {
+        Assert.Equal(heading, Page.FindElement(By.Id("heading")).Text);
+        Assert.Equal(heading, Page.Title);
+        Assert.Empty(Page.FindElements(By.Id("amount")));
+        Assert.Empty(Page.FindElements(By.Id("qr")));
+        Assert.Empty(Page.FindElements(By.Id("pay")));
+        Assert.False(Page.FindElement(By.Id("countdown-line")).Displayed);
+    }
+
     /// <summary>A reload or a navigation would have lost the mark <see cref="Open"/> set.</summary>
     private bool StillTheSamePage() => Script<bool>("return window.openedByTheTest === true;");
 
@@ -240,9 +236,5 @@ public sealed class PayPageBrowserTests(PayPageBrowserFactory app, HeadlessChrom
 
     private T Script<T>(string script) => (T)((IJavaScriptExecutor)Page).ExecuteScript(script)!;
 
-    private void AssertNoConsoleErrors()
-    {
-        var errors = browser.ConsoleLog().Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message).ToList();
-        Assert.True(errors.Count == 0, "The browser console has errors:\n" + string.Join("\n", errors));
-    }
+    private void AssertNoConsoleErrors() => browser.AssertNoConsoleErrors();
 }

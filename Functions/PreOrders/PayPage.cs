@@ -7,8 +7,8 @@ namespace Serverless.PreOrders;
 
 /// <summary>
 /// The page a customer reaches by scanning the QR code: what is being paid, a countdown to expiry, the live status
-/// (it polls <c>/pay/{id}/status</c> and changes by itself when the pre-order is paid, expires or is cancelled), and
-/// the way to pay. Everything shown is HTML-encoded; scripts run only with this response's nonce.
+/// (it polls <c>/pay/{id}/status</c> and changes by itself when the pre-order is paid, expires or is cancelled: the QR
+/// code, the countdown and the button go, and the heading says the outcome), and the way to pay. Everything shown is HTML-encoded; scripts run only with this response's nonce.
 /// </summary>
 public static class PayPage
 {
@@ -25,13 +25,16 @@ public static class PayPage
         var status = order.EffectiveStatus(now);
         var provider = intents.DefaultProvider;
         var amount = order.Amount.ToString("N" + Currencies.MinorDigits(order.Currency), CultureInfo.InvariantCulture);
-        var qr = QrCodes.DataUri(settings.PaymentUrl(order.Id));
+        // A settled pre-order gets no QR code: the script shows its final state at once.
+        var qr = status == PreOrderStatus.Pending
+            ? $"""<img id="qr" alt="QR code of this payment page" src="{QrCodes.DataUri(settings.PaymentUrl(order.Id))}" width="220" height="220">"""
+            : "";
         string E(string s) => WebUtility.HtmlEncode(s);
         var body = $$"""
             <main>
-              <h1>Pay <span id="amount">{{E(amount)}} {{E(order.Currency)}}</span></h1>
+              <h1 id="heading">Pay <span id="amount">{{E(amount)}} {{E(order.Currency)}}</span></h1>
               <p id="description">{{E(order.Description)}}</p>
-              <img id="qr" alt="QR code of this payment page" src="{{qr}}" width="220" height="220">
+              {{qr}}
               <p>Status: <strong id="status" data-status="{{status}}">{{status}}</strong></p>
               <p id="countdown-line">Expires in <span id="countdown" data-expires="{{PreOrderViews.Time(order.ExpiresAt)}}"></span></p>
               {{(provider switch
@@ -49,8 +52,12 @@ public static class PayPage
             const countdownEl = document.getElementById('countdown');
             const payButton = document.getElementById('pay');
             const message = document.getElementById('message');
+            const heading = document.getElementById('heading');
+            const amount = document.getElementById('amount').textContent;
             const expires = Date.parse(countdownEl.dataset.expires);
             const labels = { pending: 'pending', paid: 'paid', expired: 'expired', cancelled: 'cancelled' };
+            // What the page is about once there is nothing left to pay: the heading and the title say it, and the QR code goes.
+            const settledHeadings = { paid: 'Paid ' + amount, expired: 'This payment link has expired', cancelled: 'This pre-order was cancelled' };
             let settled = false;
             function show(status) {
               // Paid, expired and cancelled are final: a poll answered before the change must not undo it.
@@ -62,6 +69,10 @@ public static class PayPage
                 clearInterval(ticking);
                 clearInterval(polling);
                 if (payButton) payButton.remove();
+                const qr = document.getElementById('qr');
+                if (qr) qr.remove();
+                heading.textContent = settledHeadings[status] || 'This pre-order can no longer be paid';
+                document.title = heading.textContent;
                 document.getElementById('countdown-line').hidden = true;
                 message.textContent = status === 'paid' ? 'Payment received. Thank you!' : 'This pre-order can no longer be paid.';
               }

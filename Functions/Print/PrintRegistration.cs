@@ -23,7 +23,7 @@ public static class PrintRegistration
     [
         "/admin", "/app-downloads", "/calculate-cost", "/create-payment-order", "/csrf-token", "/delete-data", "/devices", "/file",
         "/forgot-password", "/forgot-username", "/login", "/logout", "/my-files", "/my-orders", "/payment", "/payment-order", "/profile",
-        "/queue", "/referral", "/register", "/reset-password", "/shop", "/shopkeeper", "/shops", "/upload", "/wallet", "/withdraw",
+        "/queue", "/r", "/referral", "/register", "/reset-password", "/shop", "/shopkeeper", "/shops", "/upload", "/wallet", "/withdraw",
     ];
 
     public static IServiceCollection AddPrint(this IServiceCollection services)

@@ -40,6 +40,22 @@ public sealed class PasswordRecoveryTests(PrintFactory app) : IClassFixture<Prin
     }
 
     [Fact]
+    public async Task A_reset_needs_no_csrf_token_even_from_a_browser_that_holds_a_session_cookie()
+    {
+        // The token in the body is what authorises a reset, and another site cannot know it: no cookie counts here.
+        var customer = await app.SignUpAsync();
+        var browser = await app.CookieClientAsync(customer.Username, customer.Password);
+        await app.CreateClient().PostAsJsonAsync("/forgot-password", new { email = customer.Email });
+        var token = await ResetTokenAsync(customer.Email);
+
+        var reset = await browser.PostAsJsonAsync("/reset-password", new { token, password = "cookie-held-password" });
+
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        Assert.Equal(HttpStatusCode.OK,
+            (await app.CreateClient().PostAsJsonAsync("/login", new { username = customer.Username, password = "cookie-held-password" })).StatusCode);
+    }
+
+    [Fact]
     public async Task Using_one_reset_link_voids_the_others()
     {
         var customer = await app.SignUpAsync();

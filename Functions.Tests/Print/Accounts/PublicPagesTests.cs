@@ -48,14 +48,55 @@ public sealed class PublicPagesTests(PrintFactory app) : IClassFixture<PrintFact
     }
 
     [Fact]
+    public async Task The_reset_password_page_without_the_links_token_says_the_link_is_incomplete()
+    {
+        var (response, html) = await PageAsync("/reset-password", HttpStatusCode.BadRequest);
+
+        Assert.Contains("This link is incomplete", html);
+        Assert.DoesNotContain("<form", html);
+        Assert.Contains("form-action 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Fact]
+    public async Task The_reset_password_page_never_writes_the_token_into_the_page()
+    {
+        const string token = "12.<script>alert(1)</script>";
+        var (response, html) = await PageAsync("/reset-password?token=" + Uri.EscapeDataString(token), HttpStatusCode.OK);
+
+        Assert.Contains("<form id=\"reset\"", html);
+        Assert.DoesNotContain("alert(1)", html);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_has_the_reset_page_and_the_reset_api_on_one_path_and_the_referral_page()
+    {
+        var paths = (await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json")).GetProperty("paths");
+
+        var reset = paths.GetProperty("/reset-password");
+        Assert.True(reset.GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/html", out _));
+        Assert.Contains(reset.GetProperty("get").GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "token");
+        Assert.True(reset.GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        var referral = paths.GetProperty("/r/{code}").GetProperty("get");
+        Assert.True(referral.GetProperty("responses").GetProperty("404").GetProperty("content").TryGetProperty("text/html", out _));
+    }
+
+    [Fact]
     public async Task The_delete_data_page_explains_how_to_delete_an_account()
     {
-        var response = await app.CreateClient().GetAsync("/delete-data");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        var html = await response.Content.ReadAsStringAsync();
+        var (_, html) = await PageAsync("/delete-data", HttpStatusCode.OK);
         Assert.Contains("Delete Account", html);
         Assert.Contains("mailto:", html);
+    }
+
+    /// <summary>An HTML page with its status, under a content security policy that allows nothing by default.</summary>
+    private async Task<(HttpResponseMessage Response, string Html)> PageAsync(string path, HttpStatusCode status)
+    {
+        var response = await app.CreateClient().GetAsync(path);
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("default-src 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+        return (response, await response.Content.ReadAsStringAsync());
     }
 }

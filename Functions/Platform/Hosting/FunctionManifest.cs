@@ -24,6 +24,7 @@ public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegist
     {
         var functions = new List<FunctionDefinition>();
         var unnamed = new List<string>();
+        var answering = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         // Routes whose own endpoint takes OPTIONS need no other function to list it.
         var routesWithOptions = endpoints.Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains(HttpMethods.Options, StringComparer.OrdinalIgnoreCase) == true)
@@ -42,6 +43,10 @@ public sealed class FunctionManifest(EndpointDataSource endpoints, TriggerRegist
             var route = HostRoute(endpoint.RoutePattern);
             if (!methods.Contains(HttpMethods.Options, StringComparer.OrdinalIgnoreCase) && routesWithOptions.Add(route))
                 methods = [.. methods, HttpMethods.Options];
+            // One route may carry several functions (a page on GET, its API on POST), but each method goes to one of them.
+            foreach (var request in methods.Select(m => $"{m.ToUpperInvariant()} /{route}"))
+                if (!answering.TryAdd(request, name))
+                    throw new InvalidOperationException($"Functions '{answering[request]}' and '{name}' both answer {request}.");
             functions.Add(new FunctionDefinition(name, HttpFunction(methods, route)));
         }
         if (unnamed.Count > 0)

@@ -4,8 +4,9 @@ using System.Security.Cryptography;
 namespace Serverless.Platform.Http;
 
 /// <summary>
-/// What the app's own HTML pages (a pre-order's pay page, a checkout page) share: a strict content security policy
-/// whose nonce alone lets the page's style and script run, no caching, no referrer, and one layout.
+/// What the app's own HTML pages (a pre-order's pay page, a checkout page, the print shop's reset-password and
+/// referral pages) share: a strict content security policy whose nonce alone lets the page's style and script run,
+/// no caching, no referrer, and one layout.
 /// </summary>
 public static class HostedPages
 {

@@ -8,7 +8,10 @@ using Serverless.Platform.Storage;
 
 namespace Serverless.Print.Accounts;
 
-/// <summary>Public pages: app downloads (JSON) and the data-deletion page app stores require, plus the admin update.</summary>
+/// <summary>
+/// Public pages: app downloads (JSON), the data-deletion page app stores require, and the pages behind the links the
+/// emails send (password reset, referral), for deployments whose links point at this app; plus the admin update.
+/// </summary>
 public static class PublicPagesApi
 {
     public static void MapPrintPublicPages(this IEndpointRouteBuilder app)
@@ -17,6 +20,13 @@ public static class PublicPagesApi
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.PerCaller);
         pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads").WithSummary("The apps' download links");
         pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage").WithSummary("How to delete your account and data (HTML)").ProducesHtml(notFoundPage: false);
+        // The same path as POST /reset-password: the page the email links to, which posts to the API beside it.
+        pages.MapGet("/reset-password", ResetPasswordPage.Render).WithName("PrintResetPasswordPage")
+            .WithSummary("The page a password-reset link opens: a new password for the link's token (HTML)")
+            .Produces<string>(StatusCodes.Status200OK, "text/html").Produces<string>(StatusCodes.Status400BadRequest, "text/html");
+        pages.MapGet("/r/{code}", ReferralPage.Render).WithName("PrintReferralPage")
+            .WithSummary("The page a referral link opens: the code to sign up with and the apps (HTML)")
+            .Produces<string>(StatusCodes.Status200OK, "text/html").Produces<string>(StatusCodes.Status404NotFound, "text/html");
 
         var admin = app.MapPrintAdminGroup();
         admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads").WithSummary("Change the apps' download links (admin)");
