@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Platform;
+
+/// <summary>
+/// The served OpenAPI document passes Redocly's <c>recommended</c> rules without an error (warnings are reported, not
+/// failed). Redocly CLI is a development tool in <c>package.json</c>, installed by the project's own commands.
+/// </summary>
+public sealed class OpenApiLintTests(PlatformFactory app) : IClassFixture<PlatformFactory>
+{
+    [Fact]
+    public async Task The_served_document_has_no_error_under_redoclys_recommended_rules()
+    {
+        var cli = Path.Combine(Azurite.RepositoryRoot, "node_modules", "@redocly", "cli", "bin", "cli.js");
+        Assert.True(File.Exists(cli), $"Redocly CLI is not installed at {cli}: run ./dev test (it runs npm ci).");
+        var document = Path.Combine(Path.GetTempPath(), $"openapi-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(document, await app.CreateClient().GetStringAsync("/openapi/v1.json"));
+        try
+        {
+            var start = new ProcessStartInfo("node")
+            {
+                ArgumentList = { cli, "lint", document, "--format=json", "--max-problems=10000" },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                Environment = { ["REDOCLY_TELEMETRY"] = "off", ["REDOCLY_SUPPRESS_UPDATE_NOTICE"] = "true", ["NO_COLOR"] = "1" },
+            };
+            using var lint = Process.Start(start)!;
+            var output = lint.StandardOutput.ReadToEndAsync();
+            var errors = lint.StandardError.ReadToEndAsync();
+            await lint.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+            var json = await output;
+            Assert.True(json.TrimStart().StartsWith('{'), $"redocly printed no JSON report (exit {lint.ExitCode}): {json} {await errors}");
+            var problems = JsonDocument.Parse(json).RootElement.GetProperty("problems").EnumerateArray()
+                .Where(p => p.GetProperty("severity").GetString() == "error")
+                .Select(p => $"{p.GetProperty("ruleId").GetString()} at {p.GetProperty("location")[0].GetProperty("pointer").GetString()}: " +
+                             p.GetProperty("message").GetString())
+                .ToList();
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+        finally
+        {
+            File.Delete(document);
+        }
+    }
+}
