@@ -6,7 +6,8 @@ namespace Serverless.Tests.Platform;
 /// <summary>The app as an operator starts it, with settings missing: one clear line, no stack trace.</summary>
 public sealed class StartupTests
 {
-    private static async Task<(int ExitCode, string Output)> StartAsync(Dictionary<string, string?> environment)
+    /// <summary>Starts the built app in Production with only <paramref name="environment"/> set; its exit code and output.</summary>
+    internal static async Task<(int ExitCode, string Output)> StartAsync(Dictionary<string, string?> environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Checkout.Rates;
@@ -6,37 +5,19 @@ namespace Serverless.Tests.Checkout.Rates;
 /// <summary>The app as an operator starts it in Production with the market rate settings wrong: one line, exit 1.</summary>
 public sealed class MarketRatesSettingsTests
 {
-    private static async Task<(int ExitCode, string Output)> StartInProductionAsync(Dictionary<string, string?> settings)
+    private static Task<(int ExitCode, string Output)> StartInProductionAsync(Dictionary<string, string?> settings)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { typeof(Program).Assembly.Location },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Azurite.FreePort()}";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["LOCAL_SETTINGS_PATH"] = "/nonexistent/local.settings.json";
         // Everything else Production needs, so the market rate settings are what stops the app.
-        start.Environment["AzureWebJobsStorage"] = Azurite.Unreachable();
-        start.Environment["Jwt__SigningKey"] = PlatformFactory.SigningKey;
-        start.Environment["EMAIL_FROM"] = "Test <no-reply@example.test>";
-        start.Environment["Commerce__GasFeeSigningKey"] = "commerce-gas-fee-key-for-startup-tests-0123456789";
+        var environment = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = Azurite.Unreachable(),
+            ["Jwt__SigningKey"] = PlatformFactory.SigningKey,
+            ["EMAIL_FROM"] = "Test <no-reply@example.test>",
+            ["Commerce__GasFeeSigningKey"] = "commerce-gas-fee-key-for-startup-tests-0123456789",
+        };
         foreach (var (key, value) in settings)
-            start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await output + await errors);
+            environment[key] = value;
+        return Serverless.Tests.Platform.StartupTests.StartAsync(environment);
     }
 
     [Fact]
