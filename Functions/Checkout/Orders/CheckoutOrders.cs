@@ -290,8 +290,13 @@ public sealed class CheckoutOrders(
         if (separator <= 0)
             return;
         var expired = await transitions.ApplyAsync<CheckoutOrder, bool>(Orders, deadlineKey[..separator], deadlineKey[(separator + 1)..], change =>
-            change.Current is { } order && order.IsLapsed(time.GetUtcNow()) && Lapse(change, order, time.GetUtcNow()) == UpdateOutcome.Final,
-            cancellationToken);
+        {
+            var now = time.GetUtcNow();
+            if (change.Current is not { } order || !order.IsLapsed(now))
+                return false;
+            Lapse(change, order, now);
+            return true;
+        }, cancellationToken);
         if (expired.Row is { Status: PaymentStatus.Cancelled, Reason: ExpiredReason } closed)
             await intents.AbandonAsync(PaymentSurface, PaymentReference(closed), IntentStatus.Expired, cancellationToken);
     }
@@ -328,7 +333,8 @@ public static class Pricing
 
     /// <summary>
     /// The payable amount in a protocol's coin with the order's rates snapshot, rounded up to the digits the page
-    /// shows (the store is never paid less than the order); null when the snapshot lacks either code.
+    /// shows (the store is never paid less than the order); null when the snapshot lacks either code, or when its
+    /// rates make an amount beyond what a decimal holds (a feed's absurd rate must not break the page).
     /// </summary>
     public static decimal? InCoin(CheckoutOrder order, Protocols.Protocol protocol)
     {
@@ -337,6 +343,13 @@ public static class Pricing
         if (!MarketRates.TryConvert(snapshot, payable, order.OrderCurrency, protocol.Coin, out var converted) || converted <= 0)
             return null;
         var scale = (decimal)Math.Pow(10, protocol.Decimals);
-        return decimal.Ceiling(converted * scale) / scale;
+        try
+        {
+            return decimal.Ceiling(converted * scale) / scale;
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
     }
 }
