@@ -56,6 +56,31 @@ public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<Pl
     }
 
     [Fact]
+    public async Task Every_operation_has_a_description()
+    {
+        var paths = (await DocumentAsync()).GetProperty("paths");
+        var missing = paths.EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(op => (Name: $"{op.Name.ToUpperInvariant()} {path.Name}", Op: op.Value)))
+            .Where(o => !o.Op.TryGetProperty("description", out var description) || string.IsNullOrWhiteSpace(description.GetString()))
+            .Select(o => o.Name)
+            .ToList();
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public async Task Request_fields_the_handler_requires_or_limits_say_so()
+    {
+        var schemas = (await DocumentAsync()).GetProperty("components").GetProperty("schemas");
+        var order = schemas.GetProperty("CreateCheckoutOrderRequest");
+        Assert.Contains("ecommerceType", order.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        var type = order.GetProperty("properties").GetProperty("ecommerceType");
+        Assert.Equal(["api", "wordpress"], type.GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
+        // Required: present and not null, so null is not among its types.
+        Assert.Equal("string", type.GetProperty("type").GetString());
+        Assert.Equal(100, order.GetProperty("properties").GetProperty("ecommerceOrderId").GetProperty("maxLength").GetInt32());
+    }
+
+    [Fact]
     public async Task The_api_reference_titles_operations_by_summary_offers_every_scheme_and_shows_no_vendor_buttons()
     {
         var page = await app.CreateClient().GetStringAsync("/docs/");

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Serverless.Checkout.Orders;
 using Serverless.Checkout.Stores;
@@ -17,8 +18,8 @@ public sealed record DeliveryInfoRequest(
 
 /// <summary>The body of <c>POST /plugins/orders/checkout</c>; the document marks all but paymentStatus and the return URLs required.</summary>
 public sealed record CreateCheckoutOrderRequest(
-    [property: JsonPropertyName("ecommerceOrderId")] string? EcommerceOrderId = null,
-    [property: JsonPropertyName("ecommerceType")] string? EcommerceType = null,
+    [property: JsonPropertyName("ecommerceOrderId"), Required, StringLength(100, MinimumLength = 1)] string? EcommerceOrderId = null,
+    [property: JsonPropertyName("ecommerceType"), Required, AllowedValues("api", "wordpress")] string? EcommerceType = null,
     [property: JsonPropertyName("orderTotal")] string? OrderTotal = null,
     [property: JsonPropertyName("orderCurrency")] string? OrderCurrency = null,
     [property: JsonPropertyName("paymentStatus")] string? PaymentStatus = null,

@@ -118,7 +118,7 @@ public static class PlatformRegistration
         {
             o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>()
                 .AddOperationTransformer<OpenApiIdempotencyHeader>().AddOperationTransformer<OpenApiClientCredentialsForm>()
-                .AddSchemaTransformer<OpenApiOmittedWhenNull>();
+                .AddSchemaTransformer<OpenApiOmittedWhenNull>().AddSchemaTransformer<OpenApiValidationAttributes>();
             o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
         });
         services.AddWebhooks(configuration, builder.Environment);

@@ -148,3 +148,50 @@ public sealed class OpenApiIdempotencyHeader : IOpenApiOperationTransformer
         return Task.CompletedTask;
     }
 }
+
+/// <summary>
+/// Request fields' checks that the schema generator does not read on its own, from the standard attributes a request
+/// record puts on its properties (<c>[property: ...]</c>), so the document says what the handler's checks enforce:
+/// <list type="bullet">
+/// <item><c>[Required]</c>: the field must be present and not null (the handler answers 400 "'x' is required."), so it is
+/// listed as required and its type loses <c>null</c>.</item>
+/// <item><c>[AllowedValues("a", "b")]</c>: an <c>enum</c> of those values (null stays allowed where the type allows it).</item>
+/// </list>
+/// <c>[StringLength]</c>, <c>[MinLength]</c>, <c>[MaxLength]</c>, <c>[Range]</c>, <c>[RegularExpression]</c>,
+/// <c>[Url]</c> and <c>[Base64String]</c> are read by the generator itself.
+/// </summary>
+public sealed class OpenApiValidationAttributes : IOpenApiSchemaTransformer
+{
+    public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.JsonTypeInfo.Kind != JsonTypeInfoKind.Object || schema.Properties is not { Count: > 0 } properties)
+            return Task.CompletedTask;
+        foreach (var property in context.JsonTypeInfo.Properties)
+        {
+            if (property.AttributeProvider is not { } provider || !properties.TryGetValue(property.Name, out var described))
+                continue;
+            var attributes = provider.GetCustomAttributes(true);
+            if (attributes.OfType<System.ComponentModel.DataAnnotations.RequiredAttribute>().Any())
+            {
+                schema.Required ??= new HashSet<string>();
+                schema.Required.Add(property.Name);
+                if (described is OpenApiSchema inline && inline.Type is { } type)
+                    inline.Type = type & ~JsonSchemaType.Null;
+                // A nested object is "null or the object" (oneOf); required, it is the object alone.
+                else if (described is OpenApiSchema { OneOf: { Count: 2 } choices } && choices.SingleOrDefault(c => c is not OpenApiSchema { Type: JsonSchemaType.Null }) is { } only)
+                    properties[property.Name] = only;
+            }
+            if (attributes.OfType<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().FirstOrDefault() is { } allowed
+                && described is OpenApiSchema values)
+            {
+                values.Enum = allowed.Values.Where(v => v is not null)
+                    .Select(v => System.Text.Json.JsonSerializer.SerializeToNode(v, v!.GetType())!)
+                    .ToList();
+                // An optional field that may be null keeps null among its values, as the handler takes it for absent.
+                if (values.Type is { } type && type.HasFlag(JsonSchemaType.Null))
+                    values.Enum.Add(null!);
+            }
+        }
+        return Task.CompletedTask;
+    }
+}
