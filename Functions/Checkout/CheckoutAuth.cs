@@ -76,6 +76,10 @@ public sealed class CheckoutErrorShape : IErrorShape
 {
     public static readonly CheckoutErrorShape Instance = new();
 
+    public ErrorBodySchema BodySchema { get; } = ErrorBodySchema.Object("CheckoutError",
+        "A checkout error: the status, a message naming the problem, the status's reason phrase and a stable machine code.",
+        ["message", "error", "code"], integers: ["statusCode"]);
+
     public Task WriteAsync(HttpContext context, ApiError error)
     {
         var body = new Dictionary<string, object?>

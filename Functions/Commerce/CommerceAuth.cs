@@ -107,6 +107,10 @@ public sealed class CommerceErrorShape : IErrorShape
 {
     public static readonly CommerceErrorShape Instance = new();
 
+    public ErrorBodySchema BodySchema { get; } = ErrorBodySchema.Object("CommerceError",
+        "A commerce error: the status, a message naming the problem, the status's reason phrase, and a machine code when there is a more precise one than the status.",
+        ["message", "error", "errorCode"], integers: ["statusCode"], optional: ["errorCode"]);
+
     public Task WriteAsync(HttpContext context, ApiError error)
     {
         var body = new Dictionary<string, object?>

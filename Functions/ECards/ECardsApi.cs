@@ -352,6 +352,9 @@ public sealed class ECardErrorShape : IErrorShape
 {
     public static readonly ECardErrorShape Instance = new();
 
+    public ErrorBodySchema BodySchema { get; } = ErrorBodySchema.Object("ECardError",
+        "An e-card error: a stable machine code in 'error' and a message naming the problem.", ["error", "message"]);
+
     public Task WriteAsync(HttpContext context, ApiError error) =>
         context.Response.WriteAsJsonAsync(new { error = error.Code, message = error.Message }, (JsonSerializerOptions?)null,
             "application/json", context.RequestAborted);

@@ -118,6 +118,7 @@ public static class PlatformRegistration
         {
             o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>()
                 .AddOperationTransformer<OpenApiIdempotencyHeader>().AddOperationTransformer<OpenApiClientCredentialsForm>()
+                .AddOperationTransformer<OpenApiErrorResponses>()
                 .AddSchemaTransformer<OpenApiOmittedWhenNull>().AddSchemaTransformer<OpenApiValidationAttributes>();
             o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
         });

@@ -244,6 +244,17 @@ public sealed class PreOrderErrorShape : IErrorShape
 {
     public static readonly PreOrderErrorShape Instance = new();
 
+    public ErrorBodySchema BodySchema { get; } = new("PreOrderError", "application/json", new Microsoft.OpenApi.OpenApiSchema
+    {
+        Type = Microsoft.OpenApi.JsonSchemaType.Object,
+        Description = "A pre-order error: a stable machine code and a message naming the problem, under 'error'.",
+        Required = new HashSet<string> { "error" },
+        Properties = new Dictionary<string, Microsoft.OpenApi.IOpenApiSchema>
+        {
+            ["error"] = ErrorBodySchema.Object("", "", ["code", "message"]).Schema,
+        },
+    });
+
     public Task WriteAsync(HttpContext context, ApiError error) =>
         context.Response.WriteAsJsonAsync(new { error = new { code = error.Code, message = error.Message } }, (JsonSerializerOptions?)null,
             "application/json", context.RequestAborted);

@@ -187,6 +187,9 @@ public sealed class PrintErrorShape : IErrorShape
 {
     public static readonly PrintErrorShape Instance = new();
 
+    public ErrorBodySchema BodySchema { get; } = ErrorBodySchema.Object("PrintError",
+        "A print-shop error: the message in 'error' and a stable machine code.", ["error", "code"]);
+
     public Task WriteAsync(HttpContext context, ApiError error) =>
         context.Response.WriteAsJsonAsync(new { error = error.Message, code = error.Code }, (JsonSerializerOptions?)null,
             "application/json", context.RequestAborted);

@@ -53,12 +53,19 @@ public sealed class ApiException(ApiError error) : Exception(error.Message)
 public interface IErrorShape
 {
     Task WriteAsync(HttpContext context, ApiError error);
+
+    /// <summary>The body <see cref="WriteAsync"/> writes, as the OpenAPI document shows it for every error answer.</summary>
+    ErrorBodySchema BodySchema { get; }
 }
 
 /// <summary>The default shape: RFC 9457 problem details, plus a stable <c>code</c>.</summary>
 public sealed class ProblemDetailsShape : IErrorShape
 {
     public static readonly ProblemDetailsShape Instance = new();
+
+    public ErrorBodySchema BodySchema { get; } = ErrorBodySchema.Object("ProblemDetails",
+        "RFC 9457 problem details, with a stable machine code and the trace id.",
+        ["type", "title", "detail", "code", "traceId"], integers: ["status"], mediaType: "application/problem+json");
 
     public Task WriteAsync(HttpContext context, ApiError error)
     {

@@ -84,7 +84,7 @@ public static class ClientCredentialsEndpoints
     /// only: the endpoint itself answers any other content type with its own OAuth error, not a 415.
     /// </summary>
     public static RouteHandlerBuilder AcceptsClientCredentials(this RouteHandlerBuilder builder) =>
-        builder.WithMetadata(ClientCredentialsBody.Instance)
+        builder.WithMetadata(ClientCredentialsBody.Instance).NeverProducesErrors(StatusCodes.Status415UnsupportedMediaType)
             .Produces<OAuthErrorBody>(StatusCodes.Status400BadRequest).Produces<OAuthErrorBody>(StatusCodes.Status401Unauthorized);
 }
 
@@ -132,6 +132,9 @@ public sealed class OpenApiClientCredentialsForm : Microsoft.AspNetCore.OpenApi.
 public sealed class OAuthErrorShape : IErrorShape
 {
     public static readonly OAuthErrorShape Instance = new();
+
+    public ErrorBodySchema BodySchema { get; } = ErrorBodySchema.Object("OAuthError",
+        "An OAuth 2.0 error (RFC 6749 §5.2): one of its codes, and a description.", ["error", "error_description"]);
 
     private static readonly HashSet<string> OAuthCodes =
         ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"];

@@ -1,0 +1,234 @@
+extern alias JsonSchemaNet;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using JsonSchemaNet::Json.Schema;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Net.Http.Headers;
+
+namespace Serverless.Tests.Infrastructure;
+
+/// <summary>
+/// Holds every answer the test suite gets from the app to the app's own OpenAPI document. Each response of a documented
+/// operation must have its status listed for that operation, a content type the document lists for that status, and,
+/// for JSON, a body that validates against the document's schema. A response that does not fails the request that got
+/// it (the test sees an exception naming the operation and what is wrong), unless <c>CONTRACT_REPORT_ONLY</c> is set,
+/// in which case it is only written to <see cref="FindingsFile"/>. The operations and statuses seen are counted, so
+/// <c>ContractCoverageTests</c> can tell which operations no test called.
+/// </summary>
+public static partial class ContractRecorder
+{
+    private static readonly ConcurrentDictionary<string, byte> SeenOperations = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, byte> DocumentedOperations = new(StringComparer.Ordinal);
+    private static readonly ConcurrentBag<string> FindingsList = [];
+    private static readonly ConcurrentDictionary<string, ContractDocument> Documents = new(StringComparer.Ordinal);
+
+    public static bool ReportOnly => Environment.GetEnvironmentVariable("CONTRACT_REPORT_ONLY") is { Length: > 0 } value && value != "0";
+
+    /// <summary>Where findings go in report-only mode (one line each), and the operations seen and documented.</summary>
+    public static string? FindingsFile => Environment.GetEnvironmentVariable("CONTRACT_FINDINGS_FILE");
+
+    /// <summary>Operations (<c>GET /path/{id}</c>) that some test called and got a documented success (below 400) from.</summary>
+    public static IReadOnlyCollection<string> Seen => SeenOperations.Keys.ToArray();
+
+    /// <summary>Every operation of every document the run checked answers against.</summary>
+    public static IReadOnlyCollection<string> Documented => DocumentedOperations.Keys.ToArray();
+
+    public static IReadOnlyCollection<string> Findings => FindingsList.ToArray();
+
+    /// <summary>The middleware, first in the app's pipeline, for <see cref="PlatformFactory"/>.</summary>
+    public sealed class StartupFilter(Func<Task<string>> document) : IStartupFilter
+    {
+        private Task<ContractDocument>? _document;
+        private readonly Lock _lock = new();
+
+        private Task<ContractDocument> DocumentAsync()
+        {
+            lock (_lock)
+                return _document ??= LoadAsync();
+        }
+
+        private async Task<ContractDocument> LoadAsync()
+        {
+            var text = await document();
+            var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+            return Documents.GetOrAdd(key, _ => new ContractDocument(text));
+        }
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, call) =>
+            {
+                if (HttpMethods.IsOptions(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+                    || context.Request.Path.StartsWithSegments("/openapi") || context.Request.Path.StartsWithSegments("/docs"))
+                {
+                    await call(context);
+                    return;
+                }
+                var original = context.Response.Body;
+                using var buffer = new MemoryStream();
+                context.Response.Body = buffer;
+                try
+                {
+                    await call(context);
+                }
+                finally
+                {
+                    context.Response.Body = original;
+                }
+                var problem = await CheckAsync(context, buffer);
+                if (problem is not null)
+                {
+                    FindingsList.Add(problem);
+                    if (FindingsFile is { } file)
+                        lock (FindingsList)
+                            File.AppendAllText(file, problem.ReplaceLineEndings(" ") + "\n");
+                    if (!ReportOnly)
+                        throw new InvalidOperationException("The answer does not match the OpenAPI document: " + problem);
+                }
+                buffer.Position = 0;
+                await buffer.CopyToAsync(original, context.RequestAborted);
+            });
+            next(app);
+        };
+
+        private async Task<string?> CheckAsync(HttpContext context, MemoryStream body)
+        {
+            if (context.GetEndpoint() is not RouteEndpoint endpoint
+                || endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IExcludeFromDescriptionMetadata>() is { ExcludeFromDescription: true })
+                return null;
+            var contract = await DocumentAsync();
+            var path = PathOf(endpoint.RoutePattern);
+            var method = context.Request.Method.ToLowerInvariant();
+            var name = $"{method.ToUpperInvariant()} {path}";
+            if (!contract.Operations.TryGetValue((path, method), out var operation))
+                return $"{name} is served but not in the document.";
+            var status = context.Response.StatusCode;
+            var response = operation.Response(status);
+            if (response is null)
+                return $"{name} answered {status}, which the document does not list for it (it lists {string.Join(", ", operation.Statuses)}).";
+            if (status < 400)
+                SeenOperations.TryAdd(name, 0);
+            var mediaType = context.Response.ContentType is { } header && MediaTypeHeaderValue.TryParse(header, out var parsed)
+                ? parsed.MediaType.Value!.ToLowerInvariant()
+                : null;
+            if (body.Length == 0)
+                return null;
+            if (response.Content.Count == 0)
+                return $"{name} answered {status} with a {mediaType ?? "body without a content type"}, where the document says no body.";
+            if (mediaType is null || !response.Content.TryGetValue(mediaType, out var schema))
+                return $"{name} answered {status} as {mediaType ?? "no content type"}; the document lists {string.Join(", ", response.Content.Keys)}.";
+            if (schema is null || !(mediaType.EndsWith("/json", StringComparison.Ordinal) || mediaType.EndsWith("+json", StringComparison.Ordinal)))
+                return null;
+            JsonElement json;
+            try
+            {
+                json = JsonDocument.Parse(body.ToArray()).RootElement;
+            }
+            catch (JsonException e)
+            {
+                return $"{name} answered {status} with a body that is not JSON: {e.Message}";
+            }
+            var result = schema.Evaluate(json, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            if (result.IsValid)
+                return null;
+            var errors = (result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
+                .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))
+                .Distinct().Take(6);
+            var sample = json.GetRawText();
+            return $"{name} answered {status} with a body the document's schema refuses: {string.Join("; ", errors)} — body {(sample.Length > 400 ? sample[..400] + "…" : sample)}";
+        }
+    }
+
+    /// <summary><c>/orders/{id:long}</c> as the document writes it: <c>/orders/{id}</c>.</summary>
+    internal static string PathOf(RoutePattern pattern)
+    {
+        var raw = "/" + (pattern.RawText ?? "").Trim('/');
+        return RouteParameter().Replace(raw, m => "{" + m.Groups["name"].Value + "}");
+    }
+
+    [GeneratedRegex(@"\{\**(?<name>[A-Za-z0-9_]+)[^}]*\}")]
+    private static partial Regex RouteParameter();
+
+    public sealed record Operation(IReadOnlyDictionary<string, ResponseContract> Responses)
+    {
+        public IEnumerable<string> Statuses => Responses.Keys;
+
+        public ResponseContract? Response(int status) =>
+            Responses.GetValueOrDefault(status.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            ?? Responses.GetValueOrDefault($"{status / 100}XX")
+            ?? Responses.GetValueOrDefault("default");
+    }
+
+    /// <summary>A documented response: its media types, each with its compiled schema (null when it has none).</summary>
+    public sealed record ResponseContract(IReadOnlyDictionary<string, JsonSchema?> Content);
+
+    /// <summary>A document, its components registered once, each response schema compiled once.</summary>
+    public sealed class ContractDocument
+    {
+        private const string ComponentsId = "https://contract.test/components";
+        private static int _ids;
+
+        public IReadOnlyDictionary<(string Path, string Method), Operation> Operations { get; }
+
+        public ContractDocument(string text)
+        {
+            var document = JsonNode.Parse(text)!.AsObject();
+            var options = new BuildOptions { SchemaRegistry = new SchemaRegistry() };
+            var components = new JsonObject
+            {
+                ["$schema"] = "https://json-schema.org/draft/2020-12/schema",
+                ["$id"] = ComponentsId,
+                ["$defs"] = Rewrite(document["components"]?["schemas"]?.DeepClone() ?? new JsonObject()),
+            };
+            JsonSchema.FromText(components.ToJsonString(), options);
+            var operations = new Dictionary<(string, string), Operation>();
+            foreach (var (path, item) in document["paths"]!.AsObject())
+            {
+                foreach (var (method, op) in item!.AsObject())
+                {
+                    if (method is "parameters" or "summary" or "description" or "servers")
+                        continue;
+                    DocumentedOperations.TryAdd($"{method.ToUpperInvariant()} {path}", 0);
+                    var responses = new Dictionary<string, ResponseContract>(StringComparer.OrdinalIgnoreCase);
+                    foreach (var (status, response) in op!["responses"]?.AsObject() ?? [])
+                    {
+                        var content = new Dictionary<string, JsonSchema?>(StringComparer.OrdinalIgnoreCase);
+                        foreach (var (media, mediaObject) in response!["content"]?.AsObject() ?? [])
+                        {
+                            var schema = mediaObject?["schema"];
+                            content[media.ToLowerInvariant()] = schema is null ? null : Compile(schema, options);
+                        }
+                        responses[status] = new ResponseContract(content);
+                    }
+                    operations[(path, method)] = new Operation(responses);
+                }
+            }
+            Operations = operations;
+        }
+
+        private static JsonSchema Compile(JsonNode schema, BuildOptions options)
+        {
+            var wrapped = new JsonObject
+            {
+                ["$schema"] = "https://json-schema.org/draft/2020-12/schema",
+                ["$id"] = $"https://contract.test/response/{Interlocked.Increment(ref _ids)}",
+                ["allOf"] = new JsonArray(Rewrite(schema.DeepClone())),
+            };
+            return JsonSchema.FromText(wrapped.ToJsonString(), options);
+        }
+
+        /// <summary>References to <c>#/components/schemas/X</c> point at the registered components.</summary>
+        private static JsonNode Rewrite(JsonNode node)
+        {
+            var text = node.ToJsonString().Replace("\"#/components/schemas/", $"\"{ComponentsId}#/$defs/", StringComparison.Ordinal);
+            return JsonNode.Parse(text)!;
+        }
+    }
+}
