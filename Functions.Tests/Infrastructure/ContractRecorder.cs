@@ -123,7 +123,8 @@ public static partial class ContractRecorder
             if (response.Content.Count == 0)
                 return $"{name} answered {status} with a {mediaType ?? "body without a content type"}, where the document says no body.";
             if (mediaType is null || !response.Content.TryGetValue(mediaType, out var schema))
-                return $"{name} answered {status} as {mediaType ?? "no content type"}; the document lists {string.Join(", ", response.Content.Keys)}.";
+                return $"{name} answered {status} as {mediaType ?? "no content type"}; the document lists {string.Join(", ", response.Content.Keys)}. " +
+                       $"Body: {Sample(Encoding.UTF8.GetString(body.ToArray()))}";
             if (schema is null || !(mediaType.EndsWith("/json", StringComparison.Ordinal) || mediaType.EndsWith("+json", StringComparison.Ordinal)))
                 return null;
             JsonElement json;
@@ -141,9 +142,10 @@ public static partial class ContractRecorder
             var errors = (result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
                 .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))
                 .Distinct().Take(6);
-            var sample = json.GetRawText();
-            return $"{name} answered {status} with a body the document's schema refuses: {string.Join("; ", errors)} — body {(sample.Length > 400 ? sample[..400] + "…" : sample)}";
+            return $"{name} answered {status} with a body the document's schema refuses: {string.Join("; ", errors)} — body {Sample(json.GetRawText())}";
         }
+
+        private static string Sample(string text) => text.Length > 400 ? text[..400] + "…" : text;
     }
 
     /// <summary><c>/orders/{id:long}</c> as the document writes it: <c>/orders/{id}</c>.</summary>

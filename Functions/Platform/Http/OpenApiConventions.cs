@@ -88,21 +88,40 @@ public sealed class OpenApiOperationSecurity : IOpenApiOperationTransformer
 /// </summary>
 public static class OpenApiSchemaNames
 {
-    private static readonly HashSet<string> Shared = typeof(OpenApiSchemaNames).Assembly.GetTypes()
-        .Where(t => t.IsPublic && t.Namespace?.StartsWith("Serverless.", StringComparison.Ordinal) == true)
-        .GroupBy(t => t.Name, StringComparer.Ordinal)
-        .Where(g => g.Count() > 1)
-        .Select(g => g.Key)
-        .ToHashSet(StringComparer.Ordinal);
+    private static readonly Dictionary<Type, string> Prefixes = PrefixesOfSharedNames();
+
+    /// <summary>
+    /// The prefix of each type whose name another type shares: its surface (<c>Serverless.Print.Accounts</c> → Print),
+    /// or, where that would still clash (with another type's name, or two types of one surface), its whole namespace
+    /// (<c>Serverless.Commerce.Catalog</c> → CommerceCatalog).
+    /// </summary>
+    private static Dictionary<Type, string> PrefixesOfSharedNames()
+    {
+        var types = typeof(OpenApiSchemaNames).Assembly.GetTypes()
+            .Where(t => t.IsPublic && t.Namespace?.StartsWith("Serverless.", StringComparison.Ordinal) == true)
+            .ToList();
+        var names = types.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var shared = types.GroupBy(t => t.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).SelectMany(g => g).ToList();
+        static string Surface(Type t) => t.Namespace!["Serverless.".Length..].Split('.')[0];
+        static string Namespace(Type t) => t.Namespace!["Serverless.".Length..].Replace(".", "", StringComparison.Ordinal);
+        var bySurface = shared.GroupBy(t => Surface(t) + t.Name, StringComparer.Ordinal).ToList();
+        var prefixes = new Dictionary<Type, string>();
+        foreach (var group in bySurface)
+        {
+            var clashes = group.Count() > 1 || names.Contains(group.Key);
+            foreach (var type in group)
+                prefixes[type] = clashes ? Namespace(type) : Surface(type);
+        }
+        return prefixes;
+    }
 
     public static string? Create(JsonTypeInfo type)
     {
         var name = OpenApiOptions.CreateDefaultSchemaReferenceId(type);
-        if (name is null || !Shared.Contains(type.Type.Name))
+        if (name is null || !Prefixes.TryGetValue(type.Type, out var prefix))
             return name;
-        // Serverless.PreOrders.LoginResponse → PreOrders; Serverless.Print.Accounts.LoginResponse → Print.
-        var surface = type.Type.Namespace!["Serverless.".Length..].Split('.')[0];
-        return surface + name;
+        // Serverless.PreOrders.LoginResponse → PreOrdersLoginResponse; Serverless.Print.Accounts.LoginResponse → PrintLoginResponse.
+        return prefix + name;
     }
 }
 
