@@ -32,7 +32,7 @@ public static partial class PreOrdersApi
             .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). Creates a pending pre-order for " +
             "an amount in a currency, with a description and the customer's name, email and phone, that expires at " +
             "expiration_date; answers 201 with its id, a QR code (a PNG data URI) and the payment page URL the code " +
-            "opens. 400 validation_error when a field breaks its rule: amount not positive or with more decimals than " +
+            "opens. 400 validation_error when a field breaks its rule: a required field blank or too long, amount not positive or with more decimals than " +
             "the currency has, currency not an ISO 4217 code, expiration_date not a date-time with a zone, not in the " +
             "future or more than a year away, or a customer email or phone that is not valid.").WithIdempotency();
         merchant.MapGet("/", List).WithName("ListPreOrders").WithSummary("The merchant's pre-orders, newest first")
@@ -40,14 +40,21 @@ public static partial class PreOrdersApi
             "newest first, optionally only those of one status (pending, paid, expired or cancelled; a pending " +
             "pre-order past its expiry counts as expired). Paged by limit (1 to 100, default 20) and offset (0 to " +
             "10000); has_more says whether more follow. 400 validation_error for an unknown status or a limit or " +
-            "offset out of range.");
+            "offset out of range.")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The status filter takes exactly these values (a query parameter's schema does not read [AllowedValues]).
+                if (operation.Parameters?.FirstOrDefault(p => p.Name == "status")?.Schema is Microsoft.OpenApi.OpenApiSchema status)
+                    status.Enum = [PreOrderStatus.Pending, PreOrderStatus.Paid, PreOrderStatus.Expired, PreOrderStatus.Cancelled];
+                return Task.CompletedTask;
+            });
         merchant.MapGet("/{id}", Get).WithName("GetPreOrder").WithSummary("One of the merchant's pre-orders")
             .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). One of the merchant's pre-orders, " +
             "with payment_details once it is paid; a pending pre-order past its expiry shows as expired. 404 when " +
             "there is no such pre-order or it is another merchant's.");
         merchant.MapPost("/{id}/cancel", Cancel).WithName("CancelPreOrder").WithSummary("Cancel a pending pre-order")
             .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). Cancels a pending pre-order, " +
-            "sends its pre_order.cancelled webhook and answers the cancelled pre-order; it can no longer be paid, and " +
+            "publishes its pre_order.cancelled webhook event and answers the cancelled pre-order; it can no longer be paid, and " +
             "a payment that still succeeds is refunded. 404 when there is no such pre-order or it is another " +
             "merchant's; 409 invalid_state when it is paid, expired or already cancelled.");
 
@@ -156,7 +163,7 @@ public static partial class PreOrdersApi
 
     public static async Task<Results<Ok<PreOrderListResponse>, ErrorResult>> List(
         [AsParameters] PreOrderServices services,
-        [AllowedValues(PreOrderStatus.Pending, PreOrderStatus.Paid, PreOrderStatus.Expired, PreOrderStatus.Cancelled)] string? status = null,
+        string? status = null,
         [Range(1, 100)] int limit = 20, [Range(0, 10_000)] int offset = 0)
     {
         var (merchant, orders, _, time, cancellationToken) = services;

@@ -29,7 +29,7 @@ public static class HealthApi
             .WithDescription("Open to anyone. Probes the storage account's tables, queues and blobs (for at most 5 seconds) and answers " +
             "200 with status healthy and each one's state (ok, or unused when the app has none), or 503 with status " +
             "unhealthy, the states (unreachable for one that did not answer), the reason in storage.problem and " +
-            "Retry-After: 5; it is also 503 while storage is reachable but not ready for the app yet. The storage " +
+            "Retry-After: 5; it is also 503 until the app's start-up work on storage has succeeded. The storage " +
             "account's address is shown outside production only.");
     }
 

@@ -113,7 +113,21 @@ public static class PaymentsApi
             "records requested_by_operator. Answers 201 with the refund. 400 validation_error without the key, for an " +
             "amount_minor that is not positive or a reason over 200 characters; 404 for an unknown intent; 409 " +
             "invalid_state unless the intent is paid, exceeds_refundable beyond what is left, idempotency_key_reused " +
-            "when the key was used for another amount.");
+            "when the key was used for another amount.")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The refund's own key, which the handler reads and requires (this route is not under the idempotency middleware).
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+                {
+                    Name = "Idempotency-Key",
+                    In = Microsoft.OpenApi.ParameterLocation.Header,
+                    Required = true,
+                    Description = "The refund's key (1 to 200 characters): the same key again answers the same refund.",
+                    Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, MinLength = 1, MaxLength = 200 },
+                });
+                return Task.CompletedTask;
+            });
         ops.MapGet("/events/{provider}/{eventId}", GetEvent).WithName("PlatformGetPaymentEvent").WithSummary("A stored inbound provider event: received, processed, unmatched or ignored (platform admin)")
             .WithDescription("Platform admin only. A provider's inbound event as stored: its status (received, processed, unmatched or " +
             "ignored), type, the intent it matched, a note, and when it was received and processed. 404 for an unknown " +
