@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -20,28 +21,86 @@ public static partial class PreOrdersApi
     public static void MapPreOrders(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Pre-orders").WithErrorShape(PreOrderErrorShape.Instance);
-        api.MapPost("/auth/login", Login).WithName("PreOrdersLogin").WithSummary("Sign in as a merchant and get a bearer token").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
+        api.MapPost("/auth/login", Login).WithName("PreOrdersLogin").WithSummary("Sign in as a merchant and get a bearer token")
+            .WithDescription("Open to anyone; rate limited per client address. Signs a merchant in with the username and password of " +
+            "its merchant credentials and answers a pre-orders bearer token and its lifetime in seconds. 400 " +
+            "validation_error when username or password is missing or too long; 401 invalid_credentials for unknown or " +
+            "wrong credentials; 403 forbidden when they are not an enabled merchant's; 429 after too many attempts for " +
+            "one username.").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
         var merchant = api.MapGroup("/pre-orders").RequireAuthorization(MerchantPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        merchant.MapPost("/", Create).WithName("CreatePreOrder").WithSummary("Create a pre-order paid by QR code").WithIdempotency();
-        merchant.MapGet("/", List).WithName("ListPreOrders").WithSummary("The merchant's pre-orders, newest first");
-        merchant.MapGet("/{id}", Get).WithName("GetPreOrder").WithSummary("One of the merchant's pre-orders");
-        merchant.MapPost("/{id}/cancel", Cancel).WithName("CancelPreOrder").WithSummary("Cancel a pending pre-order");
+        merchant.MapPost("/", Create).WithName("CreatePreOrder").WithSummary("Create a pre-order paid by QR code")
+            .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). Creates a pending pre-order for " +
+            "an amount in a currency, with a description and the customer's name, email and phone, that expires at " +
+            "expiration_date; answers 201 with its id, a QR code (a PNG data URI) and the payment page URL the code " +
+            "opens. 400 validation_error when a field breaks its rule: a required field blank or too long, amount not positive or with more decimals than " +
+            "the currency has, currency not an ISO 4217 code, expiration_date not a date-time with a zone, not in the " +
+            "future or more than a year away, or a customer email or phone that is not valid.").WithIdempotency();
+        merchant.MapGet("/", List).WithName("ListPreOrders").WithSummary("The merchant's pre-orders, newest first")
+            .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). Lists the merchant's pre-orders, " +
+            "newest first, optionally only those of one status (pending, paid, expired or cancelled; a pending " +
+            "pre-order past its expiry counts as expired). Paged by limit (1 to 100, default 20) and offset (0 to " +
+            "10000); has_more says whether more follow. 400 validation_error for an unknown status or a limit or " +
+            "offset out of range.")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The status filter takes exactly these values (a query parameter's schema does not read [AllowedValues]).
+                if (operation.Parameters?.FirstOrDefault(p => p.Name == "status")?.Schema is Microsoft.OpenApi.OpenApiSchema status)
+                    status.Enum = [PreOrderStatus.Pending, PreOrderStatus.Paid, PreOrderStatus.Expired, PreOrderStatus.Cancelled];
+                return Task.CompletedTask;
+            });
+        merchant.MapGet("/{id}", Get).WithName("GetPreOrder").WithSummary("One of the merchant's pre-orders")
+            .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). One of the merchant's pre-orders, " +
+            "with payment_details once it is paid; a pending pre-order past its expiry shows as expired. 404 when " +
+            "there is no such pre-order or it is another merchant's.");
+        merchant.MapPost("/{id}/cancel", Cancel).WithName("CancelPreOrder").WithSummary("Cancel a pending pre-order")
+            .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). Cancels a pending pre-order, " +
+            "publishes its pre_order.cancelled webhook event and answers the cancelled pre-order; it can no longer be paid, and " +
+            "a payment that still succeeds is refunded. 404 when there is no such pre-order or it is another " +
+            "merchant's; 409 invalid_state when it is paid, expired or already cancelled.");
 
         var admin = api.MapGroup("/admin/merchants").RequireAuthorization(PlatformApi.AdminPolicy);
-        admin.MapPost("/", CreateMerchant).WithName("CreatePreOrderMerchant").WithSummary("Create a merchant (platform admin)").WithIdempotency();
-        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook").WithSummary("Set where a merchant's webhooks go (platform admin)").WithIdempotency(storesSecrets: true);
-        admin.MapGet("/{username}/webhook/deliveries", ListDeliveries).WithName("ListPreOrderMerchantDeliveries").WithSummary("A merchant's webhook deliveries with their attempts (platform admin)");
-        admin.MapPost("/{username}/webhook/deliveries/{deliveryId}/redeliver", Redeliver).WithName("RedeliverPreOrderMerchantDelivery").WithSummary("Send a merchant's webhook again (platform admin)");
+        admin.MapPost("/", CreateMerchant).WithName("CreatePreOrderMerchant").WithSummary("Create a merchant (platform admin)")
+            .WithDescription("Platform admin only. Creates merchant credentials: the username (3 to 64 letters, digits, '.', '_' or " +
+            "'-', starting with a letter or digit) signs in at POST /api/auth/login with the password (12 to 128 " +
+            "characters, not one of the most common passwords); name is shown as the merchant's name (the username " +
+            "when omitted). Answers 201 with the username, name and creation time. 400 validation_error when a field " +
+            "breaks these rules; 409 already_exists when the username is taken.").WithIdempotency();
+        admin.MapPut("/{username}/webhook", SetWebhook).WithName("SetPreOrderMerchantWebhook").WithSummary("Set where a merchant's webhooks go (platform admin)")
+            .WithDescription("Platform admin only. Sets the URL, and when given the enabled flag, of the endpoint the merchant's " +
+            "pre-order webhooks go to, and answers 200 with the endpoint; its signing secret is in the answer only " +
+            "when this call created the endpoint. 404 when no merchant has that username; 400 invalid_webhook_url when " +
+            "the URL is missing, longer than 2000 characters, not absolute https:// (http:// only where the platform " +
+            "allows it), carries a user name or password, or does not resolve to public addresses only (unless private " +
+            "targets are allowed).").WithIdempotency(storesSecrets: true);
+        admin.MapGet("/{username}/webhook/deliveries", ListDeliveries).WithName("ListPreOrderMerchantDeliveries").WithSummary("A merchant's webhook deliveries with their attempts (platform admin)")
+            .WithDescription("Platform admin only. The merchant's latest webhook deliveries, newest first, each with its state and " +
+            "every attempt; limit is 1 to 200 (default 50). A username with no deliveries, or no merchant, lists none. " +
+            "400 validation_error when limit is out of range.");
+        admin.MapPost("/{username}/webhook/deliveries/{deliveryId}/redeliver", Redeliver).WithName("RedeliverPreOrderMerchantDelivery").WithSummary("Send a merchant's webhook again (platform admin)")
+            .WithDescription("Platform admin only. Sends a delivered or failed delivery's event again, with the same webhook-id, as a " +
+            "new delivery linked to the original, and answers 202 with it. 404 when the merchant has no such delivery; " +
+            "409 delivery_in_progress while it is still pending or sending, endpoint_disabled when the merchant's " +
+            "endpoint is disabled or gone.");
 
         var pay = app.MapGroup("/pay").WithTags("Pre-order payment page").WithErrorShape(PreOrderErrorShape.Instance).AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
-        pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage").WithSummary("The payment page a pre-order's QR code opens (HTML)").ProducesHtml();
-        pay.MapGet("/{id}/status", PayStatus).WithName("PreOrderPayStatus").WithSummary("A pre-order's status as its payment page shows it");
+        pay.MapGet("/{id}", PayPage.Render).WithName("PreOrderPayPage").WithSummary("The payment page a pre-order's QR code opens (HTML)")
+            .WithDescription("Open to anyone with the link: the page a pre-order's QR code opens. Shows the amount, description, status " +
+            "and a countdown to expiry, the QR code while the pre-order is pending, and a Pay button where online " +
+            "payment is available; the page polls the pre-order's status and changes by itself once it is paid, " +
+            "expires or is cancelled. 404 with an HTML page for an unknown link.").ProducesHtml();
+        pay.MapGet("/{id}/status", PayStatus).WithName("PreOrderPayStatus").WithSummary("A pre-order's status as its payment page shows it")
+            .WithDescription("Open to anyone with the link; what the payment page polls. Answers the pre-order's id, status (a pending " +
+            "pre-order past its expiry is expired), expiry and, once paid, when it was paid; never cached. 404 for an " +
+            "unknown pre-order.");
         pay.MapPost("/{id}/checkout", Checkout).WithName("PreOrderPayCheckout")
             .WithSummary("Open (or join) the pre-order's payment and get where the customer pays it")
-            .WithDescription("The pay page's button. Concurrent clicks share one payment intent and one provider order. 409 not_payable " +
-                             "unless the pre-order is pending; 503 payments_unavailable without a configured provider; 502/503 " +
-                             "payment_provider_unavailable (with Retry-After) when the provider does not answer.");
+            .WithDescription("Open to anyone with the link: the payment page's Pay button. Opens the pre-order's payment, or joins the " +
+            "one already open, and answers where the customer pays it (this app's sandbox or Razorpay page, or the " +
+            "provider's checkout URL); concurrent clicks share one payment intent and one provider order, and the " +
+            "pre-order becomes paid only when the provider confirms the payment. 404 for an unknown pre-order; 409 " +
+            "not_payable unless it is pending; 503 payments_unavailable without a configured provider; 502/503 " +
+            "payment_provider_unavailable (with Retry-After) when the provider does not answer.");
     }
 
     public static async Task<Results<Ok<LoginResponse>, ErrorResult>> Login(
@@ -103,7 +162,9 @@ public static partial class PreOrdersApi
     }
 
     public static async Task<Results<Ok<PreOrderListResponse>, ErrorResult>> List(
-        [AsParameters] PreOrderServices services, string? status = null, int limit = 20, int offset = 0)
+        [AsParameters] PreOrderServices services,
+        string? status = null,
+        [Range(1, 100)] int limit = 20, [Range(0, 10_000)] int offset = 0)
     {
         var (merchant, orders, _, time, cancellationToken) = services;
         var problem = (status is null ? null : Check.OneOf(status, "status", PreOrderStatus.All))
@@ -189,7 +250,7 @@ public static partial class PreOrdersApi
     }
 
     public static async Task<Results<Ok<List<WebhookDeliveryResponse>>, ErrorResult>> ListDeliveries(
-        string username, WebhookPublisher webhooks, CancellationToken cancellationToken, int limit = 50)
+        string username, WebhookPublisher webhooks, CancellationToken cancellationToken, [Range(1, 200)] int limit = 50)
     {
         if (Check.Range(limit, "limit", 1, 200) is { } problem)
             return problem;

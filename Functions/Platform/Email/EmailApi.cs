@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Platform.Hosting;
@@ -30,14 +31,18 @@ public static class EmailApi
 
         var dev = app.MapGroup("/dev").WithTags("Development");
 
-        dev.MapGet("/outbox", ListOutbox).WithName("DevOutbox").WithSummary("The development email outbox: emails that would have been sent (Development only)");
+        dev.MapGet("/outbox", ListOutbox).WithName("DevOutbox").WithSummary("The development email outbox: emails that would have been sent (Development only)")
+            .WithDescription("Served only where the development outbox is switched on (Email:ExposeOutbox, by default in Development); " +
+            "elsewhere the route does not exist. No credentials. Lists the emails the app would have sent, newest " +
+            "first, with recipients, subject, text and HTML bodies; to keeps those sent to one address, and limit is 1 " +
+            "to 100 (default 20). 400 validation_error when to is not an email address or limit is out of range.");
     }
 
     /// <summary>Whether development outboxes are served (<c>Email:ExposeOutbox</c>; by default, in Development only).</summary>
     public static bool ExposesOutbox(IServiceProvider services) => DevelopmentSwitch.IsOn(services, ExposeOutboxSetting);
 
     public static async Task<Results<Ok<List<OutboxEmailResponse>>, ErrorResult>> ListOutbox(
-        string? to, int? limit, Outbox outbox, CancellationToken cancellationToken)
+        string? to, [Range(1, Outbox.MaxLimit)] int? limit, Outbox outbox, CancellationToken cancellationToken)
     {
         var problem = Check.Email(to, "to") ?? Check.Range(limit ?? Outbox.DefaultLimit, "limit", 1, Outbox.MaxLimit);
         if (problem is not null)

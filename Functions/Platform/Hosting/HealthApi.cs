@@ -25,7 +25,12 @@ public static class HealthApi
     {
         app.MapGet("/", Readiness).WithName("Readiness").WithMetadata(HostInternalEndpoint.Instance).ExcludeFromDescription();
         app.MapGet("/health", Check).WithName("Health").WithTags("Platform").AllowAnonymous()
-            .WithSummary("Storage reachability: 200 when tables, queues and blobs answer, 503 otherwise.");
+            .WithSummary("Storage reachability: 200 when tables, queues and blobs answer, 503 otherwise.")
+            .WithDescription("Open to anyone. Probes the storage account's tables, queues and blobs (for at most 5 seconds) and answers " +
+            "200 with status healthy and each one's state (ok, or unused when the app has none), or 503 with status " +
+            "unhealthy, the states (unreachable for one that did not answer), the reason in storage.problem and " +
+            "Retry-After: 5; it is also 503 until the app's start-up work on storage has succeeded. The storage " +
+            "account's address is shown outside production only.");
     }
 
     /// <summary>The Functions host polls this until it answers; it must not depend on storage.</summary>

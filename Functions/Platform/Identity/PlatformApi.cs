@@ -18,14 +18,44 @@ public static class PlatformApi
     {
         var api = app.MapGroup("/platform").WithTags("Platform");
 
-        api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").WithSummary("Sign in to the platform API and get a bearer token").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
-        api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").WithSummary("The caller as its platform token names it").RequireAuthorization(UserPolicy);
-        api.MapPost("/users", CreateUser).WithName("PlatformCreateUser").WithSummary("Create a user account (platform admin)").RequireAuthorization(AdminPolicy).WithIdempotency();
-        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").WithSummary("Issue credentials to an API client; the secret is shown this once (platform admin)").RequireAuthorization(AdminPolicy).WithIdempotency(storesSecrets: true);
-        api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").WithSummary("List the API clients (platform admin)").RequireAuthorization(AdminPolicy);
-        api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").WithSummary("Disable an API client: its secret and tokens stop working (platform admin)").RequireAuthorization(AdminPolicy);
-        api.MapPost("/users/{id:long}/disable", DisableUser).WithName("PlatformDisableUser").WithSummary("Disable a user account and end its sessions (platform admin)").RequireAuthorization(AdminPolicy);
-        api.MapPost("/users/{id:long}/password", ResetUserPassword).WithName("PlatformResetUserPassword").WithSummary("Set a user's password and end its sessions (platform admin)").RequireAuthorization(AdminPolicy);
+        api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").WithSummary("Sign in to the platform API and get a bearer token")
+            .WithDescription("Open to anyone; rate limited per client address. Signs a platform user in by login (username, email or " +
+            "phone) and password and answers a platform bearer token, its lifetime in seconds and the user's roles. " +
+            "400 validation_error when login or password is missing or too long; 401 invalid_credentials for an " +
+            "unknown login, a wrong password or a disabled account; 429 after too many attempts for one login, with " +
+            "Retry-After.").AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
+        api.MapGet("/me", WhoAmI).WithName("PlatformWhoAmI").WithSummary("The caller as its platform token names it")
+            .WithDescription("Needs a platform bearer token, of a user or of an API client. Answers whom the token names: its id, its " +
+            "kind (user or client), its name, its roles and, for an API client, the client's kind. 401 without a valid " +
+            "platform token or when its session has ended.").RequireAuthorization(UserPolicy);
+        api.MapPost("/users", CreateUser).WithName("PlatformCreateUser").WithSummary("Create a user account (platform admin)")
+            .WithDescription("Platform admin only: a platform bearer token of a user with the admin role. Creates a user with at least " +
+            "one of username (3 to 64 characters), email and phone (7 to 20 characters), a password of 8 to 128 " +
+            "characters that is not one of the most common passwords, and one or more of the platform's roles; answers " +
+            "201 with the account, never its password. 400 validation_error when a field breaks these rules or a role " +
+            "is unknown; 409 already_exists when the username, email or phone is taken.").RequireAuthorization(AdminPolicy).WithIdempotency();
+        api.MapPost("/api-clients", CreateApiClient).WithName("PlatformCreateApiClient").WithSummary("Issue credentials to an API client; the secret is shown this once (platform admin)")
+            .WithDescription("Platform admin only. Creates an API client of one kind (merchant, partner, store or integration) with a " +
+            "name and, optionally, a client_id of your choosing (3 to 64 letters, digits, '-', '_' or '.'; one is " +
+            "generated when it is omitted), and answers 201 with its client_secret, which no other answer shows. 400 " +
+            "validation_error for an unknown kind, a blank or too long name, or a bad client_id; 409 already_exists " +
+            "when the client_id is taken.").RequireAuthorization(AdminPolicy).WithIdempotency(storesSecrets: true);
+        api.MapGet("/api-clients", ListApiClients).WithName("PlatformListApiClients").WithSummary("List the API clients (platform admin)")
+            .WithDescription("Platform admin only. Every API client, oldest first, with its kind, name, whether it is disabled and when " +
+            "it was created; never its secret. The optional kind query parameter keeps only the clients of that kind " +
+            "(an unknown kind lists none). The list is not paged.").RequireAuthorization(AdminPolicy);
+        api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").WithSummary("Disable an API client: its secret and tokens stop working (platform admin)")
+            .WithDescription("Platform admin only. Disables the API client: its secret no longer signs in and the tokens already issued " +
+            "to it stop working. Answers 204, also when the client was already disabled; 404 for an unknown client id.").RequireAuthorization(AdminPolicy);
+        api.MapPost("/users/{id:long}/disable", DisableUser).WithName("PlatformDisableUser").WithSummary("Disable a user account and end its sessions (platform admin)")
+            .WithDescription("Platform admin only. Disables the account: it can no longer sign in and every session it has ends at " +
+            "once, on every surface; the action is logged. Answers the account's id and disabled flag. 400 " +
+            "validation_error when admins name their own account; 404 for an unknown user id.").RequireAuthorization(AdminPolicy);
+        api.MapPost("/users/{id:long}/password", ResetUserPassword).WithName("PlatformResetUserPassword").WithSummary("Set a user's password and end its sessions (platform admin)")
+            .WithDescription("Platform admin only. Sets another user's password (8 to 128 characters, not one of the most common " +
+            "passwords) and ends every session of that account; the action is logged. Answers the account's id and " +
+            "disabled flag. 400 validation_error for a password that breaks the rule or for the admin's own account " +
+            "(that goes through the profile, with the current password); 404 for an unknown user id.").RequireAuthorization(AdminPolicy);
     }
 
     /// <summary>An operator disables an account: it can no longer sign in, and its sessions end on every surface at once.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -46,9 +47,10 @@ public sealed record RefundView(
     public static RefundView From(IntentRefund r) => new(r.RefundId, r.PaymentId, r.AmountMinor, r.Reason, r.Status, r.ProviderRefundId, r.FailureReason, r.CreatedAt);
 }
 
+/// <summary>A refund: <c>amount_minor</c> null refunds all that is left; <c>reason</c> null is "requested_by_operator".</summary>
 public sealed record RefundIntentRequest(
-    [property: JsonPropertyName("amount_minor")] long? AmountMinor,
-    [property: JsonPropertyName("reason")] string? Reason);
+    [property: JsonPropertyName("amount_minor"), Range(typeof(long), "1", "9223372036854775807")] long? AmountMinor,
+    [property: JsonPropertyName("reason"), StringLength(200)] string? Reason);
 
 /// <summary>What the inbound webhook endpoint answers a provider.</summary>
 public sealed record WebhookReceipt(
@@ -76,9 +78,11 @@ public static class PaymentsApi
         var payments = app.MapGroup("/payments").WithTags("Payments").AllowAnonymous();
         payments.MapPost("/webhooks/{provider}", ReceiveWebhook).WithName("PaymentProviderWebhook")
             .WithSummary("A payment provider's webhook (razorpay, stripe, sandbox)")
-            .WithDescription("Public; the provider's signature of the raw body is checked first (X-Razorpay-Signature, Stripe-Signature, " +
-                             "X-Sandbox-Signature): 400 invalid_signature when it does not hold. The event is stored once per provider " +
-                             "event id and answered 200 (status stored, or duplicate for a repeat); processing continues from the stored event.")
+            .WithDescription("Called by the payment provider, without credentials: the provider's signature of the raw body " +
+            "(X-Razorpay-Signature, Stripe-Signature or X-Sandbox-Signature) is checked before anything else. The " +
+            "event is stored once per provider event id and answered 200 with status stored, or duplicate for a " +
+            "repeat; processing continues from the stored event. 400 invalid_signature when the signature does not " +
+            "hold; 404 when no such provider is configured; bodies are limited to 64 KiB.")
             .WithMetadata(new RequestSizeLimitAttribute(InboundEvents.MaxBodyBytes));
         payments.MapGet("/sandbox/{orderId}", SandboxCheckoutPage.Render).WithName("SandboxCheckoutPage").RequireRateLimiting(RateLimitPolicies.PerCaller)
             .ExcludeFromDescription();
@@ -92,16 +96,42 @@ public static class PaymentsApi
 
         var ops = app.MapGroup("/platform/payments").WithTags("Payments").RequireAuthorization(PlatformApi.AdminPolicy)
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
-        ops.MapGet("/intents/{intentId}", GetIntent).WithName("PlatformGetPaymentIntent").WithSummary("A payment intent with its refunds (platform admin)");
+        ops.MapGet("/intents/{intentId}", GetIntent).WithName("PlatformGetPaymentIntent").WithSummary("A payment intent with its refunds (platform admin)")
+            .WithDescription("Platform admin only. A payment intent as stored: its surface and reference, provider, status, amount and " +
+            "currency (in minor units), the provider's order and payment ids, the amounts refunded and reserved for " +
+            "refunds, and every refund. 404 for an unknown intent id.");
         ops.MapPost("/intents/{intentId}/refresh", RefreshIntent).WithName("PlatformRefreshPaymentIntent")
             .WithSummary("Ask the provider for an open intent's newest state and apply it (platform admin)")
-            .WithDescription("502/503 payment_provider_unavailable with Retry-After when the provider does not answer.");
+            .WithDescription("Platform admin only. Asks the provider for the newest state of an open intent and applies it; an intent " +
+            "past its deadline that is still unpaid is closed at the provider and expires. An intent that is no longer " +
+            "open is answered as it is. 404 for an unknown intent id; 502/503 payment_provider_unavailable with " +
+            "Retry-After when the provider does not answer.");
         ops.MapPost("/intents/{intentId}/refunds", RefundIntent).WithName("PlatformRefundPaymentIntent")
             .WithSummary("Refund a paid intent in full or in part (platform admin)")
-            .WithDescription("The Idempotency-Key header is required and is the refund's key: the same key again is the same refund " +
-                             "(409 idempotency_key_reused for another amount). 409 invalid_state unless paid, 409 exceeds_refundable beyond " +
-                             "what is left. amount_minor omitted refunds all that is left.");
-        ops.MapGet("/events/{provider}/{eventId}", GetEvent).WithName("PlatformGetPaymentEvent").WithSummary("A stored inbound provider event: received, processed, unmatched or ignored (platform admin)");
+            .WithDescription("Platform admin only. The Idempotency-Key header (1 to 200 characters) is required and is the refund's " +
+            "key: the same key again answers the same refund. amount_minor null refunds all that is left; reason null " +
+            "records requested_by_operator. Answers 201 with the refund. 400 validation_error without the key, for an " +
+            "amount_minor that is not positive or a reason over 200 characters; 404 for an unknown intent; 409 " +
+            "invalid_state unless the intent is paid, exceeds_refundable beyond what is left, idempotency_key_reused " +
+            "when the key was used for another amount.")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The refund's own key, which the handler reads and requires (this route is not under the idempotency middleware).
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+                {
+                    Name = "Idempotency-Key",
+                    In = Microsoft.OpenApi.ParameterLocation.Header,
+                    Required = true,
+                    Description = "The refund's key (1 to 200 characters): the same key again answers the same refund.",
+                    Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, MinLength = 1, MaxLength = 200 },
+                });
+                return Task.CompletedTask;
+            });
+        ops.MapGet("/events/{provider}/{eventId}", GetEvent).WithName("PlatformGetPaymentEvent").WithSummary("A stored inbound provider event: received, processed, unmatched or ignored (platform admin)")
+            .WithDescription("Platform admin only. A provider's inbound event as stored: its status (received, processed, unmatched or " +
+            "ignored), type, the intent it matched, a note, and when it was received and processed. 404 for an unknown " +
+            "provider or event id.");
     }
 
     /// <summary>

@@ -1,9 +1,15 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 
 namespace Serverless.Platform.Webhooks;
 
+/// <summary>
+/// Where an owner's webhooks go: an absolute https:// URL (http:// only where the platform allows it) without a user
+/// name or password, whose host resolves to public addresses only (unless the platform allows private targets);
+/// <c>enabled</c> null keeps the current flag (a new endpoint is enabled).
+/// </summary>
 public sealed record PutWebhookEndpointRequest(
-    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("url"), Required, StringLength(WebhookTargetGuard.MaxUrlLength, MinimumLength = 1)] string Url,
     [property: JsonPropertyName("enabled")] bool? Enabled = null);
 
 public sealed record WebhookEndpointResponse(

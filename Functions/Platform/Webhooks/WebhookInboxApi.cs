@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -28,7 +29,7 @@ public sealed record InboxReceipt(
     [property: JsonPropertyName("signature")] string Signature,
     [property: JsonPropertyName("signature_detail")] string SignatureDetail);
 
-public sealed record PutInboxSecretRequest([property: JsonPropertyName("secret")] string Secret);
+public sealed record PutInboxSecretRequest([property: JsonPropertyName("secret"), Required, StringLength(200, MinimumLength = 1)] string Secret);
 
 /// <summary>
 /// The development webhook inbox: point a webhook endpoint or a checkout callbackUrl at
@@ -40,6 +41,9 @@ public static class WebhookInboxApi
 {
     public const int DefaultLimit = 20;
 
+    /// <summary>An inbox name as <see cref="WebhookInbox.CheckName"/> takes it, for the document.</summary>
+    private const string InboxNamePattern = "^[A-Za-z0-9._-]{1,64}$";
+
     public static void MapWebhookInboxApi(this IEndpointRouteBuilder app)
     {
         if (!DevelopmentSwitch.IsOn(app.ServiceProvider, WebhookInbox.ExposeSetting))
@@ -48,19 +52,34 @@ public static class WebhookInboxApi
         var dev = app.MapGroup("/dev/webhooks").WithTags("Development");
 
         dev.MapGet("", ListAll).WithName("DevWebhookInboxes")
-            .WithSummary("What every development webhook inbox received, newest first (Development only)");
+            .WithSummary("What every development webhook inbox received, newest first (Development only)")
+            .WithDescription("Served only where the development webhook inbox is switched on (Webhooks:ExposeInbox, by default in " +
+            "Development); elsewhere the route does not exist. No credentials. Lists the requests every inbox " +
+            "received, newest first, each with its headers, body and signature verdict; limit is 1 to 50 (default 20). " +
+            "400 validation_error when limit is out of range.");
         dev.MapPost("/{name}", Receive).WithName("DevWebhookInboxReceive")
             .WithSummary("Receive a webhook into a development inbox (Development only)")
-            .WithDescription("Any body up to the webhook body limit; answers 200 with the verdict on its signature: verified, invalid, " +
-                             "not_verified (signed, but no secret is known) or unsigned.")
+            .WithDescription("Served only where the development webhook inbox is switched on (Webhooks:ExposeInbox, by default in " +
+            "Development); elsewhere the route does not exist. No credentials. Stores any request sent to the named " +
+            "inbox (bodies up to 64 KiB; an inbox keeps its newest 50) and answers 200 with its id and the verdict on " +
+            "its signature: verified, invalid, not_verified (signed, but no secret is known) or unsigned. 400 " +
+            "invalid_inbox for a name that is not 1 to 64 letters, digits, '.', '_' or '-'.")
             .WithMetadata(new RequestSizeLimitAttribute(WebhookKeys.MaxBodyBytes));
         dev.MapGet("/{name}", List).WithName("DevWebhookInbox")
-            .WithSummary("What a development webhook inbox received, newest first, with headers, body and signature verdict (Development only)");
+            .WithSummary("What a development webhook inbox received, newest first, with headers, body and signature verdict (Development only)")
+            .WithDescription("Served only where the development webhook inbox is switched on (Webhooks:ExposeInbox, by default in " +
+            "Development); elsewhere the route does not exist. No credentials. Lists what the named inbox received, " +
+            "newest first (an inbox keeps its newest 50); limit is 1 to 50 (default 20). 400 invalid_inbox for a name " +
+            "that is not 1 to 64 letters, digits, '.', '_' or '-'; 400 validation_error when limit is out of range.");
         dev.MapPut("/{name}/secret", PutSecret).WithName("DevWebhookInboxSecret")
-            .WithSummary("Give a development inbox the secret to verify signatures with, e.g. a checkout store's webhookSecret (Development only)");
+            .WithSummary("Give a development inbox the secret to verify signatures with, e.g. a checkout store's webhookSecret (Development only)")
+            .WithDescription("Served only where the development webhook inbox is switched on (Webhooks:ExposeInbox, by default in " +
+            "Development); elsewhere the route does not exist. No credentials. Sets the secret the named inbox " +
+            "verifies signatures with, replacing any, and answers 204. 400 invalid_inbox for a bad name; 400 " +
+            "validation_error when secret is blank or longer than 200 characters.");
     }
 
-    public static async Task<Results<Ok<InboxReceipt>, ErrorResult>> Receive(string name, HttpRequest request, WebhookInbox inbox)
+    public static async Task<Results<Ok<InboxReceipt>, ErrorResult>> Receive([RegularExpression(InboxNamePattern)] string name, HttpRequest request, WebhookInbox inbox)
     {
         if (BadName(name) is { } badName)
             return badName;
@@ -72,7 +91,7 @@ public static class WebhookInboxApi
     }
 
     public static async Task<Results<Ok<List<InboxRequestResponse>>, ErrorResult>> List(
-        string name, int? limit, WebhookInbox inbox, CancellationToken cancellationToken)
+        [RegularExpression(InboxNamePattern)] string name, [Range(1, WebhookInbox.MaxPerInbox)] int? limit, WebhookInbox inbox, CancellationToken cancellationToken)
     {
         var problem = BadName(name)
                       ?? Check.Range(limit ?? DefaultLimit, "limit", 1, WebhookInbox.MaxPerInbox);
@@ -83,7 +102,7 @@ public static class WebhookInboxApi
     }
 
     public static async Task<Results<Ok<List<InboxRequestResponse>>, ErrorResult>> ListAll(
-        int? limit, WebhookInbox inbox, CancellationToken cancellationToken)
+        [Range(1, WebhookInbox.MaxPerInbox)] int? limit, WebhookInbox inbox, CancellationToken cancellationToken)
     {
         if (Check.Range(limit ?? DefaultLimit, "limit", 1, WebhookInbox.MaxPerInbox) is { } problem)
             return problem;
@@ -92,7 +111,7 @@ public static class WebhookInboxApi
     }
 
     public static async Task<Results<NoContent, ErrorResult>> PutSecret(
-        string name, PutInboxSecretRequest body, WebhookInbox inbox, CancellationToken cancellationToken)
+        [RegularExpression(InboxNamePattern)] string name, PutInboxSecretRequest body, WebhookInbox inbox, CancellationToken cancellationToken)
     {
         var problem = BadName(name)
                       ?? Check.Required(body.Secret, "secret", 200);

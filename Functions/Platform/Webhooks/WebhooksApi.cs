@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Serverless.Platform.Http;
@@ -20,21 +21,43 @@ public static class WebhooksApi
         var api = app.MapGroup("/platform/webhooks").WithTags("Webhooks")
             .RequireAuthorization(PlatformApi.AdminPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
 
-        api.MapPut("/endpoints/{ownerId}", PutEndpoint).WithName("PlatformPutWebhookEndpoint").WithSummary("Create or change an owner's webhook endpoint; its secret is shown on creation (platform admin)").WithIdempotency(storesSecrets: true);
-        api.MapGet("/endpoints/{ownerId}", GetEndpoint).WithName("PlatformGetWebhookEndpoint").WithSummary("An owner's webhook endpoint (platform admin)");
-        api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret").WithSummary("Give an owner's webhook endpoint a new signing secret (platform admin)").WithIdempotency(storesSecrets: true);
-        api.MapGet("/deliveries", ListDeliveries).WithName("PlatformListWebhookDeliveries").WithSummary("An owner's latest webhook deliveries with their attempts (platform admin)");
-        api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook").WithSummary("Send a delivered or failed webhook again, with the same webhook-id (platform admin)");
+        api.MapPut("/endpoints/{ownerId}", PutEndpoint).WithName("PlatformPutWebhookEndpoint").WithSummary("Create or change an owner's webhook endpoint; its secret is shown on creation (platform admin)")
+            .WithDescription("Platform admin only. Creates the owner's outbound webhook endpoint (201, with its signing secret, which " +
+            "no other answer shows) or changes its URL and, when enabled is given, its enabled flag (200, without the " +
+            "secret). The URL must be absolute https:// (http:// only where the platform allows it), carry no user " +
+            "name or password and, unless private targets are allowed, resolve to public addresses only. 400 " +
+            "validation_error for an owner id that is blank, longer than 200 characters or holds control characters; " +
+            "400 invalid_url for a URL that breaks these rules.").WithIdempotency(storesSecrets: true);
+        api.MapGet("/endpoints/{ownerId}", GetEndpoint).WithName("PlatformGetWebhookEndpoint").WithSummary("An owner's webhook endpoint (platform admin)")
+            .WithDescription("Platform admin only. The owner's webhook endpoint: its URL, whether it is enabled and why it was " +
+            "disabled, without its secret. 400 validation_error for an owner id that is blank, longer than 200 " +
+            "characters or holds control characters; 404 when the owner has no endpoint.");
+        api.MapPost("/endpoints/{ownerId}/rotate-secret", RotateSecret).WithName("PlatformRotateWebhookSecret").WithSummary("Give an owner's webhook endpoint a new signing secret (platform admin)")
+            .WithDescription("Platform admin only. Gives the owner's endpoint a new signing secret, shown in this answer only; the old " +
+            "secret stops signing at once. 400 validation_error for a bad owner id; 404 when the owner has no " +
+            "endpoint.").WithIdempotency(storesSecrets: true);
+        api.MapGet("/deliveries", ListDeliveries).WithName("PlatformListWebhookDeliveries").WithSummary("An owner's latest webhook deliveries with their attempts (platform admin)")
+            .WithDescription("Platform admin only. The owner's latest deliveries, newest first, each with its state, target and every " +
+            "attempt. owner_id is required (1 to 200 characters, no control characters); limit is 1 to 100 (default " +
+            "20), and there is no paging beyond it. 400 validation_error when owner_id is missing or bad or limit is " +
+            "out of range.");
+        api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook").WithSummary("Send a delivered or failed webhook again, with the same webhook-id (platform admin)")
+            .WithDescription("Platform admin only. Sends a finished delivery's event again, with the same webhook-id, as a new delivery " +
+            "linked to the original (redelivery_of), and answers 202 with it; owner_id is required. 400 " +
+            "validation_error for a missing or bad owner_id; 404 when the owner has no such delivery; 409 " +
+            "delivery_in_progress while the delivery is still pending or sending, endpoint_disabled when the owner's " +
+            "endpoint is disabled or gone.");
         api.MapPost("/deliveries/{deliveryId}/retry", RetryNow).WithName("PlatformRetryWebhookNow")
             .WithSummary("Make a delivery waiting in backoff due now (platform admin)")
-            .WithDescription("202 with the delivery, whose next attempt is queued at once. 409 delivery_finished for a delivered or " +
-                             "failed delivery (redeliver it instead), delivery_sending while an attempt is in flight, delivery_due when " +
-                             "its attempt is already due; 404 for an unknown delivery.");
+            .WithDescription("Platform admin only; owner_id is required. Answers 202 with the delivery, whose next attempt is queued at " +
+            "once. 400 validation_error for a missing or bad owner_id; 404 when the owner has no such delivery; 409 " +
+            "delivery_finished for a delivered or failed delivery (redeliver it instead), delivery_sending while an " +
+            "attempt is in flight, delivery_due when its attempt is already due.");
     }
 
     /// <summary>Creates the owner's endpoint (201, with its secret, shown this once) or changes its URL or enabled flag (200).</summary>
     public static async Task<Results<Created<WebhookEndpointResponse>, Ok<WebhookEndpointResponse>, ErrorResult>> PutEndpoint(
-        string ownerId, PutWebhookEndpointRequest body, WebhookTargetGuard guard, WebhookEndpoints endpoints, CancellationToken cancellationToken)
+        [StringLength(WebhookPublisher.MaxIdLength, MinimumLength = 1)] string ownerId, PutWebhookEndpointRequest body, WebhookTargetGuard guard, WebhookEndpoints endpoints, CancellationToken cancellationToken)
     {
         if (CheckOwner(ownerId, "ownerId") is { } badOwner)
             return badOwner;
@@ -48,7 +71,7 @@ public static class WebhooksApi
     }
 
     public static async Task<Results<Ok<WebhookEndpointResponse>, ErrorResult>> GetEndpoint(
-        string ownerId, WebhookEndpoints endpoints, CancellationToken cancellationToken)
+        [StringLength(WebhookPublisher.MaxIdLength, MinimumLength = 1)] string ownerId, WebhookEndpoints endpoints, CancellationToken cancellationToken)
     {
         if (CheckOwner(ownerId, "ownerId") is { } badOwner)
             return badOwner;
@@ -58,7 +81,7 @@ public static class WebhooksApi
 
     /// <summary>A new secret for the endpoint, shown this once; the old one stops signing at once.</summary>
     public static async Task<Results<Ok<WebhookEndpointResponse>, ErrorResult>> RotateSecret(
-        string ownerId, WebhookEndpoints endpoints, CancellationToken cancellationToken)
+        [StringLength(WebhookPublisher.MaxIdLength, MinimumLength = 1)] string ownerId, WebhookEndpoints endpoints, CancellationToken cancellationToken)
     {
         if (CheckOwner(ownerId, "ownerId") is { } badOwner)
             return badOwner;
@@ -68,7 +91,8 @@ public static class WebhooksApi
 
     /// <summary>The owner's latest deliveries, newest first, each with its attempts.</summary>
     public static async Task<Results<Ok<List<WebhookDeliveryResponse>>, ErrorResult>> ListDeliveries(
-        [FromQuery(Name = "owner_id")] string? ownerId, int? limit, WebhookPublisher publisher, CancellationToken cancellationToken)
+        [FromQuery(Name = "owner_id"), Required, StringLength(WebhookPublisher.MaxIdLength, MinimumLength = 1)] string? ownerId,
+        [Range(1, MaxLimit)] int? limit, WebhookPublisher publisher, CancellationToken cancellationToken)
     {
         var problem = CheckOwner(ownerId, "owner_id") ?? Check.Range(limit ?? DefaultLimit, "limit", 1, MaxLimit);
         if (problem is not null)
@@ -82,7 +106,7 @@ public static class WebhooksApi
     /// while the delivery is still pending or sending.
     /// </summary>
     public static async Task<Results<Accepted<WebhookDeliveryResponse>, ErrorResult>> Redeliver(
-        string deliveryId, [FromQuery(Name = "owner_id")] string? ownerId, WebhookPublisher publisher, CancellationToken cancellationToken)
+        string deliveryId, [FromQuery(Name = "owner_id"), Required, StringLength(WebhookPublisher.MaxIdLength, MinimumLength = 1)] string? ownerId, WebhookPublisher publisher, CancellationToken cancellationToken)
     {
         if (CheckOwner(ownerId, "owner_id") is { } badOwner)
             return badOwner;
@@ -97,7 +121,7 @@ public static class WebhooksApi
     /// with the delivery's ETag, so the message already queued for the later time cannot send it a second time.
     /// </summary>
     public static async Task<Results<Accepted<WebhookDeliveryResponse>, ErrorResult>> RetryNow(
-        string deliveryId, [FromQuery(Name = "owner_id")] string? ownerId, WebhookPublisher publisher, CancellationToken cancellationToken)
+        string deliveryId, [FromQuery(Name = "owner_id"), Required, StringLength(WebhookPublisher.MaxIdLength, MinimumLength = 1)] string? ownerId, WebhookPublisher publisher, CancellationToken cancellationToken)
     {
         if (CheckOwner(ownerId, "owner_id") is { } badOwner)
             return badOwner;
