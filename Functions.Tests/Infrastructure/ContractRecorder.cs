@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 
 namespace Serverless.Tests.Infrastructure;
@@ -43,26 +44,39 @@ public static partial class ContractRecorder
     public static IReadOnlyCollection<string> Findings => FindingsList.ToArray();
 
     /// <summary>The middleware, first in the app's pipeline, for <see cref="PlatformFactory"/>.</summary>
-    public sealed class StartupFilter(Func<Task<string>> document) : IStartupFilter
+    public sealed class StartupFilter : IStartupFilter
     {
         private Task<ContractDocument>? _document;
         private readonly Lock _lock = new();
+        private IServiceProvider? _services;
 
         private Task<ContractDocument> DocumentAsync()
         {
             lock (_lock)
-                return _document ??= LoadAsync();
+                return _document ??= LoadAsync(_services!);
         }
 
-        private async Task<ContractDocument> LoadAsync()
+        /// <summary>
+        /// The app's document, from its document provider (not over HTTP: that would be a request of its own). Apps with
+        /// the same endpoints have the same document, so one is built and compiled per set of endpoints in the run.
+        /// </summary>
+        private static async Task<ContractDocument> LoadAsync(IServiceProvider services)
         {
-            var text = await document();
-            var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-            return Documents.GetOrAdd(key, _ => new ContractDocument(text));
+            var endpoints = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+                .Select(e => $"{string.Join(',', e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])} {e.RoutePattern.RawText} {e.DisplayName}")
+                .Order(StringComparer.Ordinal);
+            var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', endpoints))));
+            if (Documents.TryGetValue(key, out var known))
+                return known;
+            var document = await services.GetRequiredKeyedService<Microsoft.AspNetCore.OpenApi.IOpenApiDocumentProvider>("v1").GetOpenApiDocumentAsync();
+            using var text = new StringWriter();
+            document.SerializeAsV31(new Microsoft.OpenApi.OpenApiJsonWriter(text));
+            return Documents.GetOrAdd(key, _ => new ContractDocument(text.ToString()));
         }
 
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
+            _services = app.ApplicationServices;
             app.Use(async (context, call) =>
             {
                 if (HttpMethods.IsOptions(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)

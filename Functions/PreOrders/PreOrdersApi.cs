@@ -52,7 +52,7 @@ public static partial class PreOrdersApi
             .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). One of the merchant's pre-orders, " +
             "with payment_details once it is paid; a pending pre-order past its expiry shows as expired. 404 when " +
             "there is no such pre-order or it is another merchant's.");
-        merchant.MapPost("/{id}/cancel", Cancel).WithName("CancelPreOrder").WithSummary("Cancel a pending pre-order")
+        merchant.MapPost("/{id}/cancel", Cancel).WithName("CancelPreOrder").ProducesErrors(StatusCodes.Status409Conflict).WithSummary("Cancel a pending pre-order")
             .WithDescription("Needs a merchant's pre-orders bearer token (from POST /api/auth/login). Cancels a pending pre-order, " +
             "publishes its pre_order.cancelled webhook event and answers the cancelled pre-order; it can no longer be paid, and " +
             "a payment that still succeeds is refunded. 404 when there is no such pre-order or it is another " +

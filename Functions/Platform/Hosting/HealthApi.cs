@@ -25,6 +25,7 @@ public static class HealthApi
     {
         app.MapGet("/", Readiness).WithName("Readiness").WithMetadata(HostInternalEndpoint.Instance).ExcludeFromDescription();
         app.MapGet("/health", Check).WithName("Health").WithTags("Platform").AllowAnonymous()
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Storage reachability: 200 when tables, queues and blobs answer, 503 otherwise.")
             .WithDescription("Open to anyone. Probes the storage account's tables, queues and blobs (for at most 5 seconds) and answers " +
             "200 with status healthy and each one's state (ok, or unused when the app has none), or 503 with status " +

@@ -57,7 +57,8 @@ public static class OpenApiErrorStatusExtensions
 /// <item>429 when it is rate limited; 503 for every operation (storage unreachable, with Retry-After);</item>
 /// <item>and the statuses named by <see cref="OpenApiErrorStatusExtensions.ProducesErrors{TBuilder}"/>.</item>
 /// </list>
-/// A status the endpoint already documents (a page's HTML 404, OAuth's own errors) is left as it is.
+/// A status the endpoint already documents in another body (print's plain-text 400) gets the surface's body beside it;
+/// a page's HTML answer is left as it is.
 /// </summary>
 public sealed class OpenApiErrorResponses : IOpenApiOperationTransformer
 {
@@ -111,8 +112,14 @@ public sealed class OpenApiErrorResponses : IOpenApiOperationTransformer
         foreach (var status in statuses)
         {
             var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (operation.Responses.ContainsKey(key))
+            if (operation.Responses.TryGetValue(key, out var documented))
+            {
+                // The endpoint documents this status itself (print's plain-text 400 for a taken username): its errors
+                // of the usual kind come in the surface's body too. A page's HTML answer stays the only one.
+                if (documented is OpenApiResponse { Content: { } content } && !content.ContainsKey(body.MediaType) && !content.ContainsKey("text/html"))
+                    content[body.MediaType] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(body.Name, document) };
                 continue;
+            }
             var response = new OpenApiResponse
             {
                 Description = Meaning(status),

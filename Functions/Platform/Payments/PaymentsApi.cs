@@ -77,6 +77,7 @@ public static class PaymentsApi
     {
         var payments = app.MapGroup("/payments").WithTags("Payments").AllowAnonymous();
         payments.MapPost("/webhooks/{provider}", ReceiveWebhook).WithName("PaymentProviderWebhook")
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge)
             .WithSummary("A payment provider's webhook (razorpay, stripe, sandbox)")
             .WithDescription("Called by the payment provider, without credentials: the provider's signature of the raw body " +
             "(X-Razorpay-Signature, Stripe-Signature or X-Sandbox-Signature) is checked before anything else. The " +
@@ -106,7 +107,7 @@ public static class PaymentsApi
             "past its deadline that is still unpaid is closed at the provider and expires. An intent that is no longer " +
             "open is answered as it is. 404 for an unknown intent id; 502/503 payment_provider_unavailable with " +
             "Retry-After when the provider does not answer.");
-        ops.MapPost("/intents/{intentId}/refunds", RefundIntent).WithName("PlatformRefundPaymentIntent")
+        ops.MapPost("/intents/{intentId}/refunds", RefundIntent).WithName("PlatformRefundPaymentIntent").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("Refund a paid intent in full or in part (platform admin)")
             .WithDescription("Platform admin only. The Idempotency-Key header (1 to 200 characters) is required and is the refund's " +
             "key: the same key again answers the same refund. amount_minor null refunds all that is left; reason null " +

@@ -41,13 +41,13 @@ public static class WebhooksApi
             "attempt. owner_id is required (1 to 200 characters, no control characters); limit is 1 to 100 (default " +
             "20), and there is no paging beyond it. 400 validation_error when owner_id is missing or bad or limit is " +
             "out of range.");
-        api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook").WithSummary("Send a delivered or failed webhook again, with the same webhook-id (platform admin)")
+        api.MapPost("/deliveries/{deliveryId}/redeliver", Redeliver).WithName("PlatformRedeliverWebhook").ProducesErrors(StatusCodes.Status409Conflict).WithSummary("Send a delivered or failed webhook again, with the same webhook-id (platform admin)")
             .WithDescription("Platform admin only. Sends a finished delivery's event again, with the same webhook-id, as a new delivery " +
             "linked to the original (redelivery_of), and answers 202 with it; owner_id is required. 400 " +
             "validation_error for a missing or bad owner_id; 404 when the owner has no such delivery; 409 " +
             "delivery_in_progress while the delivery is still pending or sending, endpoint_disabled when the owner's " +
             "endpoint is disabled or gone.");
-        api.MapPost("/deliveries/{deliveryId}/retry", RetryNow).WithName("PlatformRetryWebhookNow")
+        api.MapPost("/deliveries/{deliveryId}/retry", RetryNow).WithName("PlatformRetryWebhookNow").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("Make a delivery waiting in backoff due now (platform admin)")
             .WithDescription("Platform admin only; owner_id is required. Answers 202 with the delivery, whose next attempt is queued at " +
             "once. 400 validation_error for a missing or bad owner_id; 404 when the owner has no such delivery; 409 " +
