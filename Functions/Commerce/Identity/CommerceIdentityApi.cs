@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Platform.Http;
@@ -157,7 +158,8 @@ public static class CommerceIdentityApi
     }
 
     public static async Task<Results<Ok<Page<CommerceUserResponse>>, ErrorResult>> ListUsers(
-        string companyId, HttpRequest request, CommerceAccounts accounts, CancellationToken cancellationToken, string? page = null, string? limit = null)
+        string companyId, HttpRequest request, CommerceAccounts accounts, CancellationToken cancellationToken,
+        [RegularExpression("^[0-9]*[1-9][0-9]*$")] string? page = null, [RegularExpression("^0*([1-9][0-9]?|100)$")] string? limit = null)
     {
         var problem = CompanyProblem(companyId, out companyId);
         var pageProblem = Whole(page, "page", 1, int.MaxValue, 1, out var number);

@@ -24,7 +24,7 @@ public sealed record CommerceAccessTokenResponse(
     [property: JsonPropertyName("expires_in")] int ExpiresIn);
 
 public sealed record CreateCommerceUserRequest(
-    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3), EmailAddress] string? Email = null,
+    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string? Email = null,
     // 8 to 128 characters as a person counts them (an emoji is one), so no maxLength: it would count code points.
     [property: JsonPropertyName("password"), Required, MinLength(8)] string? Password = null,
     // 1 to 200 characters once trimmed; blanks around it are not counted.

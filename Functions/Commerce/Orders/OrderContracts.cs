@@ -60,7 +60,7 @@ public sealed record CreateOrderRequest(
     // An EVM address; mixed case must carry a valid EIP-55 checksum.
     [property: JsonPropertyName("destinationWalletAddress"), Required, RegularExpression("^0x[0-9a-fA-F]{40}$")] string? DestinationWalletAddress = null,
     // An absolute http(s) URL.
-    [property: JsonPropertyName("successUrl"), StringLength(2048), Url] string? SuccessUrl = null,
+    [property: JsonPropertyName("successUrl"), StringLength(2048, MinimumLength = 1), Url] string? SuccessUrl = null,
     [property: JsonPropertyName("couponCode"), StringLength(64)] string? CouponCode = null,
     [property: JsonPropertyName("acceptSimilarOrderInShortPeriod")] bool? AcceptSimilarOrderInShortPeriod = null);
 
