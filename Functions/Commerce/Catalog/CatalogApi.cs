@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,40 +24,120 @@ public static partial class CatalogApi
     /// <summary>Roles that may read the currencies: anyone with a commerce token.</summary>
     public static readonly string[] AnyCommerceRole = [CommerceRoles.User, CommerceRoles.SuperAdmin, CommerceRoles.Integration, CommerceRoles.Admin];
 
+    /// <summary>Who may call each route group, and what the group answers anyone else.</summary>
+    private const string SuperAdminCaller = "For a commerce token of a super admin; 401 without a commerce token, 403 without the role. ";
+
+    private const string CompanyAdminCaller =
+        "For a commerce token of the company's admin (companyAdmin) or a super admin; 401 without a commerce token, 403 without either " +
+        "role, 404 when a company admin's token belongs to another company. ";
+
+    private const string BuyerCaller =
+        "For a commerce token of a user, an integration or a super admin of the company; 401 without a commerce token, 403 without " +
+        "one of those roles, 404 when the token belongs to another company. ";
+
     public static IEndpointRouteBuilder MapCommerceCatalog(this IEndpointRouteBuilder app)
     {
         var superAdmin = app.MapCommerceGroup("/admin", "Commerce admin", [CommerceRoles.SuperAdmin]);
-        superAdmin.MapPost("/currencies", CreateCurrency).WithName("CommerceAdminCreateCurrency").WithSummary("Add a currency (super admin)").WithIdempotency();
-        superAdmin.MapPost("/companies", CreateCompany).WithName("CommerceAdminCreateCompany").WithSummary("Create a company (super admin)").WithIdempotency();
-        superAdmin.MapPatch("/companies/{companyId}", UpdateCompany).WithName("CommerceAdminUpdateCompany").WithSummary("Change a company's settings (super admin)");
+        superAdmin.MapPost("/currencies", CreateCurrency).WithName("CommerceAdminCreateCurrency").WithSummary("Add a currency (super admin)")
+            .WithDescription("Adds a currency by its ISO 4217 code (blanks and case do not matter; stored upper-case), name and symbol, and returns it " +
+                             "with 201 and its new id. " + SuperAdminCaller + "400 when the code is not an ISO 4217 code in use, or the name (up to " +
+                             "100 characters) or symbol (up to 10) is blank or too long; 409 currency-already-exists when a currency has this code.").WithIdempotency();
+        superAdmin.MapPost("/companies", CreateCompany).WithName("CommerceAdminCreateCompany").WithSummary("Create a company (super admin)")
+            .WithDescription("Creates a company with a name, a client service fee (a percentage from 0 to 100 with at most 2 decimals, 0 when absent) " +
+                             "and the window in which a buyer's similar order is refused (0 to 86400 seconds, 300 when absent); returns it with 201 " +
+                             "and its new id. " + SuperAdminCaller + "400 when the name is blank or longer than 200 characters, or the fee or window " +
+                             "is out of range.").WithIdempotency();
+        superAdmin.MapPatch("/companies/{companyId}", UpdateCompany).WithName("CommerceAdminUpdateCompany").WithSummary("Change a company's settings (super admin)")
+            .WithDescription("Changes the fields given (name, client service fee, similar-order window, disabled) and keeps the others; returns the " +
+                             "company. A disabled company's catalogue is closed to buyers and it takes no new orders; its admins still manage it. " +
+                             SuperAdminCaller + "400 when a given field is blank or out of range (as at creation); 404 when there is no such company.");
 
         app.MapCommerceGroup("/currencies", "Commerce catalogue", AnyCommerceRole)
-            .MapGet("", ListCurrencies).WithName("CommerceListCurrencies").WithSummary("The currencies");
+            .MapGet("", ListCurrencies).WithName("CommerceListCurrencies").WithSummary("The currencies")
+            .WithDescription("All the currencies, in code order, with their ids (which prices, payment options and orders name). For any commerce " +
+                             "token (user, integration, companyAdmin or superAdmin); 401 without one.");
 
         var company = app.MapCommerceGroup("/admin/companies/{companyId}", "Commerce admin", CommerceRoles.Administrators);
-        company.MapGet("", GetCompany).WithName("CommerceAdminGetCompany").WithSummary("A company (its admin, super admin)");
-        company.MapPost("/products", CreateProduct).WithName("CommerceAdminCreateProduct").WithSummary("Create a product with its prices (company admin, super admin)").WithIdempotency();
-        company.MapGet("/products", ListAdminProducts).WithName("CommerceAdminListProducts").WithSummary("The company's products (its admin, super admin)");
-        company.MapGet("/products/{productId}", GetAdminProduct).WithName("CommerceAdminGetProduct").WithSummary("A product (company admin, super admin)");
-        company.MapPatch("/products/{productId}", UpdateProduct).WithName("CommerceAdminUpdateProduct").WithSummary("Change a product (company admin, super admin)");
+        company.MapGet("", GetCompany).WithName("CommerceAdminGetCompany").WithSummary("A company (its admin, super admin)")
+            .WithDescription("The company with its client service fee, similar-order window and whether it is disabled. " + CompanyAdminCaller +
+                             "404 when there is no such company.");
+        company.MapPost("/products", CreateProduct).WithName("CommerceAdminCreateProduct").WithSummary("Create a product with its prices (company admin, super admin)")
+            .WithDescription("Creates a product of the company with its distribution (random: any token; fixed: the buyer names the token; sequential: " +
+                             "the lowest number first) and 1 to 20 prices, one per currency, each a positive amount with at most the currency's minor " +
+                             "digits (\"10.00\"); returns it with 201, without tokens yet. " + CompanyAdminCaller + "404 when there is no such company; " +
+                             "400 when the name is blank or longer than 200 characters, the description is longer than 4000, the distribution is " +
+                             "unknown, or a price names no currency, repeats one, or has a bad amount.").WithIdempotency();
+        company.MapGet("/products", ListAdminProducts).WithName("CommerceAdminListProducts").WithSummary("The company's products (its admin, super admin)")
+            .WithDescription("The company's products, oldest first, with their prices and how many tokens they have, a page at a time: page (1 to " +
+                             "1000000) and limit (1 to 100, 10 when absent). " + CompanyAdminCaller + "400 when page or limit is out of range; 404 " +
+                             "when there is no such company.");
+        company.MapGet("/products/{productId}", GetAdminProduct).WithName("CommerceAdminGetProduct").WithSummary("A product (company admin, super admin)")
+            .WithDescription("The product with its prices and how many tokens it has. " + CompanyAdminCaller + "404 when the company has no such product.");
+        company.MapPatch("/products/{productId}", UpdateProduct).WithName("CommerceAdminUpdateProduct").WithSummary("Change a product (company admin, super admin)")
+            .WithDescription("Changes the fields given (name, description, distribution, prices; prices replace the whole list) and keeps the others; " +
+                             "returns the product. Orders already placed keep the prices they were placed at. " + CompanyAdminCaller + "400 when a " +
+                             "given field breaks the rules of creation; 404 when the company has no such product.");
         company.MapPost("/products/{productId}/tokens", CreateTokens).WithName("CommerceAdminCreateProductTokens").WithSummary("Add numbered tokens to a product (company admin, super admin)").WithIdempotency()
-            .WithDescription("Adds 1 to 500 tokens numbered after the product's last. Send an `Idempotency-Key` so that a retried request " +
-                             "does not add the tokens twice.");
-        company.MapGet("/products/{productId}/tokens", ListTokens).WithName("CommerceAdminListProductTokens").WithSummary("A product's tokens (company admin, super admin)");
-        company.MapPatch("/products/{productId}/tokens/{tokenId}", UpdateToken).WithName("CommerceAdminUpdateProductToken").WithSummary("Change a token's status or fixed user (company admin, super admin)");
-        company.MapPut("/payment-providers", PutPaymentProviders).WithName("CommerceAdminPutPaymentProviders").WithSummary("Replace the company's payment options (company admin, super admin)");
-        company.MapGet("/payment-providers", GetPaymentProviders).WithName("CommerceAdminGetPaymentProviders").WithSummary("The company's payment options (company admin, super admin)");
-        company.MapPut("/gas-fees", PutGasFees).WithName("CommerceAdminPutGasFees").WithSummary("Replace the company's gas fees (company admin, super admin)");
-        company.MapGet("/gas-fees", GetGasFees).WithName("CommerceAdminGetGasFees").WithSummary("The company's gas fees (company admin, super admin)");
-        company.MapPost("/coupons", CreateCoupon).WithName("CommerceAdminCreateCoupon").WithSummary("Create a coupon (company admin, super admin)");
-        company.MapGet("/coupons", ListCoupons).WithName("CommerceAdminListCoupons").WithSummary("The company's coupons (company admin, super admin)");
-        company.MapPatch("/coupons/{code}", UpdateCoupon).WithName("CommerceAdminUpdateCoupon").WithSummary("Change a coupon (company admin, super admin)");
-        company.MapPut("/webhook", PutWebhook).WithName("CommerceAdminPutWebhook").WithSummary("Set the company's webhook endpoint (company admin, super admin)").WithIdempotency(storesSecrets: true);
-        company.MapGet("/webhook", GetWebhook).WithName("CommerceAdminGetWebhook").WithSummary("The company's webhook endpoint (company admin, super admin)");
+            .WithDescription("Adds 1 to 500 tokens numbered after the product's last, for sale (or publishing, when status says so), optionally reserved " +
+                             "for one buyer (fixedUserId), and returns 201 with the numbers and the tokens. " + CompanyAdminCaller + "Send an " +
+                             "Idempotency-Key so that a retried request does not add the tokens twice. 400 when quantity is out of range, fixedUserId " +
+                             "is blank or longer than 100 characters, or status is not publishing or for_sale; 404 when the company has no such product.");
+        company.MapGet("/products/{productId}/tokens", ListTokens).WithName("CommerceAdminListProductTokens").WithSummary("A product's tokens (company admin, super admin)")
+            .WithDescription("The product's tokens in number order, with their status, fixed user and the order that booked or bought each, a page at " +
+                             "a time: status (publishing, for_sale, sold, locked, locked_by_booking or cancelled) filters them; page (1 to 1000000) " +
+                             "and limit (1 to 100, 10 when absent). " + CompanyAdminCaller + "400 when status, page or limit is not one of those; 404 " +
+                             "when the company has no such product.");
+        company.MapPatch("/products/{productId}/tokens/{tokenId}", UpdateToken).WithName("CommerceAdminUpdateProductToken").WithSummary("Change a token's status or fixed user (company admin, super admin)")
+            .WithDescription("Moves a token between publishing, for_sale, locked and cancelled, and sets the buyer it is reserved for (an empty " +
+                             "fixedUserId frees it); returns the token. " + CompanyAdminCaller + "400 when status is not one of those four or " +
+                             "fixedUserId is longer than 100 characters; 404 when there is no such token; 409 when an order booked or bought the " +
+                             "token, or the move is not allowed (a cancelled token stays cancelled; a locked one goes back on sale or is cancelled).");
+        company.MapPut("/payment-providers", PutPaymentProviders).WithName("CommerceAdminPutPaymentProviders").WithSummary("Replace the company's payment options (company admin, super admin)")
+            .WithDescription("Replaces all the company's payment options at once (up to 40; an empty list removes them): for each currency and method " +
+                             "(credit_card, pix, crypto, transfer, boleto, debit_card), the provider that takes the money (stripe, transfer, free, or " +
+                             "sandbox outside production) and how many minutes an unpaid order waits (1 to 10080, 9 when absent); returns the options. " +
+                             CompanyAdminCaller + "404 when there is no such company; 400 when an entry names no currency, an unknown method or a " +
+                             "provider this service cannot use, repeats a currency and method, or its minutes are out of range.");
+        company.MapGet("/payment-providers", GetPaymentProviders).WithName("CommerceAdminGetPaymentProviders").WithSummary("The company's payment options (company admin, super admin)")
+            .WithDescription("The company's payment options: currency, method, provider and the minutes an unpaid order waits. " + CompanyAdminCaller +
+                             "404 when there is no such company.");
+        company.MapPut("/gas-fees", PutGasFees).WithName("CommerceAdminPutGasFees").WithSummary("Replace the company's gas fees (company admin, super admin)")
+            .WithDescription("Replaces all the company's gas fees at once (up to 40, one per currency; an empty list removes them): the amount, zero or " +
+                             "more with at most the currency's minor digits, added to each order in that currency; returns the fees. " +
+                             CompanyAdminCaller + "404 when there is no such company; 400 when an entry names no currency, repeats one, or has a " +
+                             "bad amount.");
+        company.MapGet("/gas-fees", GetGasFees).WithName("CommerceAdminGetGasFees").WithSummary("The company's gas fees (company admin, super admin)")
+            .WithDescription("The company's gas fees, one per currency, with the currency's code and symbol. " + CompanyAdminCaller + "404 when there is " +
+                             "no such company.");
+        company.MapPost("/coupons", CreateCoupon).WithName("CommerceAdminCreateCoupon").WithSummary("Create a coupon (company admin, super admin)")
+            .WithDescription("Creates a coupon: a code of 3 to 32 letters, digits, '-' or '_' (stored upper-case), a discount above 0 and up to 100 " +
+                             "percent with at most 2 decimals, and an optional expiry; returns it with 201. " + CompanyAdminCaller + "400 when the " +
+                             "code or discount breaks those rules; 404 when there is no such company; 409 coupon-already-exists when the company has " +
+                             "a coupon with this code.");
+        company.MapGet("/coupons", ListCoupons).WithName("CommerceAdminListCoupons").WithSummary("The company's coupons (company admin, super admin)")
+            .WithDescription("The company's coupons in code order, with their discount, expiry and whether they are active. " + CompanyAdminCaller +
+                             "404 when there is no such company.");
+        company.MapPatch("/coupons/{code}", UpdateCoupon).WithName("CommerceAdminUpdateCoupon").WithSummary("Change a coupon (company admin, super admin)")
+            .WithDescription("Activates or deactivates a coupon and sets its expiry (the code in the path is not case-sensitive); fields left out keep " +
+                             "their value, so an expiry cannot be removed. Returns the coupon. " + CompanyAdminCaller + "404 when the company has no " +
+                             "such coupon.");
+        company.MapPut("/webhook", PutWebhook).WithName("CommerceAdminPutWebhook").WithSummary("Set the company's webhook endpoint (company admin, super admin)").WithIdempotency(storesSecrets: true)
+            .WithDescription("Sets the URL the company's order webhooks are sent to, and whether they are sent (enabled, unchanged when absent; true for " +
+                             "a new endpoint). The first time it answers 201 with the signing secret, shown only then; after that 200, without it. " +
+                             CompanyAdminCaller + "400 invalid_url when the URL is not an absolute https URL of at most 2000 characters, carries a " +
+                             "user name or password, or does not resolve to public addresses only; 404 when there is no such company.");
+        company.MapGet("/webhook", GetWebhook).WithName("CommerceAdminGetWebhook").WithSummary("The company's webhook endpoint (company admin, super admin)")
+            .WithDescription("The company's webhook endpoint: its URL, whether it is enabled and why it was disabled; never its secret. " +
+                             CompanyAdminCaller + "404 when there is no such company or it has no webhook.");
 
         var buyer = app.MapCommerceGroup("/companies/{companyId}", "Commerce catalogue", CommerceRoles.Buyers);
-        buyer.MapGet("/products", ListProducts).WithName("CommerceCatalogListProducts").WithSummary("The company's products for sale, with prices and stock");
-        buyer.MapGet("/products/{productId}", GetProduct).WithName("CommerceCatalogGetProduct").WithSummary("A product for sale, with its prices and stock");
+        buyer.MapGet("/products", ListProducts).WithName("CommerceCatalogListProducts").WithSummary("The company's products for sale, with prices and stock")
+            .WithDescription("The company's products, oldest first, with their prices and stockAmount (the tokens a buyer could take now), a page at a " +
+                             "time: page (1 to 1000000) and limit (1 to 100, 10 when absent). " + BuyerCaller + "400 when page or limit is out of " +
+                             "range; 404 when there is no such company or it is disabled.");
+        buyer.MapGet("/products/{productId}", GetProduct).WithName("CommerceCatalogGetProduct").WithSummary("A product for sale, with its prices and stock")
+            .WithDescription("The product with its prices and stockAmount (the tokens a buyer could take now). " + BuyerCaller + "404 when there is no " +
+                             "such company, it is disabled, or it has no such product.");
         return app;
     }
 
@@ -135,7 +216,7 @@ public static partial class CatalogApi
         return TypedResults.Created($"/admin/companies/{company}/products/{product.Id}", ToAdminResponse(product, currencies));
     }
 
-    public static async Task<Results<Ok<Page<AdminProductResponse>>, ErrorResult>> ListAdminProducts(string companyId, int? page, int? limit,
+    public static async Task<Results<Ok<Page<AdminProductResponse>>, ErrorResult>> ListAdminProducts(string companyId, [Range(1, 1_000_000)] int? page, [Range(1, MaxLimit)] int? limit,
         HttpRequest request, CatalogAdmin admin, CommerceCatalog catalog, CancellationToken cancellationToken)
     {
         if (Paging(page, limit) is { } problem)
@@ -196,8 +277,8 @@ public static partial class CatalogApi
             new CreatedTokensResponse(product, tokens[0].Number, tokens[^1].Number, tokens.Select(ToResponse).ToList()));
     }
 
-    public static async Task<Results<Ok<Page<TokenResponse>>, ErrorResult>> ListTokens(string companyId, string productId, string? status, int? page,
-        int? limit, HttpRequest request, CatalogAdmin admin, CommerceCatalog catalog, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<Page<TokenResponse>>, ErrorResult>> ListTokens(string companyId, string productId, string? status, [Range(1, 1_000_000)] int? page,
+        [Range(1, MaxLimit)] int? limit, HttpRequest request, CatalogAdmin admin, CommerceCatalog catalog, CancellationToken cancellationToken)
     {
         var problem = Paging(page, limit) ?? (status is null ? null : Check.OneOf(status, "status", TokenStatus.All));
         if (problem is not null)
@@ -371,7 +452,7 @@ public static partial class CatalogApi
 
     // ---- buyer -----------------------------------------------------------------------------------------------------
 
-    public static async Task<Results<Ok<Page<ProductResponse>>, ErrorResult>> ListProducts(string companyId, int? page, int? limit,
+    public static async Task<Results<Ok<Page<ProductResponse>>, ErrorResult>> ListProducts(string companyId, [Range(1, 1_000_000)] int? page, [Range(1, MaxLimit)] int? limit,
         HttpRequest request, CommerceCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
     {
         if (Paging(page, limit) is { } problem)

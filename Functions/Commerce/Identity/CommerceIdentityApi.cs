@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Platform.Http;
@@ -26,22 +27,61 @@ public static class CommerceIdentityApi
     {
         var auth = app.MapGroup("/auth").WithTags(Tag).WithErrorShape(CommerceErrorShape.Instance).AllowAnonymous();
         auth.MapPost("/signin", SignIn).WithName("CommerceSignIn").WithSummary("Sign in to a company with email and password")
+            .WithDescription("Anonymous. Returns a short-lived commerce bearer token and a refresh token for the company's account with this email and " +
+                             "password (answered with Cache-Control: no-store). 400 when a field is missing or too long, or companyId is not a UUID; " +
+                             "401 \"Invalid credentials\" alike for a wrong email, password or company and for a disabled account; 429 when too " +
+                             "many attempts come from one address or for one company and email.")
             .RequireRateLimiting(RateLimitPolicies.Auth);
         // A 256-bit token cannot be guessed: the per-caller budget, not the password guessers' one.
         auth.MapPost("/refresh-token", RefreshToken).WithName("CommerceRefreshToken").WithSummary("Exchange a refresh token for a new token pair")
+            .WithDescription("Anonymous: the refresh token is the credential. Returns a new bearer token and a new refresh token; the one sent stops " +
+                             "working, and sending a used one again ends the whole sign-in (its newest refresh token stops working too). 400 when " +
+                             "refreshToken is missing or longer than 200 characters; 401 \"Invalid refresh token\" when it is unknown, used, " +
+                             "expired, or its account was disabled or had its roles changed since.")
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
         auth.MapPost("/token", Token).WithName("CommerceToken").WithSummary("Integration access token (OAuth 2.0 client credentials)")
+            .WithDescription("Anonymous: a company's integration sends grant_type=client_credentials as a form, with client_id and client_secret in " +
+                             "the form or in a Basic Authorization header. Returns a commerce bearer token with the integration role for the " +
+                             "integration's company (Cache-Control: no-store). Errors use the OAuth shape: 400 invalid_request or " +
+                             "unsupported_grant_type; 401 invalid_client for an unknown or disabled client, a wrong secret, or a client that is " +
+                             "not a commerce integration; 429 when one client id tries too often.")
             .RequireRateLimiting(RateLimitPolicies.Auth).WithErrorShape(OAuthErrorShape.Instance).DisableAntiforgery().AcceptsClientCredentials();
 
         var admin = app.MapCommerceGroup("/admin/companies/{companyId}", Tag, CommerceRoles.Administrators);
-        admin.MapPost("/users", CreateUser).WithName("CommerceCreateUser").WithSummary("Create an account of the company");
-        admin.MapGet("/users", ListUsers).WithName("CommerceListUsers").WithSummary("The company's accounts, a page at a time");
-        admin.MapPatch("/users/{userId:long}", UpdateUser).WithName("CommerceUpdateUser").WithSummary("Change an account's roles or disable it");
-        admin.MapPost("/integrations", CreateIntegration).WithName("CommerceCreateIntegration").WithSummary("Create an integration (its secret is shown once)");
-        admin.MapGet("/integrations", ListIntegrations).WithName("CommerceListIntegrations").WithSummary("The company's integrations");
-        admin.MapDelete("/integrations/{clientId}", DisableIntegration).WithName("CommerceDisableIntegration").WithSummary("Disable an integration");
+        admin.MapPost("/users", CreateUser).WithName("CommerceCreateUser").WithSummary("Create an account of the company")
+            .WithDescription("Creates an account in the company with an email, a password, an optional name and its roles (user, companyAdmin, " +
+                             "superAdmin), and returns it with 201. " + AdminCaller + "Only a super admin may grant superAdmin (403). 400 when " +
+                             "companyId is not a UUID, the email is not valid, the password is not 8 to 128 characters or is a common one, the " +
+                             "name is blank or longer than 200 characters once trimmed, or roles is empty or names an unknown role; 409 when the " +
+                             "company has an account with this email already (emails compare case-insensitively).");
+        admin.MapGet("/users", ListUsers).WithName("CommerceListUsers").WithSummary("The company's accounts, a page at a time")
+            .WithDescription("The company's accounts in email order, with their roles and whether they are disabled: page (from 1) and limit (1 to " +
+                             "100, 10 when absent), with links to the first, previous, next and last pages. " + AdminCaller + "400 when companyId " +
+                             "is not a UUID, or page or limit is not a whole number in its range.");
+        admin.MapPatch("/users/{userId:long}", UpdateUser).WithName("CommerceUpdateUser").WithSummary("Change an account's roles or disable it")
+            .WithDescription("Replaces the account's roles when roles is given, and disables or enables it when disabled is given; returns the " +
+                             "account. A role change or disabling ends the account's sign-ins at once: its tokens and refresh tokens stop working. " +
+                             AdminCaller + "Only a super admin may change a super admin's account or grant superAdmin (403). 400 when companyId is " +
+                             "not a UUID, roles is empty or names an unknown role, or an admin disables their own account; 404 when the company " +
+                             "has no account with this id.");
+        admin.MapPost("/integrations", CreateIntegration).WithName("CommerceCreateIntegration").WithSummary("Create an integration (its secret is shown once)")
+            .WithDescription("Creates an integration of the company and returns 201 with its client id and secret, which POST /auth/token takes. The " +
+                             "secret is shown only in this answer. " + AdminCaller + "400 when companyId is not a UUID, or name is blank or longer " +
+                             "than 200 characters.");
+        admin.MapGet("/integrations", ListIntegrations).WithName("CommerceListIntegrations").WithSummary("The company's integrations")
+            .WithDescription("All the company's integrations, oldest first, with whether each is disabled (never their secrets). " + AdminCaller +
+                             "400 when companyId is not a UUID.");
+        admin.MapDelete("/integrations/{clientId}", DisableIntegration).WithName("CommerceDisableIntegration").WithSummary("Disable an integration")
+            .WithDescription("Disables the company's integration: its secret stops working, and so do the tokens issued to it. Answers 204, also " +
+                             "when it was disabled already. " + AdminCaller + "400 when companyId is not a UUID; 404 when the company has no " +
+                             "integration with this client id.");
         return app;
     }
+
+    /// <summary>Who may call the company admin's identity routes, and what the route group answers anyone else.</summary>
+    private const string AdminCaller =
+        "For a commerce token of the company's admin (companyAdmin) or a super admin; 401 without a commerce token, 403 without either " +
+        "role, 404 when a company admin's token belongs to another company. ";
 
     private static readonly ApiError InvalidCredentials = new(401, ApiError.DefaultCode(401), "Invalid credentials");
     private static readonly ApiError InvalidRefreshToken = new(401, ApiError.DefaultCode(401), "Invalid refresh token");
@@ -118,7 +158,8 @@ public static class CommerceIdentityApi
     }
 
     public static async Task<Results<Ok<Page<CommerceUserResponse>>, ErrorResult>> ListUsers(
-        string companyId, HttpRequest request, CommerceAccounts accounts, CancellationToken cancellationToken, string? page = null, string? limit = null)
+        string companyId, HttpRequest request, CommerceAccounts accounts, CancellationToken cancellationToken,
+        [RegularExpression("^[0-9]*[1-9][0-9]*$")] string? page = null, [RegularExpression("^0*([1-9][0-9]?|100)$")] string? limit = null)
     {
         var problem = CompanyProblem(companyId, out companyId);
         var pageProblem = Whole(page, "page", 1, int.MaxValue, 1, out var number);

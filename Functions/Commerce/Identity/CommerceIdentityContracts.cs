@@ -1,13 +1,16 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 
 namespace Serverless.Commerce.Identity;
 
 public sealed record CommerceSignInRequest(
-    [property: JsonPropertyName("email")] string? Email = null,
-    [property: JsonPropertyName("password")] string? Password = null,
-    [property: JsonPropertyName("companyId")] string? CompanyId = null);
+    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 1)] string? Email = null,
+    [property: JsonPropertyName("password"), Required, StringLength(256, MinimumLength = 1)] string? Password = null,
+    // A UUID, surrounding blanks allowed (the handler trims them).
+    [property: JsonPropertyName("companyId"), Required, StringLength(64, MinimumLength = 36),
+              RegularExpression(@"^\s*[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\s*$")] string? CompanyId = null);
 
-public sealed record CommerceRefreshRequest([property: JsonPropertyName("refreshToken")] string? RefreshToken = null);
+public sealed record CommerceRefreshRequest([property: JsonPropertyName("refreshToken"), Required, StringLength(200, MinimumLength = 1)] string? RefreshToken = null);
 
 /// <summary>A commerce sign-in: a short-lived JWT and the refresh token that gets the next one.</summary>
 public sealed record CommerceTokenResponse(
@@ -21,13 +24,16 @@ public sealed record CommerceAccessTokenResponse(
     [property: JsonPropertyName("expires_in")] int ExpiresIn);
 
 public sealed record CreateCommerceUserRequest(
-    [property: JsonPropertyName("email")] string? Email = null,
-    [property: JsonPropertyName("password")] string? Password = null,
-    [property: JsonPropertyName("name")] string? Name = null,
-    [property: JsonPropertyName("roles")] List<string>? Roles = null);
+    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string? Email = null,
+    // 8 to 128 characters as a person counts them (an emoji is one), so no maxLength: it would count code points.
+    [property: JsonPropertyName("password"), Required, MinLength(8)] string? Password = null,
+    // 1 to 200 characters once trimmed; blanks around it are not counted.
+    [property: JsonPropertyName("name"), MinLength(1)] string? Name = null,
+    // Each one of user, companyAdmin, superAdmin (only a super admin may grant superAdmin).
+    [property: JsonPropertyName("roles"), Required, MinLength(1)] List<string>? Roles = null);
 
 public sealed record UpdateCommerceUserRequest(
-    [property: JsonPropertyName("roles")] List<string>? Roles = null,
+    [property: JsonPropertyName("roles"), MinLength(1)] List<string>? Roles = null,
     [property: JsonPropertyName("disabled")] bool? Disabled = null);
 
 public sealed record CommerceUserResponse(
@@ -39,7 +45,7 @@ public sealed record CommerceUserResponse(
     [property: JsonPropertyName("disabled")] bool Disabled,
     [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt);
 
-public sealed record CreateIntegrationRequest([property: JsonPropertyName("name")] string? Name = null);
+public sealed record CreateIntegrationRequest([property: JsonPropertyName("name"), Required, StringLength(200, MinimumLength = 1)] string? Name = null);
 
 /// <summary>A new integration: the secret is shown this once.</summary>
 public sealed record CreatedIntegrationResponse(

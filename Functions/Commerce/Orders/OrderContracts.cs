@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -5,48 +6,62 @@ namespace Serverless.Commerce.Orders;
 
 /// <summary>A payment of an order: the currency and method decide the provider (one payment per order here).</summary>
 public sealed record OrderPaymentRequest(
-    [property: JsonPropertyName("currencyId")] string? CurrencyId,
-    [property: JsonPropertyName("amountType")] string? AmountType = null,
+    [property: JsonPropertyName("currencyId"), Required, StringLength(36, MinimumLength = 36)] string? CurrencyId,
+    [property: JsonPropertyName("amountType"), AllowedValues("percentage", "all")] string? AmountType = null,
+    // "100" when amountType is percentage: one payment pays the whole order.
     [property: JsonPropertyName("amount")] string? Amount = null,
-    [property: JsonPropertyName("paymentMethod")] string? PaymentMethod = null,
-    [property: JsonPropertyName("paymentProvider")] string? PaymentProvider = null,
+    [property: JsonPropertyName("paymentMethod"), AllowedValues("credit_card", "pix", "crypto", "transfer", "boleto", "debit_card")] string? PaymentMethod = null,
+    [property: JsonPropertyName("paymentProvider"), AllowedValues("stripe", "paypal", "pagar_me", "asaas", "transfer", "crypto", "free", "sandbox")]
+    string? PaymentProvider = null,
     [property: JsonPropertyName("providerInputs")] JsonElement? ProviderInputs = null);
 
 public sealed record PreviewProductRequest(
-    [property: JsonPropertyName("productId")] string? ProductId,
-    [property: JsonPropertyName("productTokenId")] string? ProductTokenId = null,
-    [property: JsonPropertyName("quantity")] int? Quantity = null);
+    [property: JsonPropertyName("productId"), Required, StringLength(36, MinimumLength = 36)] string? ProductId,
+    [property: JsonPropertyName("productTokenId"), StringLength(36, MinimumLength = 36)] string? ProductTokenId = null,
+    // 1 when absent, and 1 when productTokenId names a token.
+    [property: JsonPropertyName("quantity"), Range(1, CommerceOrders.MaxTokensPerOrder)] int? Quantity = null);
 
 public sealed record PreviewOrderRequest(
-    [property: JsonPropertyName("orderProducts")] List<PreviewProductRequest>? OrderProducts,
-    [property: JsonPropertyName("payments")] List<OrderPaymentRequest>? Payments = null,
+    [property: JsonPropertyName("orderProducts"), Required, MinLength(1), MaxLength(CommerceOrders.MaxTokensPerOrder)]
+    List<PreviewProductRequest>? OrderProducts,
+    [property: JsonPropertyName("payments"), MaxLength(1)] List<OrderPaymentRequest>? Payments = null,
+    // Deprecated: payments[0].currencyId; read only when payments is absent or empty.
     [property: JsonPropertyName("currencyId")] string? CurrencyId = null,
+    // Deprecated: payments[0].paymentMethod; read only when that is absent.
     [property: JsonPropertyName("paymentMethod")] string? PaymentMethod = null,
-    [property: JsonPropertyName("couponCode")] string? CouponCode = null,
-    [property: JsonPropertyName("destinationWalletAddress")] string? DestinationWalletAddress = null);
+    [property: JsonPropertyName("couponCode"), StringLength(64)] string? CouponCode = null,
+    // An EVM address; mixed case must carry a valid EIP-55 checksum.
+    [property: JsonPropertyName("destinationWalletAddress"), RegularExpression("^0x[0-9a-fA-F]{40}$")] string? DestinationWalletAddress = null);
 
 public sealed record ExpectedPriceRequest(
     [property: JsonPropertyName("currencyId")] string? CurrencyId,
     [property: JsonPropertyName("expectedPrice")] string? ExpectedPrice);
 
 public sealed record CreateOrderProductRequest(
-    [property: JsonPropertyName("productId")] string? ProductId,
-    [property: JsonPropertyName("productTokenId")] string? ProductTokenId = null,
-    [property: JsonPropertyName("expectedPrices")] List<ExpectedPriceRequest>? ExpectedPrices = null);
+    [property: JsonPropertyName("productId"), Required, StringLength(36, MinimumLength = 36)] string? ProductId,
+    [property: JsonPropertyName("productTokenId"), StringLength(36, MinimumLength = 36)] string? ProductTokenId = null,
+    // Must hold the price in the order's currency, as the preview showed it.
+    [property: JsonPropertyName("expectedPrices"), Required, MinLength(1)] List<ExpectedPriceRequest>? ExpectedPrices = null);
 
 public sealed record SignedGasFeeRequest(
     [property: JsonPropertyName("currencyId")] string? CurrencyId,
     [property: JsonPropertyName("signedGasFee")] string? SignedGasFee);
 
 public sealed record CreateOrderRequest(
-    [property: JsonPropertyName("orderProducts")] List<CreateOrderProductRequest>? OrderProducts,
-    [property: JsonPropertyName("signedGasFees")] List<SignedGasFeeRequest>? SignedGasFees = null,
-    [property: JsonPropertyName("payments")] List<OrderPaymentRequest>? Payments = null,
+    [property: JsonPropertyName("orderProducts"), Required, MinLength(1), MaxLength(CommerceOrders.MaxTokensPerOrder)]
+    List<CreateOrderProductRequest>? OrderProducts,
+    // Must hold the preview's signed gas fee of the order's currency.
+    [property: JsonPropertyName("signedGasFees"), Required, MinLength(1)] List<SignedGasFeeRequest>? SignedGasFees = null,
+    [property: JsonPropertyName("payments"), MaxLength(1)] List<OrderPaymentRequest>? Payments = null,
+    // Deprecated: payments[0].currencyId; read only when payments is absent or empty.
     [property: JsonPropertyName("currencyId")] string? CurrencyId = null,
+    // Deprecated: payments[0].paymentMethod; read only when that is absent.
     [property: JsonPropertyName("paymentMethod")] string? PaymentMethod = null,
-    [property: JsonPropertyName("destinationWalletAddress")] string? DestinationWalletAddress = null,
-    [property: JsonPropertyName("successUrl")] string? SuccessUrl = null,
-    [property: JsonPropertyName("couponCode")] string? CouponCode = null,
+    // An EVM address; mixed case must carry a valid EIP-55 checksum.
+    [property: JsonPropertyName("destinationWalletAddress"), Required, RegularExpression("^0x[0-9a-fA-F]{40}$")] string? DestinationWalletAddress = null,
+    // An absolute http(s) URL.
+    [property: JsonPropertyName("successUrl"), StringLength(2048, MinimumLength = 1), Url] string? SuccessUrl = null,
+    [property: JsonPropertyName("couponCode"), StringLength(64)] string? CouponCode = null,
     [property: JsonPropertyName("acceptSimilarOrderInShortPeriod")] bool? AcceptSimilarOrderInShortPeriod = null);
 
 public sealed record PriceResponse(

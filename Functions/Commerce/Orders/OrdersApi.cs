@@ -8,20 +8,62 @@ namespace Serverless.Commerce.Orders;
 /// <summary>The commerce document's order routes, in its order, then the company admin's.</summary>
 public static class OrdersApi
 {
+    /// <summary>Who may call each route group, and what the group answers anyone else.</summary>
+    private const string BuyerCaller =
+        "For a commerce token of a user, an integration or a super admin of the company; 401 without a commerce token, 403 without " +
+        "one of those roles, 404 when the token belongs to another company. ";
+
+    private const string AdminCaller =
+        "For a commerce token of the company's admin (companyAdmin) or a super admin; 401 without a commerce token, 403 without either " +
+        "role, 404 when a company admin's token belongs to another company. ";
+
+    /// <summary>The list's query parameters, which the handler reads itself.</summary>
+    private const string ListQuery =
+        "Query: page (from 1) and limit (1 to 100, 10 when absent); sortBy createdAt (default), updatedAt, status, totalAmount or " +
+        "expiresIn, and orderBy ASC or DESC (default); createdAt, a date and time the orders were placed at or after; status, one or " +
+        "more statuses (comma-separated or repeated); search, up to 200 characters found in the order id, wallet, product or token. ";
+
     public static IEndpointRouteBuilder MapCommerceOrders(this IEndpointRouteBuilder app)
     {
         var buyer = app.MapCommerceGroup("/companies/{companyId}/orders", "Commerce orders", CommerceRoles.Buyers);
-        buyer.MapGet("", ListOrders).WithName("CommerceListOrders").WithSummary("List logged-in user orders");
-        buyer.MapGet("/{orderId}", GetOrder).WithName("CommerceGetOrder").WithSummary("Get logged-in user order by id");
-        buyer.MapPost("/preview", PreviewOrder).WithName("CommercePreviewOrder").WithSummary("Creates an order preview");
-        buyer.MapPost("", CreateOrder).WithName("CommerceCreateOrder").WithSummary("Creates an order").WithIdempotency();
+        buyer.MapGet("", ListOrders).WithName("CommerceListOrders").WithSummary("List logged-in user orders")
+            .WithDescription("The caller's own orders in the company (a user's, or an integration's), a page at a time. " + ListQuery + BuyerCaller +
+                             "400 when a query parameter is not one of its values.");
+        buyer.MapGet("/{orderId}", GetOrder).WithName("CommerceGetOrder").WithSummary("Get logged-in user order by id")
+            .WithDescription("One of the caller's own orders, with its products, payment and status. With fetchNewestStatus=true the payment provider " +
+                             "is first asked for the newest state of an unpaid order's payment. " + BuyerCaller + "404 when there is no such order " +
+                             "among the caller's own.");
+        buyer.MapPost("/preview", PreviewOrder).WithName("CommercePreviewOrder").WithSummary("Creates an order preview")
+            .WithDescription("Prices an order without placing it: each product's price, the coupon's discount, the client service fee, a gas fee " +
+                             "signed for a short time (send it to POST /orders within its expiresAt), the total and the payment options of the " +
+                             "currency. A product that cannot be ordered (unknown, not sold in the currency, no token left, a token not for sale or " +
+                             "reserved for another buyer) is listed in productsErrors rather than refused. " + BuyerCaller + "400 when a field " +
+                             "breaks its rules (at most 50 tokens in all), the currency or payment method is not one the company takes, or the " +
+                             "coupon is not valid; 404 when there is no such company or it is disabled.");
+        buyer.MapPost("", CreateOrder).WithName("CommerceCreateOrder").WithSummary("Creates an order").WithIdempotency()
+            .WithDescription("Places an order of up to 50 tokens (each orderProducts entry is one token), paid in one currency by one method: it books " +
+                             "the tokens, opens the payment and returns 201 with the order, pending with its paymentInfo.paymentUrl until paid, or " +
+                             "already paid when it costs nothing; unpaid, it expires after the payment option's minutes and its tokens go back on sale. " +
+                             BuyerCaller + "400 when a field breaks its rules, an expected price is not the current one (product-price-changed), the " +
+                             "signed gas fee is missing, forged or expired, a token is not for sale or reserved for another buyer, too few tokens " +
+                             "are left, or a similar order was placed moments ago (similar-order-not-accepted; send " +
+                             "acceptSimilarOrderInShortPeriod: true to place it anyway); 404 when the company, a product or a named token does not exist.");
 
         var admin = app.MapCommerceGroup("/admin/companies/{companyId}/orders", "Commerce admin", CommerceRoles.Administrators);
-        admin.MapGet("", AdminListOrders).WithName("CommerceAdminListOrders").WithSummary("List a company's orders");
-        admin.MapGet("/{orderId}", AdminGetOrder).WithName("CommerceAdminGetOrder").WithSummary("Get a company's order by id");
-        admin.MapPatch("/{orderId}/cancel", AdminCancelOrder).WithName("CommerceAdminCancelOrder").WithSummary("Cancel an order");
+        admin.MapGet("", AdminListOrders).WithName("CommerceAdminListOrders").WithSummary("List a company's orders")
+            .WithDescription("Every order of the company, whoever placed it, a page at a time. " + ListQuery + AdminCaller + "400 when a query " +
+                             "parameter is not one of its values.");
+        admin.MapGet("/{orderId}", AdminGetOrder).WithName("CommerceAdminGetOrder").WithSummary("Get a company's order by id")
+            .WithDescription("One of the company's orders, whoever placed it. " + AdminCaller + "404 when the company has no such order.");
+        admin.MapPatch("/{orderId}/cancel", AdminCancelOrder).WithName("CommerceAdminCancelOrder").WithSummary("Cancel an order")
+            .WithDescription("Cancels an order that is pending, confirming its payment or waiting for delivery: its tokens go back on sale, and a paid " +
+                             "order is refunded in full. Cancelling a cancelled order answers it as it is. " + AdminCaller + "404 when the company " +
+                             "has no such order; 409 order-not-cancellable when it is being delivered, concluded, failed or expired.");
         admin.MapPatch("/{orderId}/confirm-payment", AdminConfirmPayment).WithName("CommerceAdminConfirmPayment")
-            .WithSummary("Confirm that a transfer order's money arrived");
+            .WithSummary("Confirm that a transfer order's money arrived")
+            .WithDescription("Marks an unpaid, unexpired order paid by transfer as paid, and sends it to delivery; confirming an order already paid " +
+                             "answers it as it is. " + AdminCaller + "404 when the company has no such order; 409 not-a-transfer-order when another " +
+                             "provider takes its payment; 409 order-not-payable when it expired, was cancelled or failed.");
         return app;
     }
 
