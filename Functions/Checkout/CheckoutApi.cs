@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -127,7 +128,8 @@ public static partial class CheckoutApi
     }
 
     public static async Task<Results<Ok<CheckoutOrderListResponse>, ErrorResult>> ListOrders(
-        [AsParameters] OrderServices services, string? storeId = null, int limit = 100, int offset = 0, string? paymentStatus = null,
+        [AsParameters] OrderServices services, [Required, StringLength(64, MinimumLength = 1)] string? storeId = null, [Range(1, 100)] int limit = 100,
+        [Range(0, 100_000)] int offset = 0, string? paymentStatus = null,
         string? startDate = null, string? endDate = null, bool withCount = false, bool withTotal = false)
     {
         var (caller, orders, time, _, settings, cancellationToken) = services;

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -18,9 +19,10 @@ public sealed record CheckoutPagePayment(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("checkoutUrl")] string CheckoutUrl);
 
+/// <summary>The customer's report of a transfer: <c>protocol</c> is one of the store's wallets; the hash is optional.</summary>
 public sealed record CheckoutPageTransferRequest(
-    [property: JsonPropertyName("protocol")] string? Protocol = null,
-    [property: JsonPropertyName("transactionHash")] string? TransactionHash = null);
+    [property: JsonPropertyName("protocol"), Required] string? Protocol = null,
+    [property: JsonPropertyName("transactionHash"), RegularExpression("^[A-Za-z0-9]{8,200}$")] string? TransactionHash = null);
 
 /// <summary>What the page's handlers use.</summary>
 public readonly record struct CheckoutPageServices(
