@@ -34,8 +34,8 @@ public static partial class CheckoutApi
         store.MapPost("/orders/checkout", CreateOrder).WithName("CheckoutCreateOrder")
             .WithSummary("Create an order (or find the one created before under the same ecommerceOrderId)")
             .WithDescription("Creates an order for the calling store, priced with the store's markup and discount and the current " +
-                             "market rates, and answers 201 with it, its sessionToken and the hosted page's checkoutUrl; unpaid at expiresAt, " +
-                             "it is cancelled. The same body again under the same ecommerceOrderId answers 200 with the order created " +
+                             "market rates, and answers 201 with it, its sessionToken and the hosted page's checkoutUrl; still pending or " +
+                             "failed at expiresAt, it is cancelled. The same body again under the same ecommerceOrderId answers 200 with the order created " +
                              "first. 400 for a missing or invalid field (an unknown currency, a total with more decimals than the " +
                              "currency has or nothing left to pay after the discount, a callbackUrl that is not https or does not " +
                              "resolve to a public address); " +
