@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -22,6 +23,8 @@ namespace Serverless.Checkout;
 public static partial class CheckoutApi
 {
     public const string Policy = "checkout-store";
+    private const string StoreOnly = "Needs the store's API key in `x-api-key` (401 when it is missing, unknown or its store is disabled).";
+    private const string AdminOnly = "Platform admin only: a platform token of a user with the admin role (401 without one, 403 for another user).";
 
     public static void MapCheckout(this IEndpointRouteBuilder app)
     {
@@ -30,32 +33,73 @@ public static partial class CheckoutApi
             .WithMetadata(new ApiKeySessionCheck(), new OpenApiSecurityName(OpenApiConventions.ApiKeyScheme));
         store.MapPost("/orders/checkout", CreateOrder).WithName("CheckoutCreateOrder")
             .WithSummary("Create an order (or find the one created before under the same ecommerceOrderId)")
-            .WithDescription("201 with the order, its id and sessionToken; 200 with the existing order when this store sent the same body " +
-                             "under the same ecommerceOrderId before; 409 when that id was used with another body; 404 when 'store' is not " +
-                             "this API key's store; 503 when market rates are not available yet.");
+            .WithDescription("Creates an order for the calling store, priced with the store's markup and discount and the current " +
+                             "market rates, and answers 201 with it, its sessionToken and the hosted page's checkoutUrl; still pending or " +
+                             "failed at expiresAt, it is cancelled. The same body again under the same ecommerceOrderId answers 200 with the order created " +
+                             "first. 400 for a missing or invalid field (an unknown currency, a total with more decimals than the " +
+                             "currency has or nothing left to pay after the discount, a callbackUrl that is not https or does not " +
+                             "resolve to a public address); " +
+                             "404 when `store` is not this API key's store; 409 ecommerce_order_id_in_use when the id was used with " +
+                             "another body; 503 when market rates are not available yet. " + StoreOnly);
         store.MapPut("/checkout/{orderId}", UpdateOrder).WithName("CheckoutUpdateOrder")
             .WithSummary("Update an order: transaction hash, payment method, status (pending, on-hold, failed, cancelled), blockchain, converted total")
-            .WithDescription("A status change sends the order's callback once, however often it is repeated. 409 when the order is confirmed or " +
-                             "cancelled (final); 404 for another store's order.");
-        store.MapGet("/orders/{orderId}", GetOrder).WithName("CheckoutGetOrder").WithSummary("An order of this store, with its store and market rates");
+            .WithDescription("Records what is sent on one of this store's orders (a field left out stays as it is) and moves its " +
+                             "status as asked; a transaction hash without a status puts a pending or failed order on hold, and only " +
+                             "a payment confirms. A status change sends the order's callback once, however often it is repeated, and " +
+                             "an update that changes nothing answers 200 with the order. 400 when no field is sent, a field is " +
+                             "invalid or the status is confirmed; 404 for another store's order; 409 order_final for a change to a " +
+                             "confirmed or cancelled order, or for an order unpaid past its expiry (which is cancelled then). " + StoreOnly);
+        store.MapGet("/orders/{orderId}", GetOrder).WithName("CheckoutGetOrder").WithSummary("An order of this store, with its store and market rates")
+            .WithDescription("One of this store's orders with the store, the market rates it was priced with, its payment details " +
+                             "and the hosted page's checkoutUrl; an order unpaid past its expiry reads as cancelled. 404 when this " +
+                             "store has no order with that id. " + StoreOnly);
         store.MapGet("/orders", ListOrders).WithName("CheckoutListOrders")
-            .WithSummary("This store's orders, newest first: storeId (required, this store), limit, offset, paymentStatus, startDate, endDate, withCount, withTotal");
+            .WithSummary("This store's orders, newest first: storeId (required, this store), limit, offset, paymentStatus, startDate, endDate, withCount, withTotal")
+            .WithDescription("This store's orders, newest first, each naming its store by id: `limit` 1 to 100 (100 when left out) " +
+                             "from `offset` 0 to 100000, `paymentStatus` one of pending, on-hold, failed, cancelled or confirmed (an " +
+                             "order unpaid past its expiry counts as cancelled), `startDate` and `endDate` a date (the whole UTC day) " +
+                             "or an ISO 8601 time with a zone. `total`, how many orders match, is in the answer only with " +
+                             "`withCount` or `withTotal`. 400 when storeId is missing or a parameter is out of range or malformed, or " +
+                             "startDate is after endDate; 404 when storeId is not this API key's store. " + StoreOnly);
         store.MapPost("/stores/verification", VerifyStore).WithName("CheckoutVerifyStore")
-            .WithSummary("Verify the API key and get the store with the webhookSecret that signs its callbacks");
+            .WithSummary("Verify the API key and get the store with the webhookSecret that signs its callbacks")
+            .WithDescription("Answers the store whose API key is in `x-api-key`, with the webhookSecret its callbacks are signed " +
+                             "with (`x-webhook-signature`: base64 HMAC-SHA256 of the body); 401 when the key is missing, unknown or " +
+                             "its store is disabled. 503 webhook_secret_unavailable when the secret cannot be read with the current " +
+                             "signing key, until a platform admin rotates it.");
 
         var admin = app.MapGroup("/plugins/admin/stores").WithTags("Checkout admin").WithErrorShape(CheckoutErrorShape.Instance)
             .RequireAuthorization(PlatformApi.AdminPolicy);
         admin.MapPost("/", CreateStore).WithName("CheckoutCreateStore").WithIdempotency(storesSecrets: true)
-            .WithSummary("Create a store; its API key is shown this once (platform admin)");
-        admin.MapGet("/{storeId}", GetStore).WithName("CheckoutGetStore").WithSummary("A store (platform admin)");
+            .WithSummary("Create a store; its API key is shown this once (platform admin)")
+            .WithDescription("Creates a store with a generated id and answers 201 with it, its API key (shown only in this answer) " +
+                             "and its webhookSecret; name and email are required here, markup and discount are 0 when left out, and " +
+                             "wallets hold one address per protocol at most. With an `Idempotency-Key` a retry replays this answer " +
+                             "instead of creating another store. 400 for a missing or invalid field; 409 in the rare case that the " +
+                             "generated id was taken (send it again). " + AdminOnly);
+        admin.MapGet("/{storeId}", GetStore).WithName("CheckoutGetStore").WithSummary("A store (platform admin)")
+            .WithDescription("A store's settings and wallets, never its API key or webhook secret. 404 when there is no such store. " + AdminOnly);
         admin.MapPatch("/{storeId}", UpdateStore).WithName("CheckoutUpdateStore")
-            .WithSummary("Change a store's name, contact, markup and discount percentages or wallets (platform admin)");
+            .WithSummary("Change a store's name, contact, markup and discount percentages or wallets (platform admin)")
+            .WithDescription("Changes the fields sent and leaves the others as they are (wallets, when sent, replace the whole list); " +
+                             "answers the store. Orders created before keep the markup and discount they were priced with. 400 for an " +
+                             "invalid field; 404 when there is no such store. " + AdminOnly);
         admin.MapPost("/{storeId}/rotate-webhook-secret", RotateWebhookSecret).WithName("CheckoutRotateWebhookSecret")
-            .WithIdempotency(storesSecrets: true).WithSummary("Give a store a new callback signing secret (platform admin)");
+            .WithIdempotency(storesSecrets: true).WithSummary("Give a store a new callback signing secret (platform admin)")
+            .WithDescription("Gives the store a new webhook secret and answers it: callbacks sent from now on are signed with it, " +
+                             "and the store reads it again through its verification. Each call makes a new secret, unless an " +
+                             "`Idempotency-Key` replays the first answer. 404 when there is no such store. " + AdminOnly);
         admin.MapPost("/{storeId}/disable", DisableStore).WithName("CheckoutDisableStore")
-            .WithSummary("Disable a store: its API key stops working (platform admin)");
+            .WithSummary("Disable a store: its API key stops working (platform admin)")
+            .WithDescription("Disables the store's API key, so its calls are refused with 401 (on every instance within seconds) and " +
+                             "its hosted checkout pages stop taking payments; answers `enabled: false`, also when it was disabled " +
+                             "already. 404 when there is no such store. " + AdminOnly);
         admin.MapPost("/{storeId}/orders/{orderId}/confirm", ConfirmTransfer).WithName("CheckoutConfirmTransfer")
-            .WithSummary("Confirm an order paid by a crypto transfer seen on the chain (platform admin)");
+            .WithSummary("Confirm an order paid by a crypto transfer seen on the chain (platform admin)")
+            .WithDescription("Confirms a store's order that is pending, on hold or failed, recording the transaction hash and " +
+                             "protocol when sent, and sends the order's callback; an order confirmed already is answered as it is. " +
+                             "400 for a malformed hash or an unknown protocol; 404 when there is no such store or order; 409 " +
+                             "order_final when the order is cancelled. " + AdminOnly);
 
         app.MapCheckoutPage();
     }
@@ -127,7 +171,8 @@ public static partial class CheckoutApi
     }
 
     public static async Task<Results<Ok<CheckoutOrderListResponse>, ErrorResult>> ListOrders(
-        [AsParameters] OrderServices services, string? storeId = null, int limit = 100, int offset = 0, string? paymentStatus = null,
+        [AsParameters] OrderServices services, [Required, StringLength(64, MinimumLength = 1)] string? storeId = null, [Range(1, 100)] int limit = 100,
+        [Range(0, 100_000)] int offset = 0, string? paymentStatus = null,
         string? startDate = null, string? endDate = null, bool withCount = false, bool withTotal = false)
     {
         var (caller, orders, time, _, settings, cancellationToken) = services;

@@ -5,37 +5,38 @@ using Serverless.Checkout.Stores;
 
 namespace Serverless.Checkout;
 
+/// <summary>The customer's delivery details: firstName, lastName, email (an email address) and country are required.</summary>
 public sealed record DeliveryInfoRequest(
-    [property: JsonPropertyName("firstName")] string? FirstName = null,
-    [property: JsonPropertyName("lastName")] string? LastName = null,
-    [property: JsonPropertyName("email")] string? Email = null,
-    [property: JsonPropertyName("country")] string? Country = null,
-    [property: JsonPropertyName("city")] string? City = null,
-    [property: JsonPropertyName("zip")] string? Zip = null,
-    [property: JsonPropertyName("address")] string? Address = null,
-    [property: JsonPropertyName("complement")] string? Complement = null,
-    [property: JsonPropertyName("state")] string? State = null);
+    [property: JsonPropertyName("firstName"), Required, StringLength(100, MinimumLength = 1)] string? FirstName = null,
+    [property: JsonPropertyName("lastName"), Required, StringLength(100, MinimumLength = 1)] string? LastName = null,
+    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string? Email = null,
+    [property: JsonPropertyName("country"), Required, StringLength(60, MinimumLength = 1)] string? Country = null,
+    [property: JsonPropertyName("city"), StringLength(100)] string? City = null,
+    [property: JsonPropertyName("zip"), StringLength(20)] string? Zip = null,
+    [property: JsonPropertyName("address"), StringLength(200)] string? Address = null,
+    [property: JsonPropertyName("complement"), StringLength(200)] string? Complement = null,
+    [property: JsonPropertyName("state"), StringLength(100)] string? State = null);
 
 /// <summary>The body of <c>POST /plugins/orders/checkout</c>; the document marks all but paymentStatus and the return URLs required.</summary>
 public sealed record CreateCheckoutOrderRequest(
     [property: JsonPropertyName("ecommerceOrderId"), Required, StringLength(100, MinimumLength = 1)] string? EcommerceOrderId = null,
     [property: JsonPropertyName("ecommerceType"), Required, AllowedValues("api", "wordpress")] string? EcommerceType = null,
-    [property: JsonPropertyName("orderTotal")] string? OrderTotal = null,
-    [property: JsonPropertyName("orderCurrency")] string? OrderCurrency = null,
-    [property: JsonPropertyName("paymentStatus")] string? PaymentStatus = null,
-    [property: JsonPropertyName("callbackUrl")] string? CallbackUrl = null,
-    [property: JsonPropertyName("store")] string? Store = null,
-    [property: JsonPropertyName("deliveryInfo")] DeliveryInfoRequest? DeliveryInfo = null,
-    [property: JsonPropertyName("cancelReturnUrl")] string? CancelReturnUrl = null,
-    [property: JsonPropertyName("successReturnUrl")] string? SuccessReturnUrl = null);
+    [property: JsonPropertyName("orderTotal"), Required, StringLength(40, MinimumLength = 1), RegularExpression(@"^\d{1,15}(\.\d{1,18})?$")] string? OrderTotal = null,
+    [property: JsonPropertyName("orderCurrency"), Required, StringLength(3, MinimumLength = 3)] string? OrderCurrency = null,
+    [property: JsonPropertyName("paymentStatus"), AllowedValues("pending", "on-hold")] string? PaymentStatus = null,
+    [property: JsonPropertyName("callbackUrl"), Required, StringLength(2000, MinimumLength = 1), Url] string? CallbackUrl = null,
+    [property: JsonPropertyName("store"), Required, StringLength(64, MinimumLength = 1)] string? Store = null,
+    [property: JsonPropertyName("deliveryInfo"), Required] DeliveryInfoRequest? DeliveryInfo = null,
+    [property: JsonPropertyName("cancelReturnUrl"), StringLength(2000, MinimumLength = 1), Url] string? CancelReturnUrl = null,
+    [property: JsonPropertyName("successReturnUrl"), StringLength(2000, MinimumLength = 1), Url] string? SuccessReturnUrl = null);
 
-/// <summary>The body of <c>PUT /plugins/checkout/{orderId}</c>.</summary>
+/// <summary>The body of <c>PUT /plugins/checkout/{orderId}</c>: at least one field; a field left out (or null) is left as it is.</summary>
 public sealed record UpdateCheckoutOrderRequest(
-    [property: JsonPropertyName("transactionHash")] string? TransactionHash = null,
-    [property: JsonPropertyName("paymentMethod")] string? PaymentMethod = null,
-    [property: JsonPropertyName("paymentStatus")] string? PaymentStatus = null,
-    [property: JsonPropertyName("blockchain")] string? Blockchain = null,
-    [property: JsonPropertyName("convertedTotal")] string? ConvertedTotal = null);
+    [property: JsonPropertyName("transactionHash"), RegularExpression("^(0x)?[A-Za-z0-9]{8,200}$")] string? TransactionHash = null,
+    [property: JsonPropertyName("paymentMethod"), RegularExpression("^[A-Za-z0-9 _-]{1,50}$")] string? PaymentMethod = null,
+    [property: JsonPropertyName("paymentStatus"), AllowedValues("pending", "on-hold", "failed", "cancelled")] string? PaymentStatus = null,
+    [property: JsonPropertyName("blockchain"), RegularExpression("^[A-Za-z0-9 _-]{1,50}$")] string? Blockchain = null,
+    [property: JsonPropertyName("convertedTotal"), StringLength(40), RegularExpression(@"^\d{1,15}(\.\d{1,18})?$")] string? ConvertedTotal = null);
 
 /// <summary>A store as its orders and the verification show it: never its API key or its hash.</summary>
 public sealed record StoreResponse(
@@ -104,14 +105,19 @@ public sealed record CheckoutOrderListResponse(
 
 // Platform admin
 
+/// <summary>
+/// A store's settings, the body of both <c>POST</c> (where name and email are required) and <c>PATCH</c> (where every
+/// field is optional, and one left out is left as it is). Percentages are strings from "0" to "99.99".
+/// </summary>
 public sealed record StoreSettingsRequest(
-    [property: JsonPropertyName("name")] string? Name = null,
-    [property: JsonPropertyName("email")] string? Email = null,
-    [property: JsonPropertyName("segment")] string? Segment = null,
-    [property: JsonPropertyName("storeUrl")] string? StoreUrl = null,
-    [property: JsonPropertyName("storeMarkupPercentage")] string? StoreMarkupPercentage = null,
-    [property: JsonPropertyName("storeDiscountPercentage")] string? StoreDiscountPercentage = null,
-    [property: JsonPropertyName("wallets")] List<StoreWallet>? Wallets = null);
+    [property: JsonPropertyName("name"), StringLength(200, MinimumLength = 1)] string? Name = null,
+    [property: JsonPropertyName("email"), MinLength(3)] string? Email = null,
+    [property: JsonPropertyName("segment"), StringLength(100)] string? Segment = null,
+    [property: JsonPropertyName("storeUrl"), StringLength(2000)] string? StoreUrl = null,
+    [property: JsonPropertyName("storeMarkupPercentage"), RegularExpression(@"^\d{1,2}(\.\d{1,2})?$")] string? StoreMarkupPercentage = null,
+    [property: JsonPropertyName("storeDiscountPercentage"), RegularExpression(@"^\d{1,2}(\.\d{1,2})?$")] string? StoreDiscountPercentage = null,
+    // At most one wallet per protocol: Protocols.All holds 11.
+    [property: JsonPropertyName("wallets"), MaxLength(11)] List<StoreWallet>? Wallets = null);
 
 /// <summary>A new store with its API key (shown this once) and its callback signing secret.</summary>
 public sealed record CreatedStoreResponse(
@@ -124,8 +130,10 @@ public sealed record RotatedWebhookSecretResponse(
     [property: JsonPropertyName("webhookSecret")] string WebhookSecret);
 
 public sealed record ConfirmTransferRequest(
-    [property: JsonPropertyName("transactionHash")] string? TransactionHash = null,
-    [property: JsonPropertyName("protocol")] string? Protocol = null);
+    [property: JsonPropertyName("transactionHash"), RegularExpression("^(0x)?[A-Za-z0-9]{8,200}$")] string? TransactionHash = null,
+    [property: JsonPropertyName("protocol"),
+     AllowedValues("BITCOIN", "ETHEREUM", "BSC", "CELO", "STELLAR", "RIPPLE", "HATHOR", "CARDANO", "AVAXCCHAIN", "POLYGON", "SOLANA")]
+    string? Protocol = null);
 
 public sealed record StoreStateResponse(
     [property: JsonPropertyName("storeId")] string StoreId,

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -32,21 +33,26 @@ public sealed record OrderPageResponse(
     [property: JsonPropertyName("currentPage")] int CurrentPage,
     [property: JsonPropertyName("pageSize")] int PageSize);
 
+/// <summary>
+/// The participant of an order, as sent and as shown. The checks are the order's: an email address (at most 254
+/// characters), a name (at most 200) and a phone number of 7 to 15 digits (at most 32 characters).
+/// </summary>
 public sealed record ParticipantBody(
-    [property: JsonPropertyName("email")] string? Email,
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("phone")] string? Phone);
+    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string? Email,
+    [property: JsonPropertyName("name"), Required, StringLength(200, MinimumLength = 1)] string? Name,
+    [property: JsonPropertyName("phone"), Required, StringLength(32, MinimumLength = 7)] string? Phone);
 
 /// <summary>An order line as sent: <c>id</c> may be a number or a string of digits (the document shows both).</summary>
 public sealed record OrderLineBody(
     [property: JsonPropertyName("id")] JsonElement Id,
-    [property: JsonPropertyName("quantity")] int? Quantity,
-    [property: JsonPropertyName("faceValue")] string? FaceValue);
+    [property: JsonPropertyName("quantity"), Required, Range(1, 100)] int? Quantity,
+    [property: JsonPropertyName("faceValue"), Required, StringLength(64, MinimumLength = 1)] string? FaceValue);
 
+/// <summary>The body of <c>POST /v1/orders</c>: <c>orderId</c> is a UUID the client generates (32 to 64 characters as written).</summary>
 public sealed record CreateOrderRequest(
-    [property: JsonPropertyName("orderId")] string? OrderId,
-    [property: JsonPropertyName("participant")] ParticipantBody? Participant,
-    [property: JsonPropertyName("ecards")] IReadOnlyList<OrderLineBody?>? ECards);
+    [property: JsonPropertyName("orderId"), Required, StringLength(64, MinimumLength = 32)] string? OrderId,
+    [property: JsonPropertyName("participant"), Required] ParticipantBody? Participant,
+    [property: JsonPropertyName("ecards"), Required, MinLength(1), MaxLength(ECardsApi.MaxLines)] IReadOnlyList<OrderLineBody?>? ECards);
 
 public sealed record OrderStatusResponse([property: JsonPropertyName("status")] string Status);
 
@@ -75,18 +81,22 @@ public sealed record OrderDetailsResponse(
     [property: JsonPropertyName("certificates")] IReadOnlyList<CertificateResponse> Certificates);
 
 public sealed record PutECardRequest(
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("unit")] string? Unit,
-    [property: JsonPropertyName("faceValues")] IReadOnlyList<FaceValueBody?>? FaceValues,
-    [property: JsonPropertyName("description")] string? Description = null);
+    [property: JsonPropertyName("name"), Required, StringLength(200, MinimumLength = 1)] string? Name,
+    [property: JsonPropertyName("unit"), Required, StringLength(32, MinimumLength = 1)] string? Unit,
+    [property: JsonPropertyName("faceValues"), Required, MinLength(1), MaxLength(50)] IReadOnlyList<FaceValueBody?>? FaceValues,
+    [property: JsonPropertyName("description"), StringLength(2000)] string? Description = null);
 
 public sealed record FaceValueBody(
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("price")] long? Price);
+    [property: JsonPropertyName("name"), Required, StringLength(64, MinimumLength = 1)] string? Name,
+    [property: JsonPropertyName("price"), Required, Range(1, 1_000_000_000)] long? Price);
 
+/// <summary>
+/// The body of <c>POST /v1/admin/ecards/{id}/codes</c>: <c>faceValue</c> is one of the e-card's face values (each 1 to
+/// 64 characters); every code is 1 to 64 characters without surrounding spaces or control characters.
+/// </summary>
 public sealed record LoadCodesRequest(
-    [property: JsonPropertyName("faceValue")] string? FaceValue,
-    [property: JsonPropertyName("codes")] IReadOnlyList<string?>? Codes);
+    [property: JsonPropertyName("faceValue"), Required, StringLength(64, MinimumLength = 1)] string? FaceValue,
+    [property: JsonPropertyName("codes"), Required, MinLength(1), MaxLength(1000)] IReadOnlyList<string?>? Codes);
 
 public sealed record LoadCodesResponse(
     [property: JsonPropertyName("added")] int Added,
@@ -94,8 +104,8 @@ public sealed record LoadCodesResponse(
     [property: JsonPropertyName("available")] int Available);
 
 public sealed record CreatePartnerRequest(
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("client_id")] string? ClientId = null);
+    [property: JsonPropertyName("name"), Required, StringLength(200, MinimumLength = 1)] string? Name,
+    [property: JsonPropertyName("client_id"), RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")] string? ClientId = null);
 
 public sealed record CreatedPartnerResponse(
     [property: JsonPropertyName("client_id")] string ClientId,
@@ -103,8 +113,8 @@ public sealed record CreatedPartnerResponse(
     [property: JsonPropertyName("name")] string Name);
 
 public sealed record TopUpRequest(
-    [property: JsonPropertyName("amount")] long? Amount,
-    [property: JsonPropertyName("reference")] string? Reference = null);
+    [property: JsonPropertyName("amount"), Required, Range(1d, 1_000_000_000_000d)] long? Amount,
+    [property: JsonPropertyName("reference"), StringLength(100, MinimumLength = 1)] string? Reference = null);
 
 public sealed record TopUpResponse(
     [property: JsonPropertyName("balance")] string Balance,

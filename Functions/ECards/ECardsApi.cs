@@ -21,33 +21,87 @@ public static partial class ECardsApi
     public const int MaxLines = 20;
     public const int MaxCertificatesPerOrder = 200;
     public const string Scope = "external-api";
+    private const string PartnerOnly = "Needs a partner's bearer token from `POST /connect/token` (401 without a valid one).";
+    private const string AdminOnly = "Platform admin only: a platform token of a user with the admin role (401 without one, 403 for another user).";
 
     public static void MapECards(this IEndpointRouteBuilder app)
     {
         app.MapPost("/connect/token", Token).WithName("ECardsToken").WithSummary("Get an access token with the partner's client credentials (OAuth 2.0 client_credentials)").WithTags("E-cards").WithErrorShape(OAuthErrorShape.Instance)
+            .WithDescription("Anonymous. Exchanges a partner's client_id and client_secret (in the form, or in a Basic Authorization header, " +
+                             "never both) with grant_type=client_credentials for a bearer token to the partner operations under `/v1`; " +
+                             "`expires_in` is its lifetime in seconds. Errors are OAuth's: 400 invalid_request for a form that is not " +
+                             "form-encoded or lacks a field, 400 unsupported_grant_type for another grant, 401 invalid_client for an " +
+                             "unknown or disabled client, a wrong secret or a client that is not a partner, and 429 when tried too often.")
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth).DisableAntiforgery().AcceptsClientCredentials();
 
         var v1 = app.MapGroup("/v1").WithTags("E-cards").WithErrorShape(ECardErrorShape.Instance);
         var partner = v1.MapGroup("").RequireAuthorization(PartnerPolicy).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        partner.MapGet("/ecards", ListECards).WithName("ListECards").WithSummary("The e-card catalogue with its face values");
-        partner.MapGet("/balance", GetBalance).WithName("GetECardBalance").WithSummary("The partner's prepaid balance");
-        partner.MapGet("/orders", ListOrders).WithName("ListECardOrders").WithSummary("The partner's orders, 20 a page, newest first");
-        partner.MapPost("/orders", CreateOrder).WithName("CreateECardOrder").WithSummary("Order e-cards, paid from the prepaid balance (once per orderId)");
-        partner.MapGet("/orders/{order_id}/status", GetOrderStatus).WithName("GetECardOrderStatus").WithSummary("An order's status");
-        partner.MapGet("/orders/{order_id}", GetOrder).WithName("GetECardOrder").WithSummary("An order with its lines and delivered certificates");
+        partner.MapGet("/ecards", ListECards).WithName("ListECards").WithSummary("The e-card catalogue with its face values")
+            .WithDescription("Every e-card that can be ordered, in one list: its id, name, description, currency unit and face values, " +
+                             "each a name (the `faceValue` an order line names) and a price in whole currency units. " + PartnerOnly);
+        partner.MapGet("/balance", GetBalance).WithName("GetECardBalance").WithSummary("The partner's prepaid balance")
+            .WithDescription("The calling partner's prepaid balance in whole currency units, as a string. Orders are paid from it; " +
+                             "a platform admin tops it up, and a cancelled order is refunded to it. " + PartnerOnly);
+        partner.MapGet("/orders", ListOrders).WithName("ListECardOrders").WithSummary("The partner's orders, 20 a page, newest first")
+            .WithDescription("The calling partner's orders, newest first, 20 a page, each as a summary (id, number, date, status, " +
+                             "participant's email, total); `page` picks the page (from 1, the first when left out), and the answer " +
+                             "says totalPages, currentPage and pageSize (a page past the last is empty). 400 when `page` is not a " +
+                             "whole number from 1. " + PartnerOnly);
+        partner.MapPost("/orders", CreateOrder).WithName("CreateECardOrder").WithSummary("Order e-cards, paid from the prepaid balance (once per orderId)")
+            .WithDescription("Places an order for 1 to 20 lines (at most 200 e-cards in all), debits its total from the partner's " +
+                             "balance, then assigns codes from stock and emails them to the participant; the answer is the order's " +
+                             "summary, Delivered when stock covered it, otherwise in a status that moves on as codes arrive. " +
+                             "`orderId` is a UUID the client generates: the same order sent again answers the order placed first and " +
+                             "charges nothing more. 400 for a missing or invalid field, an unknown e-card or face value; 402 " +
+                             "insufficient_balance when the balance does not cover the total (nothing is charged); 409 " +
+                             "order_id_conflict when the orderId was used for a different order. " + PartnerOnly);
+        partner.MapGet("/orders/{order_id}/status", GetOrderStatus).WithName("GetECardOrderStatus").WithSummary("An order's status")
+            .WithDescription("The status of one of the calling partner's orders, by the orderId the partner chose: Payed, " +
+                             "AwaitingCertificateAssignment (waiting for stock), ReadyForDelivery, PartiallyDelivered, Delivered or " +
+                             "Cancelled. 404 when the partner has no order with that id. " + PartnerOnly);
+        partner.MapGet("/orders/{order_id}", GetOrder).WithName("GetECardOrder").WithSummary("An order with its lines and delivered certificates")
+            .WithDescription("One of the calling partner's orders with its participant, its lines (e-card, face value, price, " +
+                             "quantity, amount) and the certificate codes delivered so far; a code is shown once it has been emailed " +
+                             "to the participant. 404 when the partner has no order with that id. " + PartnerOnly);
 
         var admin = v1.MapGroup("/admin").RequireAuthorization(PlatformApi.AdminPolicy);
-        admin.MapPut("/ecards/{id}", PutECard).WithName("PutECard").WithSummary("Create or change a catalogue e-card (platform admin)");
-        admin.MapDelete("/ecards/{id}", DeleteECard).WithName("DeleteECard").WithSummary("Remove an e-card from the catalogue (platform admin)");
-        admin.MapPost("/ecards/{id}/codes", LoadCodes).WithName("LoadECardCodes").WithSummary("Load certificate codes for a face value (platform admin)");
-        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithSummary("Create a partner; its client secret is shown this once (platform admin)").WithIdempotency(storesSecrets: true);
-        admin.MapGet("/partners/{partnerId}/balance", GetPartnerBalance).WithName("GetECardPartnerBalance").WithSummary("A partner's prepaid balance (platform admin)");
+        admin.MapPut("/ecards/{id}", PutECard).WithName("PutECard").WithSummary("Create or change a catalogue e-card (platform admin)")
+            .WithDescription("Creates the e-card with this id, or replaces it whole: name, description, currency unit and 1 to 50 " +
+                             "face values with distinct names and whole prices; answers the e-card as stored. Orders already placed " +
+                             "keep the names and prices they were placed with. 400 when the id is not a whole number from 1, or a " +
+                             "field is missing, too long or out of range, or a face value is listed twice. " + AdminOnly);
+        admin.MapDelete("/ecards/{id}", DeleteECard).WithName("DeleteECard").WithSummary("Remove an e-card from the catalogue (platform admin)")
+            .WithDescription("Removes the e-card from the catalogue, so it can no longer be ordered; orders already placed keep " +
+                             "their lines. 204 with no body; 404 when there is no such e-card (so a repeat answers 404). " + AdminOnly);
+        admin.MapPost("/ecards/{id}/codes", LoadCodes).WithName("LoadECardCodes").WithSummary("Load certificate codes for a face value (platform admin)")
+            .WithDescription("Adds 1 to 1000 certificate codes to the stock of one face value of an e-card, then fulfils the orders " +
+                             "waiting for codes. A code loaded before (for any e-card) or listed twice is skipped and counted in " +
+                             "`duplicates`, so loading the same codes again adds nothing; `available` is this face value's stock now. " +
+                             "400 unless `faceValue` is one of the e-card's face values and every code is 1 to 64 characters without " +
+                             "surrounding spaces or control characters; 404 when there is no such e-card. " + AdminOnly);
+        admin.MapPost("/partners", CreatePartner).WithName("CreateECardPartner").WithSummary("Create a partner; its client secret is shown this once (platform admin)").WithIdempotency(storesSecrets: true)
+            .WithDescription("Creates a partner's API client and answers 201 with its client_id (generated when none is sent) and " +
+                             "client_secret, which is shown only in this answer; with an `Idempotency-Key` a retry replays this " +
+                             "answer instead of creating another partner. 400 for a missing name or a client_id that is not 3 to 64 " +
+                             "letters, digits, '.', '_' or '-' starting with a letter or digit; 409 already_exists when the client_id " +
+                             "is taken. " + AdminOnly);
+        admin.MapGet("/partners/{partnerId}/balance", GetPartnerBalance).WithName("GetECardPartnerBalance").WithSummary("A partner's prepaid balance (platform admin)")
+            .WithDescription("A partner's prepaid balance in whole currency units, as a string. 404 when no partner has this id. " + AdminOnly);
         admin.MapPost("/partners/{partnerId}/topups", TopUp).WithName("TopUpECardPartner").WithSummary("Credit a partner's prepaid balance, once per key (platform admin)")
-            .WithDescription("Credits a partner's balance. Needs an idempotency key, so a retry can never credit twice: `reference` in the body " +
-                             "or, without one, the `Idempotency-Key` header (400 when neither is sent). The same key again credits nothing " +
-                             "and answers `applied: false` with the balance.");
-        admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder").WithSummary("Cancel an undelivered order and refund it (platform admin)");
-        admin.MapPost("/fulfilment/run", RunFulfilment).WithName("RunECardFulfilment").WithSummary("Fulfil orders waiting for codes now (platform admin)");
+            .WithDescription("Credits a partner's balance with `amount` whole currency units and answers the balance. Needs an " +
+                             "idempotency key, so a retry can never credit twice: `reference` in the body or, without one, the " +
+                             "`Idempotency-Key` header (400 when neither is sent, or either is blank or longer than 100 characters); " +
+                             "the same key again credits nothing and answers `applied: false` with the balance. 400 for an amount " +
+                             "out of range; 404 when no partner has this id. " + AdminOnly);
+        admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder").WithSummary("Cancel an undelivered order and refund it (platform admin)")
+            .WithDescription("Cancels a partner's order from which nothing has been delivered yet: its total is refunded to the " +
+                             "partner's balance, its assigned codes go back to stock, and the answer is the order, now Cancelled. " +
+                             "404 when the partner has no order with that id; 409 invalid_state when codes of the order were " +
+                             "delivered or it is cancelled already (so a repeat refunds nothing). " + AdminOnly);
+        admin.MapPost("/fulfilment/run", RunFulfilment).WithName("RunECardFulfilment").WithSummary("Fulfil orders waiting for codes now (platform admin)")
+            .WithDescription("Takes every unfinished order as far as stock allows now, as the five-minute timer does: codes are " +
+                             "assigned and emailed, and cancelled orders' codes go back to stock; `orders` is how many orders it went " +
+                             "through. Safe to repeat. " + AdminOnly);
     }
 
     /// <summary>OAuth 2.0 client credentials (RFC 6749 §4.4), form-encoded; errors in the OAuth shape.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -18,9 +19,10 @@ public sealed record CheckoutPagePayment(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("checkoutUrl")] string CheckoutUrl);
 
+/// <summary>The customer's report of a transfer: <c>protocol</c> is one of the store's wallets; the hash is optional.</summary>
 public sealed record CheckoutPageTransferRequest(
-    [property: JsonPropertyName("protocol")] string? Protocol = null,
-    [property: JsonPropertyName("transactionHash")] string? TransactionHash = null);
+    [property: JsonPropertyName("protocol"), Required] string? Protocol = null,
+    [property: JsonPropertyName("transactionHash"), RegularExpression("^[A-Za-z0-9]{8,200}$")] string? TransactionHash = null);
 
 /// <summary>What the page's handlers use.</summary>
 public readonly record struct CheckoutPageServices(
@@ -45,15 +47,35 @@ public static class CheckoutPage
         var page = app.MapGroup("/checkout").WithTags("Checkout page").WithErrorShape(CheckoutErrorShape.Instance).AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.PerCaller);
         page.MapGet("/{sessionToken}", Render).WithName("CheckoutPage").ProducesHtml()
-            .WithSummary("The hosted checkout page of the order a sessionToken names (HTML)");
+            .WithSummary("The hosted checkout page of the order a sessionToken names (HTML)")
+            .WithDescription("Anonymous: the order's sessionToken is the link's only credential, valid until 30 days after the " +
+                             "order's expiry. The HTML page shows the order, its total with the store's markup or discount, and the " +
+                             "ways to pay it: by card through the payment gateway when one is configured, and by crypto transfer " +
+                             "to each of the store's wallets, the amount converted at the rates the order was priced with. It follows " +
+                             "the order's status and sends the customer back to the store once it is settled; 404 (an HTML page) " +
+                             "when the link is not valid or has expired.");
         page.MapGet("/{sessionToken}/status", Status).WithName("CheckoutPageStatus")
-            .WithSummary("The order's status as the page shows it, and where the customer goes once it is settled");
+            .WithSummary("The order's status as the page shows it, and where the customer goes once it is settled")
+            .WithDescription("Anonymous, by the order's sessionToken. The order's status (pending, on-hold, failed, confirmed or " +
+                             "cancelled; an order unpaid past its expiry reads as cancelled) and `redirectUrl`: the store's success " +
+                             "URL once it is confirmed, its cancel URL once it is cancelled, otherwise null. 404 when the link is " +
+                             "not valid or has expired.");
         page.MapPost("/{sessionToken}/pay", Pay).WithName("CheckoutPagePay")
             .WithSummary("Open (or join) the order's gateway payment and get where the customer pays it")
-            .WithDescription("409 order_not_payable unless the order is pending or failed; 503 payments_unavailable without a provider; " +
-                             "502/503 payment_provider_unavailable (with Retry-After) when the provider does not answer.");
+            .WithDescription("Anonymous, by the order's sessionToken. Opens the order's card payment with the payment gateway for " +
+                             "the amount the page shows, or joins the one already open (every click meets the same payment), and " +
+                             "answers the order's status and the `checkoutUrl` where the customer pays. 404 when the link is not " +
+                             "valid or has expired; 409 order_not_payable unless the order is pending or failed, 409 store_disabled " +
+                             "when the store is disabled; 503 payments_unavailable without a provider; 502/503 " +
+                             "payment_provider_unavailable (with Retry-After) when the provider does not answer.");
         page.MapPost("/{sessionToken}/transfer", Transfer).WithName("CheckoutPageTransfer")
-            .WithSummary("The customer reports a crypto transfer: the order waits on-hold for its confirmation");
+            .WithSummary("The customer reports a crypto transfer: the order waits on-hold for its confirmation")
+            .WithDescription("Anonymous, by the order's sessionToken. Puts the order on hold with the protocol as its payment " +
+                             "method and blockchain, the amount in that protocol's coin as its converted total and the transaction " +
+                             "hash when sent, sends the store the order's callback and answers the new status. 400 when `protocol` " +
+                             "is not one of the store's wallets or the hash is not 8 to 200 letters and digits; 404 when the link is " +
+                             "not valid or has expired; 409 order_not_payable unless the order is pending or failed (so a repeat is " +
+                             "refused once it is on hold), 409 store_disabled when the store is disabled.");
     }
 
     public static async Task<IResult> Render(string sessionToken, [AsParameters] CheckoutPageServices services)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure;
@@ -6,10 +7,16 @@ using Serverless.Platform.Storage;
 
 namespace Serverless.Checkout.Stores;
 
-/// <summary>A wallet of a store on one blockchain protocol: where a customer's crypto transfer goes.</summary>
+/// <summary>
+/// A wallet of a store on one blockchain protocol: where a customer's crypto transfer goes. The address is 20 to 128
+/// letters, digits, ':', '.', '_' or '-'; on an EVM protocol (ETHEREUM, BSC, CELO, AVAXCCHAIN, POLYGON) it is 0x and 40
+/// hex digits.
+/// </summary>
 public sealed record StoreWallet(
-    [property: JsonPropertyName("protocol")] string Protocol,
-    [property: JsonPropertyName("address")] string Address);
+    [property: JsonPropertyName("protocol"),
+     AllowedValues("BITCOIN", "ETHEREUM", "BSC", "CELO", "STELLAR", "RIPPLE", "HATHOR", "CARDANO", "AVAXCCHAIN", "POLYGON", "SOLANA")]
+    string Protocol,
+    [property: JsonPropertyName("address"), RegularExpression("^[A-Za-z0-9:._-]{20,128}$")] string Address);
 
 /// <summary>
 /// A store, one row in its own partition of <c>checkoutstores</c> (PK = store id). Its API key is a platform API
@@ -55,7 +62,9 @@ public sealed record CheckoutStore : IStampedRow
 
 /// <summary>
 /// The protocols a store can hold a wallet on, each with the coin its amounts are converted to (the market rates'
-/// code) and how many decimals the page shows.
+/// code) and how many decimals the page shows. The OpenAPI document lists their names too
+/// (<see cref="StoreWallet"/>'s and <see cref="ConfirmTransferRequest"/>'s <c>AllowedValues</c>, and the wallets'
+/// <c>MaxLength</c> in <see cref="StoreSettingsRequest"/>): a protocol added here is added there.
 /// </summary>
 public static class Protocols
 {
