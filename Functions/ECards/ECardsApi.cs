@@ -47,7 +47,7 @@ public static partial class ECardsApi
                              "participant's email, total); `page` picks the page (from 1, the first when left out), and the answer " +
                              "says totalPages, currentPage and pageSize (a page past the last is empty). 400 when `page` is not a " +
                              "whole number from 1. " + PartnerOnly);
-        partner.MapPost("/orders", CreateOrder).WithName("CreateECardOrder").WithSummary("Order e-cards, paid from the prepaid balance (once per orderId)")
+        partner.MapPost("/orders", CreateOrder).WithName("CreateECardOrder").ProducesErrors(StatusCodes.Status402PaymentRequired, StatusCodes.Status409Conflict).WithSummary("Order e-cards, paid from the prepaid balance (once per orderId)")
             .WithDescription("Places an order for 1 to 20 lines (at most 200 e-cards in all), debits its total from the partner's " +
                              "balance, then assigns codes from stock and emails them to the participant; the answer is the order's " +
                              "summary, Delivered when stock covered it, otherwise in a status that moves on as codes arrive. " +
@@ -93,7 +93,7 @@ public static partial class ECardsApi
                              "`Idempotency-Key` header (400 when neither is sent, or either is blank or longer than 100 characters); " +
                              "the same key again credits nothing and answers `applied: false` with the balance. 400 for an amount " +
                              "out of range; 404 when no partner has this id. " + AdminOnly);
-        admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder").WithSummary("Cancel an undelivered order and refund it (platform admin)")
+        admin.MapPost("/partners/{partnerId}/orders/{order_id}/cancel", CancelOrder).WithName("CancelECardOrder").ProducesErrors(StatusCodes.Status409Conflict).WithSummary("Cancel an undelivered order and refund it (platform admin)")
             .WithDescription("Cancels a partner's order from which nothing has been delivered yet: its total is refunded to the " +
                              "partner's balance, its assigned codes go back to stock, and the answer is the order, now Cancelled. " +
                              "404 when the partner has no order with that id; 409 invalid_state when codes of the order were " +

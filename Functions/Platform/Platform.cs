@@ -119,7 +119,8 @@ public static class PlatformRegistration
             o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>()
                 .AddOperationTransformer<OpenApiIdempotencyHeader>().AddOperationTransformer<OpenApiClientCredentialsForm>()
                 .AddOperationTransformer<OpenApiErrorResponses>()
-                .AddSchemaTransformer<OpenApiOmittedWhenNull>().AddSchemaTransformer<OpenApiValidationAttributes>();
+                .AddSchemaTransformer<OpenApiOmittedWhenNull>().AddSchemaTransformer<OpenApiValidationAttributes>()
+                .AddDocumentTransformer<OpenApiValidationAttributes>();
             o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;
         });
         services.AddWebhooks(configuration, builder.Environment);

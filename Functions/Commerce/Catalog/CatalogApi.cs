@@ -87,7 +87,7 @@ public static partial class CatalogApi
                              "a time: status (publishing, for_sale, sold, locked, locked_by_booking or cancelled) filters them; page (1 to 1000000) " +
                              "and limit (1 to 100, 10 when absent). " + CompanyAdminCaller + "400 when status, page or limit is not one of those; 404 " +
                              "when the company has no such product.");
-        company.MapPatch("/products/{productId}/tokens/{tokenId}", UpdateToken).WithName("CommerceAdminUpdateProductToken").WithSummary("Change a token's status or fixed user (company admin, super admin)")
+        company.MapPatch("/products/{productId}/tokens/{tokenId}", UpdateToken).WithName("CommerceAdminUpdateProductToken").ProducesErrors(StatusCodes.Status409Conflict).WithSummary("Change a token's status or fixed user (company admin, super admin)")
             .WithDescription("Moves a token between publishing, for_sale, locked and cancelled, and sets the buyer it is reserved for (an empty " +
                              "fixedUserId frees it); returns the token. " + CompanyAdminCaller + "400 when status is not one of those four or " +
                              "fixedUserId is longer than 100 characters; 404 when there is no such token; 409 when an order booked or bought the " +
@@ -109,7 +109,7 @@ public static partial class CatalogApi
         company.MapGet("/gas-fees", GetGasFees).WithName("CommerceAdminGetGasFees").WithSummary("The company's gas fees (company admin, super admin)")
             .WithDescription("The company's gas fees, one per currency, with the currency's code and symbol. " + CompanyAdminCaller + "404 when there is " +
                              "no such company.");
-        company.MapPost("/coupons", CreateCoupon).WithName("CommerceAdminCreateCoupon").WithSummary("Create a coupon (company admin, super admin)")
+        company.MapPost("/coupons", CreateCoupon).WithName("CommerceAdminCreateCoupon").ProducesErrors(StatusCodes.Status409Conflict).WithSummary("Create a coupon (company admin, super admin)")
             .WithDescription("Creates a coupon: a code of 3 to 32 letters, digits, '-' or '_' (stored upper-case), a discount above 0 and up to 100 " +
                              "percent with at most 2 decimals, and an optional expiry; returns it with 201. " + CompanyAdminCaller + "400 when the " +
                              "code or discount breaks those rules; 404 when there is no such company; 409 coupon-already-exists when the company has " +

@@ -179,8 +179,28 @@ public sealed class OpenApiIdempotencyHeader : IOpenApiOperationTransformer
 /// <c>[StringLength]</c>, <c>[MinLength]</c>, <c>[MaxLength]</c>, <c>[Range]</c>, <c>[RegularExpression]</c>,
 /// <c>[Url]</c> and <c>[Base64String]</c> are read by the generator itself.
 /// </summary>
-public sealed class OpenApiValidationAttributes : IOpenApiSchemaTransformer
+public sealed class OpenApiValidationAttributes : IOpenApiSchemaTransformer, IOpenApiDocumentTransformer
 {
+    /// <summary>The [Required] properties of each object schema, which may not be null.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<OpenApiSchema, HashSet<string>> NotNull = new();
+
+    /// <summary>A required nested object, <c>oneOf: [null, {$ref}]</c> in the components, becomes the reference alone.</summary>
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        foreach (var schema in document.Components?.Schemas?.Values.OfType<OpenApiSchema>() ?? [])
+        {
+            if (!NotNull.TryGetValue(schema, out var names) || schema.Properties is not { } properties)
+                continue;
+            foreach (var name in names)
+            {
+                if (properties.TryGetValue(name, out var described) && described is OpenApiSchema { OneOf: { Count: 2 } choices }
+                    && choices.Count(c => c is OpenApiSchema { Type: JsonSchemaType.Null }) == 1)
+                    properties[name] = choices.Single(c => c is not OpenApiSchema { Type: JsonSchemaType.Null });
+            }
+        }
+        return Task.CompletedTask;
+    }
+
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         if (context.JsonTypeInfo.Kind != JsonTypeInfoKind.Object || schema.Properties is not { Count: > 0 } properties)
@@ -196,9 +216,9 @@ public sealed class OpenApiValidationAttributes : IOpenApiSchemaTransformer
                 schema.Required.Add(property.Name);
                 if (described is OpenApiSchema inline && inline.Type is { } type)
                     inline.Type = type & ~JsonSchemaType.Null;
-                // A nested object is "null or the object" (oneOf); required, it is the object alone.
-                else if (described is OpenApiSchema { OneOf: { Count: 2 } choices } && choices.SingleOrDefault(c => c is not OpenApiSchema { Type: JsonSchemaType.Null }) is { } only)
-                    properties[property.Name] = only;
+                // A nested object only becomes "null or the object" (oneOf) once it is moved to the components: the
+                // document transformer below takes null out then.
+                NotNull.GetOrCreateValue(schema).Add(property.Name);
             }
             if (attributes.OfType<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().FirstOrDefault() is { } allowed
                 && described is OpenApiSchema values)
