@@ -113,6 +113,7 @@ public static class PayoutsRegistration
         services.AddSingleton<Withdrawals>();
         services.AddSingleton<IPayoutHandler, WithdrawalPayoutHandler>();
         services.AddSingleton<PrintEarnings>();
+        services.AddSingleton<IPrintAccountDeletionCheck, EarningsDeletionCheck>();
         services.AddTimerTrigger(PrintEarnings.RunFunction, PrintEarnings.RunSchedule, invocation =>
             invocation.Services.GetRequiredService<PrintEarnings>().RunPayoutsAsync(
                 DateOnly.FromDateTime(invocation.ScheduledAt.UtcDateTime), invocation.CancellationToken));
