@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
@@ -98,7 +99,7 @@ public static class ReferralsApi
         TypedResults.Ok(await referrals.SummaryAsync(session.UserId, cancellationToken));
 
     public static async Task<Results<Ok<ReferralHistoryResponse>, ErrorResult>> History(
-        PrintSession session, Referrals referrals, CancellationToken cancellationToken, int limit = 20, int offset = 0)
+        PrintSession session, Referrals referrals, CancellationToken cancellationToken, [Range(1, 100)] int limit = 20, [Range(0, 10_000)] int offset = 0)
     {
         if ((Check.Range(limit, "limit", 1, 100) ?? Check.Range(offset, "offset", 0, 10_000)) is { } problem)
             return problem;

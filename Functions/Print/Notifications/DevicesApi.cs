@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Serverless.Platform.Http;
@@ -5,7 +6,9 @@ using Serverless.Print.Accounts;
 
 namespace Serverless.Print.Notifications;
 
-public sealed record RegisterDeviceRequest([property: JsonPropertyName("fcm_token")] string? FcmToken);
+/// <summary>The body of <c>POST /devices</c>: <c>fcm_token</c> is 1 to 4096 printable ASCII characters without spaces.</summary>
+public sealed record RegisterDeviceRequest(
+    [property: JsonPropertyName("fcm_token"), Required, StringLength(PrintDevices.MaxTokenLength, MinimumLength = 1), RegularExpression(PrintDevices.TokenPattern)] string? FcmToken);
 
 public sealed record DeviceResponse(
     [property: JsonPropertyName("fcm_token")] string FcmToken,
@@ -41,7 +44,8 @@ public static class DevicesApi
     public static async Task<Ok<List<DeviceResponse>>> List(PrintSession session, PrintDevices devices, CancellationToken cancellationToken) =>
         TypedResults.Ok((await devices.ListAsync(session.UserId, cancellationToken)).Select(View).ToList());
 
-    public static async Task<Results<NoContent, ErrorResult>> Remove(string token, PrintSession session, PrintDevices devices,
+    public static async Task<Results<NoContent, ErrorResult>> Remove(
+        [StringLength(PrintDevices.MaxTokenLength, MinimumLength = 1), RegularExpression(PrintDevices.TokenPattern)] string token, PrintSession session, PrintDevices devices,
         CancellationToken cancellationToken)
     {
         if (!PrintDevices.IsToken(token))

@@ -75,7 +75,7 @@ public static class NotificationsRegistration
     }
 
     public static async Task<Results<Ok<IReadOnlyList<OutboxPushResponse>>, ErrorResult>> ListPushOutbox(
-        [FromQuery(Name = "user_id")] long? userId, int? limit, PushOutbox outbox, CancellationToken cancellationToken)
+        [FromQuery(Name = "user_id")] long? userId, [System.ComponentModel.DataAnnotations.Range(1, PushOutbox.MaxLimit)] int? limit, PushOutbox outbox, CancellationToken cancellationToken)
     {
         if (Check.Range(limit ?? PushOutbox.DefaultLimit, "limit", 1, PushOutbox.MaxLimit) is { } problem)
             return problem;

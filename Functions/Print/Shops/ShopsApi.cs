@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -18,7 +19,7 @@ public sealed record ShopView(
     [property: JsonPropertyName("is_open")] bool IsOpen,
     [property: JsonPropertyName("address")] string? Address);
 
-public sealed record ShopStatusRequest([property: JsonPropertyName("is_open")] bool? IsOpen);
+public sealed record ShopStatusRequest([property: JsonPropertyName("is_open"), Required] bool? IsOpen);
 
 public sealed record ShopStatusResponse(
     [property: JsonPropertyName("is_open")] bool IsOpen,
@@ -52,8 +53,9 @@ public static class ShopsApi
         "open and closed shops alike (`is_open` tells); `distance` in km, rounded to 2 decimals";
 
     public static async Task<Results<Ok<IReadOnlyList<ShopView>>, ErrorResult>> Nearest(
-        ShopIndex index, CancellationToken cancellationToken, double? lat = null, [FromQuery(Name = "long")] double? longitude = null,
-        double? radius = null, int? limit = null)
+        ShopIndex index, CancellationToken cancellationToken, [Required, Range(-90.0, 90.0)] double? lat = null,
+        [FromQuery(Name = "long"), Required, Range(-180.0, 180.0)] double? longitude = null,
+        [Range(0.0, ShopIndex.MaxRadiusKm, MinimumIsExclusive = true)] double? radius = null, [Range(1, ShopIndex.MaxLimit)] int? limit = null)
     {
         var problem = Coordinate(lat, "lat", 90) ?? Coordinate(longitude, "long", 180)
                       ?? (radius is null or (> 0 and <= ShopIndex.MaxRadiusKm) && (radius is null || double.IsFinite(radius.Value)) ? null
