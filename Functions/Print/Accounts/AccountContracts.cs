@@ -3,10 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace Serverless.Print.Accounts;
 
-public sealed record SendSignupOtpRequest([property: JsonPropertyName("email"), Required, MinLength(3)] string Email);
+public sealed record SendSignupOtpRequest([property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string Email);
 
 public sealed record VerifySignupOtpRequest(
-    [property: JsonPropertyName("email"), Required, MinLength(3)] string Email,
+    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string Email,
     [property: JsonPropertyName("code"), Required, MinLength(6)] string Code);
 
 public sealed record SignupTokenResponse(
@@ -16,7 +16,7 @@ public sealed record SignupTokenResponse(
 public sealed record RegisterRequest(
     [property: JsonPropertyName("full_name"), Required, StringLength(100, MinimumLength = 1)] string FullName,
     [property: JsonPropertyName("username"), Required, StringLength(30, MinimumLength = 3)] string Username,
-    [property: JsonPropertyName("email"), Required, MinLength(3)] string Email,
+    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string Email,
     [property: JsonPropertyName("password"), Required, MinLength(8)] string Password,
     [property: JsonPropertyName("phone")] string? Phone = null,
     [property: JsonPropertyName("role")] string? Role = null,
@@ -43,13 +43,13 @@ public sealed record LoginResponse(
     [property: JsonPropertyName("role")] string Role,
     [property: JsonPropertyName("username")] string Username);
 
-public sealed record RequestLoginOtpRequest([property: JsonPropertyName("login"), Required, MinLength(3)] string Login);
+public sealed record RequestLoginOtpRequest([property: JsonPropertyName("login"), Required, StringLength(254, MinimumLength = 3)] string Login);
 
 public sealed record VerifyLoginOtpRequest(
-    [property: JsonPropertyName("login"), Required, MinLength(3)] string Login,
+    [property: JsonPropertyName("login"), Required, StringLength(254, MinimumLength = 3)] string Login,
     [property: JsonPropertyName("code"), Required, MinLength(6)] string Code);
 
-public sealed record EmailRequest([property: JsonPropertyName("email"), Required, MinLength(3)] string Email);
+public sealed record EmailRequest([property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string Email);
 
 public sealed record ResetPasswordRequest(
     [property: JsonPropertyName("token"), Required, StringLength(200, MinimumLength = 1)] string Token,
@@ -104,7 +104,7 @@ public sealed record ReferralView(
 
 public sealed record ReferralHistoryResponse([property: JsonPropertyName("referrals")] IReadOnlyList<ReferralView> Referrals);
 
-public sealed record InviteRequest([property: JsonPropertyName("email"), Required, MinLength(3)] string Email);
+public sealed record InviteRequest([property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string Email);
 
 public sealed record InviteResponse(
     [property: JsonPropertyName("ok")] bool Ok,
