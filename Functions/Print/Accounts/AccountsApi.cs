@@ -23,26 +23,91 @@ public static partial class AccountsApi
     {
         var auth = app.MapGroup("").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Auth);
-        auth.MapPost("/register/send-otp", SendSignupOtp).WithName("PrintRegisterSendOtp").WithSummary("Email a sign-up code");
-        auth.MapPost("/register/verify-otp", VerifySignupOtp).WithName("PrintRegisterVerifyOtp").WithSummary("Check a sign-up code and get a sign-up token");
-        auth.MapPost("/register", Register).WithName("PrintRegister").WithSummary("Create a customer or shopkeeper account");
-        auth.MapPost("/login", Login).WithName("PrintLogin").WithSummary("Sign in with a username, email or mobile number and a password");
-        auth.MapPost("/login/request-otp", RequestLoginOtp).WithName("PrintLoginRequestOtp").WithSummary("Email a sign-in code");
-        auth.MapPost("/login/verify-otp", VerifyLoginOtp).WithName("PrintLoginVerifyOtp").WithSummary("Sign in with an emailed code");
-        auth.MapPost("/forgot-password", ForgotPassword).WithName("PrintForgotPassword").WithSummary("Email a password-reset link");
-        auth.MapPost("/reset-password", ResetPassword).WithName("PrintResetPassword").WithSummary("Set a new password with a reset token");
-        auth.MapPost("/forgot-username", ForgotUsername).WithName("PrintForgotUsername").WithSummary("Email the account's username");
+        auth.MapPost("/register/send-otp", SendSignupOtp).WithName("PrintRegisterSendOtp").WithSummary("Email a sign-up code")
+            .WithDescription("Emails a 6-digit sign-up code to `email` (trimmed) and answers with a message saying how many minutes it " +
+                "stays valid; a new code replaces the previous one. Anyone may call it, without a token. 400 " +
+                "`validation_error` when `email` is missing or not an email address (at most 254 characters), 400 " +
+                "`email_registered` when an account already uses it; 429 with `Retry-After` when a code was sent to that " +
+                "address too recently, or the address or the caller has made too many requests.");
+        auth.MapPost("/register/verify-otp", VerifySignupOtp).WithName("PrintRegisterVerifyOtp").WithSummary("Check a sign-up code and get a sign-up token")
+            .WithDescription("Checks the 6-digit `code` emailed to `email` and, when it matches, answers with a `signup_token` that lets " +
+                "POST /register create an account with that same email; a code works once. Anyone may call it, without a " +
+                "token. 400 `validation_error` for a missing or malformed email or code, 400 `invalid_code` for a wrong or " +
+                "expired code, 400 `code_locked` once too many wrong codes were tried (request a new one); 429 with " +
+                "`Retry-After` when the address or the caller has made too many requests.");
+        auth.MapPost("/register", Register).WithName("PrintRegister").WithSummary("Create a customer or shopkeeper account")
+            .WithDescription("Creates a customer account (`role` absent, blank or `customer`) or a shopkeeper account (`shopkeeper`, which " +
+                "also needs `shop_name` and the shop's `lat`/`long`), signs it in with the sign-in cookie and answers 201 with " +
+                "a session `token`. Anyone may call it; unless sign-up codes are switched off (never in production) it needs " +
+                "the `signup_token` from POST /register/verify-otp for the same email; `username` is 3 to 30 letters, digits, " +
+                "'.', '_' or '-' starting with a letter, `phone` is optional with 10 to 15 digits, and `referral_code` is for " +
+                "customers only. 400 `validation_error` for a field that fails its check, `signup_token_required` or " +
+                "`signup_token_invalid` for a missing, expired or other-address token, `invalid_referral_code` for an unknown " +
+                "code, and a plain-text 400 naming the username, email or mobile number already in use; 429 with `Retry-After` " +
+                "when the email or the caller has made too many requests.");
+        auth.MapPost("/login", Login).WithName("PrintLogin").WithSummary("Sign in with a username, email or mobile number and a password")
+            .WithDescription("Signs in with the account's username, email address or mobile number in `username` and its `password`; " +
+                "answers with a session `token`, the `role` and the username, and sets the sign-in cookie for browsers. Anyone " +
+                "may call it, without a token. 400 `validation_error` when a field is missing or too long; 401 " +
+                "`invalid_credentials` when no enabled account matches the identifier and password; 429 with `Retry-After` " +
+                "when the identifier, the account (however it is named) or the caller has used up its sign-in attempts.");
+        auth.MapPost("/login/request-otp", RequestLoginOtp).WithName("PrintLoginRequestOtp").WithSummary("Email a sign-in code")
+            .WithDescription("Emails a 6-digit sign-in code to the account registered with the email address in `login`; the answer is the " +
+                "same whether or not such an account exists. Anyone may call it, without a token; codes go to email addresses " +
+                "only. 400 `otp_email_only` when `login` is not an email address, 400 `validation_error` when it is missing or " +
+                "malformed; 429 with `Retry-After` when a code was sent to that address too recently, or the address or the " +
+                "caller has made too many requests.");
+        auth.MapPost("/login/verify-otp", VerifyLoginOtp).WithName("PrintLoginVerifyOtp").WithSummary("Sign in with an emailed code")
+            .WithDescription("Signs in with the 6-digit `code` emailed for the address in `login`: answers with a session `token`, the " +
+                "`role` and the username, and sets the sign-in cookie; a code works once. Anyone may call it, without a token. " +
+                "400 `validation_error` or `otp_email_only` for a malformed login or code, 400 `invalid_code` for a wrong or " +
+                "expired code (or an address without an account), 400 `code_locked` once too many wrong codes were tried; 429 " +
+                "with `Retry-After` when the address or the caller has made too many requests.");
+        auth.MapPost("/forgot-password", ForgotPassword).WithName("PrintForgotPassword").WithSummary("Email a password-reset link")
+            .WithDescription("Emails a single-use password-reset link, valid for a limited time, to the account registered with `email`; " +
+                "the answer is the same whether or not such an account exists. Anyone may call it, without a token. 400 " +
+                "`validation_error` when `email` is missing or not an email address; 429 with `Retry-After` when the address " +
+                "or the caller has made too many requests.");
+        auth.MapPost("/reset-password", ResetPassword).WithName("PrintResetPassword").WithSummary("Set a new password with a reset token")
+            .WithDescription("Sets a new `password` (8 to 128 characters, not one of the most common passwords) with the `token` from a " +
+                "reset link: the token and the account's other reset links stop working, and every session of the account " +
+                "ends. Anyone may call it: the token is the authority. 400 `validation_error` for a missing token or an " +
+                "unacceptable password, 400 `invalid_reset_token` when the token is unknown, already used or expired; 429 when " +
+                "the caller has made too many requests.");
+        auth.MapPost("/forgot-username", ForgotUsername).WithName("PrintForgotUsername").WithSummary("Email the account's username")
+            .WithDescription("Emails the username of the account registered with `email` to that address; the answer is the same whether or " +
+                "not such an account exists. Anyone may call it, without a token. 400 `validation_error` when `email` is " +
+                "missing or not an email address; 429 with `Retry-After` when the address or the caller has made too many " +
+                "requests.");
 
         var session = app.MapGroup("").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.PerCaller);
-        session.MapGet("/csrf-token", CsrfToken).WithName("PrintCsrfToken").WithSummary("A CSRF token for cookie-authenticated requests");
-        session.MapPost("/logout", Logout).WithName("PrintLogout").WithSummary("Sign out: clear the sign-in cookie");
+        session.MapGet("/csrf-token", CsrfToken).WithName("PrintCsrfToken").WithSummary("A CSRF token for cookie-authenticated requests")
+            .WithDescription("Returns the CSRF token that a browser signed in with the cookie must send in the `X-CSRF-Token` header on " +
+                "requests that change something (POST, PUT, DELETE); sets the `csrf_secret` cookie the token belongs to when " +
+                "the browser has none, and the answer is never cached. Anyone may call it. 429 when the caller has made too " +
+                "many requests.");
+        session.MapPost("/logout", Logout).WithName("PrintLogout").WithSummary("Sign out: clear the sign-in cookie")
+            .WithDescription("Clears the sign-in cookie and answers with a message; it needs neither a token nor a CSRF token and always " +
+                "succeeds. A bearer token is not revoked by it: it stays valid until it expires. 429 when the caller has made " +
+                "too many requests.");
 
         var profile = app.MapGroup("/profile").WithTags("Print-shop accounts").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        profile.MapGet("/", GetProfile).WithName("PrintGetProfile").WithSummary("The signed-in account's profile");
+        profile.MapGet("/", GetProfile).WithName("PrintGetProfile").WithSummary("The signed-in account's profile")
+            .WithDescription("Returns the signed-in account's profile: identifiers, role, address, shop details and open state " +
+                "(shopkeepers) and, for customers, the referral code and link. Any signed-in print-shop account (customer, " +
+                "shopkeeper or admin) with the bearer token or the sign-in cookie. 401 without a valid token, or " +
+                "`session_ended` when the account was deleted or its password changed since the token was issued.");
         profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile").WithSummary("Change the profile (a password change needs the current password)").WithDescription(UpdateProfileDescription);
-        profile.MapDelete("/", DeleteProfile).WithName("PrintDeleteProfile").WithSummary("Delete the account (needs the password)");
+        profile.MapDelete("/", DeleteProfile).WithName("PrintDeleteProfile").WithSummary("Delete the account (needs the password)")
+            .WithDescription("Deletes the signed-in account and the data that belongs to it after checking `password`, clears the sign-in " +
+                "cookie, and frees its username, email, mobile number and referral code. Customers and shopkeepers, with the " +
+                "bearer token or the sign-in cookie (plus the `X-CSRF-Token` header; 403 `csrf_token_invalid` without it); " +
+                "admin accounts are refused with 403. 400 `validation_error` when `password` is missing, 400 " +
+                "`invalid_password` when it is wrong, 400 `wallet_not_empty` while the wallet holds money and 400 " +
+                "`prints_pending` while prints or shop orders are waiting; 401 `session_ended` when the session was revoked; " +
+                "429 with `Retry-After` when the account has used up its password attempts (shared with POST /login).");
     }
 
     public static async Task<Results<Ok<MessageResponse>, ErrorResult>> SendSignupOtp(
@@ -227,7 +292,10 @@ public static partial class AccountsApi
         "400 `validation_error` naming `current_password`; a wrong one is 403 `{\"error\":\"The current password is incorrect.\"," +
         "\"code\":\"invalid_current_password\"}` and changes nothing. Every attempt spends one of the account's sign-in guesses " +
         "(shared with `POST /login`); past the budget the answer is 429 with `Retry-After`. A changed password ends every other " +
-        "session and the response carries a fresh `token`.";
+        "session and the response carries a fresh `token`. Other refusals: 400 `validation_error` for a field that fails its " +
+        "check (shop details from an account that is not a shopkeeper included), 400 `email_immutable` for a different `email`, a " +
+        "plain-text 400 naming a username or mobile number already in use, 401 `session_ended`, and with the sign-in cookie 403 " +
+        "`csrf_token_invalid` without the `X-CSRF-Token` header.";
 
     public static async Task<Results<Ok<ProfileResponse>, ContentHttpResult, ErrorResult>> UpdateProfile(
         UpdateProfileRequest body, PrintSession session, PrintAccounts accounts, PrintSettings settings, TokenService tokens,

@@ -18,18 +18,37 @@ public static class PublicPagesApi
     {
         var pages = app.MapGroup("").WithTags("Print-shop public pages").WithErrorShape(PrintErrorShape.Instance)
             .AllowAnonymous().RequireRateLimiting(RateLimitPolicies.PerCaller);
-        pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads").WithSummary("The apps' download links");
-        pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage").WithSummary("How to delete your account and data (HTML)").ProducesHtml(notFoundPage: false);
+        pages.MapGet("/app-downloads", GetAppDownloads).WithName("PrintAppDownloads").WithSummary("The apps' download links")
+            .WithDescription("Returns the download links of the shopkeeper Windows app and the customer Android and iOS apps, each with its " +
+                "'coming soon' flag (every app is 'coming soon' until an admin changes it). Anyone may call it, without a " +
+                "token; the answer may be cached for 60 seconds. 429 when the caller has made too many requests.");
+        pages.MapGet("/delete-data", DeleteDataPage).WithName("PrintDeleteDataPage").WithSummary("How to delete your account and data (HTML)")
+            .WithDescription("An HTML page, for the app stores' listings, explaining how to delete an account and its data (in the app or " +
+                "on the website with the password, or by writing to the support address) and what is deleted and what is kept. " +
+                "Anyone may open it, without a token.").ProducesHtml(notFoundPage: false);
         // The same path as POST /reset-password: the page the email links to, which posts to the API beside it.
         pages.MapGet("/reset-password", ResetPasswordPage.Render).WithName("PrintResetPasswordPage")
             .WithSummary("The page a password-reset link opens: a new password for the link's token (HTML)")
+            .WithDescription("The HTML page a password-reset email links to: a form for the new password, typed twice, that sends it with " +
+                "the link's `token` to POST /reset-password and shows the answer. Anyone may open it, without a token; without " +
+                "a `token` in the query the answer is a 400 HTML page saying the link is incomplete.")
             .Produces<string>(StatusCodes.Status200OK, "text/html").Produces<string>(StatusCodes.Status400BadRequest, "text/html");
         pages.MapGet("/r/{code}", ReferralPage.Render).WithName("PrintReferralPage")
             .WithSummary("The page a referral link opens: the code to sign up with and the apps (HTML)")
+            .WithDescription("The HTML page a referral link opens: the invitation, the referral `code` to enter at sign-up (in capitals) " +
+                "and where to get the customer apps. Anyone may open it, without a token; it does not check whether the code " +
+                "belongs to anyone (sign-up does), but a code that is not 8 letters and digits of the referral alphabet (no I, " +
+                "O, 0 or 1) answers a 404 HTML page.")
             .Produces<string>(StatusCodes.Status200OK, "text/html").Produces<string>(StatusCodes.Status404NotFound, "text/html");
 
         var admin = app.MapPrintAdminGroup();
-        admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads").WithSummary("Change the apps' download links (admin)");
+        admin.MapPut("/app-downloads", UpdateAppDownloads).WithName("PrintUpdateAppDownloads").WithSummary("Change the apps' download links (admin)")
+            .WithDescription("Changes the apps' download links and 'coming soon' flags: a field left out or null keeps its value, an empty " +
+                "string clears a link, and the answer is the links as stored. Admins only, with the bearer token or the " +
+                "sign-in cookie (the sign-in cookie also needs the `X-CSRF-Token` header: 403 `csrf_token_invalid` without " +
+                "it), and only from an allowed address when ALLOWED_ADMIN_IPS is set. 400 `validation_error` when a link is " +
+                "not an https:// URL of at most 2048 characters; 401 without a valid session; 403 for other roles or a " +
+                "disallowed address.");
     }
 
     public static async Task<Ok<AppDownloads>> GetAppDownloads(AppDownloadsStore store, HttpContext context)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
@@ -89,16 +90,31 @@ public static class ReferralsApi
     {
         var referral = app.MapGroup("/referral").WithTags("Print-shop referrals").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        referral.MapGet("/summary", Summary).WithName("PrintReferralSummary").WithSummary("The customer's referral statistics");
-        referral.MapGet("/history", History).WithName("PrintReferralHistory").WithSummary("The customer's referral history, newest first");
-        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite").WithSummary("Invite someone by email with the customer's referral link").WithIdempotency();
+        referral.MapGet("/summary", Summary).WithName("PrintReferralSummary").WithSummary("The customer's referral statistics")
+            .WithDescription("Returns the customer's referral counts (friends referred, referrals credited, referrals still pending) and " +
+                "the total earned from them in rupees. Customers only, with the bearer token or the sign-in cookie. 401 " +
+                "without a valid session; 403 for shopkeepers and admins.");
+        referral.MapGet("/history", History).WithName("PrintReferralHistory").WithSummary("The customer's referral history, newest first")
+            .WithDescription("Lists the customer's referrals, newest first, a page at a time: `limit` 1 to 100 (default 20) from `offset` 0 " +
+                "to 10000 (default 0); each has its status (`pending` until the friend's first top-up or print, then " +
+                "`credited`), the bonus in rupees and its dates. Customers only, with the bearer token or the sign-in cookie. " +
+                "400 `validation_error` when `limit` or `offset` is out of range; 401 without a valid session; 403 for " +
+                "shopkeepers and admins.");
+        referral.MapPost("/invite", Invite).WithName("PrintReferralInvite").WithSummary("Invite someone by email with the customer's referral link")
+            .WithDescription("Emails an invitation with the customer's referral code and link to `email`; a customer may send a limited " +
+                "number per 24 hours (10 by default, counted from the first invite of the window). Customers only, with the " +
+                "bearer token or the sign-in cookie (the sign-in cookie also needs the `X-CSRF-Token` header: 403 " +
+                "`csrf_token_invalid` without it); a repeat with the same `Idempotency-Key` replays the first answer instead " +
+                "of sending again. 400 `validation_error` when `email` is missing, not an email address or the customer's own; " +
+                "401 without a valid session; 403 for shopkeepers and admins; 409 when the `Idempotency-Key` was used with a " +
+                "different body; 429 `too_many_invites` with `Retry-After` when the invites are spent.").WithIdempotency();
     }
 
     public static async Task<Ok<ReferralSummaryResponse>> Summary(PrintSession session, Referrals referrals, CancellationToken cancellationToken) =>
         TypedResults.Ok(await referrals.SummaryAsync(session.UserId, cancellationToken));
 
     public static async Task<Results<Ok<ReferralHistoryResponse>, ErrorResult>> History(
-        PrintSession session, Referrals referrals, CancellationToken cancellationToken, int limit = 20, int offset = 0)
+        PrintSession session, Referrals referrals, CancellationToken cancellationToken, [Range(1, 100)] int limit = 20, [Range(0, 10_000)] int offset = 0)
     {
         if ((Check.Range(limit, "limit", 1, 100) ?? Check.Range(offset, "offset", 0, 10_000)) is { } problem)
             return problem;

@@ -71,11 +71,15 @@ public static class NotificationsRegistration
         app.MapPrintDevices();
         if (EmailApi.ExposesOutbox(app.ServiceProvider))
             app.MapGroup("/dev").WithTags("Development").MapGet("/outbox/push", ListPushOutbox).WithName("DevPushOutbox")
-                .WithSummary("Pushes kept instead of sent (no FCM settings), newest first");
+                .WithSummary("Pushes kept instead of sent (no FCM settings), newest first")
+                .WithDescription("Lists the push notifications kept instead of sent while no FCM settings are configured, newest first: at most " +
+                    "`limit` (1 to 100, default 20), only those for the account `user_id` when it is given. Served only where " +
+                    "development outboxes are (by default in Development), and needs no token. 400 `validation_error` when `limit` " +
+                    "is out of range.");
     }
 
     public static async Task<Results<Ok<IReadOnlyList<OutboxPushResponse>>, ErrorResult>> ListPushOutbox(
-        [FromQuery(Name = "user_id")] long? userId, int? limit, PushOutbox outbox, CancellationToken cancellationToken)
+        [FromQuery(Name = "user_id")] long? userId, [System.ComponentModel.DataAnnotations.Range(1, PushOutbox.MaxLimit)] int? limit, PushOutbox outbox, CancellationToken cancellationToken)
     {
         if (Check.Range(limit ?? PushOutbox.DefaultLimit, "limit", 1, PushOutbox.MaxLimit) is { } problem)
             return problem;

@@ -39,6 +39,9 @@ public sealed class PrintDevices(StorageAccount storage, TimeProvider time) : IP
     public const int MaxPerUser = 10;
     public const int MaxTokenLength = 4096;
 
+    /// <summary><see cref="IsToken"/>'s character rule as a pattern, for the OpenAPI document: printable ASCII, no spaces.</summary>
+    public const string TokenPattern = "^[!-~]+$";
+
     private TableClient Table => storage.Table(UserDirectory.TableName);
 
     /// <summary>The id of the device a token names: the token's SHA-256, lowercase hex. Safe to log.</summary>

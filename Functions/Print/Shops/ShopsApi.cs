@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -18,7 +19,7 @@ public sealed record ShopView(
     [property: JsonPropertyName("is_open")] bool IsOpen,
     [property: JsonPropertyName("address")] string? Address);
 
-public sealed record ShopStatusRequest([property: JsonPropertyName("is_open")] bool? IsOpen);
+public sealed record ShopStatusRequest([property: JsonPropertyName("is_open"), Required] bool? IsOpen);
 
 public sealed record ShopStatusResponse(
     [property: JsonPropertyName("is_open")] bool IsOpen,
@@ -38,13 +39,29 @@ public static class ShopsApi
     {
         var users = app.MapGroup("").WithTags("Print-shop shops").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.UserPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        users.MapGet("/shops", Nearest).WithName("PrintNearestShops").WithSummary(NearestSummary);
+        users.MapGet("/shops", Nearest).WithName("PrintNearestShops").WithSummary(NearestSummary)
+            .WithDescription("Lists the shops within `radius` km (more than 0, at most 50, default 10) of the point `lat`/`long`, nearest " +
+                "first, at most `limit` of them (1 to 100, default 20), open and closed alike; each has its `distance` in km, " +
+                "rounded to 2 decimals, and whether it `is_open`. Any signed-in print-shop account, with the bearer token or " +
+                "the sign-in cookie. 400 `validation_error` when `lat` or `long` is missing or out of range, or `radius` or " +
+                "`limit` is out of range; 401 without a valid session.");
 
         var shop = app.MapGroup("/shop").WithTags("Print-shop shops").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        shop.MapPost("/status", Status).WithName("PrintShopStatus").WithSummary("Open or close the caller's shop: {\"is_open\": true|false}");
+        shop.MapPost("/status", Status).WithName("PrintShopStatus").WithSummary("Open or close the caller's shop: {\"is_open\": true|false}")
+            .WithDescription("Opens (`is_open: true`) or closes (`false`) the caller's shop and answers with the stored state; customers " +
+                "see the change at once, and an open shop that is seen neither by its app's heartbeat nor by the shopkeeper's " +
+                "activity for a while is closed as stale. Sending the state the shop already has changes nothing. Shopkeepers " +
+                "only, with the bearer token or the sign-in cookie (the sign-in cookie also needs the `X-CSRF-Token` header: " +
+                "403 `csrf_token_invalid` without it). 400 `validation_error` when `is_open` is missing or null; 401 without a " +
+                "valid session, or `session_ended` when the account is gone; 403 for customers and admins.");
         shop.MapPost("/heartbeat", Heartbeat).WithName("PrintShopHeartbeat").WithMetadata(AppHeartbeatEndpoint.Instance)
-            .WithSummary("The shop app's sign of life (no body): keeps an open shop from being closed as stale; it never reopens a closed shop");
+            .WithSummary("The shop app's sign of life (no body): keeps an open shop from being closed as stale; it never reopens a closed shop")
+            .WithDescription("Records a sign of life from the shop app (no request body) and answers `ok` with whether the shop `is_open`: " +
+                "an open shop whose app keeps sending it is not closed as stale, and a closed shop stays closed (only POST " +
+                "/shop/status reopens it). Shopkeepers only, with the bearer token or the sign-in cookie (the sign-in cookie " +
+                "also needs the `X-CSRF-Token` header: 403 `csrf_token_invalid` without it). 401 without a valid session, or " +
+                "`session_ended` when the account is gone; 403 for customers and admins.");
     }
 
     public const string NearestSummary =
@@ -52,8 +69,9 @@ public static class ShopsApi
         "open and closed shops alike (`is_open` tells); `distance` in km, rounded to 2 decimals";
 
     public static async Task<Results<Ok<IReadOnlyList<ShopView>>, ErrorResult>> Nearest(
-        ShopIndex index, CancellationToken cancellationToken, double? lat = null, [FromQuery(Name = "long")] double? longitude = null,
-        double? radius = null, int? limit = null)
+        ShopIndex index, CancellationToken cancellationToken, [Required, Range(-90.0, 90.0)] double? lat = null,
+        [FromQuery(Name = "long"), Required, Range(-180.0, 180.0)] double? longitude = null,
+        [Range(0.0, ShopIndex.MaxRadiusKm, MinimumIsExclusive = true)] double? radius = null, [Range(1, ShopIndex.MaxLimit)] int? limit = null)
     {
         var problem = Coordinate(lat, "lat", 90) ?? Coordinate(longitude, "long", 180)
                       ?? (radius is null or (> 0 and <= ShopIndex.MaxRadiusKm) && (radius is null || double.IsFinite(radius.Value)) ? null
