@@ -167,7 +167,7 @@ public sealed class ReferralTests(PrintFactory app) : IClassFixture<PrintFactory
     [InlineData("limit=0", "'limit' must be between 1 and 100.")]
     [InlineData("limit=101", "'limit' must be between 1 and 100.")]
     [InlineData("offset=-1", "'offset' must be between 0 and 10000.")]
-    [InlineData("limit=ten", "Invalid value for 'limit'")]
+    [InlineData("limit=ten", "Invalid value for 'limit': \"ten\" is not a whole number.")]
     public async Task History_paging_is_checked(string query, string message)
     {
         var referrer = await app.SignUpAsync();

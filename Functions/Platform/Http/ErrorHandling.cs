@@ -136,7 +136,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Storag
     private static string Expected(string typeName)
     {
         var type = typeName.Split('.', '`').Where(s => s.Length > 0).LastOrDefault() ?? typeName;
-        type = type.TrimEnd(']', '[').Replace("Nullable", "", StringComparison.Ordinal);
+        type = type.TrimEnd(']', '[', '?').Replace("Nullable", "", StringComparison.Ordinal);
         return type switch
         {
             "Int16" or "Int32" or "Int64" or "UInt16" or "UInt32" or "UInt64" or "Byte" or "int" or "long" => "a whole number",
