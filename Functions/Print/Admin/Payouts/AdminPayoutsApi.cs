@@ -27,7 +27,7 @@ public sealed record AdminPayoutsResponse(
     [property: JsonPropertyName("total")] int Total);
 
 public sealed record UpdatePayoutRequest(
-    [property: JsonPropertyName("payout_id"), Required, Range(1, long.MaxValue)] long? PayoutId = null,
+    [property: JsonPropertyName("payout_id"), Required, Range(typeof(long), "1", "9223372036854775807")] long? PayoutId = null,
     [property: JsonPropertyName("status"), Required, AllowedValues("pending", "processing", "paid", "failed")] string? Status = null,
     [property: JsonPropertyName("reference"), Description("The bank transfer's reference: at most 100 characters once surrounding spaces are trimmed; kept when given.")]
     string? Reference = null,

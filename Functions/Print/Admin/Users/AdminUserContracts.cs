@@ -62,7 +62,7 @@ public sealed record AdminUserDetailsResponse(
     [property: JsonPropertyName("referral")] ReferralSummaryResponse Referral);
 
 public sealed record AdminDeleteUserRequest(
-    [property: JsonPropertyName("user_id"), Required, Range(1, long.MaxValue)] long? UserId = null,
+    [property: JsonPropertyName("user_id"), Required, Range(typeof(long), "1", "9223372036854775807")] long? UserId = null,
     [property: JsonPropertyName("force_refund")] bool? ForceRefund = null);
 
 public sealed record AdminDeleteUserResponse(
