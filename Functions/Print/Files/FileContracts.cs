@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Serverless.Print.Accounts;
 
@@ -113,7 +115,8 @@ public sealed record FileMoveResponse(
 /// <c>POST /withdraw/:fileId</c>, optional body: <c>refund_to</c> <c>original</c> (default: the wallet part to the
 /// wallet, an online part back through Razorpay, 5–7 business days) or <c>wallet</c> (all of it to the wallet, at once).
 /// </summary>
-public sealed record WithdrawFileRequest([property: JsonPropertyName("refund_to")] string? RefundTo = null);
+public sealed record WithdrawFileRequest(
+    [property: JsonPropertyName("refund_to"), AllowedValues("original", "wallet")] string? RefundTo = null);
 
 public sealed record WithdrawFileResponse(
     [property: JsonPropertyName("message")] string Message,
@@ -123,7 +126,9 @@ public sealed record WithdrawFileResponse(
     [property: JsonPropertyName("refunded_to_wallet")] decimal RefundedToWallet,
     [property: JsonPropertyName("refunded_to_source")] decimal RefundedToSource);
 
-public sealed record CancelQueueOrderRequest([property: JsonPropertyName("reason")] string? Reason);
+public sealed record CancelQueueOrderRequest(
+    [property: JsonPropertyName("reason"), Required, MinLength(1),
+     Description("Why the order is cancelled, told to the customer: 1 to 500 characters once surrounding spaces are trimmed.")] string? Reason);
 
 public sealed record CancelQueueOrderResponse(
     [property: JsonPropertyName("message")] string Message,

@@ -36,39 +36,111 @@ public static class FilesApi
         var uploadLimit = new RequestSizeLimitAttribute(settings.MaxRequestBytes);
 
         customer.MapPost("/upload", Upload).WithName("PrintUpload").WithMetadata(uploadLimit).DisableAntiforgery().DocumentUploadForm(upload: true, settings)
-            .WithSummary("Upload files to print; the upload uses a paid payment order of the caller's (payment_order_id, else the newest that covers it)");
+            .WithSummary("Upload files to print; the upload uses a paid payment order of the caller's (payment_order_id, else the newest that covers it)")
+            .WithDescription("Uploads files to print (multipart/form-data, within the limits the form states) and pays for them with a paid, unused " +
+                             "payment order of the caller's: the one named by payment_order_id, else the newest of the same print type (and shop) " +
+                             "that covers the cost; what the order paid beyond the cost goes back to the wallet. Answers 201 with each file's " +
+                             "6-character code, the cost and, for a queue print, the order's place in the shop's queue. Customers only (bearer token" +
+                             " or sign-in cookie). 400 for a form field outside its choices, a shop_id that is not a shop, a file whose content is " +
+                             "not a PDF, PNG, JPEG, Word or PowerPoint file or whose pages cannot be counted, or a named order made for another " +
+                             "print type or shop; 402 when no paid order covers the cost (or the named one is unpaid or too small); 404 when the " +
+                             "named order is not the caller's; 409 when it was already used; 413 when a file or the upload is too large; 415 when " +
+                             "the body is not multipart/form-data.");
         user.MapPost("/calculate-cost", CalculateCost).WithName("PrintCalculateCost").WithMetadata(uploadLimit).DisableAntiforgery()
-            .DocumentUploadForm(upload: false, settings).WithSummary("Pages per file and the cost: pages × copies × the price per page of the colour mode");
-        customer.MapGet("/my-files", MyFiles).WithName("PrintMyFiles").WithSummary("The caller's uploaded files, newest first");
+            .DocumentUploadForm(upload: false, settings).WithSummary("Pages per file and the cost: pages × copies × the price per page of the colour mode")
+            .WithDescription("Counts the pages of the files sent as an upload would send them (multipart/form-data) and prices them: pages × copies " +
+                             "× the price per page of the colour mode, per file and in all; nothing is stored or charged. Any signed-in print-shop " +
+                             "account (customer, shopkeeper or admin). 400 for a form field outside its choices or a file whose content is not a " +
+                             "PDF, PNG, JPEG, Word or PowerPoint file or whose pages cannot be counted; 413 when a file or the upload is too large; " +
+                             "415 when the body is not multipart/form-data.");
+        customer.MapGet("/my-files", MyFiles).WithName("PrintMyFiles").WithSummary("The caller's uploaded files, newest first")
+            .WithDescription("The caller's uploaded files, newest first, with their status, print options and cost, and how many there are in all. " +
+                             "limit (default 50) is held to 1-100 and offset to 0 or more: values outside are clamped, not refused. Customers only.");
         customer.MapPost("/withdraw/{fileId}", Withdraw).WithName("PrintWithdrawFile")
-            .WithSummary("Withdraw a file that is waiting (uploaded) and get its cost back; 409 once the shop started printing it");
-        user.MapGet("/file/{code}", Download).WithName("PrintDownloadFile").WithSummary("Download a file by its 6-character code (its owner, or a shop)");
-        user.MapGet("/file/{code}/status", Status).WithName("PrintFileStatus").WithSummary("A file's status by its code");
+            .WithSummary("Withdraw a file that is waiting (uploaded) and get its cost back; 409 once the shop started printing it")
+            .WithDescription("Withdraws one of the caller's files that is still waiting to be printed (uploaded) and refunds its cost: by default " +
+                             "the wallet-paid part to the wallet at once and an online part back to its source in 5-7 business days; with refund_to " +
+                             "\"wallet\" all of it goes to the wallet at once. The body is optional. Customers only. 400 when refund_to is neither " +
+                             "\"original\" nor \"wallet\"; 404 when the file is not the caller's; 409 once a shop started printing it, or when it " +
+                             "was already printed, withdrawn (a repeat) or cancelled.");
+        user.MapGet("/file/{code}", Download).WithName("PrintDownloadFile").WithSummary("Download a file by its 6-character code (its owner, or a shop)")
+            .WithDescription("Streams a file's content by its 6-character code, with its content type and file name. Its owner may download it, and " +
+                             "shopkeepers: any shop a private print, only the chosen shop a queue print. 404 when the code is malformed, unknown or " +
+                             "not the caller's to see; 410 when the file was printed, withdrawn or cancelled and its content is no longer kept; 429 " +
+                             "after too many code lookups by the caller in a minute.").ProducesPrintFile();
+        user.MapGet("/file/{code}/status", Status).WithName("PrintFileStatus").WithSummary("A file's status by its code")
+            .WithDescription("A file's status by its 6-character code: uploaded, printing, downloaded (printed), withdrawn or cancelled, with the " +
+                             "reason and time when a shop cancelled it. The same callers as the download: its owner, or a shopkeeper (any shop for a" +
+                             " private print, the chosen shop for a queue print). 404 when the code is malformed, unknown or not the caller's to " +
+                             "see; 429 after too many code lookups by the caller in a minute.");
         shop.MapPost("/file/{code}/print-started", (string code, PrintSession session, PrintFiles files, CodeLookupThrottle throttle, HttpContext context) =>
             MoveByCode(code, PrintFiles.ShopMove.Started, session, files, throttle, context)).WithName("PrintFilePrintStarted")
-            .WithSummary("A shop started printing the file (uploaded → printing): the customer can no longer withdraw it");
+            .WithSummary("A shop started printing the file (uploaded → printing): the customer can no longer withdraw it")
+            .WithDescription("A shopkeeper marks the file with this code as being printed (uploaded → printing); from then on its customer can no " +
+                             "longer withdraw it. Any shop may take a private print, only the chosen shop a queue print; asking again while the shop" +
+                             " prints it answers the file unchanged. 404 when the code is malformed, unknown or not the shop's to see; 409 when " +
+                             "another shop is printing it or it was printed, withdrawn or cancelled; 429 after too many code lookups in a minute.");
         shop.MapPost("/file/{code}/print-failed", (string code, PrintSession session, PrintFiles files, CodeLookupThrottle throttle, HttpContext context) =>
             MoveByCode(code, PrintFiles.ShopMove.Failed, session, files, throttle, context)).WithName("PrintFilePrintFailed")
-            .WithSummary("The print failed or timed out (printing → uploaded): the customer can withdraw again");
+            .WithSummary("The print failed or timed out (printing → uploaded): the customer can withdraw again")
+            .WithDescription("A shopkeeper reports that the print of the file with this code failed or timed out (printing → uploaded): the file " +
+                             "waits again and its customer can withdraw it. A file already waiting is answered unchanged. 404 when the code is " +
+                             "malformed, unknown or not the shop's to see; 409 when another shop is printing it or it was printed, withdrawn or " +
+                             "cancelled; 429 after too many code lookups in a minute.");
         shop.MapPost("/file/{code}/confirm", (string code, PrintSession session, PrintFiles files, CodeLookupThrottle throttle, HttpContext context) =>
             MoveByCode(code, PrintFiles.ShopMove.Confirmed, session, files, throttle, context)).WithName("PrintFileConfirm")
-            .WithSummary("The print is done (uploaded or printing → downloaded): the content is deleted and the shop's earnings credited");
-        shop.MapGet("/queue", Queue).WithName("PrintQueue").WithSummary("The shop's queue: open orders, oldest first, each with first_file_id and its files");
-        shop.MapGet("/queue/{orderGroupId}/files", QueueFiles).WithName("PrintQueueOrderFiles").WithSummary("The files of one queue order of the shop");
-        shop.MapGet("/queue/download/{fileId}", QueueDownload).WithName("PrintQueueDownload").WithSummary("Download a file of the shop's queue");
+            .WithSummary("The print is done (uploaded or printing → downloaded): the content is deleted and the shop's earnings credited")
+            .WithDescription("A shopkeeper confirms that the file with this code is printed (uploaded or printing → downloaded): its content is " +
+                             "deleted and the shop's earnings for it credited. Confirming again answers the file unchanged. 404 when the code is " +
+                             "malformed, unknown or not the shop's to see; 409 when another shop is printing or printed it, or it was withdrawn or " +
+                             "cancelled; 429 after too many code lookups in a minute.");
+        shop.MapGet("/queue", Queue).WithName("PrintQueue").WithSummary("The shop's queue: open orders, oldest first, each with first_file_id and its files")
+            .WithDescription("The calling shop's open queue orders, oldest first: for each payment order sent to this shop, its files with " +
+                             "first_file_id, the file count, total pages and cost, the customer's comment, and status printing when any file is " +
+                             "printing (else uploaded). Cancelled orders are left out; there is no paging. Shopkeepers only.");
+        shop.MapGet("/queue/{orderGroupId}/files", QueueFiles).WithName("PrintQueueOrderFiles").WithSummary("The files of one queue order of the shop")
+            .WithDescription("The files one queue order sent to the calling shop (orderGroupId is the order's payment order id), cancelled files " +
+                             "left out. Shopkeepers only. 404 when the order is not in this shop's queue or all its files were cancelled.");
+        shop.MapGet("/queue/download/{fileId}", QueueDownload).WithName("PrintQueueDownload").WithSummary("Download a file of the shop's queue")
+            .WithDescription("Streams the content of a file in the calling shop's queue, by its id, with its content type and file name. Shopkeepers" +
+                             " only. 404 when the file is not a queue print sent to this shop; 410 when it was printed, withdrawn or cancelled and " +
+                             "its content is no longer kept.").ProducesPrintFile();
         shop.MapPost("/queue/{fileId}/print-started", (string fileId, PrintSession session, PrintFiles files, HttpContext context) =>
             MoveInQueue(fileId, PrintFiles.ShopMove.Started, session, files, context)).WithName("PrintQueuePrintStarted")
-            .WithSummary("A queue file's print started (uploaded → printing)");
+            .WithSummary("A queue file's print started (uploaded → printing)")
+            .WithDescription("The calling shop marks a file of its queue as being printed (uploaded → printing); from then on its customer can no " +
+                             "longer withdraw it. Asking again while the shop prints it answers the file unchanged. Shopkeepers only. 404 when the " +
+                             "file is not a queue print sent to this shop; 409 when it was printed, withdrawn or cancelled.");
         shop.MapPost("/queue/{fileId}/print-failed", (string fileId, PrintSession session, PrintFiles files, HttpContext context) =>
             MoveInQueue(fileId, PrintFiles.ShopMove.Failed, session, files, context)).WithName("PrintQueuePrintFailed")
-            .WithSummary("A queue file's print failed (printing → uploaded)");
+            .WithSummary("A queue file's print failed (printing → uploaded)")
+            .WithDescription("The calling shop reports that the print of a file of its queue failed (printing → uploaded): the file waits again and " +
+                             "its customer can withdraw it. A file already waiting is answered unchanged. Shopkeepers only. 404 when the file is not" +
+                             " a queue print sent to this shop; 409 when it was printed, withdrawn or cancelled.");
         shop.MapPost("/queue/{fileId}/confirm", (string fileId, PrintSession session, PrintFiles files, HttpContext context) =>
             MoveInQueue(fileId, PrintFiles.ShopMove.Confirmed, session, files, context)).WithName("PrintQueueConfirm")
-            .WithSummary("A queue file is printed (→ downloaded): the content is deleted and the shop's earnings credited");
+            .WithSummary("A queue file is printed (→ downloaded): the content is deleted and the shop's earnings credited")
+            .WithDescription("The calling shop confirms that a file of its queue is printed (uploaded or printing → downloaded): its content is " +
+                             "deleted and the shop's earnings for it credited. Confirming again answers the file unchanged. Shopkeepers only. 404 " +
+                             "when the file is not a queue print sent to this shop; 409 when it was withdrawn or cancelled.");
         shop.MapPost("/queue/{fileId}/cancel", Cancel).WithName("PrintQueueCancel")
-            .WithSummary("Cancel the queue order a file belongs to, before printing: every waiting file is cancelled, the customer refunded once and notified");
-        shop.MapGet("/shop/history", History).WithName("PrintShopHistory").WithSummary("The prints the shop confirmed, newest first");
+            .WithSummary("Cancel the queue order a file belongs to, before printing: every waiting file is cancelled, the customer refunded once and notified")
+            .WithDescription("Cancels, before printing, the whole queue order the file belongs to: every file of it still waiting is cancelled with " +
+                             "the reason (1-500 characters, required), what they cost is refunded to the customer once (the wallet part to the " +
+                             "wallet, an online part to its source), and the customer is notified. Shopkeepers only. 400 when reason is missing, " +
+                             "blank or longer than 500 characters, or a file of the order is already printing; 404 when the file is not a queue " +
+                             "print sent to this shop; 409 when nothing in the order is waiting any more or the order was cancelled already.");
+        shop.MapGet("/shop/history", History).WithName("PrintShopHistory").WithSummary("The prints the shop confirmed, newest first")
+            .WithDescription("The prints the calling shop confirmed, newest first, with what each cost and what the shop earned, and how many there " +
+                             "are in all. limit (default 50) is held to 1-100 and offset to 0 or more: values outside are clamped, not refused. " +
+                             "Shopkeepers only.");
     }
+
+    /// <summary>A download's 200 in the document: the file's content, as one of the types an upload accepts.</summary>
+    private static RouteHandlerBuilder ProducesPrintFile(this RouteHandlerBuilder builder) =>
+        builder.Produces<Stream>(StatusCodes.Status200OK, "application/pdf", "image/png", "image/jpeg", "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation");
 
     private static RouteGroupBuilder Group(IEndpointRouteBuilder app, string policy) =>
         app.MapGroup("").WithTags("Print-shop files and queue").WithErrorShape(PrintErrorShape.Instance).RequireAuthorization(policy)

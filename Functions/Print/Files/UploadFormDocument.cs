@@ -28,7 +28,11 @@ public static class UploadFormDocument
             {
                 properties["print_type"] = Choice(null, "private", "queue");
                 properties["shop_id"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "The shop (required for queue prints)." };
-                properties["comment"] = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 500 };
+                // Trimmed before its length is checked, so the limit is said in words rather than as a maxLength padding would break.
+                properties["comment"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String, Description = "A note for the shop: at most 500 characters once surrounding spaces are trimmed.",
+                };
                 properties["payment_order_id"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.String, Description = "The paid payment order to use (its id or order_id); else the newest paid, unused one that covers the cost.",

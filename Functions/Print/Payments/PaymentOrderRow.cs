@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Runtime.Serialization;
 using System.Text.Json.Serialization;
@@ -117,16 +118,16 @@ public sealed record PaymentOrderRef : Azure.Data.Tables.ITableEntity
 
 /// <summary>The document's request: <c>amount</c> and <c>print_type</c> required, the rest optional with its defaults.</summary>
 public sealed record CreatePaymentOrderRequest(
-    [property: JsonPropertyName("amount")] decimal? Amount,
-    [property: JsonPropertyName("print_type")] string? PrintType,
+    [property: JsonPropertyName("amount"), Required, Range(0.01, 100_000)] decimal? Amount,
+    [property: JsonPropertyName("print_type"), Required, AllowedValues("private", "queue")] string? PrintType,
     [property: JsonPropertyName("use_wallet")] bool? UseWallet = null,
-    [property: JsonPropertyName("copies")] int? Copies = null,
-    [property: JsonPropertyName("print_mode")] string? PrintMode = null,
-    [property: JsonPropertyName("color_mode")] string? ColorMode = null,
-    [property: JsonPropertyName("paper_size")] string? PaperSize = null,
+    [property: JsonPropertyName("copies"), Range(1, 100)] int? Copies = null,
+    [property: JsonPropertyName("print_mode"), AllowedValues("single", "double")] string? PrintMode = null,
+    [property: JsonPropertyName("color_mode"), AllowedValues("bw", "color")] string? ColorMode = null,
+    [property: JsonPropertyName("paper_size"), AllowedValues("A4", "A3", "A5", "Letter", "Legal")] string? PaperSize = null,
     [property: JsonPropertyName("shopkeeper_id")] long? ShopkeeperId = null,
-    [property: JsonPropertyName("comment")] string? Comment = null,
-    [property: JsonPropertyName("platform_commission")] decimal? PlatformCommission = null);
+    [property: JsonPropertyName("comment"), StringLength(500)] string? Comment = null,
+    [property: JsonPropertyName("platform_commission"), Range(0, 1)] decimal? PlatformCommission = null);
 
 public sealed record CreatePaymentOrderResponse(
     [property: JsonPropertyName("id")] long Id,
@@ -171,7 +172,7 @@ public sealed record MyOrdersResponse(
 
 public sealed record WalletBalanceResponse([property: JsonPropertyName("balance")] decimal Balance);
 
-public sealed record TopupRequest([property: JsonPropertyName("amount")] decimal? Amount);
+public sealed record TopupRequest([property: JsonPropertyName("amount"), Required, Range(10, 10_000)] decimal? Amount);
 
 public sealed record TopupResponse(
     [property: JsonPropertyName("order_id")] string OrderId,

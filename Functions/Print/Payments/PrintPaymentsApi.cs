@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -26,18 +27,44 @@ public static class PrintPaymentsApi
         var customer = app.MapGroup("").WithTags("Print-shop payments").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         customer.MapPost("/create-payment-order", Create).WithName("PrintCreatePaymentOrder").WithIdempotency()
-            .WithSummary("Create a payment order: from the wallet, through Razorpay, or both (hybrid)");
+            .WithSummary("Create a payment order: from the wallet, through Razorpay, or both (hybrid)")
+            .WithDescription("Creates a payment order of amount rupees for a private or a queue print (a queue print names its shop in " +
+                             "shopkeeper_id). With use_wallet true and enough balance it is paid from the wallet at once (status paid, skip_payment " +
+                             "true); otherwise the wallet pays what it can and the rest, or all of it, is paid online at checkout_url, and an order " +
+                             "left unpaid expires with its wallet part returned; platform_commission is accepted but the server's commission " +
+                             "applies. Customers only; an Idempotency-Key makes a retry answer the first order instead of making another. 400 for a " +
+                             "missing amount or print_type, a field outside its limits, an amount with more than 2 decimals, or a missing or unknown" +
+                             " shopkeeper_id for a queue print; 503 when online payment is needed but unavailable.");
         customer.MapGet("/payment-order/{orderId}/status", Status).WithName("PrintPaymentOrderStatus")
-            .WithSummary("A payment order of the caller's, by its numeric id or its order_id");
-        customer.MapGet("/my-orders", MyOrders).WithName("PrintMyOrders").WithSummary("The caller's payment orders, newest first");
-        customer.MapGet("/wallet/balance", Balance).WithName("PrintWalletBalance").WithSummary("The wallet's balance");
+            .WithSummary("A payment order of the caller's, by its numeric id or its order_id")
+            .WithDescription("One of the caller's payment orders, by its numeric id or its order_id: its status (created, paid, expired or " +
+                             "refunded), how it is paid (wallet, razorpay or hybrid) and its amounts. Customers only. 404 when the caller has no " +
+                             "such order.");
+        customer.MapGet("/my-orders", MyOrders).WithName("PrintMyOrders").WithSummary("The caller's payment orders, newest first")
+            .WithDescription("The caller's payment orders, newest first, and how many there are in all. limit is 1-100 (default 20) and offset " +
+                             "0-100,000 (default 0). Customers only. 400 when limit or offset is out of range.");
+        customer.MapGet("/wallet/balance", Balance).WithName("PrintWalletBalance").WithSummary("The wallet's balance")
+            .WithDescription("The caller's spendable wallet balance in rupees; money held for payments or withdrawals in progress is not included. " +
+                             "Customers only.");
         customer.MapPost("/wallet/topup", Topup).WithName("PrintWalletTopup").WithIdempotency()
-            .WithSummary("Start a wallet top-up (₹10 to ₹10,000): the wallet is credited when the payment is confirmed");
-        customer.MapGet("/wallet/transactions", Transactions).WithName("PrintWalletTransactions").WithSummary("The wallet's statement, newest first");
+            .WithSummary("Start a wallet top-up (₹10 to ₹10,000): the wallet is credited when the payment is confirmed")
+            .WithDescription("Starts a wallet top-up of amount rupees (₹10 to ₹10,000 as configured by default) and answers the online payment's " +
+                             "order_id, key_id and checkout_url; the wallet is credited only when the payment is confirmed. Customers only; an " +
+                             "Idempotency-Key makes a retry answer the first top-up instead of starting another, and top-ups are limited per caller." +
+                             " 400 when amount is missing, has more than 2 decimals, is out of range, or would take the wallet past its ceiling " +
+                             "(₹50,000 by default); 429 when the caller started too many top-ups; 503 when online payment is unavailable.");
+        customer.MapGet("/wallet/transactions", Transactions).WithName("PrintWalletTransactions").WithSummary("The wallet's statement, newest first")
+            .WithDescription("The caller's wallet statement, newest first: top-ups, payments, refunds and withdrawals with the balance before and " +
+                             "after each, and how many there are in all. limit is 1-100 (default 50) and offset 0-1,000,000 (default 0). Customers " +
+                             "only. 400 when limit or offset is out of range.");
 
         app.MapPost("/payment/webhook", Webhook).WithName("PrintPaymentWebhook").WithTags("Print-shop payments")
             .WithErrorShape(PrintErrorShape.Instance).AllowAnonymous().WithMetadata(new RequestSizeLimitAttribute(InboundEvents.MaxBodyBytes))
-            .WithSummary("Razorpay's webhook (public; the X-Razorpay-Signature of the raw body is verified before anything is read)");
+            .WithSummary("Razorpay's webhook (public; the X-Razorpay-Signature of the raw body is verified before anything is read)")
+            .WithDescription("Razorpay's webhook: public (no token); the X-Razorpay-Signature of the raw body is verified before anything is read. A" +
+                             " verified event is stored once per event id and answered 200 (status stored, or duplicate for a repeat), and the " +
+                             "payment orders and top-ups it concerns are settled from it. 400 invalid_signature when the signature does not hold; " +
+                             "404 when no payment provider is configured.");
     }
 
     public static async Task<Results<Created<CreatePaymentOrderResponse>, ErrorResult>> Create(
@@ -86,7 +113,7 @@ public static class PrintPaymentsApi
     }
 
     public static async Task<Results<Ok<MyOrdersResponse>, ErrorResult>> MyOrders(
-        PrintSession session, PaymentOrders orders, CancellationToken cancellationToken, int limit = 20, int offset = 0)
+        PrintSession session, PaymentOrders orders, CancellationToken cancellationToken, [Range(1, 100)] int limit = 20, [Range(0, 100_000)] int offset = 0)
     {
         if ((Check.Range(limit, "limit", 1, 100) ?? Check.Range(offset, "offset", 0, 100_000)) is { } problem)
             return problem;
@@ -122,7 +149,8 @@ public static class PrintPaymentsApi
     }
 
     public static async Task<Results<Ok<WalletTransactionsResponse>, ErrorResult>> Transactions(
-        PrintSession session, PrintWallets wallets, CancellationToken cancellationToken, int limit = 50, int offset = 0)
+        PrintSession session, PrintWallets wallets, CancellationToken cancellationToken, [Range(1, 100)] int limit = 50,
+        [Range(0, 1_000_000)] int offset = 0)
     {
         if ((Check.Range(limit, "limit", 1, 100) ?? Check.Range(offset, "offset", 0, 1_000_000)) is { } problem)
             return problem;

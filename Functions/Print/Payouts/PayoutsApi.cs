@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
@@ -12,10 +14,26 @@ using Serverless.Print.Wallet;
 namespace Serverless.Print.Payouts;
 
 public sealed record WithdrawRequest(
-    [property: JsonPropertyName("amount")] decimal? Amount,
-    [property: JsonPropertyName("bank_account")] string? BankAccount,
-    [property: JsonPropertyName("ifsc_code")] string? IfscCode,
-    [property: JsonPropertyName("account_holder_name")] string? AccountHolderName);
+    [property: JsonPropertyName("amount"), Required, Range(100, 999_999_999_999.99)] decimal? Amount,
+    [property: JsonPropertyName("bank_account"), Required, RegularExpression(BankAccountFields.AccountNumberPattern),
+     Description(BankAccountFields.AccountNumberText)] string? BankAccount,
+    [property: JsonPropertyName("ifsc_code"), Required, RegularExpression(BankAccountFields.IfscPattern), Description(BankAccountFields.IfscText)]
+    string? IfscCode,
+    [property: JsonPropertyName("account_holder_name"), Required, MinLength(1), Description(BankAccountFields.HolderNameText)]
+    string? AccountHolderName);
+
+/// <summary>
+/// What the document says of a bank account's fields (a withdrawal's and a shop's): the handlers trim each and upper-case
+/// the IFSC before checking it, so the patterns allow surrounding spaces and lower case.
+/// </summary>
+public static class BankAccountFields
+{
+    public const string AccountNumberPattern = @"^\s*[0-9]{9,18}\s*$";
+    public const string IfscPattern = @"^\s*[A-Za-z]{4}0[A-Za-z0-9]{6}\s*$";
+    public const string AccountNumberText = "The account number: 9 to 18 digits.";
+    public const string IfscText = "The branch's IFSC code, such as BANK0001234: 4 letters, 0, then 6 letters or digits (taken in upper case).";
+    public const string HolderNameText = "The account holder's name: 1 to 100 characters once surrounding spaces are trimmed.";
+}
 
 public sealed record WithdrawResponse(
     [property: JsonPropertyName("withdrawal_id")] long WithdrawalId,
@@ -46,11 +64,19 @@ public static partial class PayoutsApi
             .RequireAuthorization(PrintAuth.CustomerPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         // The body holds a bank account: a stored response is kept as a secret.
         wallet.MapPost("/withdraw", Withdraw).WithName("PrintWalletWithdraw").WithSummary("Withdraw from the wallet to the bank account").WithIdempotency(storesSecrets: true)
-            .WithDescription("Withdraws wallet money to a bank account: the amount is held at once and paid out in 2-3 business days.");
+            .WithDescription("Withdraws amount rupees (at least ₹100 as configured by default) from the caller's wallet to a bank account: the " +
+                             "amount is held at once and paid out in 2-3 business days, and the answer is the pending withdrawal. Customers only; an" +
+                             " Idempotency-Key makes a retry answer the first withdrawal instead of making another (the stored answer is kept as a " +
+                             "secret). 400 when amount is missing, has more than 2 decimals or is under the minimum, bank_account is not 9-18 " +
+                             "digits, ifsc_code is not an IFSC code, account_holder_name is missing or longer than 100 characters, or the wallet's " +
+                             "balance is insufficient (insufficient_balance); 503 when payouts are unavailable, in which case nothing is taken from " +
+                             "the wallet.");
 
         var shop = app.MapGroup("/shopkeeper").WithTags("Print-shop payouts").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
-        shop.MapGet("/payouts", ShopPayouts).WithName("PrintShopkeeperPayouts").WithSummary("The shopkeeper's payouts");
+        shop.MapGet("/payouts", ShopPayouts).WithName("PrintShopkeeperPayouts").WithSummary("The shopkeeper's payouts")
+            .WithDescription("The calling shop's payouts, newest first (up to 1,000), with their status (pending, processing, paid or failed) and " +
+                             "bank reference, and its unpaid_earnings: what it has earned and not yet been paid. Shopkeepers only.");
     }
 
     public static async Task<Results<Ok<WithdrawResponse>, ErrorResult>> Withdraw(

@@ -36,7 +36,13 @@ public static class AdminOrdersApi
         admin.MapGet("/orders", List).WithName("PrintAdminOrders")
             .WithSummary("Every payment order, newest first: status (created|paid|expired|refunded) and method (wallet|razorpay|hybrid) " +
                          "filters, creation days from/to (UTC, inclusive; the last 31 days by default, at most 366 days apart), limit 1-100 " +
-                         "(50), offset. The filters are applied to the orders after the index of the days is read.");
+                         "(50), offset. The filters are applied to the orders after the index of the days is read.")
+            .WithDescription("Every customer's payment orders, newest first, one page at a time with no total (a page shorter than limit is the " +
+                             "last); an order whose account was deleted shows user_id 0. status (created, paid, expired, refunded) and method " +
+                             "(wallet, razorpay, hybrid) filter the orders; from and to are creation days (UTC, YYYY-MM-DD or an ISO date-time), by " +
+                             "default the last 31 days, at most 366 days apart; limit is 1-100 (default 50) and offset 0-100,000. Print-shop admins " +
+                             "only, and only from ALLOWED_ADMIN_IPS when that is set (403 otherwise). 400 for an unknown status or method, a " +
+                             "malformed day, from after to, days too far apart, or limit or offset out of range.");
     }
 
     public static async Task<Results<Ok<AdminOrdersResponse>, ErrorResult>> List(AdminOrderListing listing, TimeProvider time,

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -25,15 +27,19 @@ public sealed record AdminPayoutsResponse(
     [property: JsonPropertyName("total")] int Total);
 
 public sealed record UpdatePayoutRequest(
-    [property: JsonPropertyName("payout_id")] long? PayoutId = null,
-    [property: JsonPropertyName("status")] string? Status = null,
-    [property: JsonPropertyName("reference")] string? Reference = null,
-    [property: JsonPropertyName("note")] string? Note = null);
+    [property: JsonPropertyName("payout_id"), Required, Range(typeof(long), "1", "9223372036854775807")] long? PayoutId = null,
+    [property: JsonPropertyName("status"), Required, AllowedValues("pending", "processing", "paid", "failed")] string? Status = null,
+    [property: JsonPropertyName("reference"), Description("The bank transfer's reference: at most 100 characters once surrounding spaces are trimmed; kept when given.")]
+    string? Reference = null,
+    [property: JsonPropertyName("note"), Description("The admin's note: at most 500 characters once surrounding spaces are trimmed; kept when given.")]
+    string? Note = null);
 
 public sealed record BulkUpdatePayoutsRequest(
-    [property: JsonPropertyName("payout_ids")] IReadOnlyList<long>? PayoutIds = null,
-    [property: JsonPropertyName("status")] string? Status = null,
-    [property: JsonPropertyName("reference")] string? Reference = null);
+    [property: JsonPropertyName("payout_ids"), Required, MinLength(1), MaxLength(AdminPayoutsApi.MaxBulk),
+     Description("1 to 100 payout ids, none repeated.")] IReadOnlyList<long>? PayoutIds = null,
+    [property: JsonPropertyName("status"), Required, AllowedValues("pending", "processing", "paid", "failed")] string? Status = null,
+    [property: JsonPropertyName("reference"), Description("The bank transfer's reference for every payout: at most 100 characters once surrounding spaces are trimmed.")]
+    string? Reference = null);
 
 public sealed record BulkPayoutSucceeded(
     [property: JsonPropertyName("payout_id")] long PayoutId,
@@ -49,9 +55,12 @@ public sealed record BulkUpdatePayoutsResponse(
     [property: JsonPropertyName("failed")] IReadOnlyList<BulkPayoutFailed> Failed);
 
 public sealed record ShopBankAccountRequest(
-    [property: JsonPropertyName("bank_account")] string? BankAccount = null,
-    [property: JsonPropertyName("ifsc_code")] string? IfscCode = null,
-    [property: JsonPropertyName("account_holder_name")] string? AccountHolderName = null);
+    [property: JsonPropertyName("bank_account"), Required, RegularExpression(BankAccountFields.AccountNumberPattern),
+     Description(BankAccountFields.AccountNumberText)] string? BankAccount = null,
+    [property: JsonPropertyName("ifsc_code"), Required, RegularExpression(BankAccountFields.IfscPattern), Description(BankAccountFields.IfscText)]
+    string? IfscCode = null,
+    [property: JsonPropertyName("account_holder_name"), Required, MinLength(1), Description(BankAccountFields.HolderNameText)]
+    string? AccountHolderName = null);
 
 /// <summary>A shop's bank account as anyone sees it: the number masked but for its last four digits.</summary>
 public sealed record ShopBankAccountView(
@@ -76,20 +85,46 @@ public static class AdminPayoutsApi
     {
         var admin = app.MapPrintAdminGroup("/admin/payouts");
         admin.MapGet("", List).WithName("PrintAdminPayouts")
-            .WithSummary("Shops' payouts, newest first: by status, by shop, or all shops over a window of run days (default the last 90)");
+            .WithSummary("Shops' payouts, newest first: by status, by shop, or all shops over a window of run days (default the last 90)")
+            .WithDescription("Shops' payouts, newest first, with each shop's name and how many match: all shops' over a window of run days, or one " +
+                             "shop's (shop_id; all of its payouts unless from or to is given), optionally of one status (pending, processing, paid, " +
+                             "failed). from and to are run days (YYYY-MM-DD), by default the last 90 days, spanning at most 366 days; limit is 1-100" +
+                             " (default 50) and offset 0 or more. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that is set (403 " +
+                             "otherwise). 400 for an unknown status, a shop_id, day, limit or offset that is not valid, from after to, or a window " +
+                             "over 366 days.");
         admin.MapPut("/update", Update).WithName("PrintAdminPayoutUpdate")
-            .WithSummary("Move one payout on (pending → processing → paid, or to failed, which returns its money to the shop's earnings)");
+            .WithSummary("Move one payout on (pending → processing → paid, or to failed, which returns its money to the shop's earnings)")
+            .WithDescription("Moves one payout on: pending → processing → paid, or pending or processing → failed, which returns its money to the " +
+                             "shop's earnings; reference (at most 100 characters) and note (at most 500) are kept when given, and asking for the " +
+                             "status it already has changes nothing. Answers the payout. Print-shop admins only, and only from ALLOWED_ADMIN_IPS " +
+                             "when that is set (403 otherwise). 400 for a missing or non-positive payout_id, a missing or unknown status, or a " +
+                             "reference or note too long; 404 when there is no such payout; 409 when its status does not allow the move.");
         admin.MapPut("/bulk-update", BulkUpdate).WithName("PrintAdminPayoutsBulkUpdate")
-            .WithSummary("Move up to 100 payouts to one status; each is reported on its own, a bad one never stops the rest");
+            .WithSummary("Move up to 100 payouts to one status; each is reported on its own, a bad one never stops the rest")
+            .WithDescription("Moves 1 to 100 payouts (no id repeated) to one status, each on its own as the single update does, with the same " +
+                             "reference (at most 100 characters) when given; the answer lists the payouts that succeeded and those that failed and " +
+                             "why (not_found, illegal_transition, unavailable), and one that fails never stops the rest. Print-shop admins only, and" +
+                             " only from ALLOWED_ADMIN_IPS when that is set (403 otherwise). 400 when payout_ids is missing, empty, longer than 100 " +
+                             "or repeats an id, the status is missing or unknown, or the reference is too long.");
         admin.MapGet("/export", Export).WithName("PrintAdminPayoutsExport")
-            .WithSummary("The payouts of a window of run days as CSV, with each shop's masked bank account, for the bank transfers");
+            .WithSummary("The payouts of a window of run days as CSV, with each shop's masked bank account, for the bank transfers")
+            .WithDescription("The payouts of a window of run days as a CSV download (UTF-8, one row per payout, newest first) with each shop's name," +
+                             " masked bank account, IFSC and account holder, for the bank transfers; status filters it, and from and to are run days" +
+                             " (YYYY-MM-DD), by default the last 90 days, spanning at most 366 days. Cells a spreadsheet would run as a formula are " +
+                             "escaped. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that is set (403 otherwise). 400 for an unknown " +
+                             "status, a malformed day, from after to, or a window over 366 days.");
 
         var shop = app.MapGroup("/shop").WithTags("Print-shop payouts").WithErrorShape(PrintErrorShape.Instance)
             .RequireAuthorization(PrintAuth.ShopkeeperPolicy).WithMetadata(PrintAuth.OpenApiSecurity).WithMetadata(PrintAccountRequired.Instance).RequireRateLimiting(RateLimitPolicies.PerCaller);
         shop.MapPut("/bank-account", SaveBankAccount).WithName("PrintShopSaveBankAccount")
-            .WithSummary("Set the bank account the shop's payouts go to (only its last four digits are kept)");
+            .WithSummary("Set the bank account the shop's payouts go to (only its last four digits are kept)")
+            .WithDescription("Sets the bank account the calling shop's payouts go to, replacing any set before; only the account number's last four " +
+                             "digits are kept, and the answer shows it masked. Shopkeepers only. 400 when bank_account is not 9-18 digits, ifsc_code" +
+                             " is not an IFSC code, or account_holder_name is missing or longer than 100 characters.");
         shop.MapGet("/bank-account", BankAccount).WithName("PrintShopBankAccount")
-            .WithSummary("The shop's bank account, masked but for its last four digits");
+            .WithSummary("The shop's bank account, masked but for its last four digits")
+            .WithDescription("The calling shop's bank account, masked but for its last four digits, with its IFSC code, account holder and when it " +
+                             "was set. Shopkeepers only. 404 when none has been set.");
     }
 
     public static async Task<Results<Ok<AdminPayoutsResponse>, ErrorResult>> List(

@@ -17,7 +17,12 @@ public static class StatsApi
     public static void MapPrintAdminStats(this IEndpointRouteBuilder app)
     {
         var admin = app.MapPrintAdminGroup();
-        admin.MapGet("/dashboard/stats", GetDashboardStats).WithName("PrintAdminDashboardStats").WithSummary("Platform statistics (admin)");
+        admin.MapGet("/dashboard/stats", GetDashboardStats).WithName("PrintAdminDashboardStats").WithSummary("Platform statistics (admin)")
+            .WithDescription("Platform statistics for today, this month and all time (UTC days): users by role, shops open now, files and pages " +
+                             "uploaded, prints confirmed, paid orders and revenue by payment method, refunds and new users, plus the platform's " +
+                             "commission, shops' unpaid earnings and pending and processing payouts. Read from running counters, so it costs the " +
+                             "same however many users, orders or files there are. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that " +
+                             "is set (403 otherwise).");
     }
 
     public static async Task<Ok<DashboardStats>> GetDashboardStats(DashboardStatsReader reader, CancellationToken cancellationToken) =>

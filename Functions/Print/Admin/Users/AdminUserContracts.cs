@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Serverless.Print.Accounts;
 using Serverless.Print.Files;
@@ -61,7 +62,7 @@ public sealed record AdminUserDetailsResponse(
     [property: JsonPropertyName("referral")] ReferralSummaryResponse Referral);
 
 public sealed record AdminDeleteUserRequest(
-    [property: JsonPropertyName("user_id")] long? UserId = null,
+    [property: JsonPropertyName("user_id"), Required, Range(typeof(long), "1", "9223372036854775807")] long? UserId = null,
     [property: JsonPropertyName("force_refund")] bool? ForceRefund = null);
 
 public sealed record AdminDeleteUserResponse(

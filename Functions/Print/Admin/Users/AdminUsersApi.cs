@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -32,16 +33,30 @@ public static class AdminUsersApi
     {
         var admin = app.MapPrintAdminGroup("/admin/users");
         admin.MapGet("/", ListUsers).WithName("PrintAdminUsers")
-            .WithSummary("Users, newest first (limit 1-100, default 50), filtered by role and by a prefix of username, email or phone");
+            .WithSummary("Users, newest first (limit 1-100, default 50), filtered by role and by a prefix of username, email or phone")
+            .WithDescription("Users, newest first, and how many match: all of them or those of one role (customer, shopkeeper or admin), or those " +
+                             "whose username or email (case-insensitive) or phone starts with search (at most 254 characters). limit is 1-100 " +
+                             "(default 50) and offset 0-1,000,000. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that is set (403 " +
+                             "otherwise). 400 for an unknown role, a search longer than 254 characters, or limit or offset out of range.");
         admin.MapGet("/details", UserDetails).WithName("PrintAdminUserDetails")
-            .WithSummary("One user: profile, wallet, the 10 latest payment orders and files, referral stats");
+            .WithSummary("One user: profile, wallet, the 10 latest payment orders and files, referral stats")
+            .WithDescription("One user by user_id: the whole profile, the wallet (available and held), the 10 latest payment orders and files with " +
+                             "their totals, and referral stats. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that is set (403 " +
+                             "otherwise). 400 when user_id is missing or not a positive whole number; 404 when there is no such user.");
         admin.MapPost("/delete", DeleteUser).WithName("PrintAdminDeleteUser")
-            .WithSummary("Delete a non-admin account as self-deletion does; force_refund moves a wallet's available balance to the forced refunds owed account first");
+            .WithSummary("Delete a non-admin account as self-deletion does; force_refund moves a wallet's available balance to the forced refunds owed account first")
+            .WithDescription("Deletes a user's account as self-deletion does (payment orders stay as payment records). A wallet with money available" +
+                             " is refused unless force_refund is true, which first moves that balance to the forced refunds owed account; money held" +
+                             " for payments in progress always refuses, as do the other checks self-deletion makes. Print-shop admins only, and only" +
+                             " from ALLOWED_ADMIN_IPS when that is set (403 otherwise). 400 when user_id is missing or not positive, is the caller's" +
+                             " own, or the wallet or another check refuses (with its code); 403 for an admin account; 404 when there is no such " +
+                             "user.");
     }
 
     public static async Task<Results<Ok<AdminUsersResponse>, ErrorResult>> ListUsers(
         PrintUserIndex index, PrintAccounts accounts, CancellationToken cancellationToken,
-        string? role = null, string? search = null, int limit = DefaultLimit, int offset = 0)
+        string? role = null, [StringLength(254)] string? search = null, [Range(1, MaxLimit)] int limit = DefaultLimit,
+        [Range(0, 1_000_000)] int offset = 0)
     {
         if ((Check.Range(limit, "limit", 1, MaxLimit) ?? Check.Range(offset, "offset", 0, 1_000_000)) is { } problem)
             return problem;
