@@ -31,7 +31,7 @@ public static partial class CheckoutApi
         var store = app.MapGroup("/plugins").WithTags("Checkout").WithErrorShape(CheckoutErrorShape.Instance)
             .RequireAuthorization(Policy).RequireRateLimiting(RateLimitPolicies.PerCaller)
             .WithMetadata(new ApiKeySessionCheck(), new OpenApiSecurityName(OpenApiConventions.ApiKeyScheme));
-        store.MapPost("/orders/checkout", CreateOrder).WithName("CheckoutCreateOrder")
+        store.MapPost("/orders/checkout", CreateOrder).WithName("CheckoutCreateOrder").ProducesErrors(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Create an order (or find the one created before under the same ecommerceOrderId)")
             .WithDescription("Creates an order for the calling store, priced with the store's markup and discount and the current " +
                              "market rates, and answers 201 with it, its sessionToken and the hosted page's checkoutUrl; still pending or " +
@@ -41,7 +41,7 @@ public static partial class CheckoutApi
                              "resolve to a public address); " +
                              "404 when `store` is not this API key's store; 409 ecommerce_order_id_in_use when the id was used with " +
                              "another body; 503 when market rates are not available yet. " + StoreOnly);
-        store.MapPut("/checkout/{orderId}", UpdateOrder).WithName("CheckoutUpdateOrder")
+        store.MapPut("/checkout/{orderId}", UpdateOrder).WithName("CheckoutUpdateOrder").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("Update an order: transaction hash, payment method, status (pending, on-hold, failed, cancelled), blockchain, converted total")
             .WithDescription("Records what is sent on one of this store's orders (a field left out stays as it is) and moves its " +
                              "status as asked; a transaction hash without a status puts a pending or failed order on hold, and only " +
@@ -53,7 +53,7 @@ public static partial class CheckoutApi
             .WithDescription("One of this store's orders with the store, the market rates it was priced with, its payment details " +
                              "and the hosted page's checkoutUrl; an order unpaid past its expiry reads as cancelled. 404 when this " +
                              "store has no order with that id. " + StoreOnly);
-        store.MapGet("/orders", ListOrders).WithName("CheckoutListOrders")
+        store.MapGet("/orders", ListOrders).WithName("CheckoutListOrders").ProducesErrors(StatusCodes.Status404NotFound)
             .WithSummary("This store's orders, newest first: storeId (required, this store), limit, offset, paymentStatus, startDate, endDate, withCount, withTotal")
             .WithDescription("This store's orders, newest first, each naming its store by id: `limit` 1 to 100 (100 when left out) " +
                              "from `offset` 0 to 100000, `paymentStatus` one of pending, on-hold, failed, cancelled or confirmed (an " +

@@ -21,7 +21,7 @@ public static partial class PreOrdersApi
     public static void MapPreOrders(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Pre-orders").WithErrorShape(PreOrderErrorShape.Instance);
-        api.MapPost("/auth/login", Login).WithName("PreOrdersLogin").WithSummary("Sign in as a merchant and get a bearer token")
+        api.MapPost("/auth/login", Login).WithName("PreOrdersLogin").ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden).WithSummary("Sign in as a merchant and get a bearer token")
             .WithDescription("Open to anyone; rate limited per client address. Signs a merchant in with the username and password of " +
             "its merchant credentials and answers a pre-orders bearer token and its lifetime in seconds. 400 " +
             "validation_error when username or password is missing or too long; 401 invalid_credentials for unknown or " +
@@ -93,7 +93,7 @@ public static partial class PreOrdersApi
             .WithDescription("Open to anyone with the link; what the payment page polls. Answers the pre-order's id, status (a pending " +
             "pre-order past its expiry is expired), expiry and, once paid, when it was paid; never cached. 404 for an " +
             "unknown pre-order.");
-        pay.MapPost("/{id}/checkout", Checkout).WithName("PreOrderPayCheckout")
+        pay.MapPost("/{id}/checkout", Checkout).WithName("PreOrderPayCheckout").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("Open (or join) the pre-order's payment and get where the customer pays it")
             .WithDescription("Open to anyone with the link: the payment page's Pay button. Opens the pre-order's payment, or joins the " +
             "one already open, and answers where the customer pays it (this app's sandbox or Razorpay page, or the " +

@@ -60,7 +60,7 @@ public static class CheckoutPage
                              "cancelled; an order unpaid past its expiry reads as cancelled) and `redirectUrl`: the store's success " +
                              "URL once it is confirmed, its cancel URL once it is cancelled, otherwise null. 404 when the link is " +
                              "not valid or has expired.");
-        page.MapPost("/{sessionToken}/pay", Pay).WithName("CheckoutPagePay")
+        page.MapPost("/{sessionToken}/pay", Pay).WithName("CheckoutPagePay").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("Open (or join) the order's gateway payment and get where the customer pays it")
             .WithDescription("Anonymous, by the order's sessionToken. Opens the order's card payment with the payment gateway for " +
                              "the amount the page shows, or joins the one already open (every click meets the same payment), and " +

@@ -26,14 +26,14 @@ public static class CommerceIdentityApi
     public static IEndpointRouteBuilder MapCommerceIdentity(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/auth").WithTags(Tag).WithErrorShape(CommerceErrorShape.Instance).AllowAnonymous();
-        auth.MapPost("/signin", SignIn).WithName("CommerceSignIn").WithSummary("Sign in to a company with email and password")
+        auth.MapPost("/signin", SignIn).WithName("CommerceSignIn").ProducesErrors(StatusCodes.Status401Unauthorized).WithSummary("Sign in to a company with email and password")
             .WithDescription("Anonymous. Returns a short-lived commerce bearer token and a refresh token for the company's account with this email and " +
                              "password (answered with Cache-Control: no-store). 400 when a field is missing or too long, or companyId is not a UUID; " +
                              "401 \"Invalid credentials\" alike for a wrong email, password or company and for a disabled account; 429 when too " +
                              "many attempts come from one address or for one company and email.")
             .RequireRateLimiting(RateLimitPolicies.Auth);
         // A 256-bit token cannot be guessed: the per-caller budget, not the password guessers' one.
-        auth.MapPost("/refresh-token", RefreshToken).WithName("CommerceRefreshToken").WithSummary("Exchange a refresh token for a new token pair")
+        auth.MapPost("/refresh-token", RefreshToken).WithName("CommerceRefreshToken").ProducesErrors(StatusCodes.Status401Unauthorized).WithSummary("Exchange a refresh token for a new token pair")
             .WithDescription("Anonymous: the refresh token is the credential. Returns a new bearer token and a new refresh token; the one sent stops " +
                              "working, and sending a used one again ends the whole sign-in (its newest refresh token stops working too). 400 when " +
                              "refreshToken is missing or longer than 200 characters; 401 \"Invalid refresh token\" when it is unknown, used, " +
@@ -48,7 +48,7 @@ public static class CommerceIdentityApi
             .RequireRateLimiting(RateLimitPolicies.Auth).WithErrorShape(OAuthErrorShape.Instance).DisableAntiforgery().AcceptsClientCredentials();
 
         var admin = app.MapCommerceGroup("/admin/companies/{companyId}", Tag, CommerceRoles.Administrators);
-        admin.MapPost("/users", CreateUser).WithName("CommerceCreateUser").WithSummary("Create an account of the company")
+        admin.MapPost("/users", CreateUser).WithName("CommerceCreateUser").ProducesErrors(StatusCodes.Status409Conflict).WithSummary("Create an account of the company")
             .WithDescription("Creates an account in the company with an email, a password, an optional name and its roles (user, companyAdmin, " +
                              "superAdmin), and returns it with 201. " + AdminCaller + "Only a super admin may grant superAdmin (403). 400 when " +
                              "companyId is not a UUID, the email is not valid, the password is not 8 to 128 characters or is a common one, the " +

@@ -26,7 +26,7 @@ public static class OrdersApi
     public static IEndpointRouteBuilder MapCommerceOrders(this IEndpointRouteBuilder app)
     {
         var buyer = app.MapCommerceGroup("/companies/{companyId}/orders", "Commerce orders", CommerceRoles.Buyers);
-        buyer.MapGet("", ListOrders).WithName("CommerceListOrders").WithSummary("List logged-in user orders")
+        buyer.MapGet("", ListOrders).WithName("CommerceListOrders").ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("List logged-in user orders")
             .WithDescription("The caller's own orders in the company (a user's, or an integration's), a page at a time. " + ListQuery + BuyerCaller +
                              "400 when a query parameter is not one of its values.");
         buyer.MapGet("/{orderId}", GetOrder).WithName("CommerceGetOrder").WithSummary("Get logged-in user order by id")
@@ -50,12 +50,12 @@ public static class OrdersApi
                              "acceptSimilarOrderInShortPeriod: true to place it anyway); 404 when the company, a product or a named token does not exist.");
 
         var admin = app.MapCommerceGroup("/admin/companies/{companyId}/orders", "Commerce admin", CommerceRoles.Administrators);
-        admin.MapGet("", AdminListOrders).WithName("CommerceAdminListOrders").WithSummary("List a company's orders")
+        admin.MapGet("", AdminListOrders).WithName("CommerceAdminListOrders").ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("List a company's orders")
             .WithDescription("Every order of the company, whoever placed it, a page at a time. " + ListQuery + AdminCaller + "400 when a query " +
                              "parameter is not one of its values.");
         admin.MapGet("/{orderId}", AdminGetOrder).WithName("CommerceAdminGetOrder").WithSummary("Get a company's order by id")
             .WithDescription("One of the company's orders, whoever placed it. " + AdminCaller + "404 when the company has no such order.");
-        admin.MapPatch("/{orderId}/cancel", AdminCancelOrder).WithName("CommerceAdminCancelOrder").WithSummary("Cancel an order")
+        admin.MapPatch("/{orderId}/cancel", AdminCancelOrder).WithName("CommerceAdminCancelOrder").ProducesErrors(StatusCodes.Status409Conflict).WithSummary("Cancel an order")
             .WithDescription("Cancels an order that is pending, confirming its payment or waiting for delivery: its tokens go back on sale, and a paid " +
                              "order is refunded in full. Cancelling a cancelled order answers it as it is. " + AdminCaller + "404 when the company " +
                              "has no such order; 409 order-not-cancellable when it is being delivered, concluded, failed or expired.");

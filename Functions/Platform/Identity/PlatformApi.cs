@@ -18,7 +18,7 @@ public static class PlatformApi
     {
         var api = app.MapGroup("/platform").WithTags("Platform");
 
-        api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").WithSummary("Sign in to the platform API and get a bearer token")
+        api.MapPost("/auth/token", SignIn).WithName("PlatformSignIn").ProducesErrors(StatusCodes.Status401Unauthorized).WithSummary("Sign in to the platform API and get a bearer token")
             .WithDescription("Open to anyone; rate limited per client address. Signs a platform user in by login (username, email or " +
             "phone) and password and answers a platform bearer token, its lifetime in seconds and the user's roles. " +
             "400 validation_error when login or password is missing or too long; 401 invalid_credentials for an " +

@@ -57,7 +57,7 @@ public static class WebhookInboxApi
             "Development); elsewhere the route does not exist. No credentials. Lists the requests every inbox " +
             "received, newest first, each with its headers, body and signature verdict; limit is 1 to 50 (default 20). " +
             "400 validation_error when limit is out of range.");
-        dev.MapPost("/{name}", Receive).WithName("DevWebhookInboxReceive")
+        dev.MapPost("/{name}", Receive).WithName("DevWebhookInboxReceive").ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Receive a webhook into a development inbox (Development only)")
             .WithDescription("Served only where the development webhook inbox is switched on (Webhooks:ExposeInbox, by default in " +
             "Development); elsewhere the route does not exist. No credentials. Stores any request sent to the named " +

@@ -35,7 +35,9 @@ public static partial class AccountsApi
                 "token. 400 `validation_error` for a missing or malformed email or code, 400 `invalid_code` for a wrong or " +
                 "expired code, 400 `code_locked` once too many wrong codes were tried (request a new one); 429 with " +
                 "`Retry-After` when the address or the caller has made too many requests.");
-        auth.MapPost("/register", Register).WithName("PrintRegister").WithSummary("Create a customer or shopkeeper account")
+        auth.MapPost("/register", Register).WithName("PrintRegister")
+            .Produces<string>(StatusCodes.Status400BadRequest, "text/plain") // "This username is already in use."
+            .WithSummary("Create a customer or shopkeeper account")
             .WithDescription("Creates a customer account (`role` absent, blank or `customer`) or a shopkeeper account (`shopkeeper`, which " +
                 "also needs `shop_name` and the shop's `lat`/`long`), signs it in with the sign-in cookie and answers 201 with " +
                 "a session `token`. Anyone may call it; unless sign-up codes are switched off (never in production) it needs " +
@@ -45,7 +47,7 @@ public static partial class AccountsApi
                 "`signup_token_invalid` for a missing, expired or other-address token, `invalid_referral_code` for an unknown " +
                 "code, and a plain-text 400 naming the username, email or mobile number already in use; 429 with `Retry-After` " +
                 "when the email or the caller has made too many requests.");
-        auth.MapPost("/login", Login).WithName("PrintLogin").WithSummary("Sign in with a username, email or mobile number and a password")
+        auth.MapPost("/login", Login).WithName("PrintLogin").ProducesErrors(StatusCodes.Status401Unauthorized).WithSummary("Sign in with a username, email or mobile number and a password")
             .WithDescription("Signs in with the account's username, email address or mobile number in `username` and its `password`; " +
                 "answers with a session `token`, the `role` and the username, and sets the sign-in cookie for browsers. Anyone " +
                 "may call it, without a token. 400 `validation_error` when a field is missing or too long; 401 " +
@@ -99,7 +101,9 @@ public static partial class AccountsApi
                 "(shopkeepers) and, for customers, the referral code and link. Any signed-in print-shop account (customer, " +
                 "shopkeeper or admin) with the bearer token or the sign-in cookie. 401 without a valid token, or " +
                 "`session_ended` when the account was deleted or its password changed since the token was issued.");
-        profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile").WithSummary("Change the profile (a password change needs the current password)").WithDescription(UpdateProfileDescription);
+        profile.MapPut("/", UpdateProfile).WithName("PrintUpdateProfile")
+            .Produces<string>(StatusCodes.Status400BadRequest, "text/plain") // "This username is already in use."
+            .WithSummary("Change the profile (a password change needs the current password)").WithDescription(UpdateProfileDescription);
         profile.MapDelete("/", DeleteProfile).WithName("PrintDeleteProfile").WithSummary("Delete the account (needs the password)")
             .WithDescription("Deletes the signed-in account and the data that belongs to it after checking `password`, clears the sign-in " +
                 "cookie, and frees its username, email, mobile number and referral code. Customers and shopkeepers, with the " +

@@ -35,7 +35,7 @@ public static class FilesApi
         var settings = app.ServiceProvider.GetRequiredService<FileSettings>();
         var uploadLimit = new RequestSizeLimitAttribute(settings.MaxRequestBytes);
 
-        customer.MapPost("/upload", Upload).WithName("PrintUpload").WithMetadata(uploadLimit).DisableAntiforgery().DocumentUploadForm(upload: true, settings)
+        customer.MapPost("/upload", Upload).WithName("PrintUpload").ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status402PaymentRequired, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType).WithMetadata(uploadLimit).DisableAntiforgery().DocumentUploadForm(upload: true, settings)
             .WithSummary("Upload files to print; the upload uses a paid payment order of the caller's (payment_order_id, else the newest that covers it)")
             .WithDescription("Uploads files to print (multipart/form-data, within the limits the form states) and pays for them with a paid, unused " +
                              "payment order of the caller's: the one named by payment_order_id, else the newest of the same print type (and shop) " +
@@ -56,14 +56,14 @@ public static class FilesApi
         customer.MapGet("/my-files", MyFiles).WithName("PrintMyFiles").WithSummary("The caller's uploaded files, newest first")
             .WithDescription("The caller's uploaded files, newest first, with their status, print options and cost, and how many there are in all. " +
                              "limit (default 50) is held to 1-100 and offset to 0 or more: values outside are clamped, not refused. Customers only.");
-        customer.MapPost("/withdraw/{fileId}", Withdraw).WithName("PrintWithdrawFile")
+        customer.MapPost("/withdraw/{fileId}", Withdraw).WithName("PrintWithdrawFile").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("Withdraw a file that is waiting (uploaded) and get its cost back; 409 once the shop started printing it")
             .WithDescription("Withdraws one of the caller's files that is still waiting to be printed (uploaded) and refunds its cost: by default " +
                              "the wallet-paid part to the wallet at once and an online part back to its source in 5-7 business days; with refund_to " +
                              "\"wallet\" all of it goes to the wallet at once. The body is optional. Customers only. 400 when refund_to is neither " +
                              "\"original\" nor \"wallet\"; 404 when the file is not the caller's; 409 once a shop started printing it, or when it " +
                              "was already printed, withdrawn (a repeat) or cancelled.");
-        user.MapGet("/file/{code}", Download).WithName("PrintDownloadFile").WithSummary("Download a file by its 6-character code (its owner, or a shop)")
+        user.MapGet("/file/{code}", Download).WithName("PrintDownloadFile").ProducesErrors(StatusCodes.Status410Gone).WithSummary("Download a file by its 6-character code (its owner, or a shop)")
             .WithDescription("Streams a file's content by its 6-character code, with its content type and file name. Its owner may download it, and " +
                              "shopkeepers: any shop a private print, only the chosen shop a queue print. 404 when the code is malformed, unknown or " +
                              "not the caller's to see; 410 when the file was printed, withdrawn or cancelled and its content is no longer kept; 429 " +
@@ -74,21 +74,21 @@ public static class FilesApi
                              " private print, the chosen shop for a queue print). 404 when the code is malformed, unknown or not the caller's to " +
                              "see; 429 after too many code lookups by the caller in a minute.");
         shop.MapPost("/file/{code}/print-started", (string code, PrintSession session, PrintFiles files, CodeLookupThrottle throttle, HttpContext context) =>
-            MoveByCode(code, PrintFiles.ShopMove.Started, session, files, throttle, context)).WithName("PrintFilePrintStarted")
+            MoveByCode(code, PrintFiles.ShopMove.Started, session, files, throttle, context)).WithName("PrintFilePrintStarted").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("A shop started printing the file (uploaded → printing): the customer can no longer withdraw it")
             .WithDescription("A shopkeeper marks the file with this code as being printed (uploaded → printing); from then on its customer can no " +
                              "longer withdraw it. Any shop may take a private print, only the chosen shop a queue print; asking again while the shop" +
                              " prints it answers the file unchanged. 404 when the code is malformed, unknown or not the shop's to see; 409 when " +
                              "another shop is printing it or it was printed, withdrawn or cancelled; 429 after too many code lookups in a minute.");
         shop.MapPost("/file/{code}/print-failed", (string code, PrintSession session, PrintFiles files, CodeLookupThrottle throttle, HttpContext context) =>
-            MoveByCode(code, PrintFiles.ShopMove.Failed, session, files, throttle, context)).WithName("PrintFilePrintFailed")
+            MoveByCode(code, PrintFiles.ShopMove.Failed, session, files, throttle, context)).WithName("PrintFilePrintFailed").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("The print failed or timed out (printing → uploaded): the customer can withdraw again")
             .WithDescription("A shopkeeper reports that the print of the file with this code failed or timed out (printing → uploaded): the file " +
                              "waits again and its customer can withdraw it. A file already waiting is answered unchanged. 404 when the code is " +
                              "malformed, unknown or not the shop's to see; 409 when another shop is printing it or it was printed, withdrawn or " +
                              "cancelled; 429 after too many code lookups in a minute.");
         shop.MapPost("/file/{code}/confirm", (string code, PrintSession session, PrintFiles files, CodeLookupThrottle throttle, HttpContext context) =>
-            MoveByCode(code, PrintFiles.ShopMove.Confirmed, session, files, throttle, context)).WithName("PrintFileConfirm")
+            MoveByCode(code, PrintFiles.ShopMove.Confirmed, session, files, throttle, context)).WithName("PrintFileConfirm").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("The print is done (uploaded or printing → downloaded): the content is deleted and the shop's earnings credited")
             .WithDescription("A shopkeeper confirms that the file with this code is printed (uploaded or printing → downloaded): its content is " +
                              "deleted and the shop's earnings for it credited. Confirming again answers the file unchanged. 404 when the code is " +
@@ -101,29 +101,29 @@ public static class FilesApi
         shop.MapGet("/queue/{orderGroupId}/files", QueueFiles).WithName("PrintQueueOrderFiles").WithSummary("The files of one queue order of the shop")
             .WithDescription("The files one queue order sent to the calling shop (orderGroupId is the order's payment order id), cancelled files " +
                              "left out. Shopkeepers only. 404 when the order is not in this shop's queue or all its files were cancelled.");
-        shop.MapGet("/queue/download/{fileId}", QueueDownload).WithName("PrintQueueDownload").WithSummary("Download a file of the shop's queue")
+        shop.MapGet("/queue/download/{fileId}", QueueDownload).WithName("PrintQueueDownload").ProducesErrors(StatusCodes.Status410Gone).WithSummary("Download a file of the shop's queue")
             .WithDescription("Streams the content of a file in the calling shop's queue, by its id, with its content type and file name. Shopkeepers" +
                              " only. 404 when the file is not a queue print sent to this shop; 410 when it was printed, withdrawn or cancelled and " +
                              "its content is no longer kept.").ProducesPrintFile();
         shop.MapPost("/queue/{fileId}/print-started", (string fileId, PrintSession session, PrintFiles files, HttpContext context) =>
-            MoveInQueue(fileId, PrintFiles.ShopMove.Started, session, files, context)).WithName("PrintQueuePrintStarted")
+            MoveInQueue(fileId, PrintFiles.ShopMove.Started, session, files, context)).WithName("PrintQueuePrintStarted").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("A queue file's print started (uploaded → printing)")
             .WithDescription("The calling shop marks a file of its queue as being printed (uploaded → printing); from then on its customer can no " +
                              "longer withdraw it. Asking again while the shop prints it answers the file unchanged. Shopkeepers only. 404 when the " +
                              "file is not a queue print sent to this shop; 409 when it was printed, withdrawn or cancelled.");
         shop.MapPost("/queue/{fileId}/print-failed", (string fileId, PrintSession session, PrintFiles files, HttpContext context) =>
-            MoveInQueue(fileId, PrintFiles.ShopMove.Failed, session, files, context)).WithName("PrintQueuePrintFailed")
+            MoveInQueue(fileId, PrintFiles.ShopMove.Failed, session, files, context)).WithName("PrintQueuePrintFailed").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("A queue file's print failed (printing → uploaded)")
             .WithDescription("The calling shop reports that the print of a file of its queue failed (printing → uploaded): the file waits again and " +
                              "its customer can withdraw it. A file already waiting is answered unchanged. Shopkeepers only. 404 when the file is not" +
                              " a queue print sent to this shop; 409 when it was printed, withdrawn or cancelled.");
         shop.MapPost("/queue/{fileId}/confirm", (string fileId, PrintSession session, PrintFiles files, HttpContext context) =>
-            MoveInQueue(fileId, PrintFiles.ShopMove.Confirmed, session, files, context)).WithName("PrintQueueConfirm")
+            MoveInQueue(fileId, PrintFiles.ShopMove.Confirmed, session, files, context)).WithName("PrintQueueConfirm").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("A queue file is printed (→ downloaded): the content is deleted and the shop's earnings credited")
             .WithDescription("The calling shop confirms that a file of its queue is printed (uploaded or printing → downloaded): its content is " +
                              "deleted and the shop's earnings for it credited. Confirming again answers the file unchanged. Shopkeepers only. 404 " +
                              "when the file is not a queue print sent to this shop; 409 when it was withdrawn or cancelled.");
-        shop.MapPost("/queue/{fileId}/cancel", Cancel).WithName("PrintQueueCancel")
+        shop.MapPost("/queue/{fileId}/cancel", Cancel).WithName("PrintQueueCancel").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("Cancel the queue order a file belongs to, before printing: every waiting file is cancelled, the customer refunded once and notified")
             .WithDescription("Cancels, before printing, the whole queue order the file belongs to: every file of it still waiting is cancelled with " +
                              "the reason (1-500 characters, required), what they cost is refunded to the customer once (the wallet part to the " +

@@ -58,7 +58,7 @@ public static class PrintPaymentsApi
                              "after each, and how many there are in all. limit is 1-100 (default 50) and offset 0-1,000,000 (default 0). Customers " +
                              "only. 400 when limit or offset is out of range.");
 
-        app.MapPost("/payment/webhook", Webhook).WithName("PrintPaymentWebhook").WithTags("Print-shop payments")
+        app.MapPost("/payment/webhook", Webhook).WithName("PrintPaymentWebhook").ProducesErrors(StatusCodes.Status400BadRequest).WithTags("Print-shop payments")
             .WithErrorShape(PrintErrorShape.Instance).AllowAnonymous().WithMetadata(new RequestSizeLimitAttribute(InboundEvents.MaxBodyBytes))
             .WithSummary("Razorpay's webhook (public; the X-Razorpay-Signature of the raw body is verified before anything is read)")
             .WithDescription("Razorpay's webhook: public (no token); the X-Razorpay-Signature of the raw body is verified before anything is read. A" +

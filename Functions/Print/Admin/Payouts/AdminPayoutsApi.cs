@@ -92,7 +92,7 @@ public static class AdminPayoutsApi
                              " (default 50) and offset 0 or more. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that is set (403 " +
                              "otherwise). 400 for an unknown status, a shop_id, day, limit or offset that is not valid, from after to, or a window " +
                              "over 366 days.");
-        admin.MapPut("/update", Update).WithName("PrintAdminPayoutUpdate")
+        admin.MapPut("/update", Update).WithName("PrintAdminPayoutUpdate").ProducesErrors(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Move one payout on (pending → processing → paid, or to failed, which returns its money to the shop's earnings)")
             .WithDescription("Moves one payout on: pending → processing → paid, or pending or processing → failed, which returns its money to the " +
                              "shop's earnings; reference (at most 100 characters) and note (at most 500) are kept when given, and asking for the " +
@@ -121,7 +121,7 @@ public static class AdminPayoutsApi
             .WithDescription("Sets the bank account the calling shop's payouts go to, replacing any set before; only the account number's last four " +
                              "digits are kept, and the answer shows it masked. Shopkeepers only. 400 when bank_account is not 9-18 digits, ifsc_code" +
                              " is not an IFSC code, or account_holder_name is missing or longer than 100 characters.");
-        shop.MapGet("/bank-account", BankAccount).WithName("PrintShopBankAccount")
+        shop.MapGet("/bank-account", BankAccount).WithName("PrintShopBankAccount").ProducesErrors(StatusCodes.Status404NotFound)
             .WithSummary("The shop's bank account, masked but for its last four digits")
             .WithDescription("The calling shop's bank account, masked but for its last four digits, with its IFSC code, account holder and when it " +
                              "was set. Shopkeepers only. 404 when none has been set.");

@@ -38,12 +38,12 @@ public static class AdminUsersApi
                              "whose username or email (case-insensitive) or phone starts with search (at most 254 characters). limit is 1-100 " +
                              "(default 50) and offset 0-1,000,000. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that is set (403 " +
                              "otherwise). 400 for an unknown role, a search longer than 254 characters, or limit or offset out of range.");
-        admin.MapGet("/details", UserDetails).WithName("PrintAdminUserDetails")
+        admin.MapGet("/details", UserDetails).WithName("PrintAdminUserDetails").ProducesErrors(StatusCodes.Status404NotFound)
             .WithSummary("One user: profile, wallet, the 10 latest payment orders and files, referral stats")
             .WithDescription("One user by user_id: the whole profile, the wallet (available and held), the 10 latest payment orders and files with " +
                              "their totals, and referral stats. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that is set (403 " +
                              "otherwise). 400 when user_id is missing or not a positive whole number; 404 when there is no such user.");
-        admin.MapPost("/delete", DeleteUser).WithName("PrintAdminDeleteUser")
+        admin.MapPost("/delete", DeleteUser).WithName("PrintAdminDeleteUser").ProducesErrors(StatusCodes.Status404NotFound)
             .WithSummary("Delete a non-admin account as self-deletion does; force_refund moves a wallet's available balance to the forced refunds owed account first")
             .WithDescription("Deletes a user's account as self-deletion does (payment orders stay as payment records). A wallet with money available" +
                              " is refused unless force_refund is true, which first moves that balance to the forced refunds owed account; money held" +
