@@ -200,6 +200,10 @@ public sealed class CheckoutOrderTests(CheckoutFactory app) : IClassFixture<Chec
         var rotated = await app.Admin().PostAsync($"/plugins/admin/stores/{store.Id}/rotate-webhook-secret", null);
         var secret = (await rotated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("webhookSecret").GetString()!;
         Assert.NotEqual(store.WebhookSecret, secret);
+        // The operator's view of the store never shows its secret.
+        var viewed = await app.Admin().GetFromJsonAsync<JsonElement>($"/plugins/admin/stores/{store.Id}");
+        Assert.Equal(store.Id, viewed.GetProperty("id").GetString());
+        Assert.False(viewed.TryGetProperty("webhookSecret", out _));
         Assert.Equal(secret, (await (await app.StoreClient(store).PostAsync("/plugins/stores/verification", null)).Content.ReadFromJsonAsync<JsonElement>())
             .GetProperty("webhookSecret").GetString());
         var second = await app.CreateOrderAsync(store, NewId());

@@ -94,7 +94,7 @@ public static partial class CheckoutApi
             .WithDescription("Disables the store's API key, so its calls are refused with 401 (on every instance within seconds) and " +
                              "its hosted checkout pages stop taking payments; answers `enabled: false`, also when it was disabled " +
                              "already. 404 when there is no such store. " + AdminOnly);
-        admin.MapPost("/{storeId}/orders/{orderId}/confirm", ConfirmTransfer).WithName("CheckoutConfirmTransfer")
+        admin.MapPost("/{storeId}/orders/{orderId}/confirm", ConfirmTransfer).WithName("CheckoutConfirmTransfer").ProducesErrors(StatusCodes.Status409Conflict)
             .WithSummary("Confirm an order paid by a crypto transfer seen on the chain (platform admin)")
             .WithDescription("Confirms a store's order that is pending, on hold or failed, recording the transaction hash and " +
                              "protocol when sent, and sends the order's callback; an order confirmed already is answered as it is. " +

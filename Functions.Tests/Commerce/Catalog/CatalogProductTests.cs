@@ -42,6 +42,12 @@ public sealed class CatalogProductTests(CatalogFactory app) : IClassFixture<Cata
         Assert.Equal("$", usd.GetProperty("currency").GetProperty("symbol").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await app.CompanyAdmin().GetAsync($"/admin/companies/{Company}/products/{Guid.NewGuid()}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await app.CompanyAdmin().GetAsync($"/admin/companies/{Company}/products/not-an-id")).StatusCode);
+
+        // The admin's list has it, with its prices, in pages of the size asked for.
+        var listed = await app.CompanyAdmin().GetFromJsonAsync<JsonElement>($"/admin/companies/{Company}/products?page=1&limit=100");
+        var item = listed.GetProperty("items").EnumerateArray().Single(p => p.GetProperty("id").GetString() == id);
+        Assert.Equal("Golden Ticket", item.GetProperty("name").GetString());
+        Assert.Equal(2, item.GetProperty("prices").GetArrayLength());
     }
 
     [Theory]

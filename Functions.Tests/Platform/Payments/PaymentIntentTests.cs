@@ -232,6 +232,28 @@ public sealed class PaymentIntentTests(PaymentIntentFactory app) : IClassFixture
     }
 
     [Fact]
+    public async Task An_operator_refreshes_an_intent_whose_webhook_is_late_and_reads_the_event_when_it_comes()
+    {
+        var intent = await app.OpenAsync(PaymentIntentFactory.NewReference());
+        var delivery = await app.CustomerAsync(intent); // paid at the provider; its webhook has not arrived yet
+        var admin = app.CreateClientAs(1, Serverless.Platform.Identity.Roles.Admin);
+
+        var refreshed = await admin.PostAsync($"/platform/payments/intents/{intent.Id}/refresh", null);
+        var again = await admin.PostAsync($"/platform/payments/intents/{intent.Id}/refresh", null);
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        Assert.Equal(IntentStatus.Succeeded, (await refreshed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Equal(IntentStatus.Succeeded, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Equal([IntentStatus.Pending, IntentStatus.Succeeded], app.Surface.MovesOf(intent.Id));
+
+        // The webhook comes late: stored, and it changes nothing.
+        Assert.Equal(HttpStatusCode.OK, (await app.DeliverAsync(delivery)).StatusCode);
+        var stored = await admin.GetFromJsonAsync<JsonElement>($"/platform/payments/events/{SandboxProvider.ProviderName}/{delivery.EventId}");
+        Assert.Equal(intent.Id, stored.GetProperty("intent_id").GetString());
+        Assert.Equal([IntentStatus.Pending, IntentStatus.Succeeded], app.Surface.MovesOf(intent.Id));
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/platform/payments/events/{SandboxProvider.ProviderName}/evt_unknown")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_lost_webhook_is_made_good_by_the_reconciliation_deadline()
     {
         var intent = await app.OpenAsync(PaymentIntentFactory.NewReference());

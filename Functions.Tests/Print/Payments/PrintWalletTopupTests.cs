@@ -117,5 +117,22 @@ public sealed class PrintWalletTopupTests(PrintMoneyFactory app) : IClassFixture
         var response = await app.CreateClient().PostAsync("/payment/webhook", new StringContent("{\"event\":\"payment.captured\"}"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("invalid_signature", await response.Content.ReadAsStringAsync());
+
+        // A signed event of the configured provider (the sandbox here) is stored and settles the top-up, once.
+        var customer = await app.SignUpAsync();
+        var topup = await TopupAsync(customer, 200);
+        var (_, delivery) = await app.Get<SandboxProvider>().PayAsync(topup.GetProperty("order_id").GetString()!, true, "upi", default);
+        HttpRequestMessage Signed()
+        {
+            var webhook = new HttpRequestMessage(HttpMethod.Post, "/payment/webhook") { Content = new ByteArrayContent(delivery!.Body) };
+            webhook.Headers.Add(SandboxProvider.SignatureHeader, delivery.Signature);
+            webhook.Headers.Add(SandboxProvider.EventIdHeader, delivery.EventId);
+            return webhook;
+        }
+        var stored = await (await app.CreateClient().SendAsync(Signed())).Content.ReadFromJsonAsync<JsonElement>();
+        var repeat = await (await app.CreateClient().SendAsync(Signed())).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("stored", stored.GetProperty("status").GetString());
+        Assert.Equal("duplicate", repeat.GetProperty("status").GetString());
+        Assert.Equal(200m, await app.BalanceAsync(customer));
     }
 }
