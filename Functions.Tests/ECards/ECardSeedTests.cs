@@ -34,5 +34,27 @@ public sealed class ECardSeedTests(PlatformFactory app) : IClassFixture<Platform
         Assert.Equal(HttpStatusCode.OK, order.StatusCode);
         Assert.Equal("Delivered", (await Json(order)).GetProperty("status").GetString());
         Assert.Equal("97900", (await partner.GetFromJsonAsync<JsonElement>("/v1/balance")).GetProperty("balance").GetString());
+
+        // Seeding again (every start does) never puts a handed-out code back in stock.
+        await seed.SeedAsync(app.Services, CancellationToken.None);
+        Assert.Equal(19, await app.Get<CertificateStock>().CountAvailableAsync(1, "100 ₽"));
+        Assert.Equal(16, await app.Get<CertificateStock>().CountAvailableAsync(2, "500 ₽"));
+    }
+}
+
+/// <summary>A start that stopped half-way through the seed (the catalogue written, no codes yet) is finished by the next.</summary>
+public sealed class ECardSeedResumeTests(PlatformFactory app) : IClassFixture<PlatformFactory>
+{
+    [Fact]
+    public async Task A_seed_cut_short_after_the_catalogue_is_finished_by_the_next_start()
+    {
+        await app.Get<ECardCatalog>().PutAsync(1, "Books & More", "Cut short.", "RUB", [new("100 ₽", 100), new("500 ₽", 500), new("1000 ₽", 1000)],
+            CancellationToken.None);
+
+        await new ECardsSeed().SeedAsync(app.Services, CancellationToken.None);
+
+        foreach (var id in new[] { 1, 2 })
+            foreach (var faceValue in new[] { "100 ₽", "500 ₽", "1000 ₽" })
+                Assert.Equal(20, await app.Get<CertificateStock>().CountAvailableAsync(id, faceValue));
     }
 }

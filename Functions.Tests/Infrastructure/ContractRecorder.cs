@@ -85,6 +85,15 @@ public static partial class ContractRecorder
                     await call(context);
                     return;
                 }
+                // A JSON request body of a reasonable size is kept, to hold it to the document once the app accepted it.
+                byte[]? request = null;
+                if (context.Request.ContentLength is > 0 and <= 256 * 1024 && IsJson(context.Request.ContentType))
+                {
+                    using var copy = new MemoryStream();
+                    await context.Request.Body.CopyToAsync(copy, context.RequestAborted);
+                    request = copy.ToArray();
+                    context.Request.Body = new MemoryStream(request, writable: false);
+                }
                 var original = context.Response.Body;
                 using var buffer = new MemoryStream();
                 context.Response.Body = buffer;
@@ -96,7 +105,7 @@ public static partial class ContractRecorder
                 {
                     context.Response.Body = original;
                 }
-                var problem = await CheckAsync(context, buffer);
+                var problem = await CheckAsync(context, buffer, request);
                 if (problem is not null)
                 {
                     FindingsList.Add(problem);
@@ -112,7 +121,57 @@ public static partial class ContractRecorder
             next(app);
         };
 
-        private async Task<string?> CheckAsync(HttpContext context, MemoryStream body)
+        private static bool IsJson(string? contentType) =>
+            contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var type)
+            && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+
+        /// <summary>
+        /// A request the app accepted (below 400) must be one the document allows: its JSON body valid against the
+        /// request schema, its query values against their parameters' schemas. Otherwise the document is stricter than
+        /// the handler, and a client generated from it would refuse to send what the API takes.
+        /// </summary>
+        private static string? CheckAccepted(string name, Operation operation, HttpContext context, byte[]? request)
+        {
+            if (request is { Length: > 0 } && operation.RequestBody is { } schema)
+            {
+                JsonElement json;
+                try
+                {
+                    json = JsonDocument.Parse(request).RootElement;
+                }
+                catch (JsonException)
+                {
+                    return $"{name} accepted a request body that is not JSON.";
+                }
+                if (Refusal(schema, json) is { } refusal)
+                    return $"{name} accepted a request body the document's schema refuses: {refusal} — body {Sample(json.GetRawText())}";
+            }
+            foreach (var (parameter, (parameterSchema, type)) in operation.Query)
+            {
+                if (!context.Request.Query.TryGetValue(parameter, out var values) || values.Count != 1 || values[0] is not { } value)
+                    continue;
+                JsonNode? node = type switch
+                {
+                    "integer" when long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var whole) => JsonValue.Create(whole),
+                    "number" when decimal.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number) => JsonValue.Create(number),
+                    "boolean" when bool.TryParse(value, out var flag) => JsonValue.Create(flag),
+                    _ => JsonValue.Create(value),
+                };
+                var element = JsonSerializer.SerializeToElement(node);
+                if (Refusal(parameterSchema, element) is { } refusal)
+                    return $"{name} accepted the query value {parameter}={value}, which the document refuses: {refusal}";
+            }
+            return null;
+        }
+
+        private static string? Refusal(JsonSchema schema, JsonElement json)
+        {
+            var result = schema.Evaluate(json, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            return result.IsValid ? null : string.Join("; ", (result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
+                .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")).Distinct().Take(6));
+        }
+
+        private async Task<string?> CheckAsync(HttpContext context, MemoryStream body, byte[]? request)
         {
             if (context.GetEndpoint() is not RouteEndpoint endpoint
                 || endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IExcludeFromDescriptionMetadata>() is { ExcludeFromDescription: true })
@@ -128,7 +187,11 @@ public static partial class ContractRecorder
             if (response is null)
                 return $"{name} answered {status}, which the document does not list for it (it lists {string.Join(", ", operation.Statuses)}).";
             if (status < 400)
+            {
                 SeenOperations.TryAdd(name, 0);
+                if (CheckAccepted(name, operation, context, request) is { } accepted)
+                    return accepted;
+            }
             var mediaType = context.Response.ContentType is { } header && MediaTypeHeaderValue.TryParse(header, out var parsed)
                 ? parsed.MediaType.Value!.ToLowerInvariant()
                 : null;
@@ -150,13 +213,9 @@ public static partial class ContractRecorder
             {
                 return $"{name} answered {status} with a body that is not JSON: {e.Message}";
             }
-            var result = schema.Evaluate(json, new EvaluationOptions { OutputFormat = OutputFormat.List });
-            if (result.IsValid)
-                return null;
-            var errors = (result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
-                .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))
-                .Distinct().Take(6);
-            return $"{name} answered {status} with a body the document's schema refuses: {string.Join("; ", errors)} — body {Sample(json.GetRawText())}";
+            return Refusal(schema, json) is { } refusal
+                ? $"{name} answered {status} with a body the document's schema refuses: {refusal} — body {Sample(json.GetRawText())}"
+                : null;
         }
 
         private static string Sample(string text) => text.Length > 400 ? text[..400] + "…" : text;
@@ -172,7 +231,8 @@ public static partial class ContractRecorder
     [GeneratedRegex(@"\{\**(?<name>[A-Za-z0-9_]+)[^}]*\}")]
     private static partial Regex RouteParameter();
 
-    public sealed record Operation(IReadOnlyDictionary<string, ResponseContract> Responses)
+    public sealed record Operation(IReadOnlyDictionary<string, ResponseContract> Responses, JsonSchema? RequestBody,
+        IReadOnlyDictionary<string, (JsonSchema Schema, string? Type)> Query)
     {
         public IEnumerable<string> Statuses => Responses.Keys;
 
@@ -223,7 +283,14 @@ public static partial class ContractRecorder
                         }
                         responses[status] = new ResponseContract(content);
                     }
-                    operations[(path, method)] = new Operation(responses);
+                    var requestSchema = op!["requestBody"]?["content"]?["application/json"]?["schema"];
+                    var query = new Dictionary<string, (JsonSchema, string?)>(StringComparer.Ordinal);
+                    foreach (var parameter in op!["parameters"]?.AsArray() ?? [])
+                    {
+                        if (parameter?["in"]?.GetValue<string>() == "query" && parameter["schema"] is { } parameterSchema && parameter["name"]?.GetValue<string>() is { } parameterName)
+                            query[parameterName] = (Compile(parameterSchema, options), TypeOf(parameterSchema));
+                    }
+                    operations[(path, method)] = new Operation(responses, requestSchema is null ? null : Compile(requestSchema, options), query);
                 }
             }
             Operations = operations;
@@ -239,6 +306,14 @@ public static partial class ContractRecorder
             };
             return JsonSchema.FromText(wrapped.ToJsonString(), options);
         }
+
+        /// <summary>The one JSON type a parameter's schema names, not counting null (<c>["null", "integer"]</c> is integer).</summary>
+        private static string? TypeOf(JsonNode schema) => schema["type"] switch
+        {
+            JsonValue value => value.GetValue<string>(),
+            JsonArray types => types.Select(t => t?.GetValue<string>()).FirstOrDefault(t => t is not null and not "null"),
+            _ => null,
+        };
 
         /// <summary>References to <c>#/components/schemas/X</c> point at the registered components.</summary>
         private static JsonNode Rewrite(JsonNode node)

@@ -53,18 +53,21 @@ public sealed class ECardsSeed : IDevelopmentSeed
         // A fixed reference: seeding again never credits twice.
         await services.GetRequiredService<PartnerAccounts>().TopUpAsync(ClientId, Balance, "development-seed", cancellationToken);
 
+        // Every step is safe to repeat, so a start cut short half-way is finished by the next one: each e-card is put
+        // only when missing, and the codes are fixed ones, which loading again finds (a code handed out stays known).
         var catalog = services.GetRequiredService<ECardCatalog>();
-        if ((await catalog.ListAsync(cancellationToken)).Count > 0)
-            return;
+        var existing = (await catalog.ListAsync(cancellationToken)).Select(e => e.Id).ToHashSet();
         FaceValue[] rubles = [new("100 ₽", 100), new("500 ₽", 500), new("1000 ₽", 1000)];
-        await catalog.PutAsync(1, "Books & More", "Gift card for the Books & More stores and online shop.", "RUB", rubles, cancellationToken);
-        await catalog.PutAsync(2, "Cinema Pass", "E-certificate for tickets and snacks in partner cinemas.", "RUB", rubles, cancellationToken);
+        if (!existing.Contains(1))
+            await catalog.PutAsync(1, "Books & More", "Gift card for the Books & More stores and online shop.", "RUB", rubles, cancellationToken);
+        if (!existing.Contains(2))
+            await catalog.PutAsync(2, "Cinema Pass", "E-certificate for tickets and snacks in partner cinemas.", "RUB", rubles, cancellationToken);
         var stock = services.GetRequiredService<CertificateStock>();
         foreach (var id in new[] { 1, 2 })
         {
             foreach (var faceValue in rubles)
             {
-                var codes = Enumerable.Range(1, 20).Select(_ => $"DEMO-{id}-{faceValue.Price}-{Guid.NewGuid().ToString("N")[..12].ToUpperInvariant()}").ToList();
+                var codes = Enumerable.Range(1, 20).Select(n => $"DEMO-{id}-{faceValue.Price}-{n:D2}").ToList();
                 await stock.LoadAsync(id, faceValue.Name, codes, cancellationToken);
             }
         }

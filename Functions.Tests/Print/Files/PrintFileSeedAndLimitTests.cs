@@ -32,6 +32,33 @@ public sealed class PrintFileSeedTests(PrintFilesFactory app) : IClassFixture<Pr
     }
 }
 
+/// <summary>A start cut short after the seed paid its queue order, before the files were stored, is finished by the next.</summary>
+public sealed class PrintFileSeedResumeTests(PrintFilesFactory app) : IClassFixture<PrintFilesFactory>
+{
+    [Fact]
+    public async Task The_next_start_stores_the_files_with_the_order_already_paid_and_pays_nothing_more()
+    {
+        await new PrintSeed().SeedAsync(app.Services, CancellationToken.None);
+        var users = app.Get<Serverless.Platform.Identity.UserDirectory>();
+        var customer = (await users.FindByLoginAsync(PrintSeed.Customer, CancellationToken.None))!;
+        var shop = (await users.FindByLoginAsync(PrintSeed.Shopkeeper, CancellationToken.None))!;
+        var paid = await app.Get<Serverless.Print.Payments.PaymentOrders>().CreateAsync(customer.Id, customer.Email, 5_00, useWallet: true,
+            new Serverless.Print.Payments.PaymentOrderRow { PrintType = PrintTypes.Queue, ShopkeeperId = shop.Id, Comment = "Demo order: please staple" },
+            "", CancellationToken.None);
+
+        await new FilesSeed().SeedAsync(app.Services, CancellationToken.None);
+        await new FilesSeed().SeedAsync(app.Services, CancellationToken.None);
+
+        var login = await app.CreateClient().PostAsJsonAsync("/login", new { username = PrintSeed.Shopkeeper, password = PrintSeed.Password });
+        var queue = await app.WithToken((await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!)
+            .GetFromJsonAsync<JsonElement>("/queue");
+        var order = Assert.Single(queue.EnumerateArray());
+        Assert.Equal(2, order.GetProperty("file_count").GetInt32());
+        Assert.Equal(495_00, (await app.Get<Serverless.Print.Wallet.PrintWallets>().BalanceAsync(customer.Id)).Available);
+        Assert.Equal(Serverless.Print.Payments.PaymentOrderStatus.Paid, paid.Order.Status);
+    }
+}
+
 public sealed class CodeLookupLimitTests(CodeLookupLimitTests.Factory app) : IClassFixture<CodeLookupLimitTests.Factory>
 {
     public sealed class Factory : PrintFilesFactory

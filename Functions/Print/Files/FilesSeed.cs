@@ -12,7 +12,8 @@ namespace Serverless.Print.Files;
 /// <summary>
 /// Development seed (after <see cref="PrintSeed"/>): the demo shop's queue holds one order of the demo customer, paid
 /// from the wallet, of two real PDFs made now (2 and 3 pages), so the queue, downloads, print-started, confirm and
-/// cancel can be tried at once. Seeded once: a demo customer who has files already is left alone.
+/// cancel can be tried at once. Seeded once: a demo customer who has files already is left alone, and a start cut short
+/// between paying and storing is finished with the order it paid.
 /// </summary>
 public sealed class FilesSeed : IDevelopmentSeed
 {
@@ -45,11 +46,17 @@ public sealed class FilesSeed : IDevelopmentSeed
                 parts.Add(part);
             }
             var cost = parts.Sum(p => files.CostOf(p.Inspected!.Pages, options));
-            var order = await services.GetRequiredService<PaymentOrders>().CreateAsync(customer.Id, customer.Email, cost, useWallet: true,
-                new PaymentOrderRow { PrintType = PrintTypes.Queue, ShopkeeperId = shop.Id, Comment = options.Comment }, "", cancellationToken);
-            if (order.Order.Status != PaymentOrderStatus.Paid)
+            // A start cut short after paying and before storing the files left a paid order of the demo shop: the files
+            // go to that one rather than paying again.
+            var orders = services.GetRequiredService<PaymentOrders>();
+            var (earlier, _) = await orders.ListAsync(customer.Id, 100, 0, cancellationToken);
+            var paid = earlier.FirstOrDefault(o => o.Status == PaymentOrderStatus.Paid && o.PrintType == PrintTypes.Queue && o.ShopkeeperId == shop.Id
+                                                   && o.Comment == options.Comment && o.AmountMinor == cost)
+                       ?? (await orders.CreateAsync(customer.Id, customer.Email, cost, useWallet: true,
+                           new PaymentOrderRow { PrintType = PrintTypes.Queue, ShopkeeperId = shop.Id, Comment = options.Comment }, "", cancellationToken)).Order;
+            if (paid.Status != PaymentOrderStatus.Paid)
                 throw new InvalidOperationException("The demo customer's wallet could not pay the demo queue order.");
-            var (_, error) = await files.StoreAsync(customer.Id, order.Order, options, parts, cancellationToken);
+            var (_, error) = await files.StoreAsync(customer.Id, paid, options, parts, cancellationToken);
             if (error is not null)
                 throw new InvalidOperationException("The demo queue order could not be stored: " + error.Message);
         }
