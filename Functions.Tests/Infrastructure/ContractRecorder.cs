@@ -87,12 +87,22 @@ public static partial class ContractRecorder
                 }
                 // A JSON request body of a reasonable size is kept, to hold it to the document once the app accepted it.
                 byte[]? request = null;
-                if (context.Request.ContentLength is > 0 and <= 256 * 1024 && IsJson(context.Request.ContentType))
+                if (context.Request.ContentLength is null or (> 0 and <= MaxKept) && IsJson(context.Request.ContentType))
                 {
-                    using var copy = new MemoryStream();
-                    await context.Request.Body.CopyToAsync(copy, context.RequestAborted);
-                    request = copy.ToArray();
-                    context.Request.Body = new MemoryStream(request, writable: false);
+                    // Up to MaxKept bytes are read (a body sent without a length may be longer); the app reads the same bytes.
+                    var kept = new byte[MaxKept + 1];
+                    var length = 0;
+                    int read;
+                    while (length < kept.Length && (read = await context.Request.Body.ReadAsync(kept.AsMemory(length), context.RequestAborted)) > 0)
+                        length += read;
+                    var head = kept[..length];
+                    if (length <= MaxKept)
+                    {
+                        request = head;
+                        context.Request.Body = new MemoryStream(head, writable: false);
+                    }
+                    else
+                        context.Request.Body = new ConcatenatedStream(new MemoryStream(head, writable: false), context.Request.Body);
                 }
                 var original = context.Response.Body;
                 using var buffer = new MemoryStream();
@@ -120,6 +130,8 @@ public static partial class ContractRecorder
             });
             next(app);
         };
+
+        private const int MaxKept = 256 * 1024;
 
         private static bool IsJson(string? contentType) =>
             contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var type)
@@ -322,4 +334,30 @@ public static partial class ContractRecorder
             return JsonNode.Parse(text)!;
         }
     }
+}
+
+/// <summary>A read-only stream of one stream's bytes, then another's: the part of a body already read, then the rest.</summary>
+internal sealed class ConcatenatedStream(Stream first, Stream second) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await first.ReadAsync(buffer, cancellationToken);
+        return read > 0 ? read : await second.ReadAsync(buffer, cancellationToken);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -68,6 +68,35 @@ public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<Pl
     }
 
     [Fact]
+    public async Task Every_operation_documents_its_errors_in_its_surfaces_error_body()
+    {
+        var document = await DocumentAsync();
+        var paths = document.GetProperty("paths");
+        string? Body(string path, string method, string status, string media = "application/json") =>
+            paths.GetProperty(path).GetProperty(method).GetProperty("responses").TryGetProperty(status, out var response)
+            && response.TryGetProperty("content", out var content) && content.TryGetProperty(media, out var type)
+                ? type.GetProperty("schema").GetProperty("$ref").GetString()
+                : null;
+        // The checkout's create: a body (400, 413, 415), an API key (401), an idempotent-by-id claim (409), storage (503).
+        foreach (var status in new[] { "400", "401", "409", "413", "415", "503" })
+            Assert.Equal("#/components/schemas/CheckoutError", Body("/plugins/orders/checkout", "post", status));
+        Assert.Equal("#/components/schemas/PreOrderError", Body("/api/pre-orders/{id}", "get", "404"));
+        Assert.Equal("#/components/schemas/ECardError", Body("/v1/orders", "post", "402"));
+        Assert.Equal("#/components/schemas/CommerceError", Body("/admin/companies/{companyId}/products", "get", "403"));
+        Assert.Equal("#/components/schemas/ProblemDetails", Body("/platform/me", "get", "401", "application/problem+json"));
+        // Print's taken-username answer is plain text; its other 400s are its JSON error.
+        Assert.Equal("#/components/schemas/PrintError", Body("/register", "post", "400"));
+        Assert.True(paths.GetProperty("/register").GetProperty("post").GetProperty("responses").GetProperty("400").GetProperty("content").TryGetProperty("text/plain", out _));
+        // A page's not-found is its HTML page, not JSON.
+        Assert.Null(Body("/pay/{id}", "get", "404"));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.Equal(["code", "message"], schemas.GetProperty("PreOrderError").GetProperty("properties").GetProperty("error").GetProperty("required")
+            .EnumerateArray().Select(r => r.GetString()).Order());
+        // Every tag says what it is.
+        Assert.All(document.GetProperty("tags").EnumerateArray(), tag => Assert.False(string.IsNullOrWhiteSpace(tag.GetProperty("description").GetString())));
+    }
+
+    [Fact]
     public async Task Request_fields_the_handler_requires_or_limits_say_so()
     {
         var schemas = (await DocumentAsync()).GetProperty("components").GetProperty("schemas");

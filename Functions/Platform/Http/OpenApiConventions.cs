@@ -15,6 +15,12 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
             Version = "v1",
             Description = "Pre-orders, e-cards, commerce orders, checkout and print-shop APIs on one platform.",
         };
+        // Each tag (a surface, or a part of one) says what it is and who calls it.
+        var used = document.Paths?.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? [])
+            .SelectMany(o => o.Tags ?? new HashSet<OpenApiTagReference>()).Select(t => t.Name).OfType<string>().ToHashSet() ?? [];
+        document.Tags = used.Order(StringComparer.Ordinal)
+            .Select(name => new OpenApiTag { Name = name, Description = TagDescriptions.GetValueOrDefault(name) })
+            .ToHashSet();
         // Server URLs without a trailing slash: paths start with one.
         foreach (var server in document.Servers ?? [])
             server.Url = server.Url?.TrimEnd('/');
@@ -44,6 +50,34 @@ public sealed class OpenApiConventions : IOpenApiDocumentTransformer
         };
         return Task.CompletedTask;
     }
+
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Platform"] = "The platform's own API: sign-in for operators, users and API clients, and health.",
+        ["Payments"] = "Payment intents on the configured gateways (Razorpay, Stripe, the sandbox): the providers' webhooks, and the operator's view, refresh and refunds.",
+        ["Webhooks"] = "Outbound webhooks: each owner's endpoint and signing secret, and the deliveries with their attempts, redelivery and retry.",
+        ["Development"] = "Development only (off in production): the email and push outboxes and the webhook inbox that receives and verifies deliveries.",
+        ["Pre-orders"] = "Pre-orders paid by QR code (document 000): merchants sign in, create pre-orders and follow their payment.",
+        ["Pre-order payment page"] = "The hosted page a pre-order's QR code opens, where the customer pays.",
+        ["E-cards"] = "E-card orders for partners (document 001): a prepaid balance, the catalogue, orders delivered with certificate codes.",
+        ["Commerce identity"] = "Commerce sign-in (document 002): company users with refresh tokens, integrations with client credentials.",
+        ["Commerce catalogue"] = "Commerce catalogue for buyers: products for sale with prices and stock, payment options, gas fees.",
+        ["Commerce orders"] = "Commerce orders of product tokens for buyers: preview, create with payment, list and read.",
+        ["Commerce admin"] = "Commerce administration for company admins and super admins: companies, currencies, products, tokens, coupons, payment options, webhooks, orders.",
+        ["Checkout"] = "Checkout plugin orders for stores (document 003), authenticated with the store's x-api-key.",
+        ["Checkout admin"] = "Checkout stores, for the platform admin: create, change, disable, rotate the callback secret, confirm a transfer.",
+        ["Checkout page"] = "The hosted checkout page a store's customer opens with the order's session token.",
+        ["Print-shop accounts"] = "Print-shop accounts (document 004): sign-up with an emailed code, sign-in by username, email or mobile, profile, password reset.",
+        ["Print-shop public pages"] = "Print-shop pages and links for everyone: app downloads, account deletion, the password-reset page, referral landing.",
+        ["Print-shop referrals"] = "Print-shop referrals: a customer's code, its summary and history, and invitations.",
+        ["Print-shop shops"] = "Print shops: nearby open shops for customers, and a shopkeeper's open state and heartbeat.",
+        ["Print-shop notifications"] = "Push notification devices of a print-shop account.",
+        ["Print-shop payments"] = "Print-shop payment orders, paid from the wallet or online, and Razorpay's webhook.",
+        ["Print-shop wallet"] = "A print-shop customer's wallet: balance, top-ups and statement.",
+        ["Print-shop payouts"] = "Print-shop withdrawals to a bank account and a shop's payouts of its earnings.",
+        ["Print-shop files and queue"] = "Print-shop files: upload and cost, the customer's files, the shop's queue, printing, confirmation and cancellation.",
+        ["Print-shop admin"] = "Print-shop administration for admins: dashboard, orders, users, payouts and shops' bank accounts.",
+    };
 
     public const string BearerScheme = "Bearer";
     public const string ApiKeyScheme = "StoreApiKey";
