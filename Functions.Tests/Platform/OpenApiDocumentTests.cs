@@ -107,6 +107,16 @@ public sealed class OpenApiDocumentTests(PlatformFactory app) : IClassFixture<Pl
         // Required: present and not null, so null is not among its types.
         Assert.Equal("string", type.GetProperty("type").GetString());
         Assert.Equal(100, order.GetProperty("properties").GetProperty("ecommerceOrderId").GetProperty("maxLength").GetInt32());
+        // On a list, the allowed values are its items'.
+        var roles = schemas.GetProperty("CreateCommerceUserRequest").GetProperty("properties").GetProperty("roles");
+        Assert.Equal(["companyAdmin", "superAdmin", "user"], roles.GetProperty("items").GetProperty("enum").EnumerateArray().Select(v => v.GetString()).Order());
+        // Query parameters a handler reads itself, and a body its handler requires though its parameter is nullable.
+        var paths = (await DocumentAsync()).GetProperty("paths");
+        var list = paths.GetProperty("/companies/{companyId}/orders").GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
+        Assert.Equal(100, list["limit"].GetProperty("maximum").GetInt32());
+        Assert.Contains("totalAmount", list["sortBy"].GetProperty("pattern").GetString());
+        Assert.True(paths.GetProperty("/admin/users/delete").GetProperty("post").GetProperty("requestBody").GetProperty("required").GetBoolean());
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public static class PlatformRegistration
         {
             o.AddDocumentTransformer<OpenApiConventions>().AddOperationTransformer<OpenApiOperationSecurity>()
                 .AddOperationTransformer<OpenApiIdempotencyHeader>().AddOperationTransformer<OpenApiClientCredentialsForm>()
-                .AddOperationTransformer<OpenApiErrorResponses>()
+                .AddOperationTransformer<OpenApiQueryParameterDocuments>().AddOperationTransformer<OpenApiErrorResponses>()
                 .AddSchemaTransformer<OpenApiOmittedWhenNull>().AddSchemaTransformer<OpenApiValidationAttributes>()
                 .AddDocumentTransformer<OpenApiValidationAttributes>();
             o.CreateSchemaReferenceId = OpenApiSchemaNames.Create;

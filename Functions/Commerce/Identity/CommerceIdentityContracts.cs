@@ -30,10 +30,10 @@ public sealed record CreateCommerceUserRequest(
     // 1 to 200 characters once trimmed; blanks around it are not counted.
     [property: JsonPropertyName("name"), MinLength(1)] string? Name = null,
     // Each one of user, companyAdmin, superAdmin (only a super admin may grant superAdmin).
-    [property: JsonPropertyName("roles"), Required, MinLength(1)] List<string>? Roles = null);
+    [property: JsonPropertyName("roles"), Required, MinLength(1), AllowedValues(CommerceRoles.User, CommerceRoles.Admin, CommerceRoles.SuperAdmin)] List<string>? Roles = null);
 
 public sealed record UpdateCommerceUserRequest(
-    [property: JsonPropertyName("roles"), MinLength(1)] List<string>? Roles = null,
+    [property: JsonPropertyName("roles"), MinLength(1), AllowedValues(CommerceRoles.User, CommerceRoles.Admin, CommerceRoles.SuperAdmin)] List<string>? Roles = null,
     [property: JsonPropertyName("disabled")] bool? Disabled = null);
 
 public sealed record CommerceUserResponse(

@@ -23,10 +23,22 @@ public static class OrdersApi
         "expiresIn, and orderBy ASC or DESC (default); createdAt, a date and time the orders were placed at or after; status, one or " +
         "more statuses (comma-separated or repeated); search, up to 200 characters found in the order id, wallet, product or token. ";
 
+    /// <summary>The same query parameters, for the document: what the handler accepts, no stricter.</summary>
+    private static readonly OpenApiQueryParameter[] ListParameters =
+    [
+        new("page", "The page, from 1 (1 when absent).", Microsoft.OpenApi.JsonSchemaType.Integer, Minimum: 1, Maximum: int.MaxValue),
+        new("limit", "Orders a page, 1 to 100 (10 when absent).", Microsoft.OpenApi.JsonSchemaType.Integer, Minimum: 1, Maximum: CommercePaging.MaxLimit),
+        new("sortBy", "createdAt (default), updatedAt, status, totalAmount or expiresIn.", Pattern: "^(createdAt|updatedAt|status|totalAmount|expiresIn)$"),
+        new("orderBy", "ASC or DESC (default), in any case.", Pattern: "^([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])$"),
+        new("createdAt", "Orders placed at or after this date and time, such as 2022-01-30T10:30:40-03:00."),
+        new("status", "One or more order statuses, comma-separated (or the parameter repeated)."),
+        new("search", "Up to 200 characters (after trimming) found in the order id, wallet, product or token."),
+    ];
+
     public static IEndpointRouteBuilder MapCommerceOrders(this IEndpointRouteBuilder app)
     {
         var buyer = app.MapCommerceGroup("/companies/{companyId}/orders", "Commerce orders", CommerceRoles.Buyers);
-        buyer.MapGet("", ListOrders).WithName("CommerceListOrders").ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("List logged-in user orders")
+        buyer.MapGet("", ListOrders).WithName("CommerceListOrders").DocumentsQuery(ListParameters).ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("List logged-in user orders")
             .WithDescription("The caller's own orders in the company (a user's, or an integration's), a page at a time. " + ListQuery + BuyerCaller +
                              "400 when a query parameter is not one of its values.");
         buyer.MapGet("/{orderId}", GetOrder).WithName("CommerceGetOrder").WithSummary("Get logged-in user order by id")
@@ -50,7 +62,7 @@ public static class OrdersApi
                              "acceptSimilarOrderInShortPeriod: true to place it anyway); 404 when the company, a product or a named token does not exist.");
 
         var admin = app.MapCommerceGroup("/admin/companies/{companyId}/orders", "Commerce admin", CommerceRoles.Administrators);
-        admin.MapGet("", AdminListOrders).WithName("CommerceAdminListOrders").ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("List a company's orders")
+        admin.MapGet("", AdminListOrders).WithName("CommerceAdminListOrders").DocumentsQuery(ListParameters).ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("List a company's orders")
             .WithDescription("Every order of the company, whoever placed it, a page at a time. " + ListQuery + AdminCaller + "400 when a query " +
                              "parameter is not one of its values.");
         admin.MapGet("/{orderId}", AdminGetOrder).WithName("CommerceAdminGetOrder").WithSummary("Get a company's order by id")

@@ -208,7 +208,8 @@ public sealed class OpenApiIdempotencyHeader : IOpenApiOperationTransformer
 /// <list type="bullet">
 /// <item><c>[Required]</c>: the field must be present and not null (the handler answers 400 "'x' is required."), so it is
 /// listed as required and its type loses <c>null</c>.</item>
-/// <item><c>[AllowedValues("a", "b")]</c>: an <c>enum</c> of those values (null stays allowed where the type allows it).</item>
+/// <item><c>[AllowedValues("a", "b")]</c>: an <c>enum</c> of those values (null stays allowed where the type allows it); on a
+/// list, of its items.</item>
 /// </list>
 /// <c>[StringLength]</c>, <c>[MinLength]</c>, <c>[MaxLength]</c>, <c>[Range]</c>, <c>[RegularExpression]</c>,
 /// <c>[Url]</c> and <c>[Base64String]</c> are read by the generator itself.
@@ -257,6 +258,9 @@ public sealed class OpenApiValidationAttributes : IOpenApiSchemaTransformer, IOp
             if (attributes.OfType<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().FirstOrDefault() is { } allowed
                 && described is OpenApiSchema values)
             {
+                // On a list, the values are its items'.
+                if (values.Type is { } listType && listType.HasFlag(JsonSchemaType.Array) && values.Items is OpenApiSchema items)
+                    values = items;
                 values.Enum = allowed.Values.Where(v => v is not null)
                     .Select(v => System.Text.Json.JsonSerializer.SerializeToNode(v, v!.GetType())!)
                     .ToList();

@@ -43,7 +43,7 @@ public static class AdminUsersApi
             .WithDescription("One user by user_id: the whole profile, the wallet (available and held), the 10 latest payment orders and files with " +
                              "their totals, and referral stats. Print-shop admins only, and only from ALLOWED_ADMIN_IPS when that is set (403 " +
                              "otherwise). 400 when user_id is missing or not a positive whole number; 404 when there is no such user.");
-        admin.MapPost("/delete", DeleteUser).WithName("PrintAdminDeleteUser").ProducesErrors(StatusCodes.Status404NotFound)
+        admin.MapPost("/delete", DeleteUser).WithName("PrintAdminDeleteUser").RequiresBody().ProducesErrors(StatusCodes.Status404NotFound)
             .WithSummary("Delete a non-admin account as self-deletion does; force_refund moves a wallet's available balance to the forced refunds owed account first")
             .WithDescription("Deletes a user's account as self-deletion does (payment orders stay as payment records). A wallet with money available" +
                              " is refused unless force_refund is true, which first moves that balance to the forced refunds owed account; money held" +
