@@ -208,8 +208,9 @@ public static partial class CheckoutApi
     // Platform admin
 
     public static async Task<Results<Created<CreatedStoreResponse>, ErrorResult>> CreateStore(
-        StoreSettingsRequest body, CheckoutStores stores, CancellationToken cancellationToken)
+        CreateStoreRequest request, CheckoutStores stores, CancellationToken cancellationToken)
     {
+        var body = request.Settings();
         var problem = Check.Required(body.Name, "name", 200) ?? Check.Required(body.Email, "email", 254) ?? Check.Email(body.Email, "email")
                       ?? CheckStoreSettings(body);
         if (problem is not null)

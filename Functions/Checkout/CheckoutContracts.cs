@@ -119,6 +119,22 @@ public sealed record StoreSettingsRequest(
     // At most one wallet per protocol: Protocols.All holds 11.
     [property: JsonPropertyName("wallets"), MaxLength(11)] List<StoreWallet>? Wallets = null);
 
+/// <summary>
+/// The body of <c>POST /plugins/admin/stores</c>: the settings of <see cref="StoreSettingsRequest"/>, with the name and
+/// email a new store must have.
+/// </summary>
+public sealed record CreateStoreRequest(
+    [property: JsonPropertyName("name"), Required, StringLength(200, MinimumLength = 1)] string? Name = null,
+    [property: JsonPropertyName("email"), Required, StringLength(254, MinimumLength = 3)] string? Email = null,
+    [property: JsonPropertyName("segment"), StringLength(100)] string? Segment = null,
+    [property: JsonPropertyName("storeUrl"), StringLength(2000)] string? StoreUrl = null,
+    [property: JsonPropertyName("storeMarkupPercentage"), RegularExpression(@"^\d{1,2}(\.\d{1,2})?$")] string? StoreMarkupPercentage = null,
+    [property: JsonPropertyName("storeDiscountPercentage"), RegularExpression(@"^\d{1,2}(\.\d{1,2})?$")] string? StoreDiscountPercentage = null,
+    [property: JsonPropertyName("wallets"), MaxLength(11)] List<StoreWallet>? Wallets = null)
+{
+    public StoreSettingsRequest Settings() => new(Name, Email, Segment, StoreUrl, StoreMarkupPercentage, StoreDiscountPercentage, Wallets);
+}
+
 /// <summary>A new store with its API key (shown this once) and its callback signing secret.</summary>
 public sealed record CreatedStoreResponse(
     [property: JsonPropertyName("store")] StoreResponse Store,
