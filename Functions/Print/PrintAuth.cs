@@ -202,6 +202,7 @@ public sealed class PrintSettings : Platform.IValidatedSettings
     {
         var web = configuration["Print:PublicWebUrl"] is { Length: > 0 } url ? url : configuration["PublicBaseUrl"];
         PublicWebUrl = (string.IsNullOrEmpty(web) ? "http://localhost:7071" : web).TrimEnd('/');
+        PublicApiUrl = (configuration["PublicBaseUrl"] is { Length: > 0 } api ? api : "http://localhost:7071").TrimEnd('/');
         SessionLifetime = configuration.GetValue("Print:SessionLifetime", TimeSpan.FromDays(7));
         // Sign-up without an emailed code is for local development and tests only, never in Production.
         SkipSignupOtp = configuration.GetValue("SKIP_SIGNUP_OTP", false) && !environment.IsProduction();
@@ -225,6 +226,12 @@ public sealed class PrintSettings : Platform.IValidatedSettings
 
     /// <summary>The customer-facing web app: referral links and password-reset links point there.</summary>
     public string PublicWebUrl { get; }
+
+    /// <summary>Where this app is reached (<c>PublicBaseUrl</c>): the pages it serves itself, such as the sandbox's checkout.</summary>
+    public string PublicApiUrl { get; }
+
+    /// <summary>A link to a page of this app, absolute, so an app or a browser elsewhere can open it (a provider's own URL is kept).</summary>
+    public string? Absolute(string? url) => url is ['/', ..] ? PublicApiUrl + url : url;
 
     public TimeSpan SessionLifetime { get; }
 

@@ -31,8 +31,10 @@ public sealed class PrintMoneyFactory : PrintFactory
     /// <summary>The customer pays (or fails) on the sandbox checkout page the order or top-up sent them to.</summary>
     public async Task SandboxAsync(string checkoutUrl, string outcome = "pay")
     {
+        // An absolute link to this app's own sandbox page, so a phone or a browser elsewhere can open it.
+        Assert.StartsWith("/payments/sandbox/", new Uri(checkoutUrl, UriKind.Absolute).AbsolutePath);
         var response = await CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false })
-            .PostAsync(checkoutUrl, new FormUrlEncodedContent(new Dictionary<string, string> { ["outcome"] = outcome, ["method"] = "upi" }));
+            .PostAsync(new Uri(checkoutUrl).PathAndQuery, new FormUrlEncodedContent(new Dictionary<string, string> { ["outcome"] = outcome, ["method"] = "upi" }));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
     }
 }

@@ -122,9 +122,9 @@ public sealed partial class PaymentOrders(
         }
         var orderId = checkout.Intent.ProviderOrderId ?? pending.OrderId;
         var stored = await Table.TransitionAsync<PaymentOrderRow>(pending.PartitionKey, pending.RowKey,
-            row => row.OrderId == orderId ? null : row with { OrderId = orderId, CheckoutUrl = checkout.CheckoutUrl }, cancellationToken) ?? pending;
+            row => row.OrderId == orderId ? null : row with { OrderId = orderId, CheckoutUrl = settings.Absolute(checkout.CheckoutUrl) }, cancellationToken) ?? pending;
         await Table.UpsertEntityAsync(Ref(stored), TableUpdateMode.Replace, cancellationToken);
-        return new CreatedOrder(stored, checkout.CheckoutUrl);
+        return new CreatedOrder(stored, settings.Absolute(checkout.CheckoutUrl));
     }
 
     private static PaymentOrderRef Ref(PaymentOrderRow order) =>

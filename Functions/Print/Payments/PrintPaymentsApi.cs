@@ -145,7 +145,7 @@ public static class PrintPaymentsApi
             time.GetUtcNow() + money.PaymentOrderLifetime,
             session.Profile.Email), context.RequestAborted);
         return TypedResults.Ok(new TopupResponse(checkout.Intent.ProviderOrderId ?? checkout.Intent.Id, KeyId(razorpay, intents),
-            PrintMoney.Rupees(amountMinor), checkout.CheckoutUrl));
+            PrintMoney.Rupees(amountMinor), settings.Absolute(checkout.CheckoutUrl)));
     }
 
     public static async Task<Results<Ok<WalletTransactionsResponse>, ErrorResult>> Transactions(
