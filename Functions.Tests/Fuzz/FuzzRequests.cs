@@ -363,7 +363,7 @@ public sealed class FuzzRequests(FuzzDocument document, IReadOnlyList<Principal>
                     contentType = "application/json";
                     break;
                 case Mutation.HugeString:
-                    var huge = new string(a % 2 == 0 ? 'a' : 'ю', 10_000 + a * 300);
+                    var huge = new string(a % 2 == 0 ? 'a' : 'ю', 10_000 + a * 100);
                     if (fieldParent is not null)
                         fieldParent[fieldName!] = huge;
                     body = Json(fieldParent is not null ? json : JsonValue.Create(huge));
