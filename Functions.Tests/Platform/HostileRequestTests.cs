@@ -48,6 +48,14 @@ public sealed class HostileRequestTests(PrintFactory app) : IClassFixture<PrintF
     }
 
     [Fact]
+    public async Task A_merchant_name_longer_than_storage_keys_has_no_webhook_deliveries_not_a_500()
+    {
+        var response = await app.CreateClientAs(1, Roles.Admin).GetAsync($"/api/admin/merchants/{new string('a', 20_000)}/webhook/deliveries");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("[]", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task An_owner_id_too_long_for_a_webhook_endpoint_is_the_documented_400()
     {
         var response = await app.CreateClientAs(1, Roles.Admin).GetAsync($"/platform/webhooks/endpoints/{new string('a', 5_000)}");
