@@ -47,6 +47,7 @@ public sealed class ContractFuzzTests(FuzzFactory app, ITestOutputHelper output)
         var seconds = Setting("FUZZ_SECONDS", 60);
         var timeout = TimeSpan.FromSeconds(Setting("FUZZ_TIMEOUT_SECONDS", 10));
         var only = Environment.GetEnvironmentVariable("FUZZ_OPERATION");
+        var printEach = Environment.GetEnvironmentVariable("FUZZ_PRINT") is { Length: > 0 } print && print != "0";
         var seedText = Environment.GetEnvironmentVariable("FUZZ_SEED");
         var master = string.IsNullOrWhiteSpace(seedText)
             ? new PCG((uint)Random.Shared.Next(), (ulong)Random.Shared.NextInt64())
@@ -81,6 +82,8 @@ public sealed class ContractFuzzTests(FuzzFactory app, ITestOutputHelper output)
             var seed = master.ToString(state);
             var request = gens[operation.Name].Generate(master, null, out _);
             var (status, problem) = await SendAsync(client, request, timeout);
+            if (printEach)
+                Log($"fuzz: request {sent} (seed {seed}) answered {status}:\n{request}");
             var tally = tallies[operation.Name];
             tally.Requests++;
             if (request.Kind == "valid")
