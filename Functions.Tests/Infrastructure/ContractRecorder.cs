@@ -149,7 +149,8 @@ public static partial class ContractRecorder
                 JsonElement json;
                 try
                 {
-                    json = JsonDocument.Parse(request).RootElement;
+                    // A UTF-8 byte order mark may be ignored by a JSON reader (RFC 8259 §8.1), as the app's reader does.
+                    json = JsonDocument.Parse(request.AsMemory(request.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0)).RootElement;
                 }
                 catch (JsonException)
                 {

@@ -53,6 +53,10 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, Storag
         {
             case ApiException api:
                 return api.Error;
+            case InvalidOperationException { InnerException: ArgumentException } charset
+                when charset.Message.Contains("charset", StringComparison.OrdinalIgnoreCase):
+                // Content-Type: application/json; charset=<not an encoding>: the body cannot be read as JSON at all.
+                return new ApiError(415, "unsupported_media_type", "The request body must be JSON (Content-Type: application/json).");
             case BadHttpRequestException bad:
                 return DescribeBadRequest(bad, context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType);
             case ConcurrencyConflictException conflict:

@@ -53,7 +53,8 @@ public static class OpenApiErrorStatusExtensions
 /// <item>401 when it needs credentials, and 403 when it also needs a role or policy;</item>
 /// <item>404 when its path names something (an id, a code) that may not exist or not be the caller's;</item>
 /// <item>409 when it honours Idempotency-Key (the key reused with another request);</item>
-/// <item>413 and 415 when it takes a body (too large, not the content type it reads);</item>
+/// <item>413 for every operation (a body over the limit is refused before routing reads it, also where none is read);</item>
+/// <item>415 when it takes a body (not the content type it reads);</item>
 /// <item>429 when it is rate limited; 503 for every operation (storage unreachable, with Retry-After);</item>
 /// <item>and the statuses named by <see cref="OpenApiErrorStatusExtensions.ProducesErrors{TBuilder}"/>.</item>
 /// </list>
@@ -92,11 +93,10 @@ public sealed class OpenApiErrorResponses : IOpenApiOperationTransformer
             statuses.Add(404);
         if (metadata.OfType<IdempotentEndpoint>().Any())
             statuses.Add(409);
+        // The body limit holds for every request (RequestSizeMiddleware), a body sent to an operation that reads none included.
+        statuses.Add(413);
         if (takesBody)
-        {
-            statuses.Add(413);
             statuses.Add(415);
-        }
         if (metadata.OfType<EnableRateLimitingAttribute>().Any())
             statuses.Add(429);
         foreach (var extra in metadata.OfType<OpenApiErrorStatuses>())

@@ -47,7 +47,7 @@ public static class PlatformApi
         api.MapDelete("/api-clients/{clientId}", DisableApiClient).WithName("PlatformDisableApiClient").WithSummary("Disable an API client: its secret and tokens stop working (platform admin)")
             .WithDescription("Platform admin only. Disables the API client: its secret no longer signs in and the tokens already issued " +
             "to it stop working. Answers 204, also when the client was already disabled; 404 for an unknown client id.").RequireAuthorization(AdminPolicy);
-        api.MapPost("/users/{id:long}/disable", DisableUser).WithName("PlatformDisableUser").WithSummary("Disable a user account and end its sessions (platform admin)")
+        api.MapPost("/users/{id:long}/disable", DisableUser).WithName("PlatformDisableUser").ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("Disable a user account and end its sessions (platform admin)")
             .WithDescription("Platform admin only. Disables the account: it can no longer sign in and every session it has ends at " +
             "once, on every surface; the action is logged. Answers the account's id and disabled flag. 400 " +
             "validation_error when admins name their own account; 404 for an unknown user id.").RequireAuthorization(AdminPolicy);

@@ -183,11 +183,19 @@ public static class TableTransitions
         }
     }
 
-    /// <summary>Reads a row, or null.</summary>
+    /// <summary>The longest partition or row key the table service stores (1 KiB); a longer one names no row.</summary>
+    public const int MaxKeyLength = 1024;
+
+    /// <summary>
+    /// Reads a row, or null. A key longer than the service stores (an id from a path or body, unchecked) names no row:
+    /// it is not sent, since the service refuses such a request (431 or 400) instead of finding nothing.
+    /// </summary>
     public static async Task<T?> FindAsync<T>(this TableClient table, string partitionKey, string rowKey,
         CancellationToken cancellationToken = default)
         where T : class, ITableEntity
     {
+        if (partitionKey.Length > MaxKeyLength || rowKey.Length > MaxKeyLength)
+            return null;
         var read = await table.GetEntityIfExistsAsync<T>(partitionKey, rowKey, cancellationToken: cancellationToken);
         return read.HasValue ? read.Value : null;
     }

@@ -171,6 +171,9 @@ public sealed class WebhookPublisher(
     /// <summary>The owner's latest deliveries, newest first, each with its attempts.</summary>
     public async Task<IReadOnlyList<WebhookDeliveryLog>> ListDeliveriesAsync(string ownerId, int limit, CancellationToken cancellationToken = default)
     {
+        // An owner id longer than a storage key owns nothing (the service would refuse the query rather than find none).
+        if (ownerId.Length > Serverless.Platform.Storage.TableTransitions.MaxKeyLength)
+            return [];
         // Attempt rows sort right after their delivery, so the same key range holds both; two typed reads of it.
         var deliveries = new List<WebhookDelivery>();
         var filter = WebhookKeys.DeliveriesFilter(ownerId);

@@ -28,7 +28,7 @@ public static class WebhooksApi
             "name or password and, unless private targets are allowed, resolve to public addresses only. 400 " +
             "validation_error for an owner id that is blank, longer than 200 characters or holds control characters; " +
             "400 invalid_url for a URL that breaks these rules.").WithIdempotency(storesSecrets: true);
-        api.MapGet("/endpoints/{ownerId}", GetEndpoint).WithName("PlatformGetWebhookEndpoint").WithSummary("An owner's webhook endpoint (platform admin)")
+        api.MapGet("/endpoints/{ownerId}", GetEndpoint).WithName("PlatformGetWebhookEndpoint").ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("An owner's webhook endpoint (platform admin)")
             .WithDescription("Platform admin only. The owner's webhook endpoint: its URL, whether it is enabled and why it was " +
             "disabled, without its secret. 400 validation_error for an owner id that is blank, longer than 200 " +
             "characters or holds control characters; 404 when the owner has no endpoint.");

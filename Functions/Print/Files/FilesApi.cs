@@ -46,7 +46,7 @@ public static class FilesApi
                              "print type or shop; 402 when no paid order covers the cost (or the named one is unpaid or too small); 404 when the " +
                              "named order is not the caller's; 409 when it was already used; 413 when a file or the upload is too large; 415 when " +
                              "the body is not multipart/form-data.");
-        user.MapPost("/calculate-cost", CalculateCost).WithName("PrintCalculateCost").WithMetadata(uploadLimit).DisableAntiforgery()
+        user.MapPost("/calculate-cost", CalculateCost).WithName("PrintCalculateCost").ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType).WithMetadata(uploadLimit).DisableAntiforgery()
             .DocumentUploadForm(upload: false, settings).WithSummary("Pages per file and the cost: pages × copies × the price per page of the colour mode")
             .WithDescription("Counts the pages of the files sent as an upload would send them (multipart/form-data) and prices them: pages × copies " +
                              "× the price per page of the colour mode, per file and in all; nothing is stored or charged. Any signed-in print-shop " +

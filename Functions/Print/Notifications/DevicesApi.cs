@@ -37,7 +37,7 @@ public static class DevicesApi
             .WithDescription("Lists the signed-in account's registered devices (at most 10), newest registration first, each with its FCM " +
                 "token and when it was registered. Any signed-in print-shop account, with the bearer token or the sign-in " +
                 "cookie. 401 without a valid session.");
-        devices.MapDelete("/{token}", Remove).WithName("PrintRemoveDevice").WithSummary("Stop push notifications to this FCM token")
+        devices.MapDelete("/{token}", Remove).WithName("PrintRemoveDevice").ProducesErrors(StatusCodes.Status400BadRequest).WithSummary("Stop push notifications to this FCM token")
             .WithDescription("Forgets the signed-in account's device with this FCM token (URL-encoded in the path), so that it gets no more " +
                 "push notifications; 204 with no body. Any signed-in print-shop account, with the bearer token or the sign-in " +
                 "cookie (the sign-in cookie also needs the `X-CSRF-Token` header: 403 `csrf_token_invalid` without it). 400 " +
