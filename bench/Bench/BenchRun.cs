@@ -164,6 +164,10 @@ public static class BenchRun
                 rows.Add(row);
             rows.Add(await LedgerRun.RunAsync($"ledger: {Connections} spenders, one wallet", 1, Connections, warmup, duration));
             rows.Add(await LedgerRun.RunAsync($"ledger: {Connections} spenders, {Connections} wallets", Connections, Connections, warmup, duration));
+            // Deadlines: ours (the product's scheduler and pump, in this process, storage prefix benchdl) and the Durable
+            // Task Framework's timers (its own task hub), one after the other on this Azurite; the app runs idle.
+            foreach (var row in await DeadlinesRun.RunAllAsync(smoke))
+                rows.Add(row);
             result["scenarios"] = rows;
             result["ceiling_a_rps"] = ceilingA is { } a ? Math.Round(a, 1) : null;
             result["ceiling_b_rps"] = new JsonObject(ceilingB.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 1))));
@@ -240,6 +244,8 @@ public static class BenchRun
         {
             string F(string key) => r![key] is { } v ? v.ToString() : "–";
             var bound = r!["bounding_ceiling"] is { } b ? $"{F("ratio_to_bounding_ceiling")} ({b})" : "–";
+            if (r["settings"] is not null && r["deadlines"] is not null)
+                continue; // A deadlines row: its own table below.
             if (r["etag_loop"] is not null)
             {
                 // A ledger row: movements/s, the mean storage requests per movement (its range), and the ETag loop as (b).
@@ -280,6 +286,15 @@ public static class BenchRun
                 var l = r!["etag_loop"]!;
                 sb.AppendLine($"| {r["scenario"]} | {l["rps"]} | {l["p50_ms"]} | {l["p99_ms"]} | {l["max_ms"]} | {l["storage_requests_per_update"]} | {l["conflicts_412_per_update"]} | {l["updates_over_seam_attempts"]} |");
             }
+        }
+        var deadlines = result["scenarios"]!.AsArray().Where(r => r!["settings"] is not null && r["deadlines"] is not null).ToList();
+        if (deadlines.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Deadlines: lateness = side effect time − due time (negative: early), over every deadline; storage requests are all either engine sent "
+                          + "from the first schedule to the last side effect (polling included), per deadline, the scheduling part in brackets.");
+            sb.AppendLine();
+            sb.Append(DeadlinesRun.Markdown(deadlines));
         }
         sb.AppendLine();
         sb.AppendLine("| cold start (process start → first 200 on /health) | median ms | runs ms |");
