@@ -158,9 +158,12 @@ public static class DeadlinesRun
         row["deliveries"] = deliveries;
         row["settings"] = new JsonObject
         {
-            ["visibility"] = "time left, rounded up to whole seconds (QueueDelays.Visibility); a message surfacing early is re-enqueued for the rest",
+            ["visibility"] = scheduler.WaitOutLimit >= TimeSpan.FromSeconds(1)
+                ? $"time left rounded down to whole seconds; the handler waits out the fraction (at most {scheduler.WaitOutLimit.TotalSeconds:F0} s early; earlier: re-enqueued)"
+                : "time left rounded up to whole seconds; a message surfacing early is re-enqueued for the rest",
+            ["wait_out_s"] = scheduler.WaitOutLimit.TotalSeconds,
             ["pump_batch_size"] = triggers.BatchSize,
-            ["pump_polling"] = $"50 ms after an empty poll, doubling to {triggers.MaxPollingInterval.TotalSeconds:F0} s; at once after a non-empty one",
+            ["pump_polling"] = $"50 ms after an empty poll, doubling to {triggers.MaxPollingInterval.TotalSeconds:F0} s; at once after a non-empty one; a new batch while at most {triggers.BatchSize / 2} messages still run",
             ["lease_s"] = triggers.Lease.TotalSeconds,
             ["sweep"] = $"every minute at :30, rows due more than {deadlineOptions.SweepGrace.TotalMinutes:F0} min ago",
             ["queues"] = 1,
@@ -386,7 +389,9 @@ public static class DeadlinesRun
             var s = r!["settings"]!;
             var settings = s["partition_count"] is not null
                 ? $"{s["partition_count"]} partitions, max polling {s["max_queue_polling_interval_s"]} s, control batch {s["control_queue_batch_size"]}"
-                : $"1 queue, batch {s["pump_batch_size"]}, polling 50 ms…2 s, visibility rounded up to the second";
+                : $"1 queue, batch {s["pump_batch_size"]}, polling 50 ms…2 s, " + (s["wait_out_s"]!.GetValue<double>() >= 1
+                    ? "visibility rounded down to the second, the handler waits out the fraction"
+                    : "visibility rounded up to the second");
             sb.AppendLine($"| {r["scenario"]} | {r["requests"]}/{r["deadlines"]} | {r["p50_ms"]} | {r["p99_ms"]} | {r["max_ms"]} | {r["min_ms"]} | {r["early"]} | {r["late_over_1s"]} | " +
                           $"{r["storage_requests_per_deadline"]} ({r["storage_requests_scheduling_per_deadline"]}) | {settings} |");
         }
