@@ -13,7 +13,8 @@ namespace Serverless.Platform.Deadlines;
 /// schedules it here; at the deadline the handler registered for its kind runs.
 /// <list type="number">
 /// <item>A row in the <c>deadlines</c> table, partitioned by due minute, records the deadline (the safety net).</item>
-/// <item>A message on the <c>deadlines</c> queue becomes visible at the deadline (visibility delays are capped, so a
+/// <item>A message on the <c>deadlines</c> queue becomes visible at the deadline, or the fraction of a second before
+/// it that whole-second visibility cannot express, which the handler waits out (visibility delays are capped, so a
 /// deadline weeks away is a chain of messages, each re-enqueueing the remainder).</item>
 /// <item>The handler runs; on success the row is deleted. A minute timer re-enqueues rows whose message was lost.</item>
 /// </list>
