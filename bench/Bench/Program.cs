@@ -14,6 +14,7 @@ try
         "upload" => await UploadRun.RunAloneAsync(smoke),
         "commerce" => await CommerceRun.RunAloneAsync(smoke),
         "checkout" => await CheckoutRun.RunAloneAsync(smoke),
+        "deadlines" => await DeadlinesRun.RunAloneAsync(smoke),
         _ => Usage(),
     };
 }
@@ -26,6 +27,6 @@ catch (Exception e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose] | Bench checkout [--smoke] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose] | Bench checkout [--smoke] [--verbose] | Bench deadlines [--smoke] [--verbose]");
     return 2;
 }

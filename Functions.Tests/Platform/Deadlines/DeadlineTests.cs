@@ -27,15 +27,19 @@ public sealed record TestOrder : ITableEntity
 /// <summary>
 /// The app with a <c>test-expiry</c> deadline handler written the way surfaces write theirs: a conditional
 /// transition, then side effects keyed by the transition so repeats are one logical event. Visibility delays are
-/// off so the fake clock decides what is due.
+/// off so the fake clock decides what is due (<see cref="VisibleDeadlineFactory"/>: on).
 /// </summary>
-public sealed class DeadlineFactory : PlatformFactory
+public class DeadlineFactory : PlatformFactory
 {
     public ConcurrentDictionary<string, int> SideEffects { get; } = new();
 
-    public DeadlineFactory()
+    public DeadlineFactory() : this(visibility: false)
     {
-        With("Deadlines:MaxVisibilityDelay", "00:00:00");
+    }
+
+    protected DeadlineFactory(bool visibility)
+    {
+        With("Deadlines:MaxVisibilityDelay", visibility ? "6.00:00:00" : "00:00:00");
         RunAsFunctionsHost();
     }
 
@@ -230,4 +234,70 @@ public sealed class DeadlineTests(DeadlineFactory app) : IClassFixture<DeadlineF
 
     private Task Sweep() => app.Get<TriggerInvoker>().InvokeAsync(app.Get<TriggerRegistry>().FindTimer(DeadlineRegistration.SweepFunction)!,
         app.Time.GetUtcNow(), false, CancellationToken.None);
+}
+
+/// <summary>The same app with visibility delays on (the default), so deadlines are waited out to the fraction of a second.</summary>
+public sealed class VisibleDeadlineFactory() : DeadlineFactory(visibility: true);
+
+public sealed class DeadlineWaitOutTests(VisibleDeadlineFactory app) : IClassFixture<VisibleDeadlineFactory>
+{
+    [Fact]
+    public void A_deadline_within_reach_of_one_message_surfaces_less_than_a_second_before_it_is_due()
+    {
+        var scheduler = app.Get<DeadlineScheduler>();
+        var now = app.Time.GetUtcNow();
+        Assert.Equal(TimeSpan.FromSeconds(2), scheduler.WaitOutLimit);
+        Assert.Equal(TimeSpan.FromSeconds(9), scheduler.VisibilityFor(now + TimeSpan.FromSeconds(9.4)));
+        Assert.Equal(TimeSpan.FromSeconds(9), scheduler.VisibilityFor(now + TimeSpan.FromSeconds(9)));
+        Assert.Equal(TimeSpan.Zero, scheduler.VisibilityFor(now + TimeSpan.FromMilliseconds(400)));
+        Assert.Equal(TimeSpan.Zero, scheduler.VisibilityFor(now - TimeSpan.FromSeconds(3)));
+        // Beyond the cap: a link of a chain, the cap itself.
+        Assert.Equal(TimeSpan.FromDays(6), scheduler.VisibilityFor(now + TimeSpan.FromDays(31)));
+
+        // Without a wait-out the message must not surface early: the time left rounded up, as before.
+        var noWaitOut = new DeadlineScheduler(app.Get<StorageAccount>(), app.Time, new DeadlineOptions { WaitOut = TimeSpan.Zero });
+        Assert.Equal(TimeSpan.FromSeconds(10), noWaitOut.VisibilityFor(now + TimeSpan.FromSeconds(9.4)));
+    }
+
+    [Fact]
+    public async Task A_deadline_delivered_a_fraction_of_a_second_early_runs_at_its_time_not_before_and_is_not_re_enqueued()
+    {
+        var id = Guid.NewGuid().ToString("N");
+        await app.CreateOrderAsync(id, TimeSpan.FromMilliseconds(600));
+
+        // Visible at once (600 ms rounded down), but not due by the app's clock: the handler waits it out.
+        var run = app.Pump().RunOnceAsync(CancellationToken.None);
+        await Task.WhenAny(run, Task.Delay(500));
+        Assert.False(run.IsCompleted);
+        Assert.Equal("pending", await app.StatusAsync(id));
+
+        for (var step = 0; step < 100 && !run.IsCompleted; step++)
+        {
+            app.Time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.WhenAny(run, Task.Delay(50));
+        }
+
+        Assert.Equal(1, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("expired", await app.StatusAsync(id));
+        Assert.Equal(1, app.SideEffects["expired:" + id]);
+        Assert.Null((await app.Get<StorageAccount>().Queue(DeadlineScheduler.QueueName).PeekMessageAsync()).Value);
+    }
+
+    [Fact]
+    public async Task A_deadline_delivered_more_than_the_wait_out_early_goes_back_to_the_queue()
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var order = await app.CreateOrderAsync(id, TimeSpan.FromMinutes(9));
+        // Delivered now (as a sweep or a clock skew would), 9 minutes early: not held, re-enqueued for the rest.
+        await app.Get<StorageAccount>().Queue(DeadlineScheduler.QueueName).ClearMessagesAsync();
+        await app.Get<StorageAccount>().Queue(DeadlineScheduler.QueueName)
+            .SendMessageAsync(JsonSerializer.Serialize(new { kind = "test-expiry", key = id, dueAt = order.ExpiresAt }));
+
+        Assert.Equal(1, await app.Pump().RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal("pending", await app.StatusAsync(id));
+        var queue = app.Get<StorageAccount>().Queue(DeadlineScheduler.QueueName);
+        Assert.Null((await queue.PeekMessageAsync()).Value); // invisible for the 9 minutes left
+        Assert.Equal(1, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
 }

@@ -21,11 +21,20 @@ internal static class DeadlineRunner
             return;
         }
         var scheduler = services.GetRequiredService<DeadlineScheduler>();
-        if (!scheduler.IsDue(deadline.DueAt))
+        var left = scheduler.TimeLeft(deadline.DueAt);
+        if (left > TimeSpan.Zero)
         {
-            // Early: a link in the chain of a long deadline (or a clock skew). Wait the remainder.
-            await scheduler.EnqueueAsync(deadline, invocation.CancellationToken);
-            return;
+            if (left > scheduler.WaitOutLimit)
+            {
+                // Early: a link in the chain of a long deadline (or a clock skew). Wait the remainder on the queue.
+                await scheduler.EnqueueAsync(deadline, invocation.CancellationToken);
+                return;
+            }
+            // Surfaced the fraction of a second before its time that visibility cannot express: wait it out here.
+            // Timers count whole milliseconds and may fire a little before the wall clock has moved on as far, so
+            // round up and look again: the handler must never run before its time.
+            while ((left = scheduler.TimeLeft(deadline.DueAt)) > TimeSpan.Zero)
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds) + 1), scheduler.Time, invocation.CancellationToken);
         }
         var handler = services.GetServices<DeadlineHandler>().FirstOrDefault(h => h.Kind == deadline.Kind)
                       ?? throw new InvalidOperationException($"No handler is registered for deadlines of kind '{deadline.Kind}'.");

@@ -13,7 +13,8 @@ namespace Serverless.Platform.Deadlines;
 /// schedules it here; at the deadline the handler registered for its kind runs.
 /// <list type="number">
 /// <item>A row in the <c>deadlines</c> table, partitioned by due minute, records the deadline (the safety net).</item>
-/// <item>A message on the <c>deadlines</c> queue becomes visible at the deadline (visibility delays are capped, so a
+/// <item>A message on the <c>deadlines</c> queue becomes visible at the deadline, or the fraction of a second before
+/// it that whole-second visibility cannot express, which the handler waits out (visibility delays are capped, so a
 /// deadline weeks away is a chain of messages, each re-enqueueing the remainder).</item>
 /// <item>The handler runs; on success the row is deleted. A minute timer re-enqueues rows whose message was lost.</item>
 /// </list>
@@ -39,10 +40,30 @@ public sealed class DeadlineScheduler(StorageAccount storage, TimeProvider time,
     public bool IsDue(DateTimeOffset dueAt) => dueAt <= time.GetUtcNow();
 
     /// <summary>
-    /// How long a message for this deadline stays invisible: the time left, capped, rounded up to whole seconds.
-    /// Queues count visibility in whole seconds; rounding down would wake the handler before its time, over and over.
+    /// How long a message for this deadline stays invisible. Queues count visibility in whole seconds, so a deadline
+    /// within reach of one message surfaces at or less than a second before it is due (the time left rounded down)
+    /// and its handler waits out the fraction (<see cref="WaitOutLimit"/>): rounding up would run it up to a second
+    /// late. A deadline beyond the cap gets the cap (a link of a chain); with no wait-out, the time left rounded up.
     /// </summary>
-    public TimeSpan VisibilityFor(DateTimeOffset dueAt) => QueueDelays.Visibility(dueAt - time.GetUtcNow(), options.MaxVisibilityDelay);
+    public TimeSpan VisibilityFor(DateTimeOffset dueAt)
+    {
+        var left = dueAt - time.GetUtcNow();
+        if (WaitOutLimit >= TimeSpan.FromSeconds(1) && left > TimeSpan.Zero && left <= options.MaxVisibilityDelay && left < QueueDelays.Limit)
+            return TimeSpan.FromSeconds(Math.Floor(left.TotalSeconds));
+        return QueueDelays.Visibility(left, options.MaxVisibilityDelay);
+    }
+
+    /// <summary>
+    /// The longest a delivered deadline that is not due yet is held in the handler until it is (longer: re-enqueued
+    /// for the rest). None when visibility delays are off (<see cref="DeadlineOptions.MaxVisibilityDelay"/> zero, as in
+    /// tests on a fake clock): no queue rounds anything then.
+    /// </summary>
+    public TimeSpan WaitOutLimit => options.MaxVisibilityDelay > TimeSpan.Zero ? options.WaitOut : TimeSpan.Zero;
+
+    /// <summary>How long until the deadline is due by the app's clock (zero or less: due).</summary>
+    public TimeSpan TimeLeft(DateTimeOffset dueAt) => dueAt - time.GetUtcNow();
+
+    internal TimeProvider Time => time;
 
     internal Task EnqueueAsync(Deadline deadline, CancellationToken cancellationToken) =>
         storage.Queue(QueueName).SendMessageAsync(JsonSerializer.Serialize(deadline, DeadlineJson.Options),
@@ -64,6 +85,13 @@ public sealed class DeadlineOptions
 
     /// <summary>Longest visibility delay of one message; longer deadlines chain (Azure allows 7 days).</summary>
     public TimeSpan MaxVisibilityDelay { get; set; } = TimeSpan.FromDays(6);
+
+    /// <summary>
+    /// A deadline delivered at most this long before it is due is waited out in its handler instead of re-enqueued.
+    /// Its message is made visible the fraction of a second before (visibility counts whole seconds), so the handler
+    /// runs at its time, not up to a second late. At least a second to have an effect; zero turns it off.
+    /// </summary>
+    public TimeSpan WaitOut { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long past its due minute a deadline must be before the sweep re-enqueues it.</summary>
     public TimeSpan SweepGrace { get; set; } = TimeSpan.FromMinutes(2);

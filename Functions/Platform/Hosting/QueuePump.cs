@@ -16,12 +16,20 @@ public sealed class QueuePump(QueueTrigger trigger, StorageAccount storage, Trig
     /// <summary>Fetches one batch and runs it; returns how many messages were handled (successfully or not).</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
+        var handling = await StartBatchAsync(cancellationToken);
+        await Task.WhenAll(handling);
+        return handling.Length;
+    }
+
+    /// <summary>
+    /// Fetches one batch and starts handling its messages without waiting for them (the standalone loop fetches the
+    /// next batch while these run, as the host does); one task per message.
+    /// </summary>
+    public async Task<Task[]> StartBatchAsync(CancellationToken cancellationToken)
+    {
         var queue = storage.Queue(trigger.QueueName);
         QueueMessage[] messages = (await queue.ReceiveMessagesAsync(options.BatchSize, options.Lease, cancellationToken)).Value;
-        if (messages.Length == 0)
-            return 0;
-        await Task.WhenAll(messages.Select(m => HandleAsync(m, cancellationToken)));
-        return messages.Length;
+        return messages.Select(m => HandleAsync(m, cancellationToken)).ToArray();
     }
 
     /// <summary>Runs batches until the queue has no visible message left (tests and start-up catch-up use this).</summary>
@@ -92,15 +100,29 @@ public sealed class StandalonePumps(
         await Task.WhenAll(loops);
     }
 
+    /// <summary>
+    /// Like the host: a new batch is fetched as soon as no more than half a batch is still running (the host's
+    /// <c>newBatchThreshold</c>), so one slow message does not hold back the messages that surface meanwhile.
+    /// </summary>
     private async Task PollAsync(QueuePump pump, CancellationToken stoppingToken)
     {
         var idle = TimeSpan.FromMilliseconds(50);
+        var running = new List<Task>();
+        var threshold = options.Value.BatchSize / 2;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (await pump.RunOnceAsync(stoppingToken) > 0)
+                running.RemoveAll(Finished);
+                if (running.Count > threshold)
                 {
+                    await Task.WhenAny(running);
+                    continue;
+                }
+                var started = await pump.StartBatchAsync(stoppingToken);
+                if (started.Length > 0)
+                {
+                    running.AddRange(started);
                     idle = TimeSpan.FromMilliseconds(50);
                     continue;
                 }
@@ -108,7 +130,7 @@ public sealed class StandalonePumps(
             catch (Exception ex)
             {
                 if (stoppingToken.IsCancellationRequested)
-                    return;
+                    break;
                 logger.LogWarning("Polling {Queue} failed: {Reason}", pump.Trigger.QueueName, StorageFailure.Describe(ex));
             }
             // Polling cadence is wall-clock work, not business time, so it does not follow the app's TimeProvider.
@@ -118,9 +140,31 @@ public sealed class StandalonePumps(
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
             idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, options.Value.MaxPollingInterval.Ticks));
+        }
+        // Stopping: let the messages in hand finish or give up (an unfinished one surfaces again after its lease).
+        foreach (var task in running)
+        {
+            try
+            {
+                await task;
+            }
+            catch (Exception)
+            {
+            }
+        }
+
+        bool Finished(Task task)
+        {
+            if (!task.IsCompleted)
+                return false;
+            // A message whose completion could not be recorded (storage failing): it surfaces again after its lease.
+            if (task.Exception is { } failed && !stoppingToken.IsCancellationRequested)
+                logger.LogWarning("Completing a message on {Queue} failed: {Reason}", pump.Trigger.QueueName,
+                    StorageFailure.Describe(failed.GetBaseException()));
+            return true;
         }
     }
 
