@@ -8,7 +8,11 @@ namespace Serverless.Bench;
 public sealed class Infra : IAsyncDisposable
 {
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    public const int BlobPort = 10200, QueuePort = 10201, TablePort = 10202, AppPort = 7200, ReceiverPort = 7201;
+    /// <summary>BENCH_PORT_OFFSET moves every port this tool uses (Azurite 10200-10202, app 7200, receiver 7201) by the
+    /// same amount, so two checkouts can run the bench or faults at once.</summary>
+    static readonly int PortOffset = int.TryParse(Environment.GetEnvironmentVariable("BENCH_PORT_OFFSET"), out var o) ? o : 0;
+    public static readonly int BlobPort = 10200 + PortOffset, QueuePort = 10201 + PortOffset, TablePort = 10202 + PortOffset,
+        AppPort = 7200 + PortOffset, ReceiverPort = 7201 + PortOffset;
     public static readonly string AppUrl = $"http://127.0.0.1:{AppPort}";
 
     public static string ConnectionString =>
@@ -92,7 +96,7 @@ public sealed class Infra : IAsyncDisposable
         while (!(PortOpen(TablePort) && PortOpen(QueuePort) && PortOpen(BlobPort)))
         {
             if (Azurite.HasExited || DateTime.UtcNow > deadline)
-                throw new InvalidOperationException("Azurite did not start on 10200-10202 (--verbose prints its standard error).");
+                throw new InvalidOperationException($"Azurite did not start on {BlobPort}-{TablePort} (--verbose prints its standard error).");
             await Task.Delay(100);
         }
     }

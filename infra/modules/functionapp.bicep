@@ -228,6 +228,9 @@ var appSettings = {
   Checkout__MarketRatesApiKey: hasCheckoutMarketRatesApiKey ? '${keyVaultReferencePrefix}${secretNames.checkoutMarketRatesApiKey})' : ''
   // How long an unpaid checkout order lives before it is cancelled with a callback.
   Checkout__OrderExpiry: '1.00:00:00'
+  // A deadline whose message surfaces up to this long before it is due is waited out in its handler (queue visibility
+  // counts whole seconds, so the message is made visible the fraction of a second early; zero: rounded up, up to 1 s late).
+  Deadlines__WaitOut: '00:00:02'
   // Browser apps on other origins: the app answers CORS itself (the platform's CORS stays off, so the two never disagree).
   Cors__AllowedOrigins: corsAllowedOrigins
   // The development webhook inbox (/dev/webhooks) is never served in Azure (Production keeps it off too; this says so).
