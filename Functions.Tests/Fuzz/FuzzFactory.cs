@@ -3,8 +3,10 @@ using System.Text.Json;
 using Serverless.Commerce;
 using Serverless.Commerce.Catalog;
 using Serverless.ECards;
+using Serverless.Platform.Http;
 using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
+using Serverless.Print;
 using Serverless.Tests.Print;
 
 namespace Serverless.Tests.Fuzz;
@@ -116,6 +118,15 @@ public sealed class FuzzFactory : PrintFactory
         Principals.Add(new Principal("print-customer", Bearer(customer.Token), "Print-shop"));
         Principals.Add(new Principal("print-shopkeeper", Bearer(shopkeeper.Token), "Print-shop"));
         Principals.Add(new Principal("print-admin", Bearer(await AdminTokenAsync()), "Print-shop"));
+        // A browser signed in by the HttpOnly cookie: once with the CSRF token its page would send, once without
+        // (every state-changing request of that one must be a documented 403).
+        var secret = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var page = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        page.Request.Headers.Cookie = $"{CsrfTokens.CookieName}={secret}";
+        var cookies = $"{PrintAuth.CookieName}={customer.Token}; {CsrfTokens.CookieName}={secret}";
+        Principals.Add(new Principal("print-customer-cookie", new Dictionary<string, string>
+            { ["Cookie"] = cookies, [CsrfTokens.HeaderName] = Get<CsrfTokens>().Issue(page) }, "Print-shop"));
+        Principals.Add(new Principal("print-customer-cookie-without-csrf", new Dictionary<string, string> { ["Cookie"] = cookies }, "Print-shop"));
         Know("shopId", shopkeeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Know("userId", customer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
