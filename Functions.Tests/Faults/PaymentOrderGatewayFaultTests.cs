@@ -162,6 +162,42 @@ public sealed class PaymentOrderGatewayFaultTests(PrintRazorpayFactory app) : IC
     }
 
     [Fact]
+    public async Task An_order_expiring_before_the_reconciliation_looks_finds_the_payment_whose_webhook_was_lost_and_refunds_it_once()
+    {
+        var customer = await FundedCustomerAsync(30);
+        var (id, razorpayOrder) = await HybridAsync(customer, 80, 30);
+        app.Time.Advance(TimeSpan.FromMinutes(25));
+        await app.RunDeadlinesAsync();
+        var paymentId = Razorpay.Pay(razorpayOrder);
+        var fetchesBefore = Razorpay.CallCount($"GET /v1/orders/{razorpayOrder}/payments");
+
+        // At minute 30 the order's expiry deadline happens to run before the intent's reconciliation deadline.
+        app.Time.Advance(TimeSpan.FromMinutes(5));
+        await app.Get<Serverless.Print.Payments.PaymentOrders>().ExpireAsync(customer.Id, id, force: false, default);
+
+        Assert.Equal("expired", (await StatusAsync(customer, id)).GetProperty("status").GetString());
+        await app.AssertWalletAsync(customer, 30);
+        Assert.Equal([("topup", 30m), ("payment", -30m), ("refund", 30m)], await RowsAsync(customer));
+        Assert.Equal(1, Razorpay.CallCount($"GET /v1/orders/{razorpayOrder}/payments") - fetchesBefore);
+        var refund = Assert.Single(Razorpay.Refunds, r => (string)r["payment_id"]! == paymentId);
+        Assert.Equal(50_00, (long)refund["amount"]!);
+        var intent = (await app.IntentOfOrderAsync(razorpayOrder))!;
+        Assert.Equal((IntentStatus.Expired, paymentId), (intent.Status, intent.StrayPaymentId));
+        var recorded = Assert.Single(await app.Get<PaymentIntents>().RefundsAsync(intent.Id, default));
+        Assert.Equal(("late_payment", paymentId), (recorded.Reason, recorded.PaymentId));
+
+        // The reconciliation deadline, the refund settling and the lost webhook arriving at last change nothing more.
+        await app.RunDeadlinesAsync();
+        Razorpay.ProcessRefund((string)refund["id"]!);
+        await app.DeliverAsync(Razorpay.Webhook("refund.processed", (string)refund["id"]!, paymentId));
+        await app.DeliverAsync(Razorpay.Webhook("payment.captured", paymentId, razorpayOrder));
+        Assert.Single(Razorpay.Refunds, r => (string)r["payment_id"]! == paymentId);
+        Assert.Equal(IntentStatus.Refunded, (await app.IntentOfOrderAsync(razorpayOrder))!.Status);
+        Assert.Equal("expired", (await StatusAsync(customer, id)).GetProperty("status").GetString());
+        await app.AssertWalletAsync(customer, 30);
+    }
+
+    [Fact]
     public async Task A_payment_taken_while_Razorpay_does_not_answer_at_the_orders_end_is_refunded_once_when_it_answers_again()
     {
         var customer = await FundedCustomerAsync(30);
