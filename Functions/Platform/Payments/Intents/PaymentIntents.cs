@@ -369,7 +369,9 @@ public sealed class PaymentIntents(
     /// <summary>
     /// The surface's thing can no longer be had (its order was cancelled or expired): closes the intent if it is open,
     /// and if a payment already succeeded for it (its callback not yet applied, or lost), refunds it in full. The
-    /// refund's key is the one a refused callback uses, so however the two meet, the payment is refunded once.
+    /// refund's key is the one a refused callback uses, so however the two meet, the payment is refunded once. Once
+    /// closed, the provider is asked once more: a payment that got through before the close, its webhook lost, is
+    /// refunded as a late payment (or, when the provider does not answer, found by the reconciliation deadline).
     /// </summary>
     public async Task<PaymentIntent?> AbandonAsync(string surface, string reference, string status, CancellationToken cancellationToken)
     {
