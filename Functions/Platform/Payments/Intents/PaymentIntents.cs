@@ -416,7 +416,10 @@ public sealed class PaymentIntents(
         return intent;
     }
 
-    /// <summary>The reconciliation deadline: fetch, and while the intent stays open, look again later (sooner while it is young).</summary>
+    /// <summary>
+    /// The reconciliation deadline: fetch, and while the intent stays open, look again later (sooner while it is young).
+    /// An intent its surface closed while its order was payable gets the one look for a late payment it may still need.
+    /// </summary>
     public async Task ReconcileAsync(string intentId, CancellationToken cancellationToken)
     {
         PaymentIntent? intent;
