@@ -369,11 +369,15 @@ public sealed class PaymentIntents(
     /// <summary>
     /// The surface's thing can no longer be had (its order was cancelled or expired): closes the intent if it is open,
     /// and if a payment already succeeded for it (its callback not yet applied, or lost), refunds it in full. The
-    /// refund's key is the one a refused callback uses, so however the two meet, the payment is refunded once.
+    /// refund's key is the one a refused callback uses, so however the two meet, the payment is refunded once. Once
+    /// closed, the provider is asked once more: a payment that got through before the close, its webhook lost, is
+    /// refunded as a late payment (or, when the provider does not answer, found by the reconciliation deadline).
     /// </summary>
     public async Task<PaymentIntent?> AbandonAsync(string surface, string reference, string status, CancellationToken cancellationToken)
     {
         var intent = await CloseAsync(surface, reference, status, cancellationToken);
+        if (intent is not null && MayHoldLatePayment(intent))
+            intent = await LookAfterCloseAsync(intent, cancellationToken);
         if (intent is { Status: IntentStatus.Succeeded or IntentStatus.PartiallyRefunded, PaymentId: { } paymentId } && intent.Refundable > 0)
         {
             logger.LogWarning("Intent {Intent} was paid ({Payment}) for {Surface} '{Reference}', which is {Status}: refunding it", intent.Id, paymentId,
@@ -412,12 +416,21 @@ public sealed class PaymentIntents(
         return intent;
     }
 
-    /// <summary>The reconciliation deadline: fetch, and while the intent stays open, look again later (sooner while it is young).</summary>
+    /// <summary>
+    /// The reconciliation deadline: fetch, and while the intent stays open, look again later (sooner while it is young).
+    /// An intent its surface closed while its order was payable gets the one look for a late payment it may still need.
+    /// </summary>
     public async Task ReconcileAsync(string intentId, CancellationToken cancellationToken)
     {
         PaymentIntent? intent;
         try
         {
+            intent = await FindAsync(intentId, cancellationToken);
+            if (intent is not null && MayHoldLatePayment(intent))
+            {
+                await LookAfterCloseAsync(intent, cancellationToken);
+                return;
+            }
             intent = await RefreshAsync(intentId, cancellationToken);
         }
         catch (Exception ex) when (ex is PaymentProviderException or InvalidOperationException)
@@ -431,6 +444,35 @@ public sealed class PaymentIntents(
             return;
         var now = time.GetUtcNow();
         await deadlines.ScheduleAsync(ReconcileDeadline, intent.Id, Min(now + NextLookAfter(intent.CreatedAt), intent.ExpiresAt), cancellationToken);
+    }
+
+    /// <summary>
+    /// Closed by its surface (expired, cancelled) while its provider order was still payable, and no late payment
+    /// seen yet: a payment may have gone through whose webhook was lost, and only a look at the provider finds it.
+    /// </summary>
+    private static bool MayHoldLatePayment(PaymentIntent intent) =>
+        intent.Status is IntentStatus.Expired or IntentStatus.Cancelled && intent.ProviderOrderId is not null && intent.StrayPaymentId is null
+        && intent.PaymentId is null;
+
+    /// <summary>
+    /// One look at the provider after an intent was closed: a payment that got through before the close, its webhook
+    /// lost, is found and refunded (<c>late_payment</c>) instead of staying with the provider. When the provider does
+    /// not answer, the reconciliation deadline looks again later.
+    /// </summary>
+    private async Task<PaymentIntent> LookAfterCloseAsync(PaymentIntent intent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var provider = providers.Resolve(intent.Provider);
+            return await ApplyAsync(intent.Id, await provider.FetchAsync(intent.ProviderOrderId!, cancellationToken), cancellationToken) ?? intent;
+        }
+        catch (Exception ex) when (ex is PaymentProviderException or InvalidOperationException)
+        {
+            logger.LogWarning("Looking for a late payment of closed intent {Intent} failed ({Error}); it is looked for again in {Delay}",
+                intent.Id, ex.Message, FirstReconcile);
+            await deadlines.ScheduleAsync(ReconcileDeadline, intent.Id, time.GetUtcNow() + FirstReconcile, cancellationToken);
+            return intent;
+        }
     }
 
     /// <summary>How long until something started at <paramref name="since"/> is looked at again: as long as it has been going, 5 min to 6 h.</summary>
