@@ -185,9 +185,14 @@ public static class FaultsRun
             Console.WriteLine($"| duplicated (raw deliveries beyond one per webhook-id, removed by de-duplication) | {duplicateDeliveries} |");
             Console.WriteLine($"| delivery log: delivered / with a failed attempt logged / most attempts | {delivered} / {withFailedAttempt} / {maxAttempts} |");
             Console.WriteLine();
+
+            // ---- 3. Storage killed under a money load; 4. the app killed mid-load ----
+            await MoneyPhases.StorageKillAsync(infra, http, admin, data.FullName, stockAzurite, smoke, failures);
+            await MoneyPhases.AppKillAsync(infra, http, token, admin, receiver, smoke, failures);
+
             if (failures.Count == 0)
             {
-                Console.WriteLine("faults: no loss, no 500, no hang.");
+                Console.WriteLine("faults: no loss, no 500, no hang; every ledger invariant holds.");
                 return 0;
             }
             foreach (var f in failures)
@@ -200,7 +205,7 @@ public static class FaultsRun
         }
     }
 
-    static async Task<string> AdminToken(HttpClient http)
+    internal static async Task<string> AdminToken(HttpClient http)
     {
         var r = await http.PostAsJsonAsync("/platform/auth/token", new { login = "admin@example.com", password = "admin-password" });
         r.EnsureSuccessStatusCode();
@@ -254,10 +259,12 @@ public static class FaultsRun
     }
 
     /// <summary>The merchant's webhook endpoint: counts deliveries per webhook-id and events per pre-order.</summary>
-    sealed class Receiver
+    internal sealed class Receiver
     {
         public readonly ConcurrentDictionary<string, int> Deliveries = new();
         public readonly ConcurrentDictionary<string, int> DataIds = new();
+        /// <summary>Distinct events per "event type|data id" (after de-duplication by webhook-id).</summary>
+        public readonly ConcurrentDictionary<string, int> Events = new();
         WebApplication? app;
 
         public async Task StartAsync()
@@ -273,7 +280,11 @@ public static class FaultsRun
                 // De-duplication by webhook-id: the first delivery of an id is processed, later ones only counted.
                 if (Deliveries.AddOrUpdate(id, 1, (_, n) => n + 1) == 1
                     && doc.RootElement.TryGetProperty("data", out var data) && data.TryGetProperty("id", out var orderId))
+                {
                     DataIds.AddOrUpdate(orderId.GetString()!, 1, (_, n) => n + 1);
+                    var type = doc.RootElement.TryGetProperty("event", out var e) ? e.GetString() : null;
+                    Events.AddOrUpdate($"{type}|{orderId.GetString()}", 1, (_, n) => n + 1);
+                }
                 return Results.NoContent();
             });
             await app.StartAsync();
