@@ -35,7 +35,8 @@ public static class FaultsRun
             await infra.StartAzuriteAsync(data.FullName, durable: !stockAzurite);
             // Quick webhook retries are the product's schedule (5 s after the first failure); nothing is shortened here.
             await infra.StartAppAsync();
-            using var http = new HttpClient { BaseAddress = new Uri(Infra.AppUrl), Timeout = RequestTimeout };
+            // No redirects followed: the sandbox page answers 302 to the web app's page once the payment is recorded.
+            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(Infra.AppUrl), Timeout = RequestTimeout };
             var token = await BenchRun.Login(http);
             var admin = await AdminToken(http);
             var receiver = new Receiver();
@@ -124,9 +125,8 @@ public static class FaultsRun
             for (var i = 0; i < paidCount; i++)
             {
                 var id = await BenchRun.CreatePreOrder(http, token);
-                using var pay = await http.PostAsync($"/pay/{id}/sandbox", null);
-                if (!pay.IsSuccessStatusCode)
-                    throw new InvalidOperationException($"Paying {id} answered {(int)pay.StatusCode}: {await pay.Content.ReadAsStringAsync()}");
+                if (await PayPreOrderAsync(http, id) is { } error)
+                    throw new InvalidOperationException($"Paying {id}: {error}");
                 paid.Add(id);
             }
             // The first attempts fail (connection refused); the retry comes 5 s (±10%) later.
@@ -203,6 +203,20 @@ public static class FaultsRun
         {
             try { data.Delete(recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>The customer presses Pay on the pre-order's page, then "Pay" on the sandbox's checkout page; null when
+    /// the sandbox recorded the payment (its 302), else what went wrong.</summary>
+    internal static async Task<string?> PayPreOrderAsync(HttpClient http, string id)
+    {
+        using var checkout = await http.PostAsync($"/pay/{id}/checkout", null);
+        if (checkout.StatusCode != HttpStatusCode.OK)
+            return $"checkout answered {(int)checkout.StatusCode}: {await checkout.Content.ReadAsStringAsync()}";
+        var url = (await checkout.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checkout_url").GetString()!;
+        using var confirm = await http.PostAsync(new Uri(url).PathAndQuery,
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["outcome"] = "pay", ["method"] = "upi" }));
+        return confirm.StatusCode == HttpStatusCode.Redirect ? null
+            : $"the sandbox page answered {(int)confirm.StatusCode}: {await confirm.Content.ReadAsStringAsync()}";
     }
 
     internal static async Task<string> AdminToken(HttpClient http)

@@ -228,9 +228,15 @@ public static class MoneyPhases
                         Expiring.Enqueue((id, DateTimeOffset.Parse(expiresAt.ToString("yyyy-MM-ddTHH:mm:ssZ"))));
                         continue;
                     }
-                    using var pay = await SendAsync(HttpMethod.Post, $"/pay/{id}/sandbox", null, null);
-                    if (pay is { IsSuccessStatusCode: true })
+                    var started = clock.Elapsed;
+                    if (await FaultsRun.PayPreOrderAsync(http, id) is not { } error)
                         Paid.Enqueue(id);
+                    else
+                    {
+                        // The answer's status, so a 500 on the way to paying counts as one.
+                        var code = System.Text.RegularExpressions.Regex.Match(error, @"answered (\d{3})") is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
+                        StatusQueue.Enqueue(new FaultsRun.Status(started, code, false, (clock.Elapsed - started).TotalMilliseconds));
+                    }
                 }
                 catch (TaskCanceledException)
                 {
