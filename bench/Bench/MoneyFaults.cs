@@ -112,7 +112,11 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
         using var r = await SendAsync(HttpMethod.Post, "/create-payment-order", actors.PrintToken,
             JsonContent.Create(new { amount = 1m, use_wallet = true, print_type = "private", copies = 1, print_mode = "single", color_mode = "bw", paper_size = "A4" }));
         if (r.StatusCode != HttpStatusCode.Created)
+        {
+            if ((int)r.StatusCode != 503)
+                OtherFailures.Enqueue($"a wallet payment answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
             return;
+        }
         var body = await r.Content.ReadFromJsonAsync<JsonElement>();
         var id = body.GetProperty("id").GetInt64();
         var walletMinor = (long)Math.Round(body.GetProperty("wallet_amount").GetDecimal() * 100);
@@ -130,7 +134,11 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
         Attempted.Enqueue(movement);
         using var r = await SendAsync(HttpMethod.Post, "/wallet/topup", actors.PrintToken, JsonContent.Create(new { amount = minor / 100m }));
         if (r.StatusCode != HttpStatusCode.OK)
+        {
+            if ((int)r.StatusCode != 503)
+                OtherFailures.Enqueue($"a top-up answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
             return;
+        }
         var url = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checkout_url").GetString()!;
         // The sandbox page may be refused while storage is gone: the customer presses "Pay" again, as they would.
         for (var attempt = 0; attempt < 20 && !stop.IsCancellationRequested; attempt++)
@@ -153,7 +161,7 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
     /// <summary>An e-card order of one 100 ₽ card (10,000 kopecks), debited from the demo partner's balance.</summary>
     async Task ECardOrderAsync(int worker, int i)
     {
-        var orderId = $"faults-{run}-{worker}-{i}";
+        var orderId = Guid.NewGuid().ToString("D"); // a UUID the client generates, as the API asks
         var movement = new Movement("e-card order", Partner, PartnerAccounts.DebitKey(orderId), null, -PartnerAccounts.ToMinor(100), Clock.Elapsed);
         Attempted.Enqueue(movement);
         using var r = await SendAsync(HttpMethod.Post, "/v1/orders", actors.PartnerToken, JsonContent.Create(new
@@ -164,6 +172,8 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
         }));
         if (r.StatusCode == HttpStatusCode.OK)
             Acked.Enqueue(movement with { At = Clock.Elapsed });
+        else if ((int)r.StatusCode is not (503 or 402))
+            OtherFailures.Enqueue($"an e-card order answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
     }
 
     /// <summary>An admin top-up of the demo partner (1,000 ₽ under a unique reference), so the balance never runs out.</summary>
@@ -176,6 +186,8 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
             JsonContent.Create(new { amount = 1000, reference }));
         if (r.StatusCode == HttpStatusCode.OK && (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("applied").GetBoolean())
             Acked.Enqueue(movement with { At = Clock.Elapsed });
+        else if ((int)r.StatusCode != 503)
+            OtherFailures.Enqueue($"a partner top-up answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
         await Task.Delay(100); // a trickle: enough to keep the partner in funds
     }
 }

@@ -103,7 +103,9 @@ public static class MoneyPhases
         var expiring = preOrders.Expiring.ToArray();
         var ecardOrders = money.Acked.Where(m => m.Kind == "e-card order").Select(m => m.Key!["order-".Length..]).ToArray();
         var finish = Stopwatch.StartNew();
-        var limit = TimeSpan.FromSeconds(smoke ? 45 : 90);
+        // An event whose transition the kill cut short is forwarded by its recovery message, which surfaces
+        // Outbox.RecoveryDelay (2 min) after it was scheduled: the wait allows that and the queue's polling.
+        var limit = Serverless.Platform.Storage.Outbox.RecoveryDelay + TimeSpan.FromSeconds(45);
         var lastDue = expiring.Length == 0 ? DateTimeOffset.UtcNow : expiring.Max(e => e.ExpiresAt);
         List<string> ecardsStuck = [];
         while (true)
