@@ -20,7 +20,7 @@ public static class FaultsRun
 {
     static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(bool smoke, bool stockAzurite)
+    public static async Task<int> RunAsync(bool smoke, bool stockAzurite, bool tamper = false)
     {
         var root = Infra.FindRoot();
         Infra.EnsurePortsFree();
@@ -187,7 +187,7 @@ public static class FaultsRun
             Console.WriteLine();
 
             // ---- 3. Storage killed under a money load; 4. the app killed mid-load ----
-            await MoneyPhases.StorageKillAsync(infra, http, admin, data.FullName, stockAzurite, smoke, failures);
+            await MoneyPhases.StorageKillAsync(infra, http, admin, data.FullName, stockAzurite, smoke, tamper, failures);
             await MoneyPhases.AppKillAsync(infra, http, token, admin, receiver, smoke, failures);
 
             if (failures.Count == 0)

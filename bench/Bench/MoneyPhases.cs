@@ -16,7 +16,7 @@ namespace Serverless.Bench;
 public static class MoneyPhases
 {
     public static async Task StorageKillAsync(Infra infra, HttpClient http, string admin, string dataDir, bool stockAzurite, bool smoke,
-        List<string> failures)
+        bool tamper, List<string> failures)
     {
         var actors = await MoneyLoad.Actors.SignInAsync(http, admin);
         var before = await LedgerAudit.SnapshotAsync([MoneyLoad.Wallet(actors.PrintUserId), MoneyLoad.Partner]);
@@ -42,7 +42,9 @@ public static class MoneyPhases
         var outage503 = statuses.Count(s => s.At >= killedAt && s.At < restartedAt && s.Code == 503);
         var other5xx = statuses.Where(s => s.Code >= 500 && s.Code != 503).ToList();
         var noRetryAfter = statuses.Count(s => s.Code == 503 && !s.RetryAfter);
-        var (rows, violations) = await LedgerAudit.CheckAsync(acked, load.Attempted.ToArray(), before, TimeSpan.FromSeconds(30));
+        if (tamper)
+            await TamperAsync(acked);
+        var (rows, violations) = await LedgerAudit.CheckAsync(acked, load.Attempted.ToArray(), before, TimeSpan.FromSeconds(tamper ? 3 : 30));
 
         Console.WriteLine();
         Console.WriteLine("| storage killed under money load | count |");
@@ -171,6 +173,39 @@ public static class MoneyPhases
             failures.Add($"app kill: {ecardsStuck.Count} e-card orders still Payed after {finishedIn:F0} s: {string.Join(", ", ecardsStuck.Take(3))}");
         failures.AddRange(money.OtherFailures.Distinct().Take(5).Select(f => "app kill: " + f));
         failures.AddRange(violations.Take(20).Select(v => "ledger after the app kill: " + v));
+    }
+
+    /// <summary>
+    /// <c>--tamper</c>, the audit's own check: behind the app's back, removes the statement and movement rows of one
+    /// acknowledged e-card order (a lost movement: the balance row no longer adds up), adds a paisa to the print
+    /// wallet's balance row, and writes a statement row for a movement nobody made. The run must then fail.
+    /// </summary>
+    static async Task TamperAsync(IReadOnlyList<MoneyLoad.Movement> acked)
+    {
+        var storage = LedgerRun.Storage();
+        if (acked.FirstOrDefault(m => m.Kind == "e-card order") is { } order)
+        {
+            var table = storage.Table(order.Account.Table);
+            var rows = await LedgerAudit.ReadAsync(order.Account);
+            var statement = rows.Statement.Single(s => s.MovementKey == order.Key);
+            await table.DeleteEntityAsync(order.Account.Partition, statement.RowKey);
+            await table.DeleteEntityAsync(order.Account.Partition, Serverless.Platform.Payments.Ledger.MovementRowKey(order.Key!));
+            Console.WriteLine($"--tamper: removed the ledger rows of e-card order movement {order.Key}");
+        }
+        if (acked.FirstOrDefault(m => m.Kind.StartsWith("print wallet", StringComparison.Ordinal)) is { } wallet)
+        {
+            var table = storage.Table(wallet.Account.Table);
+            var balance = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(wallet.Account.Partition,
+                Serverless.Platform.Payments.LedgerBalanceRow.Key)).Value;
+            balance["Available"] = (balance.GetInt64("Available") ?? 0) + 1;
+            await table.UpdateEntityAsync(balance, balance.ETag);
+            await table.AddEntityAsync(new Azure.Data.Tables.TableEntity(wallet.Account.Partition, Serverless.Platform.Payments.LedgerStatementRow.KeyOf(999_999))
+            {
+                ["MovementKey"] = "topup-tampered", ["Kind"] = "credit", ["Amount"] = 1L, ["HeldDelta"] = 0L, ["AvailableAfter"] = 1L,
+                ["HeldAfter"] = 0L, ["Version"] = 999_999L,
+            });
+            Console.WriteLine("--tamper: added a paisa to the print wallet's balance row and a statement row nobody made");
+        }
     }
 
     static async Task<string?> ECardStatusAsync(HttpClient http, string token, string orderId)
