@@ -279,6 +279,8 @@ public static class FaultsRun
         public readonly ConcurrentDictionary<string, int> DataIds = new();
         /// <summary>Distinct events per "event type|data id" (after de-duplication by webhook-id).</summary>
         public readonly ConcurrentDictionary<string, int> Events = new();
+        /// <summary>When each "event type|data id" first arrived.</summary>
+        public readonly ConcurrentDictionary<string, DateTimeOffset> FirstArrival = new();
         WebApplication? app;
 
         public async Task StartAsync()
@@ -298,6 +300,7 @@ public static class FaultsRun
                     DataIds.AddOrUpdate(orderId.GetString()!, 1, (_, n) => n + 1);
                     var type = doc.RootElement.TryGetProperty("event", out var e) ? e.GetString() : null;
                     Events.AddOrUpdate($"{type}|{orderId.GetString()}", 1, (_, n) => n + 1);
+                    FirstArrival.TryAdd($"{type}|{orderId.GetString()}", DateTimeOffset.UtcNow);
                 }
                 return Results.NoContent();
             });

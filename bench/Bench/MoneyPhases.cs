@@ -88,11 +88,13 @@ public static class MoneyPhases
         var moneyTask = money.RunAsync();
         var preTask = preOrders.RunAsync(smoke ? 1 : 2);
         await Task.Delay(TimeSpan.FromSeconds(smoke ? 4 : 8));
+        var killedAt = money.Clock.Elapsed;
         Console.WriteLine($"SIGKILL the app (pid {infra.App!.Id}) at {money.Clock.Elapsed.TotalSeconds:F1} s into the load ({money.Acked.Count} movements, {preOrders.Paid.Count} paid pre-orders acknowledged so far)...");
         infra.StopApp(); // Process.Kill: SIGKILL on Linux
         await Task.Delay(TimeSpan.FromSeconds(3));
         Console.WriteLine("Restarting the app on the same Azurite...");
         var restart = Stopwatch.StartNew();
+        var restartedAt = DateTimeOffset.UtcNow;
         await infra.StartAppAsync();
         var restartSeconds = restart.Elapsed.TotalSeconds;
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -112,7 +114,7 @@ public static class MoneyPhases
         List<string> ecardsStuck = [];
         while (true)
         {
-            var eventsMissing = paid.Count(id => !receiver.Events.ContainsKey("pre_order.paid|" + id))
+            var eventsMissing = paid.Count(p => !receiver.Events.ContainsKey("pre_order.paid|" + p.Id))
                                 + expiring.Count(e => !receiver.Events.ContainsKey("pre_order.expired|" + e.Id));
             ecardsStuck = [];
             foreach (var id in ecardOrders)
@@ -125,10 +127,13 @@ public static class MoneyPhases
         var finishedIn = finish.Elapsed.TotalSeconds;
         await Task.Delay(TimeSpan.FromSeconds(2)); // late duplicates, if any, arrive now
 
-        var paidReceived = paid.Count(id => receiver.Events.ContainsKey("pre_order.paid|" + id));
-        var paidDuplicated = paid.Count(id => receiver.Events.TryGetValue("pre_order.paid|" + id, out var n) && n > 1);
+        // What the restarted app finished: events of pre-orders acknowledged before the kill that arrived only after it.
+        var finishedByRestarted = paid.Where(p => p.At < killedAt).Count(p => receiver.FirstArrival.TryGetValue("pre_order.paid|" + p.Id, out var t) && t > restartedAt)
+                                  + expiring.Count(e => receiver.FirstArrival.TryGetValue("pre_order.expired|" + e.Id, out var t) && t > restartedAt);
+        var paidReceived = paid.Count(p => receiver.Events.ContainsKey("pre_order.paid|" + p.Id));
+        var paidDuplicated = paid.Count(p => receiver.Events.TryGetValue("pre_order.paid|" + p.Id, out var n) && n > 1);
         var paidState = 0;
-        foreach (var id in paid)
+        foreach (var (id, _) in paid)
             if (await PreOrderStatusAsync(http, merchantToken, id) == "paid")
                 paidState++;
         var expiredReceived = expiring.Count(e => receiver.Events.ContainsKey("pre_order.expired|" + e.Id));
@@ -156,6 +161,7 @@ public static class MoneyPhases
         Console.WriteLine($"| pre-orders reading expired | {expiredState} |");
         Console.WriteLine($"| e-card orders acknowledged / still Payed (fulfilment not run) | {ecardOrders.Length} / {ecardsStuck.Count} |");
         Console.WriteLine($"| movements acknowledged (wallet payments, top-ups, e-card orders, partner top-ups) | {money.Acked.Count} |");
+        Console.WriteLine($"| events of work acknowledged before the kill delivered only by the restarted app | {finishedByRestarted} |");
         Console.WriteLine($"| all of it finished (s after the app was back) | {finishedIn:F1} |");
         Console.WriteLine();
         LedgerAudit.Print("ledger after the app kill", rows);
@@ -228,7 +234,7 @@ public static class MoneyPhases
     /// 5 s later (their expiry deadline stores them expired and sends pre_order.expired).</summary>
     sealed class PreOrderLoad(HttpClient http, string token, Stopwatch clock)
     {
-        public readonly ConcurrentQueue<string> Paid = new();
+        public readonly ConcurrentQueue<(string Id, TimeSpan At)> Paid = new();
         public readonly ConcurrentQueue<(string Id, DateTimeOffset ExpiresAt)> Expiring = new();
         public readonly ConcurrentQueue<FaultsRun.Status> StatusQueue = new();
         int hung, transport;
@@ -267,7 +273,7 @@ public static class MoneyPhases
                     }
                     var started = clock.Elapsed;
                     if (await FaultsRun.PayPreOrderAsync(http, id) is not { } error)
-                        Paid.Enqueue(id);
+                        Paid.Enqueue((id, clock.Elapsed));
                     else
                     {
                         // The answer's status, so a 500 on the way to paying counts as one.
