@@ -172,7 +172,8 @@ public static class MoneyPhases
         if (paid.Length == 0 || expiring.Length == 0 || ecardOrders.Length == 0)
             failures.Add($"app kill: the load acknowledged {paid.Length} paid pre-orders, {expiring.Length} expiring ones, {ecardOrders.Length} e-card orders; each needs some");
         if (paidReceived < paid.Length || paidDuplicated > 0 || paidState < paid.Length)
-            failures.Add($"app kill: of {paid.Length} paid pre-orders, {paid.Length - paidReceived} events missing, {paidDuplicated} duplicated, {paid.Length - paidState} not reading paid");
+            failures.Add($"app kill: of {paid.Length} paid pre-orders, {paid.Length - paidReceived} events missing, {paidDuplicated} duplicated, {paid.Length - paidState} not reading paid" +
+                $" (missing: {string.Join(", ", paid.Where(p => !receiver.Events.ContainsKey("pre_order.paid|" + p.Id)).Take(3).Select(p => $"{p.Id}, paid {(p.At - killedAt).TotalSeconds:+0.0;-0.0} s from the kill"))})");
         if (expiredReceived < expiring.Length || expiredDuplicated > 0 || expiredState < expiring.Length)
             failures.Add($"app kill: of {expiring.Length} expiring pre-orders, {expiring.Length - expiredReceived} expired events missing, {expiredDuplicated} duplicated, {expiring.Length - expiredState} not reading expired");
         if (ecardsStuck.Count > 0)
