@@ -86,7 +86,7 @@ public static class MoneyPhases
         var preOrders = new PreOrderLoad(http, merchantToken, money.Clock);
         Console.WriteLine("App load: the money load, pre-orders paid in the sandbox (pre_order.paid webhooks) and pre-orders expiring in seconds (deadlines)...");
         var moneyTask = money.RunAsync();
-        var preTask = preOrders.RunAsync(smoke ? 1 : 2);
+        var preTask = preOrders.RunAsync(smoke ? 2 : 4);
         await Task.Delay(TimeSpan.FromSeconds(smoke ? 4 : 8));
         var killedAt = money.Clock.Elapsed;
         Console.WriteLine($"SIGKILL the app (pid {infra.App!.Id}) at {money.Clock.Elapsed.TotalSeconds:F1} s into the load ({money.Acked.Count} movements, {preOrders.Paid.Count} paid pre-orders acknowledged so far)...");
