@@ -34,7 +34,7 @@ public static class FaultsRun
                 : $"Starting Azurite on disk ({data.FullName}; every write saved before it is acknowledged), the app (Release, :7200) and a webhook receiver (:7201)...");
             await infra.StartAzuriteAsync(data.FullName, durable: !stockAzurite);
             // Quick webhook retries are the product's schedule (5 s after the first failure); nothing is shortened here.
-            await infra.StartAppAsync();
+            await infra.StartAppAsync(extra: MoneyPhases.AppSettings(smoke));
             // No redirects followed: the sandbox page answers 302 to the web app's page once the payment is recorded.
             using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(Infra.AppUrl), Timeout = RequestTimeout };
             var token = await BenchRun.Login(http);

@@ -15,6 +15,15 @@ namespace Serverless.Bench;
 /// </summary>
 public static class MoneyPhases
 {
+    /// <summary>
+    /// A queue message the killed app had taken (a webhook delivery, an outbox recovery, a deadline) surfaces again
+    /// when its lease (<c>Triggers__Lease</c>, 5 min) runs out. The full run keeps the product's lease and waits it out;
+    /// <c>--smoke</c> shortens it to 30 s so it stays short (the same path, sooner).
+    /// </summary>
+    public static Dictionary<string, string> AppSettings(bool smoke) => smoke ? new() { ["Triggers__Lease"] = "00:00:30" } : [];
+
+    static TimeSpan QueueLease(bool smoke) => smoke ? TimeSpan.FromSeconds(30) : new Serverless.Platform.Hosting.TriggerOptions().Lease;
+
     public static async Task StorageKillAsync(Infra infra, HttpClient http, string admin, string dataDir, bool stockAzurite, bool smoke,
         bool tamper, List<string> failures)
     {
@@ -95,7 +104,7 @@ public static class MoneyPhases
         Console.WriteLine("Restarting the app on the same Azurite...");
         var restart = Stopwatch.StartNew();
         var restartedAt = DateTimeOffset.UtcNow;
-        await infra.StartAppAsync();
+        await infra.StartAppAsync(extra: AppSettings(smoke));
         var restartSeconds = restart.Elapsed.TotalSeconds;
         await Task.Delay(TimeSpan.FromSeconds(2));
         money.Stop();
@@ -108,8 +117,11 @@ public static class MoneyPhases
         var ecardOrders = money.Acked.Where(m => m.Kind == "e-card order").Select(m => m.Key!["order-".Length..]).ToArray();
         var finish = Stopwatch.StartNew();
         // An event whose transition the kill cut short is forwarded by its recovery message, which surfaces
-        // Outbox.RecoveryDelay (2 min) after it was scheduled: the wait allows that and the queue's polling.
-        var limit = Serverless.Platform.Storage.Outbox.RecoveryDelay + TimeSpan.FromSeconds(45);
+        // Outbox.RecoveryDelay (2 min) after it was scheduled; a message the killed app had taken surfaces when its
+        // lease runs out: the wait allows the longer of the two, and the queue's polling.
+        var queueLease = QueueLease(smoke);
+        var limit = (queueLease > Serverless.Platform.Storage.Outbox.RecoveryDelay ? queueLease : Serverless.Platform.Storage.Outbox.RecoveryDelay)
+                    + TimeSpan.FromSeconds(45);
         var lastDue = expiring.Length == 0 ? DateTimeOffset.UtcNow : expiring.Max(e => e.ExpiresAt);
         List<string> ecardsStuck = [];
         while (true)
@@ -161,8 +173,8 @@ public static class MoneyPhases
         Console.WriteLine($"| pre-orders reading expired | {expiredState} |");
         Console.WriteLine($"| e-card orders acknowledged / still Payed (fulfilment not run) | {ecardOrders.Length} / {ecardsStuck.Count} |");
         Console.WriteLine($"| movements acknowledged (wallet payments, top-ups, e-card orders, partner top-ups) | {money.Acked.Count} |");
-        Console.WriteLine($"| events of work acknowledged before the kill delivered only by the restarted app | {finishedByRestarted} |");
-        Console.WriteLine($"| all of it finished (s after the app was back) | {finishedIn:F1} |");
+        Console.WriteLine($"| events delivered only by the restarted app (pre-orders paid before the kill, expiries) | {finishedByRestarted} |");
+        Console.WriteLine($"| all of it finished (s after the load stopped, 2 s after the app was back; at most {limit.TotalSeconds:F0} s allowed) | {finishedIn:F1} |");
         Console.WriteLine();
         LedgerAudit.Print("ledger after the app kill", rows);
         Console.WriteLine();
