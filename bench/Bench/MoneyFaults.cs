@@ -53,6 +53,8 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
     public readonly Stopwatch Clock = Stopwatch.StartNew();
     public readonly ConcurrentQueue<Movement> Acked = new();
     public readonly ConcurrentQueue<Movement> Attempted = new();
+    /// <summary>Every movement any load of this run attempted: a top-up of an earlier phase may be credited during a later one.</summary>
+    public static readonly ConcurrentQueue<Movement> AttemptedInRun = new();
     public readonly ConcurrentQueue<FaultsRun.Status> StatusQueue = new();
     public readonly ConcurrentQueue<string> OtherFailures = new();
     public List<FaultsRun.Status> Statuses => [.. StatusQueue];
@@ -64,6 +66,12 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
     readonly string run = Guid.NewGuid().ToString("N")[..8];
 
     public void Stop() => stop.Cancel();
+
+    void Attempt(Movement movement)
+    {
+        Attempted.Enqueue(movement);
+        AttemptedInRun.Enqueue(movement);
+    }
 
     public Task RunAsync() => Task.WhenAll(
         Workers(WalletPaymentAsync).Concat(Workers(WalletTopupAsync)).Concat(Workers(ECardOrderAsync)).Concat(Workers(PartnerTopupAsync, 1)));
@@ -108,7 +116,7 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
     {
         // The order's id comes with the answer: a payment whose answer is lost (a 503 after its debit) may be in the
         // ledger under any order- key, for up to ₹1.
-        Attempted.Enqueue(new Movement("print wallet payment", Wallet(actors.PrintUserId), null, WalletKeys.Payment, -100, Clock.Elapsed, AnyAmount: true));
+        Attempt(new Movement("print wallet payment", Wallet(actors.PrintUserId), null, WalletKeys.Payment, -100, Clock.Elapsed, AnyAmount: true));
         using var r = await SendAsync(HttpMethod.Post, "/create-payment-order", actors.PrintToken,
             JsonContent.Create(new { amount = 1m, use_wallet = true, print_type = "private", copies = 1, print_mode = "single", color_mode = "bw", paper_size = "A4" }));
         if (r.StatusCode != HttpStatusCode.Created)
@@ -131,7 +139,7 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
         var n = Interlocked.Increment(ref topupCounter);
         var minor = 1000 + n; // unique: the movement is found by it
         var movement = new Movement("print wallet top-up", Wallet(actors.PrintUserId), null, WalletKeys.Topup, minor, Clock.Elapsed);
-        Attempted.Enqueue(movement);
+        Attempt(movement);
         using var r = await SendAsync(HttpMethod.Post, "/wallet/topup", actors.PrintToken, JsonContent.Create(new { amount = minor / 100m }));
         if (r.StatusCode != HttpStatusCode.OK)
         {
@@ -163,7 +171,7 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
     {
         var orderId = Guid.NewGuid().ToString("D"); // a UUID the client generates, as the API asks
         var movement = new Movement("e-card order", Partner, PartnerAccounts.DebitKey(orderId), null, -PartnerAccounts.ToMinor(100), Clock.Elapsed);
-        Attempted.Enqueue(movement);
+        Attempt(movement);
         using var r = await SendAsync(HttpMethod.Post, "/v1/orders", actors.PartnerToken, JsonContent.Create(new
         {
             orderId,
@@ -181,7 +189,7 @@ public sealed class MoneyLoad(HttpClient http, MoneyLoad.Actors actors, int work
     {
         var reference = $"faults-{run}-{i}";
         var movement = new Movement("e-card partner top-up", Partner, PartnerAccounts.TopUpKey(reference), null, PartnerAccounts.ToMinor(1000), Clock.Elapsed);
-        Attempted.Enqueue(movement);
+        Attempt(movement);
         using var r = await SendAsync(HttpMethod.Post, $"/v1/admin/partners/{ECardsSeed.ClientId}/topups", actors.AdminToken,
             JsonContent.Create(new { amount = 1000, reference }));
         if (r.StatusCode == HttpStatusCode.OK && (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("applied").GetBoolean())
@@ -308,11 +316,12 @@ public static class LedgerAudit
     /// credited by the outbox after its event is acknowledged), then checks. Returns the table's rows and the
     /// violations, each described.
     /// </summary>
-    public static async Task<(List<Row> Rows, List<string> Violations)> CheckAsync(IReadOnlyCollection<MoneyLoad.Movement> acked,
+    public static async Task<(List<Row> Rows, List<string> Violations, TimeSpan Settled)> CheckAsync(IReadOnlyCollection<MoneyLoad.Movement> acked,
         IReadOnlyCollection<MoneyLoad.Movement> attempted, Dictionary<LedgerAccount, HashSet<string>> before, TimeSpan settle)
     {
         var loaded = acked.Select(m => m.Account).Concat(attempted.Select(m => m.Account)).Concat(before.Keys).Distinct().ToList();
         var wait = Stopwatch.StartNew();
+        var settled = TimeSpan.Zero;
         Dictionary<LedgerAccount, AccountRows> rows;
         while (true)
         {
@@ -321,7 +330,10 @@ public static class LedgerAudit
                 rows[a] = await ReadAsync(a);
             var missing = acked.Count(m => Matches(rows[m.Account], m).Count == 0);
             if (missing == 0 || wait.Elapsed > settle)
+            {
+                settled = wait.Elapsed;
                 break;
+            }
             await Task.Delay(500);
         }
 
@@ -391,7 +403,7 @@ public static class LedgerAudit
             }
             result.Add(new Row(kind, accounts.Count, ackedHere, once, missing, duplicated, wrongAmount, unexpected, mismatches, negatives));
         }
-        return (result, violations);
+        return (result, violations, settled);
     }
 
     static List<LedgerStatementRow> Matches(AccountRows rows, MoneyLoad.Movement m) => m.Key is { } key
