@@ -20,7 +20,7 @@ public static class FaultsRun
 {
     static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(bool smoke, bool stockAzurite)
+    public static async Task<int> RunAsync(bool smoke, bool stockAzurite, bool tamper = false)
     {
         var root = Infra.FindRoot();
         Infra.EnsurePortsFree();
@@ -34,8 +34,9 @@ public static class FaultsRun
                 : $"Starting Azurite on disk ({data.FullName}; every write saved before it is acknowledged), the app (Release, :7200) and a webhook receiver (:7201)...");
             await infra.StartAzuriteAsync(data.FullName, durable: !stockAzurite);
             // Quick webhook retries are the product's schedule (5 s after the first failure); nothing is shortened here.
-            await infra.StartAppAsync();
-            using var http = new HttpClient { BaseAddress = new Uri(Infra.AppUrl), Timeout = RequestTimeout };
+            await infra.StartAppAsync(extra: MoneyPhases.AppSettings(smoke));
+            // No redirects followed: the sandbox page answers 302 to the web app's page once the payment is recorded.
+            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(Infra.AppUrl), Timeout = RequestTimeout };
             var token = await BenchRun.Login(http);
             var admin = await AdminToken(http);
             var receiver = new Receiver();
@@ -124,9 +125,8 @@ public static class FaultsRun
             for (var i = 0; i < paidCount; i++)
             {
                 var id = await BenchRun.CreatePreOrder(http, token);
-                using var pay = await http.PostAsync($"/pay/{id}/sandbox", null);
-                if (!pay.IsSuccessStatusCode)
-                    throw new InvalidOperationException($"Paying {id} answered {(int)pay.StatusCode}: {await pay.Content.ReadAsStringAsync()}");
+                if (await PayPreOrderAsync(http, id) is { } error)
+                    throw new InvalidOperationException($"Paying {id}: {error}");
                 paid.Add(id);
             }
             // The first attempts fail (connection refused); the retry comes 5 s (±10%) later.
@@ -185,9 +185,14 @@ public static class FaultsRun
             Console.WriteLine($"| duplicated (raw deliveries beyond one per webhook-id, removed by de-duplication) | {duplicateDeliveries} |");
             Console.WriteLine($"| delivery log: delivered / with a failed attempt logged / most attempts | {delivered} / {withFailedAttempt} / {maxAttempts} |");
             Console.WriteLine();
+
+            // ---- 3. Storage killed under a money load; 4. the app killed mid-load ----
+            await MoneyPhases.StorageKillAsync(infra, http, admin, data.FullName, stockAzurite, smoke, tamper, failures);
+            await MoneyPhases.AppKillAsync(infra, http, token, admin, receiver, smoke, failures);
+
             if (failures.Count == 0)
             {
-                Console.WriteLine("faults: no loss, no 500, no hang.");
+                Console.WriteLine("faults: no loss, no 500, no hang; every ledger invariant holds.");
                 return 0;
             }
             foreach (var f in failures)
@@ -200,7 +205,21 @@ public static class FaultsRun
         }
     }
 
-    static async Task<string> AdminToken(HttpClient http)
+    /// <summary>The customer presses Pay on the pre-order's page, then "Pay" on the sandbox's checkout page; null when
+    /// the sandbox recorded the payment (its 302), else what went wrong.</summary>
+    internal static async Task<string?> PayPreOrderAsync(HttpClient http, string id)
+    {
+        using var checkout = await http.PostAsync($"/pay/{id}/checkout", null);
+        if (checkout.StatusCode != HttpStatusCode.OK)
+            return $"checkout answered {(int)checkout.StatusCode}: {await checkout.Content.ReadAsStringAsync()}";
+        var url = (await checkout.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checkout_url").GetString()!;
+        using var confirm = await http.PostAsync(new Uri(url).PathAndQuery,
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["outcome"] = "pay", ["method"] = "upi" }));
+        return confirm.StatusCode == HttpStatusCode.Redirect ? null
+            : $"the sandbox page answered {(int)confirm.StatusCode}: {await confirm.Content.ReadAsStringAsync()}";
+    }
+
+    internal static async Task<string> AdminToken(HttpClient http)
     {
         var r = await http.PostAsJsonAsync("/platform/auth/token", new { login = "admin@example.com", password = "admin-password" });
         r.EnsureSuccessStatusCode();
@@ -254,10 +273,14 @@ public static class FaultsRun
     }
 
     /// <summary>The merchant's webhook endpoint: counts deliveries per webhook-id and events per pre-order.</summary>
-    sealed class Receiver
+    internal sealed class Receiver
     {
         public readonly ConcurrentDictionary<string, int> Deliveries = new();
         public readonly ConcurrentDictionary<string, int> DataIds = new();
+        /// <summary>Distinct events per "event type|data id" (after de-duplication by webhook-id).</summary>
+        public readonly ConcurrentDictionary<string, int> Events = new();
+        /// <summary>When each "event type|data id" first arrived.</summary>
+        public readonly ConcurrentDictionary<string, DateTimeOffset> FirstArrival = new();
         WebApplication? app;
 
         public async Task StartAsync()
@@ -273,7 +296,12 @@ public static class FaultsRun
                 // De-duplication by webhook-id: the first delivery of an id is processed, later ones only counted.
                 if (Deliveries.AddOrUpdate(id, 1, (_, n) => n + 1) == 1
                     && doc.RootElement.TryGetProperty("data", out var data) && data.TryGetProperty("id", out var orderId))
+                {
                     DataIds.AddOrUpdate(orderId.GetString()!, 1, (_, n) => n + 1);
+                    var type = doc.RootElement.TryGetProperty("event", out var e) ? e.GetString() : null;
+                    Events.AddOrUpdate($"{type}|{orderId.GetString()}", 1, (_, n) => n + 1);
+                    FirstArrival.TryAdd($"{type}|{orderId.GetString()}", DateTimeOffset.UtcNow);
+                }
                 return Results.NoContent();
             });
             await app.StartAsync();

@@ -9,7 +9,7 @@ try
     return mode switch
     {
         "bench" => await BenchRun.RunAsync(smoke),
-        "faults" => await FaultsRun.RunAsync(smoke, args.Contains("--stock-azurite")),
+        "faults" => await FaultsRun.RunAsync(smoke, args.Contains("--stock-azurite"), args.Contains("--tamper")),
         "payments" => await PaymentRun.RunAloneAsync(smoke),
         "upload" => await UploadRun.RunAloneAsync(smoke),
         "commerce" => await CommerceRun.RunAloneAsync(smoke),
@@ -27,6 +27,6 @@ catch (Exception e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose] | Bench checkout [--smoke] [--verbose] | Bench deadlines [--smoke] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--tamper] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose] | Bench checkout [--smoke] [--verbose] | Bench deadlines [--smoke] [--verbose]");
     return 2;
 }
