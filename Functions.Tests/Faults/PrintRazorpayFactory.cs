@@ -26,13 +26,8 @@ public sealed class PrintRazorpayFactory : PrintFactory
     public override async Task InitializeAsync()
     {
         await Razorpay.StartAsync();
-        With("Payments:Gateway", "razorpay");
-        With("Payments:Razorpay:KeyId", FakeRazorpay.KeyId);
-        With("Payments:Razorpay:KeySecret", FakeRazorpay.KeySecret);
-        With("Payments:Razorpay:WebhookSecret", FakeRazorpay.WebhookSecret);
-        With("Payments:Razorpay:BaseUrl", Razorpay.Url);
-        With("Payments:Razorpay:RetryDelay", "00:00:00.001");
-        With("Payments:Razorpay:Timeout", "00:00:02");
+        foreach (var (key, value) in Razorpay.Settings)
+            With(key, value);
         await base.InitializeAsync();
     }
 

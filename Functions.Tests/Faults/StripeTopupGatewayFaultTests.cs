@@ -24,10 +24,8 @@ public sealed class PrintStripeFactory : PrintFactory
     public override async Task InitializeAsync()
     {
         await Stripe.StartAsync();
-        With("Payments:Gateway", "stripe");
-        With("Payments:Stripe:SecretKey", Stripe.SecretKey);
-        With("Payments:Stripe:WebhookSecret", Stripe.WebhookSecret);
-        With("Payments:Stripe:BaseUrl", Stripe.Url);
+        foreach (var (key, value) in Stripe.Settings)
+            With(key, value);
         // A lost answer costs a second, not ten.
         With("Payments:Stripe:Timeout", "00:00:01");
         await base.InitializeAsync();

@@ -17,13 +17,8 @@ public sealed class RazorpayPreOrdersFactory : PreOrdersFactory
     public override async Task InitializeAsync()
     {
         await Razorpay.StartAsync();
-        With("Payments:Gateway", "razorpay");
-        With("Payments:Razorpay:KeyId", FakeRazorpay.KeyId);
-        With("Payments:Razorpay:KeySecret", FakeRazorpay.KeySecret);
-        With("Payments:Razorpay:WebhookSecret", FakeRazorpay.WebhookSecret);
-        With("Payments:Razorpay:BaseUrl", Razorpay.Url);
-        With("Payments:Razorpay:RetryDelay", "00:00:00.001");
-        With("Payments:Razorpay:Timeout", "00:00:02");
+        foreach (var (key, value) in Razorpay.Settings)
+            With(key, value);
         await base.InitializeAsync();
     }
 
@@ -44,10 +39,8 @@ public sealed class StripePreOrdersFactory : PreOrdersFactory
     public override async Task InitializeAsync()
     {
         await Stripe.StartAsync();
-        With("Payments:Gateway", "stripe");
-        With("Payments:Stripe:SecretKey", Stripe.SecretKey);
-        With("Payments:Stripe:WebhookSecret", Stripe.WebhookSecret);
-        With("Payments:Stripe:BaseUrl", Stripe.Url);
+        foreach (var (key, value) in Stripe.Settings)
+            With(key, value);
         await base.InitializeAsync();
     }
 

@@ -67,6 +67,14 @@ public sealed partial class FakeRazorpay : IAsyncDisposable
 
     public string Url { get; private set; } = "";
 
+    /// <summary>The app's settings that make it pay through this fake (once started), with quick retries and a short timeout.</summary>
+    public IEnumerable<(string Key, string Value)> Settings =>
+    [
+        ("Payments:Gateway", "razorpay"), ("Payments:Razorpay:KeyId", KeyId), ("Payments:Razorpay:KeySecret", KeySecret),
+        ("Payments:Razorpay:WebhookSecret", WebhookSecret), ("Payments:Razorpay:BaseUrl", Url),
+        ("Payments:Razorpay:RetryDelay", "00:00:00.001"), ("Payments:Razorpay:Timeout", "00:00:02"),
+    ];
+
     public int CallCount(string route) => Calls.Count(c => c.Route == route);
 
     /// <summary>The next answers of one route (<c>"POST /v1/orders"</c>), in order; after them, the usual answers.</summary>

@@ -82,6 +82,13 @@ public sealed class FakeStripe(TimeProvider? clock = null) : IAsyncDisposable
 
     public string Url { get; private set; } = "";
 
+    /// <summary>The app's settings that make it pay through this fake (once started).</summary>
+    public IEnumerable<(string Key, string Value)> Settings =>
+    [
+        ("Payments:Gateway", "stripe"), ("Payments:Stripe:SecretKey", SecretKey), ("Payments:Stripe:WebhookSecret", WebhookSecret),
+        ("Payments:Stripe:BaseUrl", Url),
+    ];
+
     public ConcurrentQueue<StripeCall> Calls { get; } = new();
 
     /// <summary>The status a new refund starts in (<c>succeeded</c> for cards; <c>pending</c> for slower methods).</summary>
