@@ -1,4 +1,5 @@
 using Azure;
+using Serverless.Platform.Hosting;
 
 namespace Serverless.Platform.Storage;
 
@@ -31,11 +32,14 @@ public sealed class StorageReadiness(
         {
             try
             {
+                StartupTimeline.Mark("storage: provisioning");
                 await ProvisionAsync(stoppingToken);
+                StartupTimeline.Mark("storage: provisioned");
                 foreach (var task in startupTasks)
                 {
                     await using var scope = services.CreateAsyncScope();
                     await task.RunAsync(scope.ServiceProvider, stoppingToken);
+                    StartupTimeline.Mark($"storage: {task.GetType().Name} done");
                 }
                 Problem = null;
                 _ready.TrySetResult();
