@@ -53,7 +53,7 @@ public static class PlatformRegistration
         services.AddHttpContextAccessor();
 
         // Storage
-        services.AddStorage(s => s.Table(IdempotencyMiddleware.TableName).Table(IdBlockAllocator.TableName)
+        services.AddStorage(s => s.Table(StorageReadiness.CatalogTable).Table(IdempotencyMiddleware.TableName).Table(IdBlockAllocator.TableName)
             .Table(UserDirectory.TableName).Table(ApiClientDirectory.TableName));
         services.AddSingleton<StorageAccount>();
         services.AddSingleton<StorageReadiness>();

@@ -17,6 +17,35 @@ public static class StartupTimeline
 
     private static int _once;
 
+    /// <summary>When timing: each hosted service's start is marked (they start one after the other, before Kestrel listens).</summary>
+    public static void TimeHostedServices(IServiceCollection services)
+    {
+        if (!Enabled)
+            return;
+        for (var i = 0; i < services.Count; i++)
+        {
+            var d = services[i];
+            if (d.ServiceType != typeof(IHostedService) || d.IsKeyedService)
+                continue;
+            services[i] = ServiceDescriptor.Singleton<IHostedService>(sp => new Timed(Resolve(sp, d)));
+        }
+    }
+
+    private static IHostedService Resolve(IServiceProvider sp, ServiceDescriptor d) =>
+        (IHostedService)(d.ImplementationInstance ?? d.ImplementationFactory?.Invoke(sp)
+                         ?? ActivatorUtilities.CreateInstance(sp, d.ImplementationType!));
+
+    private sealed class Timed(IHostedService inner) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await inner.StartAsync(cancellationToken);
+            Mark($"started {inner.GetType().Name}");
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
+    }
+
     /// <summary>The first time only (the first healthy answer).</summary>
     public static void MarkOnce(string phase)
     {
