@@ -212,6 +212,10 @@ public static class PlatformRegistration
         var configuration = builder.Configuration;
         var appInsights = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
         var otlp = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        // Nowhere to send it: no providers, instrumentation or log processor at all (they would cost start-up time and
+        // every request something, for nothing). The platform's own ActivitySource and Meter still work for listeners.
+        if (string.IsNullOrEmpty(appInsights) && string.IsNullOrEmpty(otlp))
+            return;
         void AzureMonitor(AzureMonitorExporterOptions o)
         {
             o.ConnectionString = appInsights;
