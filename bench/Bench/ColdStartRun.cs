@@ -36,7 +36,7 @@ public static class ColdStartRun
     ];
 
     /// <summary>Only the cold starts: a fresh Azurite, the app once to create its tables (as a deployed account has them), then the runs.</summary>
-    public static async Task<int> RunAloneAsync(bool smoke, int? runsOverride)
+    public static async Task<int> RunAloneAsync(bool smoke, int? runsOverride, bool timeline)
     {
         var root = Infra.FindRoot();
         Infra.EnsurePortsFree();
@@ -48,7 +48,36 @@ public static class ColdStartRun
         var cold = await MeasureAsync(infra, root, runsOverride ?? (smoke ? 1 : 5));
         Console.WriteLine();
         Console.WriteLine(Markdown(cold));
+        if (timeline)
+            foreach (var build in Builds)
+                if (build.Product(root) is { } psi)
+                    await TimelineAsync(infra, build, psi);
         return 0;
+    }
+
+    /// <summary>One more start of the app with STARTUP_TIMINGS=1: its phases, as it prints them.</summary>
+    static async Task TimelineAsync(Infra infra, Build build, ProcessStartInfo psi)
+    {
+        psi.Environment["STARTUP_TIMINGS"] = "1";
+        var lines = new List<string>();
+        var sw = Stopwatch.StartNew();
+        // The app's first line comes after its runtime has started, well after this handler is added.
+        var p = infra.Start(psi);
+        p.ErrorDataReceived += (_, e) => { if (e.Data is { } line && line.StartsWith("startup ", StringComparison.Ordinal)) lock (lines) lines.Add(line); };
+        try
+        {
+            await Infra.WaitHealthyAsync(p, TimeSpan.FromSeconds(60));
+            var healthy = sw.Elapsed.TotalMilliseconds;
+            await Task.Delay(200);
+            Console.WriteLine($"Start-up timeline, {build.Key} (STARTUP_TIMINGS=1; the bench saw the first 200 after {healthy:F0} ms):");
+            lock (lines)
+                foreach (var line in lines)
+                    Console.WriteLine("  " + line);
+        }
+        finally
+        {
+            Infra.Stop(p);
+        }
     }
 
     public static async Task<JsonObject> MeasureAsync(Infra infra, string root, int runs)
