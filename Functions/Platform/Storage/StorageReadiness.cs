@@ -137,7 +137,8 @@ public sealed class StorageReadiness(
     private async Task ProvisionAsync(CancellationToken cancellationToken)
     {
         var work = new List<Task>();
-        foreach (var table in storage.Catalog.Tables)
+        // The marker's own table too, whether or not the catalog declares it (a catalog built without the platform's).
+        foreach (var table in storage.Catalog.Tables.Append(CatalogTable).Distinct(StringComparer.Ordinal))
             work.Add(storage.Table(table).CreateIfNotExistsAsync(cancellationToken));
         foreach (var queue in storage.Catalog.Queues)
             work.Add(storage.Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
