@@ -53,7 +53,7 @@ public static class PlatformRegistration
         services.AddHttpContextAccessor();
 
         // Storage
-        services.AddStorage(s => s.Table(IdempotencyMiddleware.TableName).Table(IdBlockAllocator.TableName)
+        services.AddStorage(s => s.Table(StorageReadiness.CatalogTable).Table(IdempotencyMiddleware.TableName).Table(IdBlockAllocator.TableName)
             .Table(UserDirectory.TableName).Table(ApiClientDirectory.TableName));
         services.AddSingleton<StorageAccount>();
         services.AddSingleton<StorageReadiness>();
@@ -212,6 +212,10 @@ public static class PlatformRegistration
         var configuration = builder.Configuration;
         var appInsights = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
         var otlp = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        // Nowhere to send it: no providers, instrumentation or log processor at all (they would cost start-up time and
+        // every request something, for nothing). The platform's own ActivitySource and Meter still work for listeners.
+        if (string.IsNullOrEmpty(appInsights) && string.IsNullOrEmpty(otlp))
+            return;
         void AzureMonitor(AzureMonitorExporterOptions o)
         {
             o.ConnectionString = appInsights;

@@ -170,42 +170,8 @@ public static class BenchRun
             result["app_peak_rss_mib"] = Math.Round(Infra.Rss(infra.App!).Peak / 1024.0, 1);
             infra.StopApp();
 
-            // Cold start: process start to the first 200 on /health, the median of 5 (smoke: 1).
-            var runs = smoke ? 1 : 5;
-            var cold = new JsonObject();
-            foreach (var packaged in new[] { false, true })
-            {
-                var name = packaged ? "packaged (ReadyToRun, self-contained)" : "standalone (dotnet Functions.dll, Release)";
-                if (packaged && !File.Exists(Path.Combine(root, "artifacts/functionapp/Functions")))
-                {
-                    Console.WriteLine($"Cold start {name}: skipped, artifacts/functionapp is not built (./dev package).");
-                    cold[packaged ? "packaged" : "standalone"] = null;
-                    continue;
-                }
-                var times = new List<double>();
-                for (var i = 0; i < runs; i++)
-                {
-                    var sw = Stopwatch.StartNew();
-                    var p = infra.Start(Infra.AppStartInfo(root, packaged));
-                    try
-                    {
-                        await Infra.WaitHealthyAsync(p, TimeSpan.FromSeconds(60));
-                        times.Add(sw.Elapsed.TotalMilliseconds);
-                    }
-                    finally
-                    {
-                        Infra.Stop(p);
-                    }
-                }
-                times.Sort();
-                var median = times[times.Count / 2];
-                Console.WriteLine($"Cold start {name}: median {median:F0} ms of {string.Join(", ", times.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))}");
-                cold[packaged ? "packaged" : "standalone"] = new JsonObject
-                {
-                    ["median_ms"] = Math.Round(median, 0),
-                    ["runs_ms"] = new JsonArray(times.Select(t => (JsonNode?)Math.Round(t, 0)).ToArray()),
-                };
-            }
+            // Cold start: process start to the first 200 on /health, the app and the empty app, the median of 5 (smoke: 1).
+            var cold = await ColdStartRun.MeasureAsync(infra, root, smoke ? 1 : 5);
             result["cold_start"] = cold;
 
             // Deadlines last, on a fresh Azurite with no app: after the scenarios above, Azurite's one thread is so busy
@@ -303,15 +269,7 @@ public static class BenchRun
             sb.Append(DeadlinesRun.Markdown(deadlines));
         }
         sb.AppendLine();
-        sb.AppendLine("| cold start (process start → first 200 on /health) | median ms | runs ms |");
-        sb.AppendLine("|---|---:|---|");
-        foreach (var key in new[] { "standalone", "packaged" })
-        {
-            var c = result["cold_start"]?[key];
-            sb.AppendLine(c is null
-                ? $"| {key} | – | not built (./dev package) |"
-                : $"| {key} | {c["median_ms"]} | {string.Join(", ", c["runs_ms"]!.AsArray().Select(x => x!.ToString()))} |");
-        }
+        sb.Append(ColdStartRun.Markdown(result["cold_start"]));
         return sb.ToString();
     }
 

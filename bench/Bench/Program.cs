@@ -15,6 +15,7 @@ try
         "commerce" => await CommerceRun.RunAloneAsync(smoke),
         "checkout" => await CheckoutRun.RunAloneAsync(smoke),
         "deadlines" => await DeadlinesRun.RunAloneAsync(smoke),
+        "cold" => await ColdStartRun.RunAloneAsync(smoke, args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).Cast<int?>().FirstOrDefault(), args.Contains("--timeline")),
         _ => Usage(),
     };
 }
@@ -27,6 +28,6 @@ catch (Exception e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--tamper] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose] | Bench checkout [--smoke] [--verbose] | Bench deadlines [--smoke] [--verbose]");
+    Console.Error.WriteLine("usage: Bench bench [--smoke] [--verbose] | Bench faults [--smoke] [--stock-azurite] [--tamper] [--verbose] | Bench payments [--smoke] [--verbose] | Bench upload [--smoke] [--verbose] | Bench commerce [--smoke] [--verbose] | Bench checkout [--smoke] [--verbose] | Bench deadlines [--smoke] [--verbose] | Bench cold [--smoke] [--runs N] [--timeline] [--verbose]");
     return 2;
 }

@@ -63,7 +63,10 @@ public static class HealthApi
         var body = new HealthResponse(healthy ? "healthy" : "unhealthy",
             new StorageHealth(account, tables.Result, queues.Result, blobs.Result, problem));
         if (healthy)
+        {
+            StartupTimeline.MarkOnce("first healthy /health");
             return TypedResults.Ok(body);
+        }
         context.Response.Headers.RetryAfter = "5";
         return TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }

@@ -1,4 +1,8 @@
+using System.Security.Cryptography;
+using System.Text;
 using Azure;
+using Azure.Data.Tables;
+using Serverless.Platform.Hosting;
 
 namespace Serverless.Platform.Storage;
 
@@ -6,13 +10,26 @@ namespace Serverless.Platform.Storage;
 /// Creates the declared tables, queues and containers once the account answers, then runs the start-up work that
 /// needs storage (first admin, development seed). Until then requests answer 503 and <c>/health</c> says why,
 /// in one line, instead of the app failing to start with a stack trace.
+/// <para>
+/// Creating them costs a request each (about 60), so it is done once per catalog: a marker row in the
+/// <see cref="CatalogTable"/> table records the fingerprint of the catalog last created, and a start that finds it
+/// equal to its own costs that one read (a cold start's storage work). A new table, queue or container in a
+/// deployment changes the fingerprint, and that start creates them all again. One lost afterwards (deleted by hand,
+/// an emulator restarted in memory) is re-created when a request meets it missing (<see cref="ReprovisionAsync"/>).
+/// </para>
 /// </summary>
 public sealed class StorageReadiness(
     StorageAccount storage,
     IEnumerable<IStartupTask> startupTasks,
     IServiceProvider services,
+    TimeProvider time,
     ILogger<StorageReadiness> logger) : BackgroundService
 {
+    /// <summary>The table of the marker row: which catalog the account was last provisioned for.</summary>
+    public const string CatalogTable = "storagecatalog";
+    public const string MarkerPartition = "catalog";
+    public const string MarkerRow = "provisioned";
+
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _provisioning;
 
@@ -31,11 +48,14 @@ public sealed class StorageReadiness(
         {
             try
             {
-                await ProvisionAsync(stoppingToken);
+                StartupTimeline.Mark("storage: provisioning");
+                var created = await ProvisionOnceAsync(stoppingToken);
+                StartupTimeline.Mark(created ? "storage: provisioned" : "storage: provisioned already (marker row)");
                 foreach (var task in startupTasks)
                 {
                     await using var scope = services.CreateAsyncScope();
                     await task.RunAsync(scope.ServiceProvider, stoppingToken);
+                    StartupTimeline.Mark($"storage: {task.GetType().Name} done");
                 }
                 Problem = null;
                 _ready.TrySetResult();
@@ -84,10 +104,41 @@ public sealed class StorageReadiness(
         }
     }
 
+    /// <summary>The catalog's tables, queues and containers, in one string that changes when any of them does.</summary>
+    public static string Fingerprint(StorageCatalog catalog)
+    {
+        var names = catalog.Tables.Select(t => "table:" + t).Concat(catalog.Queues.Select(q => "queue:" + q))
+            .Concat(catalog.Containers.Select(c => "container:" + c)).Order(StringComparer.Ordinal);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', names))));
+    }
+
+    /// <summary>Creates the catalog unless the marker row says this account has it already; true when it created.</summary>
+    private async Task<bool> ProvisionOnceAsync(CancellationToken cancellationToken)
+    {
+        var fingerprint = Fingerprint(storage.Catalog);
+        var table = storage.Table(CatalogTable);
+        try
+        {
+            var marker = await table.GetEntityIfExistsAsync<TableEntity>(MarkerPartition, MarkerRow, ["Fingerprint"], cancellationToken);
+            if (marker.HasValue && marker.Value!.GetString("Fingerprint") == fingerprint)
+                return false;
+        }
+        catch (RequestFailedException ex) when (StorageFailure.IsMissingResource(ex) || ex.Status == 404)
+        {
+            // No marker table yet: a new account (or prefix).
+        }
+        await ProvisionAsync(cancellationToken);
+        // Written last: a start cut short before it provisions again.
+        await table.UpsertEntityAsync(new TableEntity(MarkerPartition, MarkerRow) { ["Fingerprint"] = fingerprint, ["At"] = time.GetUtcNow() },
+            TableUpdateMode.Replace, cancellationToken);
+        return true;
+    }
+
     private async Task ProvisionAsync(CancellationToken cancellationToken)
     {
         var work = new List<Task>();
-        foreach (var table in storage.Catalog.Tables)
+        // The marker's own table too, whether or not the catalog declares it (a catalog built without the platform's).
+        foreach (var table in storage.Catalog.Tables.Append(CatalogTable).Distinct(StringComparer.Ordinal))
             work.Add(storage.Table(table).CreateIfNotExistsAsync(cancellationToken));
         foreach (var queue in storage.Catalog.Queues)
             work.Add(storage.Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken));
