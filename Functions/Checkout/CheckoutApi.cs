@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -446,11 +447,11 @@ public static partial class CheckoutApi
 
 /// <summary>What the store API's handlers use.</summary>
 public readonly record struct OrderServices(
-    CheckoutCaller Caller,
-    CheckoutOrders Orders,
-    TimeProvider Time,
-    WebhookTargetGuard Guard,
-    CheckoutSettings Settings,
+    [property: FromServices] CheckoutCaller Caller,
+    [property: FromServices] CheckoutOrders Orders,
+    [property: FromServices] TimeProvider Time,
+    [property: FromServices] WebhookTargetGuard Guard,
+    [property: FromServices] CheckoutSettings Settings,
     CancellationToken CancellationToken);
 
 /// <summary>The API key handler checks the store is enabled on every request: the platform's session check need not read it again.</summary>

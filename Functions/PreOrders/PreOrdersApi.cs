@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json;
@@ -290,11 +291,13 @@ public static partial class PreOrdersApi
 
 /// <summary>What a merchant's pre-order handlers take (<c>[AsParameters]</c>): the caller, the pre-orders, settings and the clock.</summary>
 public sealed record PreOrderServices(
-    CurrentUser Merchant, PreOrderService Orders, PreOrderSettings Settings, TimeProvider Time, CancellationToken CancellationToken);
+    [FromServices] CurrentUser Merchant, [FromServices] PreOrderService Orders, [FromServices] PreOrderSettings Settings, [FromServices] TimeProvider Time,
+    CancellationToken CancellationToken);
 
 /// <summary>What the payment page's handlers take (<c>[AsParameters]</c>).</summary>
 public sealed record PayPageServices(
-    PreOrderService Orders, PreOrderSettings Settings, PaymentIntents Intents, TimeProvider Time, HttpContext Context);
+    [FromServices] PreOrderService Orders, [FromServices] PreOrderSettings Settings, [FromServices] PaymentIntents Intents, [FromServices] TimeProvider Time,
+    HttpContext Context);
 
 /// <summary>What setting a merchant's webhook endpoint takes (<c>[AsParameters]</c>).</summary>
 public sealed record MerchantWebhookServices(

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
@@ -26,11 +27,11 @@ public sealed record CheckoutPageTransferRequest(
 
 /// <summary>What the page's handlers use.</summary>
 public readonly record struct CheckoutPageServices(
-    CheckoutOrders Orders,
-    CheckoutStores Stores,
-    CheckoutSettings Settings,
-    PaymentIntents Intents,
-    TimeProvider Time,
+    [property: FromServices] CheckoutOrders Orders,
+    [property: FromServices] CheckoutStores Stores,
+    [property: FromServices] CheckoutSettings Settings,
+    [property: FromServices] PaymentIntents Intents,
+    [property: FromServices] TimeProvider Time,
     HttpContext Context);
 
 /// <summary>
