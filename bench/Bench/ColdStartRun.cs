@@ -59,6 +59,13 @@ public static class ColdStartRun
     static async Task TimelineAsync(Infra infra, Build build, ProcessStartInfo psi)
     {
         psi.Environment["STARTUP_TIMINGS"] = "1";
+        // BENCH_JIT_LOG=<dir>: every method this start jits, in <dir>/<build>.txt (the runtime's JitStdOutFile).
+        if (Environment.GetEnvironmentVariable("BENCH_JIT_LOG") is { Length: > 0 } jitLog)
+        {
+            Directory.CreateDirectory(jitLog);
+            psi.Environment["DOTNET_JitStdOutFile"] = Path.Combine(jitLog, build.Key + ".txt");
+            psi.Environment["DOTNET_JitDisasmSummary"] = "1";
+        }
         var lines = new List<string>();
         var sw = Stopwatch.StartNew();
         // The app's first line comes after its runtime has started, well after this handler is added.
