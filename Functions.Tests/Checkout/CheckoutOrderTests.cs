@@ -334,6 +334,19 @@ public sealed class CheckoutOrderTests(CheckoutFactory app) : IClassFixture<Chec
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/plugins/orders?storeId={store.Id}&paymentStatus=paid")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/plugins/orders?storeId={store.Id}&startDate=yesterday")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/plugins/orders?storeId={store.Id}&limit=ten")).StatusCode);
+
+        // Optional parameters that do not parse are named, whatever their type.
+        foreach (var (query, message) in new[]
+                 {
+                     ("limit=ten", "Invalid value for 'limit': \"ten\" is not a whole number."),
+                     ("offset=1.5", "Invalid value for 'offset': \"1.5\" is not a whole number."),
+                     ("withCount=maybe", "Invalid value for 'withCount': \"maybe\" is not true or false."),
+                 })
+        {
+            var bad = await client.GetAsync($"/plugins/orders?storeId={store.Id}&{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal(message, (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString());
+        }
     }
 
     [Fact]
