@@ -139,6 +139,9 @@ public static class PlatformRegistration
         options.ReadCommentHandling = JsonCommentHandling.Disallow;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.Converters.Add(new JsonStringEnumConverter());
+        // Build-time contracts first; reflection for anything they do not list.
+        if (!options.TypeInfoResolverChain.Contains(ApiJsonContext.Default))
+            options.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
     }
 
     /// <summary>
