@@ -16,6 +16,7 @@ builder.Services.AddECards();
 builder.Services.AddPrint();
 builder.Services.AddCommerce();
 builder.Services.AddCheckout();
+StartupOverlap.SkipEagerKeyRing(builder.Services);
 StartupTimeline.Mark("services registered");
 StartupTimeline.TimeHostedServices(builder.Services);
 
@@ -31,6 +32,7 @@ app.MapECards();
 app.MapPrint();
 app.MapCommerce();
 app.MapCheckout();
+StartupOverlap.ShareEndpoints(app);
 StartupTimeline.Mark("endpoints mapped");
 
 // `Functions --write-functions <dir>` writes the Functions host's function folders instead of serving.
@@ -59,11 +61,7 @@ if (app.ConfigurationProblem() is { } problem)
     return;
 }
 StartupTimeline.Mark("configuration checked");
-if (StartupTimeline.Enabled)
-{
-    // Timing only: the endpoints' request delegates, which Kestrel's start would otherwise build.
-    StartupTimeline.Mark($"{((IEndpointRouteBuilder)app).DataSources.Sum(d => d.Endpoints.Count)} endpoints built");
-}
+StartupOverlap.Begin(app);
 
 app.Lifetime.ApplicationStarted.Register(() => StartupTimeline.Mark("listening"));
 app.Run();

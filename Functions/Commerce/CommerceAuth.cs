@@ -87,9 +87,10 @@ public sealed record CommerceRoleRequirement(IReadOnlyList<string> Roles)
 /// </summary>
 public sealed class CommerceRoleCheck(RequestDelegate next)
 {
-    public Task InvokeAsync(HttpContext context, CommerceCaller caller)
+    public Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<CommerceRoleRequirement>() is not { } requirement || !caller.IsAuthenticated)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<CommerceRoleRequirement>() is not { } requirement
+            || context.RequestServices.GetRequiredService<CommerceCaller>() is not { IsAuthenticated: true } caller)
             return next(context);
         if (!caller.HasAnyRole(requirement.Roles))
             return ApiErrors.WriteAsync(context, CommerceRoleRequirement.MissingRole(requirement.Roles));

@@ -144,8 +144,8 @@ public sealed class PrintSessionMiddleware(RequestDelegate next)
     /// <summary>The answer for a token whose account is gone or whose sessions were revoked.</summary>
     public static readonly ApiError SessionEnded = new(401, "session_ended", "This session has ended; sign in again.");
 
-    public async Task InvokeAsync(HttpContext context, CurrentUser user, PrintAccounts accounts, PrintSession session, CsrfTokens csrf, PrintSettings settings,
-        Shops.ShopPresence shops)
+    // Services from the request's scope, and only for the print shop's own endpoints (see SessionCheckMiddleware).
+    public async Task InvokeAsync(HttpContext context)
     {
         var endpoint = context.GetEndpoint();
         if (endpoint?.Metadata.GetMetadata<PrintAccountRequired>() is null || context.User.Identity?.IsAuthenticated != true)
@@ -153,6 +153,13 @@ public sealed class PrintSessionMiddleware(RequestDelegate next)
             await next(context);
             return;
         }
+        var services = context.RequestServices;
+        var user = services.GetRequiredService<CurrentUser>();
+        var accounts = services.GetRequiredService<PrintAccounts>();
+        var session = services.GetRequiredService<PrintSession>();
+        var csrf = services.GetRequiredService<CsrfTokens>();
+        var settings = services.GetRequiredService<PrintSettings>();
+        var shops = services.GetRequiredService<Shops.ShopPresence>();
         var profile = user.UserId is { } id ? await accounts.FindProfileAsync(id, context.RequestAborted) : null;
         var version = int.TryParse(context.User.FindFirst(PrintAuth.SessionVersionClaim)?.Value, out var v) ? v : 0;
         if (profile is null || profile.SessionVersion != version || !user.IsInRole(profile.Role))

@@ -21,8 +21,11 @@ public sealed class SessionCheckMiddleware(RequestDelegate next)
 {
     public static readonly ApiError SessionEnded = new(401, "session_ended", "This session has ended; sign in again.");
 
-    public async Task InvokeAsync(HttpContext context, CurrentUser caller, UserDirectory users, ApiClientDirectory clients)
+    // Services from the request's scope, and only when used: a middleware whose InvokeAsync takes more than the context
+    // costs an expression tree compiled at start-up, and resolves every parameter on every request.
+    public async Task InvokeAsync(HttpContext context)
     {
+        var caller = context.RequestServices.GetRequiredService<CurrentUser>();
         var endpoint = context.GetEndpoint();
         if (endpoint is null || !caller.IsAuthenticated || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null
             || endpoint.Metadata.GetMetadata<IAuthorizeData>() is null || endpoint.Metadata.GetMetadata<ISurfaceSessionCheck>() is not null)
@@ -31,8 +34,10 @@ public sealed class SessionCheckMiddleware(RequestDelegate next)
             return;
         }
         var live = caller.IsClient
-            ? caller.Id is { } clientId && await clients.FindForSessionAsync(clientId, context.RequestAborted) is { Disabled: false }
-            : caller.UserId is { } userId && IsLive(await users.FindByIdAsync(userId, context.RequestAborted), caller);
+            ? caller.Id is { } clientId && await context.RequestServices.GetRequiredService<ApiClientDirectory>()
+                .FindForSessionAsync(clientId, context.RequestAborted) is { Disabled: false }
+            : caller.UserId is { } userId && IsLive(await context.RequestServices.GetRequiredService<UserDirectory>()
+                .FindByIdAsync(userId, context.RequestAborted), caller);
         if (!live)
         {
             await ApiErrors.WriteAsync(context, SessionEnded);

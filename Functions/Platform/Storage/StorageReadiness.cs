@@ -40,7 +40,35 @@ public sealed class StorageReadiness(
 
     public Task WaitAsync(CancellationToken cancellationToken) => _ready.Task.WaitAsync(cancellationToken);
 
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private Task? _work;
+
+    /// <summary>
+    /// Starts the storage work now, on the thread pool, rather than when the host starts its services (Program.cs
+    /// calls it once the configuration check has passed, so storage work overlaps the rest of start-up). Once only.
+    /// </summary>
+    public void Begin()
+    {
+        lock (_gate)
+            _work ??= Task.Run(() => RunAsync(_stopping.Token));
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Begin();
+        await using var stop = stoppingToken.Register(() => _stopping.Cancel());
+        await _work!;
+    }
+
+    public override void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromSeconds(1);
         var reported = false;

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Primitives;
+
+namespace Serverless.Platform.Hosting;
+
+/// <summary>
+/// What start-up does once instead of twice, and beside the main thread instead of after it (bench/README.md, "Cold
+/// start"). Called by Program.cs after the endpoints are mapped and again once the configuration check has passed,
+/// so a misconfigured app still stops with its one line before any of this runs.
+/// </summary>
+public static class StartupOverlap
+{
+    /// <summary>
+    /// No data-protection key ring loaded (or created and written) at start-up: authentication registers data
+    /// protection, but nothing in the app protects data with it (tokens are JWTs, the print shop's CSRF token is its
+    /// own HMAC). Should anything ever use it, the key ring loads on that first use instead.
+    /// </summary>
+    public static void SkipEagerKeyRing(IServiceCollection services)
+    {
+        for (var i = services.Count - 1; i >= 0; i--)
+            if (services[i].ServiceType == typeof(IHostedService)
+                && services[i].ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService")
+                services.RemoveAt(i);
+    }
+
+    /// <summary>
+    /// Each mapped data source builds its endpoints (request delegates, metadata, JSON contracts) every time it is
+    /// asked, and two readers ask at start-up: the authorization policy cache when the pipeline is built, and the
+    /// routing matcher on the first request. Wrapped, they share one build.
+    /// </summary>
+    public static void ShareEndpoints(IEndpointRouteBuilder app)
+    {
+        var sources = app.DataSources.ToList();
+        app.DataSources.Clear();
+        foreach (var source in sources)
+            app.DataSources.Add(source as BuiltOnce ?? new BuiltOnce(source));
+    }
+
+    /// <summary>
+    /// Starts the endpoints' build and the storage work (<see cref="Storage.StorageReadiness"/>) on the thread pool
+    /// now, while the main thread starts the hosted services and builds the pipeline; both wait for it where they
+    /// need it (the pipeline's authorization cache takes the shared build; <c>/health</c> waits for readiness).
+    /// </summary>
+    public static void Begin(WebApplication app)
+    {
+        app.Services.GetRequiredService<Storage.StorageReadiness>().Begin();
+        var sources = ((IEndpointRouteBuilder)app).DataSources.OfType<BuiltOnce>().ToList();
+        _ = Task.Run(() =>
+        {
+            foreach (var source in sources)
+                source.TryBuild();
+            StartupTimeline.Mark($"{sources.Sum(s => s.Endpoints.Count)} endpoints built (beside the main thread)");
+        });
+    }
+
+    /// <summary>A data source's endpoints, built on first use and kept (mapped endpoints do not change after start-up).</summary>
+    internal sealed class BuiltOnce(EndpointDataSource inner) : EndpointDataSource
+    {
+        private readonly Lock _gate = new();
+        private IReadOnlyList<Endpoint>? _endpoints;
+
+        public override IReadOnlyList<Endpoint> Endpoints
+        {
+            get
+            {
+                if (Volatile.Read(ref _endpoints) is { } built)
+                    return built;
+                lock (_gate)
+                    return _endpoints ??= inner.Endpoints;
+            }
+        }
+
+        /// <summary>Builds now if not yet; a failure is left for the reader that needs the endpoints to meet.</summary>
+        public void TryBuild()
+        {
+            try
+            {
+                _ = Endpoints;
+            }
+            catch (Exception)
+            {
+                // Nothing is kept; the pipeline's own read builds again and fails where it is reported.
+            }
+        }
+
+        public override IChangeToken GetChangeToken() => inner.GetChangeToken();
+
+        public override IReadOnlyList<Endpoint> GetGroupedEndpoints(RouteGroupContext context) => inner.GetGroupedEndpoints(context);
+    }
+}
