@@ -53,6 +53,9 @@ if (args is ["--write-endpoints", var file])
     return;
 }
 
+// The endpoints are built beside the configuration check (building them has no effect outside the process).
+StartupOverlap.BuildEndpoints(app);
+
 // A configuration mistake gets one line that says what to set, not a stack trace.
 if (app.ConfigurationProblem() is { } problem)
 {
@@ -61,7 +64,8 @@ if (app.ConfigurationProblem() is { } problem)
     return;
 }
 StartupTimeline.Mark("configuration checked");
-StartupOverlap.Begin(app);
+// Storage work only once the configuration is known good (it writes: the first admin, migrations).
+StartupOverlap.BeginStorage(app);
 
 app.Lifetime.ApplicationStarted.Register(() => StartupTimeline.Mark("listening"));
 app.Run();
