@@ -53,8 +53,10 @@ if (args is ["--write-endpoints", var file])
     return;
 }
 
-// The endpoints are built beside the configuration check (building them has no effect outside the process).
+// Beside the configuration check: the endpoints' build (nothing outside the process) and the storage catalog's
+// marker read (a read, and silent; the storage work that may write waits for the check).
 StartupOverlap.BuildEndpoints(app);
+StartupOverlap.PrefetchStorage(app);
 
 // A configuration mistake gets one line that says what to set, not a stack trace.
 if (app.ConfigurationProblem() is { } problem)

@@ -51,6 +51,24 @@ public static class StartupOverlap
     }
 
     /// <summary>
+    /// Starts reading the storage catalog's marker on the thread pool (a read, and silent: see
+    /// <see cref="Storage.StorageReadiness.PrefetchMarker"/>), so the storage client's first request overlaps the
+    /// endpoints' mapping and the configuration check. Storage settings that are missing or malformed are left for
+    /// the configuration check to report, in its one line.
+    /// </summary>
+    public static void PrefetchStorage(WebApplication app) => _ = Task.Run(() =>
+    {
+        try
+        {
+            app.Services.GetRequiredService<Storage.StorageReadiness>().PrefetchMarker();
+        }
+        catch (Exception)
+        {
+            // Not configured (or not constructible): the configuration check says why.
+        }
+    });
+
+    /// <summary>
     /// Starts the storage work (<see cref="Storage.StorageReadiness"/>: the catalog, migrations, the first admin) now
     /// rather than when the host starts its services; <c>/health</c> answers 200 once it is done. Only after the
     /// configuration check has passed, since it writes.

@@ -43,6 +43,36 @@ public sealed class StorageReadiness(
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _work;
+    private Task<string?>? _markerRead;
+    private bool _markerTaken;
+
+    /// <summary>
+    /// Starts reading the catalog marker now, while the rest of start-up (the configuration check among it) goes on:
+    /// the storage client's first request is most of the storage work's time. It only reads and says nothing; the
+    /// storage work (<see cref="Begin"/>, after the configuration check) takes its answer, or meets its failure and
+    /// reports it as its own. Once per process.
+    /// </summary>
+    public void PrefetchMarker()
+    {
+        lock (_gate)
+        {
+            if (_markerTaken || _markerRead is not null)
+                return;
+            _markerRead = Task.Run(() => ReadMarkerAsync(_stopping.Token));
+        }
+    }
+
+    /// <summary>The early read if there was one (the first attempt only), else a read now.</summary>
+    private Task<string?> TakeMarkerRead(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var early = _markerTaken ? null : _markerRead;
+            _markerTaken = true;
+            _markerRead = null;
+            return early ?? ReadMarkerAsync(cancellationToken);
+        }
+    }
 
     /// <summary>
     /// Starts the storage work now, on the thread pool, rather than when the host starts its services (Program.cs
@@ -61,10 +91,11 @@ public sealed class StorageReadiness(
         await _work!;
     }
 
+    // Disposed once as the singleton and once as the hosted service: cancelling twice is harmless, and a source
+    // without a timer holds nothing to release.
     public override void Dispose()
     {
         _stopping.Cancel();
-        _stopping.Dispose();
         base.Dispose();
     }
 
@@ -144,22 +175,29 @@ public sealed class StorageReadiness(
     private async Task<bool> ProvisionOnceAsync(CancellationToken cancellationToken)
     {
         var fingerprint = Fingerprint(storage.Catalog);
-        var table = storage.Table(CatalogTable);
-        try
-        {
-            var marker = await table.GetEntityIfExistsAsync<TableEntity>(MarkerPartition, MarkerRow, ["Fingerprint"], cancellationToken);
-            if (marker.HasValue && marker.Value!.GetString("Fingerprint") == fingerprint)
-                return false;
-        }
-        catch (RequestFailedException ex) when (StorageFailure.IsMissingResource(ex) || ex.Status == 404)
-        {
-            // No marker table yet: a new account (or prefix).
-        }
+        // The read started early (PrefetchMarker) on the first attempt; its failure is that attempt's failure.
+        if (await TakeMarkerRead(cancellationToken) == fingerprint)
+            return false;
         await ProvisionAsync(cancellationToken);
+        var table = storage.Table(CatalogTable);
         // Written last: a start cut short before it provisions again.
         await table.UpsertEntityAsync(new TableEntity(MarkerPartition, MarkerRow) { ["Fingerprint"] = fingerprint, ["At"] = time.GetUtcNow() },
             TableUpdateMode.Replace, cancellationToken);
         return true;
+    }
+
+    /// <summary>The fingerprint the marker row holds; null when there is none (or no marker table: a new account or prefix).</summary>
+    private async Task<string?> ReadMarkerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var marker = await storage.Table(CatalogTable).GetEntityIfExistsAsync<TableEntity>(MarkerPartition, MarkerRow, ["Fingerprint"], cancellationToken);
+            return marker.HasValue ? marker.Value!.GetString("Fingerprint") : null;
+        }
+        catch (RequestFailedException ex) when (StorageFailure.IsMissingResource(ex) || ex.Status == 404)
+        {
+            return null;
+        }
     }
 
     private async Task ProvisionAsync(CancellationToken cancellationToken)
