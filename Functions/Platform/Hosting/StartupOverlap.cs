@@ -35,19 +35,21 @@ public static class StartupOverlap
     }
 
     /// <summary>
-    /// Starts building the endpoints on the thread pool now, while the main thread checks the configuration, starts the
+    /// Starts building the endpoints on a thread of their own now, while the main thread checks the configuration, starts the
     /// hosted services and builds the pipeline, whose authorization cache then takes the shared build (waiting for it
     /// if it is not done). Nothing outside the process is touched: a misconfigured app still stops with its one line.
     /// </summary>
     public static void BuildEndpoints(IEndpointRouteBuilder app)
     {
         var sources = app.DataSources.OfType<BuiltOnce>().ToList();
-        _ = Task.Run(() =>
+        // A thread of its own: a few hundred milliseconds of CPU would hold one of the thread pool's few threads
+        // (two on two cores) while the storage work's continuations queue behind it.
+        new Thread(() =>
         {
             foreach (var source in sources)
                 source.TryBuild();
             StartupTimeline.Mark("endpoints built (beside the main thread)");
-        });
+        }) { IsBackground = true, Name = "Endpoint build" }.Start();
     }
 
     /// <summary>
