@@ -399,7 +399,8 @@ public sealed record FulfilmentRunResponse([property: System.Text.Json.Serializa
 
 /// <summary>What the e-card handlers that order, fulfil or stock take (<c>[AsParameters]</c>).</summary>
 public sealed record ECardServices(
-    ECardCatalog Catalog, CertificateStock Stock, PartnerAccounts Accounts, ECardFulfilment Fulfilment, CancellationToken CancellationToken);
+    [FromServices] ECardCatalog Catalog, [FromServices] CertificateStock Stock, [FromServices] PartnerAccounts Accounts,
+    [FromServices] ECardFulfilment Fulfilment, CancellationToken CancellationToken);
 
 /// <summary>The <c>/v1</c> error body (the document shows none): <c>{"error": code, "message": text}</c>.</summary>
 public sealed class ECardErrorShape : IErrorShape

@@ -301,7 +301,8 @@ public sealed record PayPageServices(
 
 /// <summary>What setting a merchant's webhook endpoint takes (<c>[AsParameters]</c>).</summary>
 public sealed record MerchantWebhookServices(
-    ApiClientDirectory Clients, WebhookEndpoints Endpoints, WebhookTargetGuard Guard, CancellationToken CancellationToken);
+    [FromServices] ApiClientDirectory Clients, [FromServices] WebhookEndpoints Endpoints, [FromServices] WebhookTargetGuard Guard,
+    CancellationToken CancellationToken);
 
 /// <summary>The pre-orders API's error body: <c>{"error": {"code": ..., "message": ...}}</c>.</summary>
 public sealed class PreOrderErrorShape : IErrorShape

@@ -65,13 +65,14 @@ public sealed class StorageReadiness(
     /// <summary>The early read if there was one (the first attempt only), else a read now.</summary>
     private Task<string?> TakeMarkerRead(CancellationToken cancellationToken)
     {
+        Task<string?>? early;
         lock (_gate)
         {
-            var early = _markerTaken ? null : _markerRead;
-            _markerTaken = true;
+            early = _markerRead;
             _markerRead = null;
-            return early ?? ReadMarkerAsync(cancellationToken);
+            _markerTaken = true;
         }
+        return early ?? ReadMarkerAsync(cancellationToken);
     }
 
     /// <summary>
