@@ -230,4 +230,29 @@ public sealed class AuthRateLimitTests(AuthRateLimitFactory app) : IClassFixture
         Assert.Equal(3, allowed);
         Assert.True(throttle.TryAcquire("test-scope", "someone-else@example.test"));
     }
+
+    [Fact]
+    public async Task The_first_admin_check_finds_a_login_exactly_when_FindByLoginAsync_does()
+    {
+        var users = app.Get<UserDirectory>();
+        Assert.True(await users.IsLoginHeldAsync(PlatformFactory.AdminEmail));
+        Assert.False(await users.IsLoginHeldAsync("nobody-holds-this@example.test"));
+        Assert.False(await users.IsLoginHeldAsync("not a login"));
+
+        var created = await users.CreateAsync(new NewUser("held-check", "held-check@example.test", null, "held-check-password", [Serverless.Print.PrintRoles.Customer]));
+        Assert.True(await users.IsLoginHeldAsync("held-check@example.test"));
+        Assert.True(await users.IsLoginHeldAsync("held-check"));
+
+        // The email changed: the old claim may linger until it is swept, but nobody holds it.
+        await users.UpdateAsync(created.User!, created.User! with { Email = "held-check-new@example.test" });
+        Assert.Null(await users.FindByLoginAsync("held-check@example.test"));
+        Assert.False(await users.IsLoginHeldAsync("held-check@example.test"));
+        Assert.True(await users.IsLoginHeldAsync("held-check-new@example.test"));
+
+        // Deleted: neither finds it.
+        await users.DeleteAsync((await users.FindByLoginAsync("held-check-new@example.test"))!);
+        Assert.Null(await users.FindByLoginAsync("held-check-new@example.test"));
+        Assert.False(await users.IsLoginHeldAsync("held-check-new@example.test"));
+        Assert.False(await users.IsLoginHeldAsync("held-check"));
+    }
 }

@@ -27,7 +27,7 @@ namespace Serverless.ECards;
 /// stay as history; the old balance row goes, because its presence is what "not migrated yet" means.
 /// </para>
 /// </summary>
-public sealed class PartnerLedgerMigration(StorageAccount storage, TimeProvider time, ILogger<PartnerLedgerMigration> logger) : IStartupTask
+public sealed class PartnerLedgerMigration(StorageAccount storage, TimeProvider time, ILogger<PartnerLedgerMigration> logger) : IOnceStartupTask
 {
     /// <summary>No partner's partition: client ids start with a letter or digit.</summary>
     public const string MarkerPartition = "!migrations";
@@ -41,6 +41,12 @@ public sealed class PartnerLedgerMigration(StorageAccount storage, TimeProvider 
 
     /// <summary>True once every partner is known to be on the ledger: requests then check nothing.</summary>
     public bool Done => _done;
+
+    public string Name => "PartnerLedger";
+
+    bool IOnceStartupTask.Finished => _done;
+
+    public void FinishedBefore() => _done = true;
 
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {

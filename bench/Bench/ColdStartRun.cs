@@ -59,6 +59,9 @@ public static class ColdStartRun
     static async Task TimelineAsync(Infra infra, Build build, ProcessStartInfo psi)
     {
         psi.Environment["STARTUP_TIMINGS"] = "1";
+        // BENCH_TIMELINE_ENV="A=1;B=2": more environment for this start only (a diagnostic port for dotnet-trace, say).
+        foreach (var (k, v) in Pairs(Environment.GetEnvironmentVariable("BENCH_TIMELINE_ENV")))
+            psi.Environment[k] = v;
         // BENCH_JIT_LOG=<dir>: every method this start jits, in <dir>/<build>.txt (the runtime's JitStdOutFile).
         if (Environment.GetEnvironmentVariable("BENCH_JIT_LOG") is { Length: > 0 } jitLog)
         {
@@ -107,16 +110,23 @@ public static class ColdStartRun
             }
             var productTimes = new List<double>();
             var emptyTimes = new List<double>();
+            var productCpu = new List<double>();
+            var emptyCpu = new List<double>();
             for (var i = 0; i < runs; i++)
             {
-                emptyTimes.Add(await TimeAsync(infra, empty));
-                productTimes.Add(await TimeAsync(infra, product));
+                var (wall, cpu) = await TimeAsync(infra, empty);
+                emptyTimes.Add(wall);
+                emptyCpu.Add(cpu);
+                (wall, cpu) = await TimeAsync(infra, product);
+                productTimes.Add(wall);
+                productCpu.Add(cpu);
             }
             var productMedian = Median(productTimes);
             var emptyMedian = Median(emptyTimes);
             var ratio = productMedian / emptyMedian;
             Console.WriteLine($"Cold start {build.Name}: app median {productMedian:F0} ms ({Join(productTimes)}), " +
-                              $"empty app median {emptyMedian:F0} ms ({Join(emptyTimes)}), ratio {ratio:F2}");
+                              $"empty app median {emptyMedian:F0} ms ({Join(emptyTimes)}), ratio {ratio:F2}; " +
+                              $"CPU used by then, median: app {Median(productCpu):F0} ms, empty app {Median(emptyCpu):F0} ms");
             cold[build.Key] = new JsonObject
             {
                 ["median_ms"] = Math.Round(productMedian, 0),
@@ -124,6 +134,8 @@ public static class ColdStartRun
                 ["empty_median_ms"] = Math.Round(emptyMedian, 0),
                 ["empty_runs_ms"] = Array(emptyTimes),
                 ["ratio_to_empty"] = Math.Round(ratio, 2),
+                ["cpu_median_ms"] = Math.Round(Median(productCpu), 0),
+                ["empty_cpu_median_ms"] = Math.Round(Median(emptyCpu), 0),
             };
         }
         return cold;
@@ -144,14 +156,17 @@ public static class ColdStartRun
         return sb.ToString();
     }
 
-    static async Task<double> TimeAsync(Infra infra, ProcessStartInfo psi)
+    /// <summary>Milliseconds to the first 200, and the CPU the process had used by then (all its threads, user and kernel).</summary>
+    static async Task<(double Wall, double Cpu)> TimeAsync(Infra infra, ProcessStartInfo psi)
     {
         var sw = Stopwatch.StartNew();
         var p = infra.Start(psi);
         try
         {
             await Infra.WaitHealthyAsync(p, TimeSpan.FromSeconds(60));
-            return sw.Elapsed.TotalMilliseconds;
+            var wall = sw.Elapsed.TotalMilliseconds;
+            p.Refresh();
+            return (wall, p.TotalProcessorTime.TotalMilliseconds);
         }
         finally
         {
@@ -205,8 +220,10 @@ public static class ColdStartRun
     }
 
     /// <summary>BENCH_COLD_ENV="A=1;B=2": more environment for both apps' cold starts (to try a setting without a rebuild).</summary>
-    static readonly IReadOnlyList<(string, string)> Extra =
-        (Environment.GetEnvironmentVariable("BENCH_COLD_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
+    static readonly IReadOnlyList<(string, string)> Extra = Pairs(Environment.GetEnvironmentVariable("BENCH_COLD_ENV"));
+
+    static List<(string, string)> Pairs(string? list) =>
+        (list ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
         .Select(s => s.Split('=', 2)).Where(p => p.Length == 2).Select(p => (p[0], p[1])).ToList();
 
     static double Median(List<double> times)

@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Platform.Http;
+using Serverless.Platform.Identity;
 using Serverless.Platform.Storage;
 using Serverless.Tests.Infrastructure;
 
@@ -66,5 +67,40 @@ public sealed class StorageCatalogMarkerTests : IAsyncLifetime
         Assert.True(await TableExistsAsync(IdempotencyMiddleware.TableName));
         var marker = await Marker.GetEntityAsync<TableEntity>(StorageReadiness.MarkerPartition, StorageReadiness.MarkerRow);
         Assert.Equal(StorageReadiness.Fingerprint(_first.Get<StorageAccount>().Catalog), marker.Value.GetString("Fingerprint"));
+    }
+
+    [Fact]
+    public async Task Once_tasks_finished_are_recorded_in_the_marker_and_skipped_until_the_catalog_changes()
+    {
+        var marker = (await Marker.GetEntityAsync<TableEntity>(StorageReadiness.MarkerPartition, StorageReadiness.MarkerRow)).Value;
+        var once = _first.Services.GetServices<IStartupTask>().OfType<IOnceStartupTask>().ToList();
+        Assert.Contains(once, t => t is UserPartitionMigration);
+        // Recorded when finished during that start (a backfill walking in the background is not, until a later start finds its marker).
+        Assert.NotNull(marker[StorageReadiness.FinishedColumn("UserPartitions")]);
+        foreach (var task in once)
+            Assert.Equal(task.Finished, marker.ContainsKey(StorageReadiness.FinishedColumn(task.Name)));
+
+        // A migration's own marker lost: a start that finds the migration recorded does not run it (nor read anything for it).
+        var users = _first.Get<StorageAccount>().Table(UserDirectory.TableName);
+        await users.DeleteEntityAsync(UserPartitionMigration.MarkerPartition, UserPartitionMigration.MarkerRow);
+        await using (var again = await StartAgainAsync())
+        {
+            Assert.Null(again.Get<StorageReadiness>().Problem);
+            Assert.True(again.Services.GetServices<IStartupTask>().OfType<UserPartitionMigration>().Single().Finished);
+            Assert.False((await users.GetEntityIfExistsAsync<TableEntity>(UserPartitionMigration.MarkerPartition, UserPartitionMigration.MarkerRow)).HasValue);
+        }
+
+        // A new catalog rewrites the marker without the records: that start runs the tasks again and records them again.
+        await Marker.UpsertEntityAsync(new TableEntity(StorageReadiness.MarkerPartition, StorageReadiness.MarkerRow) { ["Fingerprint"] = "an-older-catalog" },
+            TableUpdateMode.Replace);
+        await using (var again = await StartAgainAsync())
+        {
+            Assert.True((await users.GetEntityIfExistsAsync<TableEntity>(UserPartitionMigration.MarkerPartition, UserPartitionMigration.MarkerRow)).HasValue);
+            var rewritten = (await Marker.GetEntityAsync<TableEntity>(StorageReadiness.MarkerPartition, StorageReadiness.MarkerRow)).Value;
+            Assert.Equal(StorageReadiness.Fingerprint(_first.Get<StorageAccount>().Catalog), rewritten.GetString("Fingerprint"));
+            foreach (var task in again.Services.GetServices<IStartupTask>().OfType<IOnceStartupTask>())
+                Assert.Equal(task.Finished, rewritten.ContainsKey(StorageReadiness.FinishedColumn(task.Name)));
+            Assert.NotNull(rewritten[StorageReadiness.FinishedColumn("UserPartitions")]);
+        }
     }
 }

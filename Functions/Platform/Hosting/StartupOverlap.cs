@@ -43,11 +43,13 @@ public static class StartupOverlap
     {
         var sources = app.DataSources.OfType<BuiltOnce>().ToList();
         // A thread of its own: a few hundred milliseconds of CPU would hold one of the thread pool's few threads
-        // (two on two cores) while the storage work's continuations queue behind it.
+        // (two on two cores) while the storage work's continuations queue behind it. Last source first: the pipeline's
+        // build, when it comes to need them, takes them first to last, building those not started yet itself (each
+        // source is built once, under its own lock), so the two meet in the middle rather than one waiting on the other.
         new Thread(() =>
         {
-            foreach (var source in sources)
-                source.TryBuild();
+            for (var i = sources.Count - 1; i >= 0; i--)
+                sources[i].TryBuild();
             StartupTimeline.Mark("endpoints built (beside the main thread)");
         }) { IsBackground = true, Name = "Endpoint build" }.Start();
     }

@@ -15,7 +15,7 @@ public sealed class AdminBootstrap(IConfiguration configuration, ILogger<AdminBo
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
             return;
         var users = services.GetRequiredService<UserDirectory>();
-        if (await users.FindByLoginAsync(email, cancellationToken) is not null)
+        if (await users.IsLoginHeldAsync(email, cancellationToken))
             return;
         var created = await users.CreateAsync(new NewUser("admin", email, null, password, [Roles.Admin]), cancellationToken);
         if (!created.Created)

@@ -356,6 +356,29 @@ public sealed class UserDirectory(StorageAccount storage, IdBlockAllocator ids, 
         return claim is null ? null : await FindByIdAsync(claim.UserId, cancellationToken) is { } user && Holds(user, key) ? user : null;
     }
 
+    /// <summary>
+    /// Whether an account holds this login, as <see cref="FindByLoginAsync"/> would find it, from the same two rows read
+    /// as plain entities and only the columns needed: the first admin's check at every start, which so binds no row type
+    /// (the table client compiles accessors for a row type on its first use, a cost of start-up otherwise).
+    /// </summary>
+    public async Task<bool> IsLoginHeldAsync(string login, CancellationToken cancellationToken = default)
+    {
+        var key = KeyForLogin(login);
+        if (key is null)
+            return false;
+        var claim = await Table.GetEntityIfExistsAsync<TableEntity>(key, ClaimRow, [nameof(UserClaim.UserId)], cancellationToken);
+        if (!claim.HasValue || claim.Value!.GetInt64(nameof(UserClaim.UserId)) is not { } id)
+            return false;
+        var account = await Table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(id), AccountRow,
+            [nameof(UserAccount.Username), nameof(UserAccount.Email), nameof(UserAccount.Phone)], cancellationToken);
+        return account.HasValue && Holds(new UserAccount
+        {
+            Username = account.Value!.GetString(nameof(UserAccount.Username)),
+            Email = account.Value.GetString(nameof(UserAccount.Email)),
+            Phone = account.Value.GetString(nameof(UserAccount.Phone)),
+        }, key);
+    }
+
     /// <summary>The user whose identifier and password match, or null; takes as long either way.</summary>
     public async Task<UserAccount?> SignInAsync(string login, string password, CancellationToken cancellationToken = default)
     {

@@ -22,7 +22,7 @@ public interface ILegacyUserRowMap
 /// the old rows are deleted only after all of them are copied, so a run cut short is finished by the next one.
 /// </summary>
 public sealed class UserPartitionMigration(StorageAccount storage, TimeProvider time, IEnumerable<ILegacyUserRowMap> surfaces,
-    ILogger<UserPartitionMigration> logger) : IStartupTask
+    ILogger<UserPartitionMigration> logger) : IOnceStartupTask
 {
     public const string LegacyPartition = "users";
     public const string MarkerPartition = "migrations";
@@ -33,11 +33,26 @@ public sealed class UserPartitionMigration(StorageAccount storage, TimeProvider 
 
     private TableClient Table => storage.Table(UserDirectory.TableName);
 
+    private volatile bool _finished;
+
+    public string Name => "UserPartitions";
+
+    public bool Finished => _finished;
+
+    public void FinishedBefore() => _finished = true;
+
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await MoveOnceAsync(cancellationToken);
+        _finished = true;
+    }
+
+    private async Task MoveOnceAsync(CancellationToken cancellationToken)
     {
         if (await IsDoneAsync(cancellationToken))
             return;
         var lease = await AcquireLeaseAsync(cancellationToken);
+        // Null: another instance finished the move meanwhile.
         if (lease is null)
             return;
         var moved = await MoveAsync(cancellationToken);

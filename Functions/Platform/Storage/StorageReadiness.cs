@@ -17,6 +17,12 @@ namespace Serverless.Platform.Storage;
 /// deployment changes the fingerprint, and that start creates them all again. One lost afterwards (deleted by hand,
 /// an emulator restarted in memory) is re-created when a request meets it missing (<see cref="ReprovisionAsync"/>).
 /// </para>
+/// <para>
+/// The same row records the start-up work that is done for good on the account (<see cref="IOnceStartupTask"/>:
+/// migrations, backfills), one column each, so a later start skips it with no request of its own. A new catalog
+/// rewrites the row without them: that start runs each such task again (each checks its own marker row first), and
+/// records it again.
+/// </para>
 /// </summary>
 public sealed class StorageReadiness(
     StorageAccount storage,
@@ -43,7 +49,7 @@ public sealed class StorageReadiness(
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _work;
-    private Task<string?>? _markerRead;
+    private Task<Marker>? _markerRead;
     private bool _markerTaken;
 
     /// <summary>
@@ -63,9 +69,9 @@ public sealed class StorageReadiness(
     }
 
     /// <summary>The early read if there was one (the first attempt only), else a read now.</summary>
-    private Task<string?> TakeMarkerRead(CancellationToken cancellationToken)
+    private Task<Marker> TakeMarkerRead(CancellationToken cancellationToken)
     {
-        Task<string?>? early;
+        Task<Marker>? early;
         lock (_gate)
         {
             early = _markerRead;
@@ -109,14 +115,24 @@ public sealed class StorageReadiness(
             try
             {
                 StartupTimeline.Mark("storage: provisioning");
-                var created = await ProvisionOnceAsync(stoppingToken);
-                StartupTimeline.Mark(created ? "storage: provisioned" : "storage: provisioned already (marker row)");
+                var marker = await ProvisionOnceAsync(stoppingToken);
+                StartupTimeline.Mark(marker.Fingerprint is null ? "storage: provisioned" : "storage: provisioned already (marker row)");
+                var finished = new List<string>();
                 foreach (var task in startupTasks)
                 {
+                    if (task is IOnceStartupTask once && marker.Finished.Contains(once.Name))
+                    {
+                        once.FinishedBefore();
+                        StartupTimeline.Mark($"storage: {task.GetType().Name} finished before (marker row)");
+                        continue;
+                    }
                     await using var scope = services.CreateAsyncScope();
                     await task.RunAsync(scope.ServiceProvider, stoppingToken);
+                    if (task is IOnceStartupTask { Finished: true } done)
+                        finished.Add(done.Name);
                     StartupTimeline.Mark($"storage: {task.GetType().Name} done");
                 }
+                await RecordFinishedAsync(finished, stoppingToken);
                 Problem = null;
                 _ready.TrySetResult();
                 logger.LogInformation("Storage ready at {Storage} ({Tables} tables, {Queues} queues, {Containers} containers)",
@@ -172,32 +188,62 @@ public sealed class StorageReadiness(
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', names))));
     }
 
-    /// <summary>Creates the catalog unless the marker row says this account has it already; true when it created.</summary>
-    private async Task<bool> ProvisionOnceAsync(CancellationToken cancellationToken)
+    /// <summary>What the marker row says: the catalog last created (null: none, or this start just created it) and the once-tasks finished.</summary>
+    private sealed record Marker(string? Fingerprint, IReadOnlySet<string> Finished)
+    {
+        public static readonly Marker None = new(null, new HashSet<string>());
+    }
+
+    /// <summary>The column that records a once-task finished.</summary>
+    public static string FinishedColumn(string name) => "Finished" + name;
+
+    /// <summary>
+    /// Creates the catalog unless the marker row says this account has it already: the row as read, or
+    /// <see cref="Marker.None"/> when this start created the catalog (and rewrote the row, recording no task).
+    /// </summary>
+    private async Task<Marker> ProvisionOnceAsync(CancellationToken cancellationToken)
     {
         var fingerprint = Fingerprint(storage.Catalog);
         // The read started early (PrefetchMarker) on the first attempt; its failure is that attempt's failure.
-        if (await TakeMarkerRead(cancellationToken) == fingerprint)
-            return false;
+        var marker = await TakeMarkerRead(cancellationToken);
+        if (marker.Fingerprint == fingerprint)
+            return marker;
         await ProvisionAsync(cancellationToken);
         var table = storage.Table(CatalogTable);
         // Written last: a start cut short before it provisions again.
         await table.UpsertEntityAsync(new TableEntity(MarkerPartition, MarkerRow) { ["Fingerprint"] = fingerprint, ["At"] = time.GetUtcNow() },
             TableUpdateMode.Replace, cancellationToken);
-        return true;
+        return Marker.None;
     }
 
-    /// <summary>The fingerprint the marker row holds; null when there is none (or no marker table: a new account or prefix).</summary>
-    private async Task<string?> ReadMarkerAsync(CancellationToken cancellationToken)
+    /// <summary>Adds the once-tasks this start finished to the marker row (merged: other instances may record theirs).</summary>
+    private async Task RecordFinishedAsync(List<string> finished, CancellationToken cancellationToken)
+    {
+        if (finished.Count == 0)
+            return;
+        var row = new TableEntity(MarkerPartition, MarkerRow);
+        var now = time.GetUtcNow();
+        foreach (var name in finished)
+            row[FinishedColumn(name)] = now;
+        await storage.Table(CatalogTable).UpsertEntityAsync(row, TableUpdateMode.Merge, cancellationToken);
+    }
+
+    /// <summary>The marker row; <see cref="Marker.None"/> when there is none (or no marker table: a new account or prefix).</summary>
+    private async Task<Marker> ReadMarkerAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var marker = await storage.Table(CatalogTable).GetEntityIfExistsAsync<TableEntity>(MarkerPartition, MarkerRow, ["Fingerprint"], cancellationToken);
-            return marker.HasValue ? marker.Value!.GetString("Fingerprint") : null;
+            var read = await storage.Table(CatalogTable).GetEntityIfExistsAsync<TableEntity>(MarkerPartition, MarkerRow, cancellationToken: cancellationToken);
+            if (!read.HasValue)
+                return Marker.None;
+            var row = read.Value!;
+            var finished = row.Keys.Where(k => k.StartsWith("Finished", StringComparison.Ordinal) && row[k] is not null)
+                .Select(k => k["Finished".Length..]).ToHashSet(StringComparer.Ordinal);
+            return new Marker(row.GetString("Fingerprint"), finished);
         }
         catch (RequestFailedException ex) when (StorageFailure.IsMissingResource(ex) || ex.Status == 404)
         {
-            return null;
+            return Marker.None;
         }
     }
 
@@ -219,6 +265,23 @@ public sealed class StorageReadiness(
 public interface IStartupTask
 {
     Task RunAsync(IServiceProvider services, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Start-up work that is done for good on an account once it has run to the end (a migration, a backfill): the storage
+/// catalog's marker row then records it (<see cref="StorageReadiness"/>), and later starts skip it without a request.
+/// It keeps its own marker row too, which it checks first whenever it does run.
+/// </summary>
+public interface IOnceStartupTask : IStartupTask
+{
+    /// <summary>Its name in the marker row: letters and digits, unique among the tasks.</summary>
+    string Name { get; }
+
+    /// <summary>True once the work is done for good on this account (its own marker is written); read after <see cref="IStartupTask.RunAsync"/>.</summary>
+    bool Finished { get; }
+
+    /// <summary>An earlier start recorded it finished: <see cref="IStartupTask.RunAsync"/> is not called this start.</summary>
+    void FinishedBefore();
 }
 
 /// <summary>Classifies storage failures: "storage is down or missing a resource" (503) versus a real bug (500).</summary>

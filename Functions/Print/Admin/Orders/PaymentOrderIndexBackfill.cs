@@ -12,8 +12,16 @@ namespace Serverless.Print.Admin.Orders;
 /// writes each index row as <see cref="PaymentOrderIndex.AddAsync"/> would: the same facts, so racing a create or
 /// running twice changes nothing.
 /// </summary>
-public sealed class PaymentOrderIndexBackfill(StorageAccount storage, TimeProvider time, ILogger<PaymentOrderIndexBackfill> logger) : IStartupTask
+public sealed class PaymentOrderIndexBackfill(StorageAccount storage, TimeProvider time, ILogger<PaymentOrderIndexBackfill> logger) : IOnceStartupTask
 {
+    private volatile bool _finished;
+
+    public string Name => "PaymentOrderIndex";
+
+    public bool Finished => _finished;
+
+    public void FinishedBefore() => _finished = true;
+
     /// <summary>No index partition: those start with a year.</summary>
     public const string MarkerPartition = "!migrations";
     public const string MarkerKey = "payment-order-index";
@@ -24,7 +32,10 @@ public sealed class PaymentOrderIndexBackfill(StorageAccount storage, TimeProvid
     {
         var index = storage.Table(PaymentOrderIndex.TableName);
         if (await index.FindAsync<TableEntity>(MarkerPartition, MarkerKey, cancellationToken) is not null)
+        {
+            _finished = true;
             return;
+        }
         var rows = new List<PaymentOrderIndexRow>();
         var (first, last) = (PaymentOrderRow.Prefix, PaymentOrderRow.Prefix + '\uffff');
         var orders = TableClient.CreateQueryFilter($"RowKey ge {first} and RowKey lt {last}");
@@ -37,6 +48,7 @@ public sealed class PaymentOrderIndexBackfill(StorageAccount storage, TimeProvid
         await index.UpsertRowsAsync(rows, cancellationToken);
         var marker = new TableEntity(MarkerPartition, MarkerKey) { ["At"] = time.GetUtcNow(), ["Orders"] = rows.Count };
         await index.UpsertEntityAsync(marker, TableUpdateMode.Replace, cancellationToken);
+        _finished = true;
         if (rows.Count > 0)
             logger.LogInformation("Indexed {Count} payment orders made before the admin orders index", rows.Count);
     }

@@ -224,8 +224,17 @@ public sealed class PrintUserIndex(StorageAccount storage, IPhoneNumberCanonical
 /// start, and two instances walking together only write the same rows.
 /// </summary>
 public sealed class PrintUserIndexBackfill(StorageAccount storage, PrintUserIndex index, PrintAccounts accounts, TimeProvider time,
-    ILogger<PrintUserIndexBackfill> logger) : IStartupTask
+    ILogger<PrintUserIndexBackfill> logger) : IOnceStartupTask
 {
+    private volatile bool _finished;
+
+    public string Name => "PrintUserIndex";
+
+    /// <summary>Only once the marker is found: a walk started in the background is not finished when start-up moves on.</summary>
+    public bool Finished => _finished;
+
+    public void FinishedBefore() => _finished = true;
+
     public const string MarkerPartition = "backfill";
     public const string MarkerRow = "profiles-v1";
 
@@ -234,7 +243,10 @@ public sealed class PrintUserIndexBackfill(StorageAccount storage, PrintUserInde
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         if (await Index.FindAsync<TableEntity>(MarkerPartition, MarkerRow, cancellationToken) is not null)
+        {
+            _finished = true;
             return;
+        }
         _ = Task.Run(async () =>
         {
             try
