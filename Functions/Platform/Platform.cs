@@ -162,7 +162,7 @@ public static class PlatformRegistration
         app.UsePlatformCors();
         app.UseMiddleware<RequestSizeMiddleware>();
         app.UseAuthentication();
-        app.UseAuthorization();
+        StartupOverlap.UseAuthorizationOnFirstRequest(app);
         app.UseMiddleware<SessionCheckMiddleware>();
         app.UseRateLimiter();
 

@@ -22,9 +22,29 @@ public static class StartupOverlap
     }
 
     /// <summary>
+    /// <c>UseAuthorization</c>, constructed on the first request rather than with the pipeline. Its policy cache reads
+    /// every endpoint when it is constructed, which held the server's start (binding its port) until the endpoints were
+    /// built; now the server starts while they build, and the first request, which the router holds until they are
+    /// built in any case, constructs it. Same middleware, same place in the pipeline, every request through it.
+    /// </summary>
+    public static void UseAuthorizationOnFirstRequest(IApplicationBuilder app)
+    {
+        // What UseAuthorization records, so that WebApplication does not add one of its own at the pipeline's start.
+        app.Properties["__AuthorizationMiddlewareSet"] = true;
+        app.Use(next =>
+        {
+            var branch = app.New();
+            branch.UseAuthorization();
+            branch.Run(next);
+            var built = new Lazy<RequestDelegate>(branch.Build, LazyThreadSafetyMode.ExecutionAndPublication);
+            return context => built.Value(context);
+        });
+    }
+
+    /// <summary>
     /// Each mapped data source builds its endpoints (request delegates, metadata, JSON contracts) every time it is
-    /// asked, and two readers ask at start-up: the authorization policy cache when the pipeline is built, and the
-    /// routing matcher on the first request. Wrapped, they share one build.
+    /// asked, and two readers ask: the routing matcher and the authorization policy cache, both on the first request
+    /// (<see cref="UseAuthorizationOnFirstRequest"/>). Wrapped, they share one build.
     /// </summary>
     public static void ShareEndpoints(IEndpointRouteBuilder app)
     {
@@ -36,16 +56,17 @@ public static class StartupOverlap
 
     /// <summary>
     /// Starts building the endpoints on a thread of their own now, while the main thread checks the configuration, starts the
-    /// hosted services and builds the pipeline, whose authorization cache then takes the shared build (waiting for it
-    /// if it is not done). Nothing outside the process is touched: a misconfigured app still stops with its one line.
+    /// hosted services, builds the pipeline and starts the server; the first request's router then takes the shared
+    /// build (helping with what is left). Nothing outside the process is touched: a misconfigured app still stops with
+    /// its one line.
     /// </summary>
     public static void BuildEndpoints(IEndpointRouteBuilder app)
     {
         var sources = app.DataSources.OfType<BuiltOnce>().ToList();
         // A thread of its own: a few hundred milliseconds of CPU would hold one of the thread pool's few threads
-        // (two on two cores) while the storage work's continuations queue behind it. Last source first: the pipeline's
-        // build, when it comes to need them, takes them first to last, building those not started yet itself (each
-        // source is built once, under its own lock), so the two meet in the middle rather than one waiting on the other.
+        // (two on two cores) while the storage work's continuations queue behind it. Last source first: the first
+        // request's router, when it comes to need them, takes them first to last, building those not started yet itself
+        // (each source is built once, under its own lock), so the two meet in the middle rather than one waiting.
         new Thread(() =>
         {
             for (var i = sources.Count - 1; i >= 0; i--)
