@@ -30,6 +30,8 @@ public sealed class ApiJsonContextTests(PlatformFactory app) : IClassFixture<Pla
                     types.Add(accepted);
             }
         types.RemoveWhere(t => t == typeof(string) || t == typeof(Stream));
+        // Each generated request delegate resolves object's contract as it is built.
+        types.Add(typeof(object));
         Assert.True(types.Count > 100, $"only {types.Count} types found: the endpoint metadata is not what this test expects");
 
         var missing = types.Where(t => ((System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver)ApiJsonContext.Default).GetTypeInfo(t, new JsonSerializerOptions(options)) is null)

@@ -184,4 +184,9 @@ namespace Serverless.Platform.Http;
 [JsonSerializable(typeof(System.Collections.Generic.List<global::Serverless.Print.Notifications.DeviceResponse>), TypeInfoPropertyName = "ListOfPrintNotificationsDeviceResponse")]
 [JsonSerializable(typeof(global::Serverless.Commerce.Catalog.PriceResponse), TypeInfoPropertyName = "CommerceCatalogPriceResponse")]
 [JsonSerializable(typeof(global::Serverless.Commerce.Orders.PriceResponse), TypeInfoPropertyName = "CommerceOrdersPriceResponse")]
+// The development webhook inbox's (mapped only where it is switched on, as in the bench; not in the tests' app).
+[JsonSerializable(typeof(global::Serverless.Platform.Webhooks.PutInboxSecretRequest), TypeInfoPropertyName = "PlatformWebhooksPutInboxSecretRequest")]
+// Every generated request delegate resolves object's contract when it is built: listed here, the reflection resolver
+// (which creates its whole table of built-in converters on first use) is not started for it.
+[JsonSerializable(typeof(object))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
