@@ -194,8 +194,10 @@ public sealed class StorageReadiness(
         public static readonly Marker None = new(null, new HashSet<string>());
     }
 
+    private const string FinishedPrefix = "Finished";
+
     /// <summary>The column that records a once-task finished.</summary>
-    public static string FinishedColumn(string name) => "Finished" + name;
+    public static string FinishedColumn(string name) => FinishedPrefix + name;
 
     /// <summary>
     /// Creates the catalog unless the marker row says this account has it already: the row as read, or
@@ -237,8 +239,8 @@ public sealed class StorageReadiness(
             if (!read.HasValue)
                 return Marker.None;
             var row = read.Value!;
-            var finished = row.Keys.Where(k => k.StartsWith("Finished", StringComparison.Ordinal) && row[k] is not null)
-                .Select(k => k["Finished".Length..]).ToHashSet(StringComparer.Ordinal);
+            var finished = row.Keys.Where(k => k.StartsWith(FinishedPrefix, StringComparison.Ordinal) && row[k] is not null)
+                .Select(k => k[FinishedPrefix.Length..]).ToHashSet(StringComparer.Ordinal);
             return new Marker(row.GetString("Fingerprint"), finished);
         }
         catch (RequestFailedException ex) when (StorageFailure.IsMissingResource(ex) || ex.Status == 404)
