@@ -14,6 +14,10 @@ namespace Serverless.Print.Admin.Orders;
 /// </summary>
 public sealed class PaymentOrderIndexBackfill(StorageAccount storage, TimeProvider time, ILogger<PaymentOrderIndexBackfill> logger) : IOnceStartupTask
 {
+    /// <summary>No index partition: those start with a year.</summary>
+    public const string MarkerPartition = "!migrations";
+    public const string MarkerKey = "payment-order-index";
+
     private volatile bool _finished;
 
     public string Name => "PaymentOrderIndex";
@@ -21,10 +25,6 @@ public sealed class PaymentOrderIndexBackfill(StorageAccount storage, TimeProvid
     public bool Finished => _finished;
 
     public void FinishedBefore() => _finished = true;
-
-    /// <summary>No index partition: those start with a year.</summary>
-    public const string MarkerPartition = "!migrations";
-    public const string MarkerKey = "payment-order-index";
 
     private static readonly string[] Facts = ["PartitionKey", "RowKey", "Id", "UserId", "CreatedAt"];
 

@@ -226,6 +226,9 @@ public sealed class PrintUserIndex(StorageAccount storage, IPhoneNumberCanonical
 public sealed class PrintUserIndexBackfill(StorageAccount storage, PrintUserIndex index, PrintAccounts accounts, TimeProvider time,
     ILogger<PrintUserIndexBackfill> logger) : IOnceStartupTask
 {
+    public const string MarkerPartition = "backfill";
+    public const string MarkerRow = "profiles-v1";
+
     private volatile bool _finished;
 
     public string Name => "PrintUserIndex";
@@ -234,9 +237,6 @@ public sealed class PrintUserIndexBackfill(StorageAccount storage, PrintUserInde
     public bool Finished => _finished;
 
     public void FinishedBefore() => _finished = true;
-
-    public const string MarkerPartition = "backfill";
-    public const string MarkerRow = "profiles-v1";
 
     private TableClient Index => storage.Table(UserIndexKeys.TableName);
 
