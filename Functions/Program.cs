@@ -27,11 +27,12 @@ app.UsePrint();
 app.UseCommerce();
 // Last: only a request that authentication, sessions and CSRF let through may claim an Idempotency-Key.
 app.UseIdempotency();
-app.MapPreOrders();
-app.MapECards();
-app.MapPrint();
-app.MapCommerce();
-app.MapCheckout();
+var routes = DeferredJsonContracts.Routes(app);
+routes.MapPreOrders();
+routes.MapECards();
+routes.MapPrint();
+routes.MapCommerce();
+routes.MapCheckout();
 StartupOverlap.ShareEndpoints(app);
 StartupTimeline.Mark("endpoints mapped");
 

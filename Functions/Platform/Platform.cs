@@ -166,7 +166,9 @@ public static class PlatformRegistration
         app.UseMiddleware<SessionCheckMiddleware>();
         app.UseRateLimiter();
 
-        app.MapHealth();
+        // Endpoints that read a JSON body resolve its contract when first read (DeferredJsonContracts).
+        var routes = DeferredJsonContracts.Routes(app);
+        routes.MapHealth();
         app.MapOpenApi("/openapi/{documentName}.json").WithName("OpenApiDocument");
         // Operations titled by their summaries; every security scheme selectable, with placeholders for the bearer
         // token and the store key in the samples; no vendor buttons (deploy toolbar, SDK generation, AI agent, MCP).
@@ -179,13 +181,13 @@ public static class PlatformRegistration
             .EnablePersistentAuthentication()
             .HideDeveloperTools().HideClientButton().DisableAgent().DisableMcp())
             .WithFunctionNamesFromRoutes("ApiReference");
-        app.MapPlatformApi();
-        app.MapEmailApi();
-        app.MapWebhooksApi();
-        app.MapWebhookInboxApi();
-        app.MapPaymentsApi();
+        routes.MapPlatformApi();
+        routes.MapEmailApi();
+        routes.MapWebhooksApi();
+        routes.MapWebhookInboxApi();
+        routes.MapPaymentsApi();
         if (mode.IsFunctionsHost)
-            app.MapHostInvocations();
+            routes.MapHostInvocations();
         return app;
     }
 
