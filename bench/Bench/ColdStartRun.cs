@@ -29,7 +29,7 @@ public static class ColdStartRun
             root => Dll(root, "Functions/bin/Release/net10.0/Functions.dll"),
             root => Dll(root, "bench/EmptyApp/bin/Release/net10.0/EmptyApp.dll"),
             "not built (dotnet build -c Release)"),
-        new("packaged", "packaged (self-contained, ReadyToRun, as ./dev package publishes)",
+        new("packaged", "packaged (self-contained, composite ReadyToRun, as ./dev package publishes)",
             root => Executable(root, "artifacts/functionapp", "Functions"),
             root => Executable(root, "artifacts/emptyapp", "EmptyApp"),
             "not built (./dev bench publishes both)"),
