@@ -89,6 +89,27 @@ public sealed class DeferredJsonContractsTests(PlatformFactory app) : IClassFixt
         Assert.Single(asked, t => t == typeof(ReadinessResponse));
     }
 
+    [Fact]
+    public async Task The_routes_give_endpoints_the_deferring_json_options_and_every_other_service_as_is()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        builder.Services.ConfigureHttpJsonOptions(o => PlatformRegistration.ConfigureJson(o.SerializerOptions));
+        builder.Services.AddKeyedSingleton("key", "keyed value");
+        await using var web = builder.Build();
+
+        var routes = DeferredJsonContracts.Routes(web);
+        Assert.Same(routes, DeferredJsonContracts.Routes(web));
+        Assert.Same(((IEndpointRouteBuilder)web).DataSources, routes.DataSources);
+
+        var apiOptions = web.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var seen = routes.ServiceProvider.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        Assert.NotSame(apiOptions, seen);
+        Assert.Equal(JsonTypeInfoKind.None, seen.GetTypeInfo(typeof(ReadinessResponse)).Kind);
+        Assert.Equal(JsonTypeInfoKind.Object, apiOptions.GetTypeInfo(typeof(ReadinessResponse)).Kind);
+        Assert.Same(web.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostEnvironment>(), routes.ServiceProvider.GetRequiredService<Microsoft.Extensions.Hosting.IHostEnvironment>());
+        Assert.Equal("keyed value", routes.ServiceProvider.GetRequiredKeyedService<string>("key"));
+    }
+
     /// <summary>What a read gives: the value as the API writes it back, or the error's type, text and path.</summary>
     private static string Read(string payload, Type type, JsonSerializerOptions options)
     {

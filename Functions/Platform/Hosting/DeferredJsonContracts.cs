@@ -12,7 +12,7 @@ namespace Serverless.Platform.Hosting;
 /// <para>
 /// The generated request delegates ask the API's serializer options for each body type's contract when they are built.
 /// A contract is built complete: a converter and a property contract per property, each a generic type of its own, so
-/// the bodies cost some 1,400 type loads and 400 jitted methods on the endpoints' build (bench/README.md, "Cold
+/// the bodies cost about 1,900 type loads and 740 jitted methods on the endpoints' build (bench/README.md, "Cold
 /// start"). The delegates built through these routes see instead a copy of the API's options whose contract for each
 /// type forwards: its converter reads (and writes) through the API's own contract for that type, resolved and kept on
 /// first use. Values, and the errors of well-formed JSON (texts, paths, positions), are the API contract's own; the
@@ -90,10 +90,16 @@ public static class DeferredJsonContracts
     }
 
     /// <summary>The app's services, but for the API's JSON options, which are the deferring copy.</summary>
-    private sealed class DeferringServices(IServiceProvider inner, IOptions<HttpJsonOptions> json) : IServiceProvider
+    private sealed class DeferringServices(IServiceProvider inner, IOptions<HttpJsonOptions> json) : IKeyedServiceProvider
     {
         public object? GetService(Type serviceType) =>
             serviceType == typeof(IOptions<HttpJsonOptions>) ? json : inner.GetService(serviceType);
+
+        public object? GetKeyedService(Type serviceType, object? serviceKey) =>
+            ((IKeyedServiceProvider)inner).GetKeyedService(serviceType, serviceKey);
+
+        public object GetRequiredKeyedService(Type serviceType, object? serviceKey) =>
+            ((IKeyedServiceProvider)inner).GetRequiredKeyedService(serviceType, serviceKey);
     }
 
     private sealed class DeferringRouteBuilder(IEndpointRouteBuilder app, IServiceProvider services) : IEndpointRouteBuilder
