@@ -12,8 +12,9 @@ using Serverless.Tests.Infrastructure;
 namespace Serverless.Tests.Platform;
 
 /// <summary>
-/// Request bodies read through a deferred contract (resolved on first read, not at start-up) read exactly as the API's
-/// own contract reads them: the same values, the same errors with the same texts and paths.
+/// Request bodies read through a deferred contract (resolved on first read, not at start-up) read as the API's own
+/// contract reads them: for well-formed JSON the same values and the same errors, texts, paths and positions alike;
+/// malformed JSON refused by both, the deferred read at the syntax error's position.
 /// </summary>
 public sealed class DeferredJsonContractsTests(PlatformFactory app) : IClassFixture<PlatformFactory>
 {
