@@ -99,6 +99,47 @@ public sealed class Infra : IAsyncDisposable
                 throw new InvalidOperationException($"Azurite did not start on {BlobPort}-{TablePort} (--verbose prints its standard error).");
             await Task.Delay(100);
         }
+        await AnsweringThroughSharedPoolAsync(deadline);
+    }
+
+    /// <summary>
+    /// Until each of the three services answers a request sent through the Azure SDK's shared connection pool, one try
+    /// at a time. After a restart that pool can still hold connections to the Azurite just killed, and the SDK's own
+    /// few retries (the product's StorageAccount allows 3 tries) can all meet dead ones; each failed try here drops one.
+    /// </summary>
+    private async Task AnsweringThroughSharedPoolAsync(DateTime deadline)
+    {
+        var once = new Azure.Data.Tables.TableClientOptions();
+        once.Retry.MaxRetries = 0;
+        var tables = new Azure.Data.Tables.TableServiceClient(ConnectionString, once);
+        var queueOptions = new Azure.Storage.Queues.QueueClientOptions();
+        queueOptions.Retry.MaxRetries = 0;
+        var queues = new Azure.Storage.Queues.QueueServiceClient(ConnectionString, queueOptions);
+        var blobOptions = new Azure.Storage.Blobs.BlobClientOptions();
+        blobOptions.Retry.MaxRetries = 0;
+        var blobs = new Azure.Storage.Blobs.BlobServiceClient(ConnectionString, blobOptions);
+        Func<Task>[] probes =
+        [
+            async () => { await foreach (var _ in tables.QueryAsync(maxPerPage: 1)) break; },
+            () => queues.GetPropertiesAsync(),
+            () => blobs.GetPropertiesAsync(),
+        ];
+        foreach (var probe in probes)
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await probe();
+                    break;
+                }
+                catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or IOException)
+                {
+                    if (Azurite is not { HasExited: false } || DateTime.UtcNow > deadline)
+                        throw new InvalidOperationException($"Azurite on {BlobPort}-{TablePort} does not answer ({attempt} tries): {e.Message}", e);
+                    if (Verbose)
+                        Console.Error.WriteLine($"[bench] storage try {attempt} after a start failed: {e.Message}");
+                }
+            }
     }
 
     /// <summary>SIGKILL, as a crash would.</summary>

@@ -23,6 +23,9 @@ catch (Exception e)
 {
     // The run's processes are already stopped (Infra is disposed on the way out).
     Console.Error.WriteLine($"{mode}: {e.GetType().Name}: {e.Message}");
+    // The causes too (an SDK's "error occurred while sending the request" says why only in its inner exceptions).
+    for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        Console.Error.WriteLine($"  because {inner.GetType().Name}: {inner.Message}");
     return 1;
 }
 
