@@ -77,9 +77,7 @@ public static class BenchRun
             var customerToken = await PrintLogin(http);
             var printAdminToken = await PrintAdminLogin(http);
             Console.WriteLine($"Seeding {ShopsBench.Count:N0} shops into the shop index ({ShopsBench.Near} within 3 km of the point searched)...");
-            // Connections of its own: the process's shared pool may still hold connections to the Azurite just killed.
-            var seeding = new TableClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(new SocketsHttpHandler()) };
-            await ShopsBench.SeedAsync(new TableServiceClient(Infra.ConnectionString, seeding).GetTableClient(ShopKeys.TableName));
+            await ShopsBench.SeedAsync(new TableServiceClient(Infra.ConnectionString).GetTableClient(ShopKeys.TableName));
 
             var createBody = JsonSerializer.Serialize(CreateBody());
             var loginBody = JsonSerializer.Serialize(new { username = "demo-merchant", password = "demo-merchant-password" });
